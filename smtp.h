@@ -1,0 +1,1813 @@
+/* smtp.h - v0.1.0 - a blocking SMTP client in one header - public domain (Unlicense) */
+#if defined(SMTP_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L   /* getaddrinfo, poll, clock_gettime under -std=c99 */
+#endif
+/*
+
+   DOCUMENTATION
+
+   WHAT IT IS
+     smtp.h sends mail. One file holds the declarations and, when
+     SMTP_IMPLEMENTATION is defined, the implementation: sockets with
+     deadlines, a buffered reply reader, the message writer and composer,
+     and a blocking SMTP session. It allocates nothing while sending, keeps
+     no global state and installs no signal handlers.
+
+   QUICK START
+     In exactly one C file, include smtp.h FIRST (it defines
+     _POSIX_C_SOURCE for the POSIX calls it needs) with the implementation:
+
+         #define SMTP_IMPLEMENTATION
+         #include "smtp.h"
+
+     Every other file includes "smtp.h" without the define. Then:
+
+         smtp_config cfg = {0};              (zero is valid: every field has a default)
+         cfg.host = "127.0.0.1"; cfg.port = 2525;
+         cfg.security = SMTP_SECURITY_NONE;  (the zero value, AUTO, means TLS)
+         smtp_session s;
+         if (smtp_open(&s, &cfg) == SMTP_OK) {
+             const char *to[] = { "bob@example.com", NULL };
+             smtp_message m = {0};
+             m.from = "Alice <alice@example.com>"; m.to = to;
+             m.subject = "Hello"; m.text = "Hi Bob.\n";
+             smtp_result r = smtp_send(&s, &m);
+             if (r < 0) fprintf(stderr, "%s\n", smtp_error_detail(&s));
+         }
+         smtp_close(&s);
+
+     Build: cc -std=c99 app.c (add -lbearssl once TLS is in; see STATUS).
+
+   STATUS (v0.1)
+     This release is the foundation: cleartext SMTP (SMTP_SECURITY_NONE)
+     with every deadline, the reply reader, the body writer and the
+     composer. TLS (AUTO, IMPLICIT, STARTTLS), proxies and AUTH are
+     declared and complete the API, but asking for them returns
+     SMTP_ERR_UNSUPPORTED with a detail that says so. AUTO is the zero
+     value and means "TLS required", so a cleartext program sets
+     SMTP_SECURITY_NONE explicitly.
+
+   CONFIG MACROS
+     SMTP_IMPLEMENTATION  compile the implementation (in one file only)
+     SMTP_STATIC          make every function static (SMTP_API)
+     SMTP_NO_TLS          build without BearSSL; TLS requests fail at run
+                          time with SMTP_ERR_UNSUPPORTED. Names, fields and
+                          prototypes are the same in every build; only
+                          sizeof(smtp_session) changes, so every file that
+                          includes smtp.h must see the same feature macros.
+     SMTP_MALLOC/SMTP_FREE  allocator for the few things that allocate
+                          (the one-shot smtp_send_mail); define both or none.
+     SMTP_ASSERT          assertion for programmer errors (default assert).
+
+   SESSIONS AND MEMORY
+     smtp_session is a struct you own: on the stack, static, or on the
+     heap. It holds the read and write buffers and the last reply
+     (sizeof(smtp_session) is about 34 KB in this release). Sending a
+     message allocates nothing. One session belongs to one thread at a
+     time; sessions in different threads never touch each other.
+
+   ERRORS
+     Every call returns smtp_result: SMTP_OK (0), SMTP_PARTIAL (positive:
+     the message was sent but some recipients were refused), or a negative
+     SMTP_ERR_*. smtp_result_str() names a code; smtp_error_detail() says
+     what failed and where, in one sentence: host:port, the command, and
+     the server's reply. smtp_last_reply() gives the last reply parsed:
+     code, RFC 3463 enhanced status, text.
+     Two kinds of failure. Transport failures (IO, TIMEOUT, CLOSED,
+     PROTOCOL, TOO_LONG while reading, TLS, CERT, and a 421 reply) end the
+     session: every later call returns the same code without I/O until
+     smtp_close(). Reply failures (REPLY, PARAM, a refused recipient) end
+     only the transaction: smtp_send sends RSET and the session goes on.
+     Bad input (CR, LF in a command argument or header, a malformed
+     address, NULL where a string is required) is SMTP_ERR_PARAM before a
+     byte is sent, and the detail names the field.
+
+   TIMEOUTS (milliseconds; 0 = the default; negative = no limit)
+     connect_timeout_ms   30 s   connecting, in total over every address
+     greeting_timeout_ms  30 s   the server's 220 greeting
+     timeout_ms           60 s   each command and its reply, each write
+     data_timeout_ms      10 min the reply to the end of the message
+                                 (RFC 5321 4.5.3.2.6; giving up early and
+                                 resending makes duplicates)
+     Deadlines are absolute (monotonic clock, poll()): a server that
+     trickles one byte at a time cannot stretch a wait. Name resolution
+     (getaddrinfo) is the one wait that cannot be bounded portably; pass an
+     IP address as host to avoid it.
+
+   MESSAGES
+     smtp_send composes: Date (UTC), Message-ID, From, To, Cc, Subject
+     (RFC 2047 when not ASCII, folded under 78 columns), MIME-Version,
+     Content-Type text/plain; charset=utf-8, and Content-Transfer-Encoding
+     7bit when the text allows, else quoted-printable; no line on the wire
+     exceeds 998 octets. Bcc recipients get the message but never appear
+     in the headers. The envelope sender is envelope_from, or the address
+     inside from; "" is the null sender <>. A 452 "too many recipients"
+     continues with the rest in a further transaction.
+     Programs that write their own message use smtp_mail_from,
+     smtp_rcpt_to, smtp_data_begin, smtp_data_write and smtp_data_end:
+     smtp_data_write turns every bare LF and bare CR into CRLF and doubles
+     a '.' that starts a line (RFC 5321 4.5.2), in pieces of any size;
+     long lines pass as given.
+
+   TRACE
+     cfg.trace receives every command line sent (SMTP_TRACE_OUT), every
+     reply line received (SMTP_TRACE_IN), the message bytes as sent
+     (SMTP_TRACE_BODY) and notes (SMTP_TRACE_INFO). Secrets (AUTH
+     payloads) are replaced by a placeholder.
+
+   EHLO NAME
+     cfg.helo_name, else the host name when it is fully qualified (holds a
+     dot), else the local address as an address literal ([127.0.0.1],
+     [IPv6:::1]) as RFC 5321 4.1.3 asks. No DNS lookup is made for it.
+
+   PLATFORMS
+     Linux first; the code is POSIX (sockets, poll, clock_gettime) so macOS
+     and the BSDs build. Windows is out of scope for now.
+
+   LIMITS
+     A whole reply must fit in 16384 bytes (SMTP_ERR_TOO_LONG otherwise:
+     RFC 5321 allows 512 per line, RFC 4954 12288 for AUTH lines); the
+     text kept for smtp_last_reply is cut at 1023 bytes. Addresses are at
+     most 254 octets.
+
+   LICENSE
+     Public domain (Unlicense); see the end of the file.
+*/
+#ifndef SMTP_H_INCLUDED
+#define SMTP_H_INCLUDED
+
+#include <stddef.h>
+
+#define SMTP_VERSION_MAJOR 0
+#define SMTP_VERSION_MINOR 1
+#define SMTP_VERSION_PATCH 0
+#define SMTP_VERSION_STRING "0.1.0"
+
+#ifndef SMTP_API
+#  ifdef SMTP_STATIC
+#    if defined(__GNUC__) || defined(__clang__)
+#      define SMTP_API static __attribute__((unused))
+#    else
+#      define SMTP_API static
+#    endif
+#  else
+#    define SMTP_API extern
+#  endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Result codes: one table makes the enum and smtp_result_str(). */
+#define SMTP_RESULT_TABLE(X) \
+    X(SMTP_OK,                    0, "success") \
+    X(SMTP_PARTIAL,               1, "sent, but some recipients were refused") \
+    X(SMTP_ERR_PARAM,            -1, "invalid parameter") \
+    X(SMTP_ERR_STATE,            -2, "call not valid in this session state") \
+    X(SMTP_ERR_NOMEM,            -3, "out of memory") \
+    X(SMTP_ERR_RESOLVE,          -4, "host name could not be resolved") \
+    X(SMTP_ERR_CONNECT,          -5, "connection failed") \
+    X(SMTP_ERR_TIMEOUT,          -6, "timed out") \
+    X(SMTP_ERR_IO,               -7, "input/output error") \
+    X(SMTP_ERR_CLOSED,           -8, "connection closed") \
+    X(SMTP_ERR_PROTOCOL,         -9, "protocol violation by the server") \
+    X(SMTP_ERR_TOO_LONG,        -10, "too long") \
+    X(SMTP_ERR_REPLY,           -11, "server refused the command") \
+    X(SMTP_ERR_PROXY,           -12, "proxy error") \
+    X(SMTP_ERR_TLS,             -13, "TLS error") \
+    X(SMTP_ERR_CERT,            -14, "certificate verification failed") \
+    X(SMTP_ERR_NO_STARTTLS,     -15, "server does not offer STARTTLS") \
+    X(SMTP_ERR_AUTH,            -16, "authentication failed") \
+    X(SMTP_ERR_AUTH_UNAVAILABLE,-17, "no usable authentication mechanism") \
+    X(SMTP_ERR_UNSUPPORTED,     -18, "not supported") \
+    X(SMTP_ERR_CONFIG,          -19, "configuration error")
+
+#define SMTP__ENUM_ITEM(name, value, text) name = value,
+typedef enum smtp_result { SMTP_RESULT_TABLE(SMTP__ENUM_ITEM) SMTP__RESULT_END } smtp_result;
+#undef SMTP__ENUM_ITEM
+
+typedef enum smtp_security {
+    SMTP_SECURITY_AUTO = 0,   /* TLS required, mode probed: implicit or STARTTLS */
+    SMTP_SECURITY_NONE,       /* cleartext, never STARTTLS */
+    SMTP_SECURITY_STARTTLS,   /* explicit TLS, required (default port 587) */
+    SMTP_SECURITY_STARTTLS_IF_AVAILABLE, /* opportunistic (default port 25) */
+    SMTP_SECURITY_IMPLICIT    /* TLS from the first byte (default port 465) */
+} smtp_security;
+
+/* AUTH mechanisms: allowed_auth (what the caller permits) and
+   smtp_supported_auth() (what the server offers). */
+enum { SMTP_AUTH_PLAIN = 1u << 0, SMTP_AUTH_LOGIN = 1u << 1,
+       SMTP_AUTH_CRAM_MD5 = 1u << 2, SMTP_AUTH_XOAUTH2 = 1u << 3,
+       SMTP_AUTH_OAUTHBEARER = 1u << 4 };
+
+/* TLS protocol versions, for the two setters below. */
+enum { SMTP_TLS_1_0 = 1u << 0, SMTP_TLS_1_1 = 1u << 1,
+       SMTP_TLS_1_2 = 1u << 2, SMTP_TLS_1_3 = 1u << 3 };
+
+/* Certificate checks (tls_verify). */
+enum { SMTP_VERIFY_FULL = 0, SMTP_VERIFY_NO_HOSTNAME, SMTP_VERIFY_NONE };
+
+/* Service extensions from the EHLO reply: smtp_extensions(). */
+enum { SMTP_EXT_SIZE = 1u << 0, SMTP_EXT_PIPELINING = 1u << 1,
+       SMTP_EXT_8BITMIME = 1u << 2, SMTP_EXT_SMTPUTF8 = 1u << 3,
+       SMTP_EXT_STARTTLS = 1u << 4, SMTP_EXT_AUTH = 1u << 5,
+       SMTP_EXT_CHUNKING = 1u << 6, SMTP_EXT_DSN = 1u << 7,
+       SMTP_EXT_ENHANCEDSTATUSCODES = 1u << 8 };
+
+typedef enum smtp_proxy_type {
+    SMTP_PROXY_NONE = 0, SMTP_PROXY_SOCKS4, SMTP_PROXY_SOCKS4A,
+    SMTP_PROXY_SOCKS5, SMTP_PROXY_HTTP
+} smtp_proxy_type;
+
+typedef struct smtp_proxy {
+    smtp_proxy_type type;
+    const char *host; int port;
+    const char *username, *password;   /* SOCKS4 user id; SOCKS5 RFC 1929; HTTP Basic */
+} smtp_proxy;
+
+/* Trace directions. */
+typedef enum smtp_trace_dir {
+    SMTP_TRACE_OUT = 0,   /* a command line sent, without CRLF */
+    SMTP_TRACE_IN,        /* a reply line received, without CRLF */
+    SMTP_TRACE_BODY,      /* message bytes as written to the wire (a chunk, not a line) */
+    SMTP_TRACE_INFO       /* a note from the library */
+} smtp_trace_dir;
+typedef void (*smtp_trace_fn)(void *user, smtp_trace_dir dir, const char *data, size_t len);
+
+struct smtp_trust;   /* a shared, read-only trust store (TLS issue) */
+
+typedef struct smtp_config {
+    const char *host; int port;        /* port 0: chosen by security mode (25, 587, 465) */
+    const char *from;                  /* default envelope sender (config files have it) */
+    const char *username, *password;   /* password, or the OAuth2 token for XOAUTH2 */
+    smtp_security security;            /* 0 = AUTO: TLS required */
+    unsigned allowed_auth;             /* SMTP_AUTH_* mask; 0 = PLAIN|LOGIN|CRAM_MD5.
+                                          XOAUTH2 only when set here: password is then a token */
+    int allow_cleartext_auth;          /* 0: PLAIN/LOGIN/XOAUTH2 only inside TLS */
+    int connect_timeout_ms;            /* 0 = 30 s; total over every address (and proxy) */
+    int greeting_timeout_ms;           /* 0 = 30 s; the 220 greeting */
+    int timeout_ms;                    /* 0 = 60 s; each command + reply, each write */
+    int data_timeout_ms;               /* 0 = 10 min; the reply to the end of the message */
+    smtp_proxy proxy;                  /* type 0: direct connection */
+    const char *local_address; int local_port;   /* bind before connect; NULL/0: any */
+    const char *helo_name;             /* NULL: FQDN or address literal */
+    unsigned tls_versions;             /* set through the two setters below; 0 = 1.2 */
+    const char *ca_file;               /* PEM bundle; NULL: the system bundle */
+    const char *ca_pem; size_t ca_pem_len;   /* CA certificates as PEM in memory */
+    const struct smtp_trust *trust;    /* shared trust store; NULL: load per session */
+    int tls_verify;                    /* SMTP_VERIFY_FULL (0), _NO_HOSTNAME, _NONE */
+    const char *tls_fingerprint;       /* pin: SHA-256 of the server certificate, hex */
+    const char *tls_cert_file, *tls_key_file;  /* client certificate */
+    smtp_trace_fn trace; void *trace_user;     /* see TRACE */
+} smtp_config;
+
+/* The last reply parsed. text holds the lines without their codes (and
+   without the enhanced status when it leads a line), joined by '\n',
+   NUL-terminated; it lives in the session until the next command. */
+typedef struct smtp_reply {
+    int code;                /* 200..599; 0 when no reply was read */
+    char status[16];         /* RFC 3463 enhanced status "5.1.1", or "" */
+    const char *text;        /* never NULL once a session was opened */
+    size_t len;              /* strlen(text) */
+    int lines;               /* number of lines in the reply */
+} smtp_reply;
+
+/* What became of one recipient of smtp_send. */
+typedef struct smtp_rcpt_result {
+    const char *address;     /* the recipient string as given in the message */
+    int accepted;            /* 1: the server took the message for it */
+    int code;                /* the deciding reply: to RCPT when refused, else to the end of data */
+    char status[16];         /* its enhanced status, or "" */
+    char text[200];          /* its text, cut to fit */
+} smtp_rcpt_result;
+
+typedef struct smtp_message {
+    const char *from;                                /* "a@b" or "Name <a@b>"; NULL: cfg.from */
+    const char *envelope_from;                       /* MAIL FROM if not from's address; "" = <> */
+    const char *const *to, *const *cc, *const *bcc;  /* NULL-terminated; NULL = none */
+    const char *subject;                             /* UTF-8; RFC 2047 when needed; NULL = none */
+    const char *text;                                /* UTF-8 text body; NULL = empty */
+    /* Per-recipient outcome, in the order to, cc, bcc. Optional. */
+    smtp_rcpt_result *results; size_t results_cap;   /* caller's array and its length */
+    void (*on_result)(void *user, const smtp_rcpt_result *r); void *user;
+} smtp_message;
+
+/* private: the transport slot (TCP, later proxy and TLS layers; tests plug
+   a scripted one here). */
+struct smtp_session;
+typedef struct smtp__io {
+    int  (*read)(struct smtp_session *s, void *buf, size_t len, long long deadline);
+    int  (*write)(struct smtp_session *s, const void *buf, size_t len, long long deadline);
+    void (*close)(struct smtp_session *s);
+    void *ctx;
+} smtp__io;
+
+#define SMTP__RBUF_SIZE 16384
+#define SMTP__WBUF_SIZE 16384
+#define SMTP__TEXT_SIZE 1024
+
+/* The session. Every field is private; its size is documented above. */
+typedef struct smtp_session {
+    int state, fd, sys_errno;
+    smtp_result err;                    /* sticky: set once the session is over */
+    smtp__io io;
+    smtp_config cfg;                    /* copy, defaults applied */
+    char peer[300];                     /* "host:port" for messages */
+    unsigned ext, auth;                 /* EHLO extensions, AUTH mechanisms */
+    unsigned long size_max;             /* SIZE parameter, 0 when none */
+    int body_bol, body_cr;              /* body writer state */
+    unsigned long long msg_count;       /* for Message-ID */
+    unsigned long long nonce;
+    size_t rpos, rlen, wlen;
+    smtp_reply reply;
+    char text[SMTP__TEXT_SIZE];
+    char cmd[80];                       /* the command being answered, for messages */
+    char detail[512];
+    unsigned char txn_ok[128];          /* accepted recipients of one transaction (bitmap) */
+    unsigned char rbuf[SMTP__RBUF_SIZE];
+    unsigned char wbuf[SMTP__WBUF_SIZE];
+} smtp_session;
+
+/* smtp_result_str: a short English phrase for a result code; never NULL. */
+SMTP_API const char *smtp_result_str(smtp_result r);
+
+/* TLS versions. A mask is a range: BearSSL negotiates between a minimum and
+   a maximum, so the lowest and highest bits set are what count (1_0|1_2
+   allows 1.1 too). Unknown bits: SMTP_ERR_PARAM from both setters.
+   smtp_config_set_tls_versions drops the versions this build cannot speak
+   (TLS 1.3 with BearSSL): 1.2|1.3 gives 1.2, 1.3 alone falls back to the
+   newest supported version. Never fails for a known version.
+   smtp_config_set_tls_versions_unsafe stores the mask unchecked; smtp_open
+   then fails with SMTP_ERR_UNSUPPORTED if any version in it cannot be
+   spoken. */
+SMTP_API smtp_result smtp_config_set_tls_versions(smtp_config *cfg, unsigned versions);
+SMTP_API smtp_result smtp_config_set_tls_versions_unsafe(smtp_config *cfg, unsigned versions);
+
+/* smtp_open: connects (every address of host in turn, within
+   connect_timeout_ms), reads the 220 greeting (greeting_timeout_ms), sends
+   EHLO (HELO when EHLO is refused) and learns the server's extensions.
+   cfg and its strings must stay valid until smtp_close. Returns SMTP_OK,
+   or an error with the detail set; after an error the session needs only
+   smtp_close (which is then harmless). */
+SMTP_API smtp_result smtp_open(smtp_session *s, const smtp_config *cfg);
+
+/* smtp_send: composes m and sends it in one or more transactions (MAIL,
+   RCPT for to, cc and bcc, DATA, the message, the final reply). Returns
+   SMTP_OK when every recipient was accepted, SMTP_PARTIAL when some were
+   refused, an error when the message went to none (SMTP_ERR_REPLY when
+   the server refused it). Nothing counts as sent before the server's
+   reply to the end of data. Per-recipient outcomes go to m->results /
+   m->on_result. Allocates nothing. */
+SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m);
+
+/* smtp_send_mail: one shot: open, send, close, with a session allocated
+   through SMTP_MALLOC. detail (may be NULL) receives the error sentence. */
+SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *m,
+                                    char *detail, size_t detail_size);
+
+/* smtp_close: QUIT (waiting at most timeout_ms for its reply), then closes
+   the connection. Always safe to call, also after a failed smtp_open and
+   twice. Returns SMTP_OK or the error that ended the session. */
+SMTP_API smtp_result smtp_close(smtp_session *s);
+
+/* Low-level transaction calls; smtp_send is built on them. Addresses are
+   "a@b" or "Name <a@b>"; the part inside <> is used. Each sends one
+   command and reads its reply within timeout_ms; a refusal returns
+   SMTP_ERR_REPLY (see smtp_last_reply) and leaves the session usable.
+   smtp_mail_from: MAIL FROM:<addr> ("" is the null sender).
+   smtp_rcpt_to:   RCPT TO:<addr> ("postmaster" alone is valid).
+   smtp_data_begin: DATA, expects 354.
+   smtp_data_write: message bytes, any piece size; normalises line ends
+                    and stuffs dots; each write within timeout_ms.
+   smtp_data_end:  ends the data ("." line) and waits data_timeout_ms for
+                   the final reply; SMTP_OK means the server took it.
+   smtp_rset, smtp_noop: RSET and NOOP. */
+SMTP_API smtp_result smtp_mail_from(smtp_session *s, const char *addr);
+SMTP_API smtp_result smtp_rcpt_to(smtp_session *s, const char *addr);
+SMTP_API smtp_result smtp_data_begin(smtp_session *s);
+SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t len);
+SMTP_API smtp_result smtp_data_end(smtp_session *s);
+SMTP_API smtp_result smtp_rset(smtp_session *s);
+SMTP_API smtp_result smtp_noop(smtp_session *s);
+
+SMTP_API unsigned smtp_supported_auth(const smtp_session *s);   /* SMTP_AUTH_* the server offers */
+SMTP_API unsigned smtp_extensions(const smtp_session *s);       /* SMTP_EXT_* the server offers */
+SMTP_API unsigned long smtp_size_limit(const smtp_session *s);  /* SIZE value; 0: none given */
+SMTP_API const smtp_reply *smtp_last_reply(const smtp_session *s);
+SMTP_API const char *smtp_error_detail(const smtp_session *s);  /* never NULL */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMTP_H_INCLUDED */
+
+/* ======================================================================== */
+/* >>implementation                                                         */
+/* ======================================================================== */
+#if defined(SMTP_IMPLEMENTATION) && !defined(SMTP__IMPLEMENTED)
+#define SMTP__IMPLEMENTED
+
+#if defined(SMTP_MALLOC) && !defined(SMTP_FREE)
+#error "smtp.h: define SMTP_MALLOC and SMTP_FREE together"
+#endif
+#if defined(SMTP_FREE) && !defined(SMTP_MALLOC)
+#error "smtp.h: define SMTP_MALLOC and SMTP_FREE together"
+#endif
+#ifndef SMTP_MALLOC
+#include <stdlib.h>
+#define SMTP_MALLOC(n) malloc(n)
+#define SMTP_FREE(p) free(p)
+#endif
+#ifndef SMTP_ASSERT
+#include <assert.h>
+#define SMTP_ASSERT(c) assert(c)
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0          /* macOS and some BSDs: SO_NOSIGPIPE instead */
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SMTP__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SMTP__PRINTF(f, a)
+#endif
+
+enum { SMTP__CLOSED = 0, SMTP__READY, SMTP__MAIL, SMTP__RCPT, SMTP__DATA };
+typedef long long smtp__ms;     /* absolute monotonic milliseconds; -1: no deadline */
+
+SMTP_API const char *smtp_result_str(smtp_result r)
+{
+    switch (r) {
+#define SMTP__STR_ITEM(name, value, text) case name: return text;
+    SMTP_RESULT_TABLE(SMTP__STR_ITEM)
+#undef SMTP__STR_ITEM
+    default: return "unknown result code";
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>platform  sockets, getaddrinfo, non-blocking connect, bind, poll        */
+/* ------------------------------------------------------------------------ */
+
+/* strerror_r has two incompatible forms; this wraps both. */
+static const char *smtp__strerror(int e, char *buf, size_t n)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    return strerror_r(e, buf, n);
+#else
+    if (strerror_r(e, buf, n) != 0) snprintf(buf, n, "error %d", e);
+    return buf;
+#endif
+}
+
+static void smtp__set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+#ifdef SO_NOSIGPIPE
+    { int one = 1; (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one); }
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>deadline  monotonic clock; every wait takes "time left"                */
+/* ------------------------------------------------------------------------ */
+
+static smtp__ms smtp__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (smtp__ms)ts.tv_sec * 1000 + (smtp__ms)(ts.tv_nsec / 1000000);
+}
+
+static smtp__ms smtp__deadline(int ms) { return ms < 0 ? -1 : smtp__now() + ms; }
+
+/* Milliseconds left before dl, for poll(): -1 without a deadline. */
+static int smtp__left(smtp__ms dl)
+{
+    smtp__ms left;
+    if (dl < 0) return -1;
+    left = dl - smtp__now();
+    if (left <= 0) return 0;
+    return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Waits until fd is ready for ev, or dl passes. Errors and hang-ups count
+   as ready: the call that follows reports them. */
+static int smtp__poll(int fd, short ev, smtp__ms dl)
+{
+    for (;;) {
+        struct pollfd p;
+        int t = smtp__left(dl), r;
+        if (t == 0) return SMTP_ERR_TIMEOUT;
+        p.fd = fd; p.events = ev; p.revents = 0;
+        r = poll(&p, 1, t);
+        if (r > 0) return SMTP_OK;
+        if (r < 0 && errno != EINTR) return SMTP_ERR_IO;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>transport  the io slot: {read, write, close}; TCP is the first layer   */
+/* ------------------------------------------------------------------------ */
+
+static int smtp__errno_result(int e)
+{
+    return (e == EPIPE || e == ECONNRESET) ? SMTP_ERR_CLOSED : SMTP_ERR_IO;
+}
+
+/* Reads what is there (at most len), waiting until dl. > 0 bytes, or an error. */
+static int smtp__tcp_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
+{
+    if (len > INT_MAX) len = INT_MAX;
+    for (;;) {
+        ssize_t n = recv(s->fd, buf, len, 0);
+        if (n > 0) return (int)n;
+        if (n == 0) return SMTP_ERR_CLOSED;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            int r = smtp__poll(s->fd, POLLIN, dl);
+            if (r) return r;
+            continue;
+        }
+        s->sys_errno = errno;
+        return smtp__errno_result(errno);
+    }
+}
+
+/* Writes all of buf before dl, or fails. */
+static int smtp__tcp_write(smtp_session *s, const void *buf, size_t len, smtp__ms dl)
+{
+    const char *p = (const char *)buf;
+    while (len > 0) {
+        ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) { p += n; len -= (size_t)n; continue; }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int r = smtp__poll(s->fd, POLLOUT, dl);
+            if (r) return r;
+            continue;
+        }
+        s->sys_errno = n < 0 ? errno : EPIPE;
+        return smtp__errno_result(s->sys_errno);
+    }
+    return SMTP_OK;
+}
+
+static void smtp__tcp_close(smtp_session *s)
+{
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+}
+
+/* Formats into s->detail; returns r. */
+static smtp_result smtp__fail(smtp_session *s, smtp_result r, const char *fmt, ...) SMTP__PRINTF(3, 4);
+static smtp_result smtp__fail(smtp_session *s, smtp_result r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->detail, sizeof s->detail, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* A transport-level failure: the session is over. Later calls return r. */
+static smtp_result smtp__break(smtp_session *s, smtp_result r)
+{
+    s->err = r;
+    if (s->io.close) s->io.close(s);
+    s->io.close = NULL;
+    return r;
+}
+
+/* Connects to host:port, trying every address getaddrinfo gives in turn,
+   all within dl; binds to cfg.local_address/local_port first when set.
+   role names the peer in messages ("SMTP server", later "proxy"). */
+static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port,
+                                     smtp__ms dl, const char *role)
+{
+    struct addrinfo hints, *res = NULL, *ai, *loc = NULL;
+    char portstr[16], lport[16], ebuf[128], where[INET6_ADDRSTRLEN + 8];
+    int rc, last_errno = 0, tried = 0, timed_out = 0, no_family = 0;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0)
+        return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot resolve %s name \"%s\": %s",
+                          role, host, gai_strerror(rc));
+    if (s->cfg.local_address || s->cfg.local_port) {
+        hints.ai_flags = AI_PASSIVE;
+        snprintf(lport, sizeof lport, "%d", s->cfg.local_port);
+        rc = getaddrinfo(s->cfg.local_address, lport, &hints, &loc);
+        if (rc != 0) {
+            freeaddrinfo(res);
+            return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot use local_address \"%s\": %s",
+                              s->cfg.local_address ? s->cfg.local_address : "",
+                              gai_strerror(rc));
+        }
+    }
+    where[0] = 0;
+    for (ai = res; ai; ai = ai->ai_next) {
+        struct addrinfo *la = NULL;
+        int fd, one = 1;
+        if (loc) {
+            for (la = loc; la && la->ai_family != ai->ai_family; la = la->ai_next) {}
+            if (!la) { no_family = 1; continue; }
+        }
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, where, sizeof where, NULL, 0, NI_NUMERICHOST))
+            where[0] = 0;
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) { last_errno = errno; continue; }
+        smtp__set_nonblock(fd);
+        if (la && bind(fd, la->ai_addr, la->ai_addrlen) != 0) {
+            last_errno = errno; close(fd);
+            freeaddrinfo(res); freeaddrinfo(loc);
+            return smtp__fail(s, SMTP_ERR_CONNECT, "cannot bind to local address %s port %d: %s",
+                              s->cfg.local_address ? s->cfg.local_address : "*",
+                              s->cfg.local_port, smtp__strerror(last_errno, ebuf, sizeof ebuf));
+        }
+        tried++;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            int e = errno;
+            if (e == EINPROGRESS || e == EINTR) {
+                socklen_t el = sizeof e;
+                if (smtp__poll(fd, POLLOUT, dl) != SMTP_OK) { close(fd); timed_out = 1; break; }
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0) e = errno;
+            }
+            if (e != 0) { last_errno = e; close(fd); continue; }
+        }
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        freeaddrinfo(res);
+        if (loc) freeaddrinfo(loc);
+        s->fd = fd;
+        s->io.read = smtp__tcp_read;
+        s->io.write = smtp__tcp_write;
+        s->io.close = smtp__tcp_close;
+        return SMTP_OK;
+    }
+    freeaddrinfo(res);
+    if (loc) freeaddrinfo(loc);
+    if (timed_out)
+        return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to %s %s port %d (%s) timed out after %d ms",
+                          role, host, port, where, s->cfg.connect_timeout_ms);
+    if (!tried && no_family)
+        return smtp__fail(s, SMTP_ERR_CONNECT, "cannot connect to %s %s port %d: local_address %s "
+                          "has no address of the same family", role, host, port, s->cfg.local_address);
+    return smtp__fail(s, SMTP_ERR_CONNECT, "cannot connect to %s %s port %d (%s%s): %s", role, host,
+                      port, where, tried > 1 ? ", the last of several addresses" : "",
+                      smtp__strerror(last_errno, ebuf, sizeof ebuf));
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>reader  reply parser (pure), EHLO capabilities (pure), buffered reader */
+/* ------------------------------------------------------------------------ */
+
+/* ASCII case-insensitive: does t[0..n) equal the upper-case literal lit? */
+static int smtp__ieq(const char *t, size_t n, const char *lit)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        char c = t[i];
+        if (c >= 'a' && c <= 'z') c = (char)(c - 32);
+        if (lit[i] == 0 || c != lit[i]) return 0;
+    }
+    return lit[n] == 0;
+}
+
+/* One reply line p[0..n), line end removed (RFC 5321 4.2: Reply-code
+   [ ("-" / SP) textstring ]). Sets code, last (SP or nothing after the
+   code) and the text. SMTP_OK or SMTP_ERR_PROTOCOL. */
+static int smtp__reply_line(const char *p, size_t n, int *code, int *last,
+                            const char **text, size_t *tn)
+{
+    if (n < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
+        p[2] < '0' || p[2] > '9')
+        return SMTP_ERR_PROTOCOL;
+    if (memchr(p, 0, n)) return SMTP_ERR_PROTOCOL;
+    *code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    if (n == 3) { *last = 1; *text = p + 3; *tn = 0; return SMTP_OK; }
+    if (p[3] == ' ') *last = 1;
+    else if (p[3] == '-') *last = 0;
+    else return SMTP_ERR_PROTOCOL;
+    *text = p + 4; *tn = n - 4;
+    return SMTP_OK;
+}
+
+/* Incremental reply parser: state over the bytes of one reply, from its
+   first byte. */
+typedef struct smtp__rp { size_t off; int code; int lines; } smtp__rp;
+/* Called once per complete line: raw line, its text, its index. */
+typedef void (*smtp__line_fn)(void *user, const char *line, size_t n,
+                              const char *text, size_t tn, int index);
+
+/* Feeds buf[0..len): every byte of this reply received so far (buf does
+   not move between calls, or moves with its start). Returns the reply's
+   length once its last line is in, 0 when more bytes are needed, or
+   SMTP_ERR_PROTOCOL (a malformed line, lines that disagree on the code). */
+static long smtp__reply_feed(smtp__rp *rp, const char *buf, size_t len,
+                             smtp__line_fn fn, void *user)
+{
+    while (rp->off < len) {
+        const char *p = buf + rp->off, *nl, *text;
+        size_t n, tn;
+        int code, last;
+        nl = (const char *)memchr(p, '\n', len - rp->off);
+        if (!nl) return 0;
+        n = (size_t)(nl - p);
+        if (n && p[n - 1] == '\r') n--;
+        if (smtp__reply_line(p, n, &code, &last, &text, &tn) != SMTP_OK) return SMTP_ERR_PROTOCOL;
+        if (rp->lines && code != rp->code) return SMTP_ERR_PROTOCOL;
+        rp->code = code;
+        if (fn) fn(user, p, n, text, tn, rp->lines);
+        rp->lines++;
+        rp->off = (size_t)(nl - buf) + 1;
+        if (last) return (long)rp->off;
+    }
+    return 0;
+}
+
+/* RFC 3463 enhanced status code at the start of a reply text: class "."
+   subject "." detail, class matching the reply code's first digit, 1-3
+   digits each. Copies it to out; returns the bytes to strip (with one
+   following space), 0 when the text has none. */
+static size_t smtp__enhanced(const char *t, size_t n, int code, char out[16])
+{
+    size_t i = 2, j;
+    int part;
+    if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[0] - '0' != code / 100 ||
+        t[1] != '.')
+        return 0;
+    for (part = 0; part < 2; part++) {
+        for (j = i; i < n && i - j < 4 && t[i] >= '0' && t[i] <= '9'; i++) {}
+        if (i == j || i - j > 3) return 0;
+        if (part == 0) {
+            if (i >= n || t[i] != '.') return 0;
+            i++;
+        }
+    }
+    if (i < n && t[i] != ' ') return 0;
+    memcpy(out, t, i);
+    out[i] = 0;
+    return i < n ? i + 1 : i;
+}
+
+/* One EHLO keyword line (not the first line of the reply, which names the
+   server): RFC 5321 4.1.1.1 ehlo-line = keyword *(SP param). */
+static void smtp__ehlo_line(const char *t, size_t n, unsigned *ext, unsigned *auth,
+                            unsigned long *size)
+{
+    size_t k = 0, i;
+    while (k < n && t[k] != ' ' && t[k] != '=') k++;
+    if (smtp__ieq(t, k, "SIZE")) {
+        unsigned long v = 0;
+        *ext |= SMTP_EXT_SIZE;
+        for (i = k + 1; i < n && t[i] >= '0' && t[i] <= '9'; i++)
+            v = v > (ULONG_MAX - 9) / 10 ? ULONG_MAX : v * 10 + (unsigned long)(t[i] - '0');
+        *size = v;
+    } else if (smtp__ieq(t, k, "PIPELINING")) *ext |= SMTP_EXT_PIPELINING;
+    else if (smtp__ieq(t, k, "8BITMIME")) *ext |= SMTP_EXT_8BITMIME;
+    else if (smtp__ieq(t, k, "SMTPUTF8")) *ext |= SMTP_EXT_SMTPUTF8;
+    else if (smtp__ieq(t, k, "STARTTLS")) *ext |= SMTP_EXT_STARTTLS;
+    else if (smtp__ieq(t, k, "CHUNKING")) *ext |= SMTP_EXT_CHUNKING;
+    else if (smtp__ieq(t, k, "DSN")) *ext |= SMTP_EXT_DSN;
+    else if (smtp__ieq(t, k, "ENHANCEDSTATUSCODES")) *ext |= SMTP_EXT_ENHANCEDSTATUSCODES;
+    else if (smtp__ieq(t, k, "AUTH")) {
+        /* "AUTH PLAIN LOGIN" and the old "AUTH=PLAIN LOGIN" form */
+        *ext |= SMTP_EXT_AUTH;
+        for (i = k; i < n;) {
+            size_t b;
+            while (i < n && (t[i] == ' ' || t[i] == '=')) i++;
+            for (b = i; i < n && t[i] != ' '; i++) {}
+            if (smtp__ieq(t + b, i - b, "PLAIN")) *auth |= SMTP_AUTH_PLAIN;
+            else if (smtp__ieq(t + b, i - b, "LOGIN")) *auth |= SMTP_AUTH_LOGIN;
+            else if (smtp__ieq(t + b, i - b, "CRAM-MD5")) *auth |= SMTP_AUTH_CRAM_MD5;
+            else if (smtp__ieq(t + b, i - b, "XOAUTH2")) *auth |= SMTP_AUTH_XOAUTH2;
+            else if (smtp__ieq(t + b, i - b, "OAUTHBEARER")) *auth |= SMTP_AUTH_OAUTHBEARER;
+        }
+    }
+}
+
+static void smtp__trace(smtp_session *s, smtp_trace_dir dir, const char *p, size_t n)
+{
+    if (s->cfg.trace) s->cfg.trace(s->cfg.trace_user, dir, p, n);
+}
+
+typedef struct smtp__rctx { smtp_session *s; int ehlo; } smtp__rctx;
+
+/* Per line of a reply: trace it, keep its text, learn EHLO keywords. */
+static void smtp__on_line(void *user, const char *line, size_t n, const char *t, size_t tn,
+                          int index)
+{
+    smtp__rctx *c = (smtp__rctx *)user;
+    smtp_session *s = c->s;
+    size_t room, skip = 0;
+    smtp__trace(s, SMTP_TRACE_IN, line, n);
+    if (c->ehlo) {
+        if (index > 0) smtp__ehlo_line(t, tn, &s->ext, &s->auth, &s->size_max);
+    } else {
+        char st[16];
+        int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+        skip = smtp__enhanced(t, tn, code, st);
+        if (skip && index == 0) memcpy(s->reply.status, st, sizeof st);
+        else if (skip && strcmp(st, s->reply.status) != 0) skip = 0;
+    }
+    t += skip; tn -= skip;
+    if (index > 0 && s->reply.len + 1 < sizeof s->text) s->text[s->reply.len++] = '\n';
+    room = sizeof s->text - 1 - s->reply.len;
+    if (tn > room) tn = room;
+    memcpy(s->text + s->reply.len, t, tn);
+    s->reply.len += tn;
+    s->text[s->reply.len] = 0;
+}
+
+/* The reply text on one line, for messages: "550 5.1.1 text / more". */
+static const char *smtp__reply_str(smtp_session *s, char *buf, size_t n)
+{
+    size_t i, o;
+    o = (size_t)snprintf(buf, n, "%d%s%s ", s->reply.code, s->reply.status[0] ? " " : "",
+                         s->reply.status);
+    for (i = 0; i < s->reply.len && o + 4 < n; i++) {
+        if (s->text[i] == '\n') { memcpy(buf + o, " / ", 3); o += 3; }
+        else buf[o++] = s->text[i];
+    }
+    if (o >= n) o = n - 1;
+    while (o > 0 && buf[o - 1] == ' ') o--;
+    buf[o] = 0;
+    return buf;
+}
+
+/* Reads one whole reply before dl into s->reply. The whole reply must fit
+   in the read buffer. A failure here ends the session. what/ms name the
+   wait in messages ("the greeting", budget in ms). */
+static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int ms)
+{
+    smtp__rp rp;
+    smtp__rctx c;
+    char ebuf[128];
+    memset(&rp, 0, sizeof rp);
+    c.s = s; c.ehlo = ehlo;
+    s->reply.code = 0; s->reply.status[0] = 0; s->reply.len = 0; s->reply.lines = 0;
+    s->text[0] = 0;
+    if (ehlo) { s->ext = 0; s->auth = 0; s->size_max = 0; }
+    for (;;) {
+        long r = smtp__reply_feed(&rp, (const char *)s->rbuf + s->rpos, s->rlen - s->rpos,
+                                  smtp__on_line, &c);
+        int n;
+        if (r > 0) {
+            s->rpos += (size_t)r;
+            if (s->rpos == s->rlen) s->rpos = s->rlen = 0;
+            s->reply.code = rp.code;
+            s->reply.lines = rp.lines;
+            return SMTP_OK;
+        }
+        if (r < 0)
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL,
+                "malformed reply to %s from %s (line %d): \"%.80s\"", s->cmd, s->peer,
+                rp.lines + 1, (const char *)s->rbuf + s->rpos + rp.off));
+        if (s->rpos > 0) {
+            memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos);
+            s->rlen -= s->rpos;
+            s->rpos = 0;
+        }
+        if (s->rlen == sizeof s->rbuf)
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_TOO_LONG,
+                "the reply to %s from %s is longer than %d bytes", s->cmd, s->peer,
+                (int)sizeof s->rbuf));
+        n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, dl);
+        if (n == SMTP_ERR_TIMEOUT)
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT,
+                "no complete reply to %s from %s within %d ms", s->cmd, s->peer, ms));
+        if (n == SMTP_ERR_CLOSED)
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED,
+                "%s closed the connection while we waited for the reply to %s", s->peer, s->cmd));
+        if (n < 0)
+            return smtp__break(s, smtp__fail(s, (smtp_result)n,
+                "reading the reply to %s from %s failed: %s", s->cmd, s->peer,
+                s->sys_errno ? smtp__strerror(s->sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)n)));
+        s->rlen += (size_t)n;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>codec  base64, quoted-printable, RFC 2047 encoded words                */
+/* ------------------------------------------------------------------------ */
+
+/* Base64 (RFC 4648) of in[0..n) into out (4 * ((n + 2) / 3) bytes, no NUL). */
+static size_t smtp__b64(const unsigned char *in, size_t n, char *out)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i, o = 0;
+    for (i = 0; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[o++] = tab[v >> 18]; out[o++] = tab[(v >> 12) & 63];
+        out[o++] = tab[(v >> 6) & 63]; out[o++] = tab[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0u);
+        out[o++] = tab[v >> 18]; out[o++] = tab[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    return o;
+}
+
+/* Longest prefix of p[0..n), at most max bytes, that does not split a
+   UTF-8 sequence (RFC 2047 6.3: each encoded word holds whole characters).
+   Invalid UTF-8 is cut anywhere: the bytes still come back unchanged. */
+static size_t smtp__utf8_cut(const unsigned char *p, size_t n, size_t max)
+{
+    size_t k;
+    if (n <= max) return n;
+    k = max;
+    while (k > 0 && max - k < 3 && (p[k] & 0xC0) == 0x80) k--;
+    return (k == 0 || (p[k] & 0xC0) == 0x80) ? max : k;
+}
+
+static int smtp__is_ascii_text(const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x7F || (c < 0x20 && c != '\t')) return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>writer  CRLF normalisation + dot-stuffing (pure), message composer     */
+/* ------------------------------------------------------------------------ */
+
+/* Body state: bol = at the beginning of a line; cr = the last input byte
+   was a CR (its CRLF is out; an LF right after it belongs to it). */
+typedef struct smtp__dot { int bol, cr; } smtp__dot;
+
+/* Normalises in[0..n) into out[0..cap): every bare CR and bare LF becomes
+   CRLF, a '.' that starts a line gets another (RFC 5321 4.5.2), other
+   bytes pass as they are. Stops when out has less than 2 bytes left.
+   Returns bytes written; *used = bytes of in consumed. */
+static size_t smtp__dot_encode(smtp__dot *st, const unsigned char *in, size_t n,
+                               unsigned char *out, size_t cap, size_t *used)
+{
+    size_t i = 0, o = 0;
+    while (i < n && cap - o >= 2) {
+        unsigned char c = in[i];
+        size_t j, lim;
+        if (c == '\r') {
+            out[o++] = '\r'; out[o++] = '\n';
+            st->cr = 1; st->bol = 1; i++;
+            continue;
+        }
+        if (c == '\n') {
+            if (!st->cr) { out[o++] = '\r'; out[o++] = '\n'; st->bol = 1; }
+            st->cr = 0; i++;
+            continue;
+        }
+        st->cr = 0;
+        if (st->bol && c == '.') out[o++] = '.';
+        st->bol = 0;
+        lim = n - i < cap - o ? n : i + (cap - o);
+        for (j = i + 1; j < lim && in[j] != '\r' && in[j] != '\n'; j++) {}
+        memcpy(out + o, in + i, j - i);
+        o += j - i;
+        i = j;
+    }
+    *used = i;
+    return o;
+}
+
+/* The end of the data: CRLF unless at the start of a line, then ".CRLF".
+   out needs 5 bytes. */
+static size_t smtp__dot_finish(const smtp__dot *st, unsigned char *out)
+{
+    size_t o = 0;
+    if (!st->bol) { out[o++] = '\r'; out[o++] = '\n'; }
+    memcpy(out + o, ".\r\n", 3);
+    return o + 3;
+}
+
+/* Flushes the write buffer, within timeout_ms. */
+static smtp_result smtp__flush(smtp_session *s, smtp__ms dl)
+{
+    int r;
+    char ebuf[128];
+    if (s->wlen == 0) return SMTP_OK;
+    r = s->io.write(s, s->wbuf, s->wlen, dl);
+    s->wlen = 0;
+    if (r == SMTP_OK) return SMTP_OK;
+    if (r == SMTP_ERR_TIMEOUT)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "sending %s to %s timed out after %d ms",
+                                         s->cmd, s->peer, s->cfg.timeout_ms));
+    if (r == SMTP_ERR_CLOSED)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the connection while we sent %s",
+                                         s->peer, s->cmd));
+    return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s to %s failed: %s", s->cmd, s->peer,
+        s->sys_errno ? smtp__strerror(s->sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)r)));
+}
+
+/* Message bytes through the normaliser into the write buffer. */
+static smtp_result smtp__body(smtp_session *s, const void *data, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    smtp__dot st;
+    st.bol = s->body_bol; st.cr = s->body_cr;
+    while (len > 0) {
+        size_t used, o;
+        if (sizeof s->wbuf - s->wlen < 2) {
+            smtp_result r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms));
+            if (r) return r;
+        }
+        o = smtp__dot_encode(&st, p, len, s->wbuf + s->wlen, sizeof s->wbuf - s->wlen, &used);
+        smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wbuf + s->wlen, o);
+        s->wlen += o;
+        p += used; len -= used;
+    }
+    s->body_bol = st.bol; s->body_cr = st.cr;
+    return SMTP_OK;
+}
+
+/* A header line being built, folded before 78 columns (RFC 5322 2.1.1)
+   at the separators it is given. */
+typedef struct smtp__hw {
+    smtp_session *s; char line[1000]; size_t len; int ntok; smtp_result err;
+} smtp__hw;
+
+static void smtp__hw_emit(smtp__hw *h, const char *p, size_t n)
+{
+    if (!h->err) h->err = smtp__body(h->s, p, n);
+}
+
+static void smtp__hw_emits(smtp__hw *h, const char *str) { smtp__hw_emit(h, str, strlen(str)); }
+
+static void smtp__hw_start(smtp__hw *h, const char *name)
+{
+    h->len = strlen(name);
+    h->ntok = 0;
+    memcpy(h->line, name, h->len);
+}
+
+/* Adds a token after sep on the current line when it fits in 78 columns;
+   else folds: the non-blank part of sep (a comma) ends this line and the
+   token starts the next after one space. Tokens are at most 900 bytes. */
+static void smtp__hw_add(smtp__hw *h, const char *sep, const char *tok, size_t n)
+{
+    size_t sl = strlen(sep), keep = sl;
+    while (keep > 0 && sep[keep - 1] == ' ') keep--;
+    if (h->ntok > 0 && h->len + sl + n > 78) {
+        memcpy(h->line + h->len, sep, keep);
+        memcpy(h->line + h->len + keep, "\r\n", 2);
+        smtp__hw_emit(h, h->line, h->len + keep + 2);
+        h->line[0] = ' ';
+        h->len = 1;
+    } else {
+        memcpy(h->line + h->len, sep, sl);
+        h->len += sl;
+    }
+    memcpy(h->line + h->len, tok, n);
+    h->len += n;
+    h->ntok++;
+}
+
+static void smtp__hw_end(smtp__hw *h)
+{
+    memcpy(h->line + h->len, "\r\n", 2);
+    smtp__hw_emit(h, h->line, h->len + 2);
+    h->len = 0;
+}
+
+/* UTF-8 text as RFC 2047 "B" encoded words, each a token (39 bytes of
+   input: 72 columns with the charset, so a first line "Subject: " word
+   stays under 78). */
+static void smtp__hw_words(smtp__hw *h, const char *sep, const char *p, size_t n)
+{
+    char w[80];
+    int first = 1;
+    while (n > 0) {
+        size_t k = smtp__utf8_cut((const unsigned char *)p, n, 39), o;
+        memcpy(w, "=?UTF-8?B?", 10);
+        o = 10 + smtp__b64((const unsigned char *)p, k, w + 10);
+        w[o++] = '?'; w[o++] = '=';
+        smtp__hw_add(h, first ? sep : " ", w, o);
+        first = 0;
+        p += k; n -= k;
+    }
+}
+
+/* Free text (a Subject): as it is, folded at spaces, when it is ASCII
+   without "=?" and no word is too long; otherwise encoded words. */
+static void smtp__hw_text(smtp__hw *h, const char *p, size_t n)
+{
+    size_t i, b, longest = 0;
+    for (i = 0; i < n; i = b + 1) {
+        for (b = i; b < n && p[b] != ' '; b++) {}
+        if (b - i > longest) longest = b - i;
+    }
+    if (!smtp__is_ascii_text(p, n) || strstr(p, "=?") || longest > 900) {
+        smtp__hw_words(h, " ", p, n);
+        return;
+    }
+    for (i = 0; i <= n; i = b + 1) {
+        for (b = i; b < n && p[b] != ' '; b++) {}
+        smtp__hw_add(h, " ", p + i, b - i);
+        if (b >= n) break;
+    }
+}
+
+/* An address as given ("a@b" or "Name <a@b>") as one header token, its
+   display name as encoded words when it is not ASCII. */
+static void smtp__hw_addr(smtp__hw *h, const char *sep, const char *a)
+{
+    size_t n = strlen(a);
+    const char *lt = strrchr(a, '<');
+    if (smtp__is_ascii_text(a, n) || !lt) {
+        smtp__hw_add(h, sep, a, n);
+        return;
+    }
+    {
+        const char *nb = a, *ne = lt;
+        while (nb < ne && (*nb == ' ' || *nb == '\t')) nb++;
+        while (ne > nb && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
+        if (ne - nb >= 2 && *nb == '"' && ne[-1] == '"') { nb++; ne--; }
+        smtp__hw_words(h, sep, nb, (size_t)(ne - nb));
+        smtp__hw_add(h, " ", lt, strlen(lt));
+    }
+}
+
+/* Body text as quoted-printable (RFC 2045 6.7): lines of at most 76
+   columns, '=' and bytes outside printable ASCII as =XX, a space or tab
+   before a line end as =20 / =09. Line ends (CRLF, LF, CR) stay line ends. */
+static smtp_result smtp__qp(smtp_session *s, const char *text, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char buf[512];
+    size_t i, o = 0, col = 0;
+    smtp_result r;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        char tok[3];
+        size_t tl = 1;
+        if (o > sizeof buf - 8) {
+            if ((r = smtp__body(s, buf, o)) != SMTP_OK) return r;
+            o = 0;
+        }
+        if (c == '\r' || c == '\n') {
+            if (c == '\r' && i + 1 < n && text[i + 1] == '\n') i++;
+            buf[o++] = '\r'; buf[o++] = '\n';
+            col = 0;
+            continue;
+        }
+        if ((c >= 33 && c <= 126 && c != '=') ||
+            ((c == ' ' || c == '\t') && i + 1 < n && text[i + 1] != '\r' && text[i + 1] != '\n')) {
+            tok[0] = (char)c;
+        } else {
+            tok[0] = '='; tok[1] = hex[c >> 4]; tok[2] = hex[c & 15]; tl = 3;
+        }
+        if (col + tl > 75) { buf[o++] = '='; buf[o++] = '\r'; buf[o++] = '\n'; col = 0; }
+        memcpy(buf + o, tok, tl);
+        o += tl; col += tl;
+    }
+    return o ? smtp__body(s, buf, o) : SMTP_OK;
+}
+
+/* Does the body need quoted-printable: 8-bit bytes, or a line over 998? */
+static int smtp__needs_qp(const char *p, size_t n)
+{
+    size_t i, run = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\r' || c == '\n') { run = 0; continue; }
+        if (c >= 0x80 || ++run > 998) return 1;
+    }
+    return 0;
+}
+
+/* RFC 5322 3.3 date-time, in UTC (the zone name "+0000"). */
+static size_t smtp__date(char *out, size_t n, time_t t)
+{
+    static const char days[] = "SunMonTueWedThuFriSat", mons[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return (size_t)snprintf(out, n, "%.3s, %02d %.3s %04d %02d:%02d:%02d +0000",
+                            days + 3 * tm.tm_wday, tm.tm_mday, mons + 3 * tm.tm_mon,
+                            tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* The message's headers and body, through smtp__body. msgid and date are
+   made once per smtp_send, the same in every transaction. */
+static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const char *from,
+                                 const char *date, const char *msgid)
+{
+    smtp__hw h;
+    const char *const *l;
+    size_t tn = m->text ? strlen(m->text) : 0;
+    int qp = smtp__needs_qp(m->text ? m->text : "", tn);
+    h.s = s; h.err = SMTP_OK;
+    smtp__hw_start(&h, "Date: "); smtp__hw_add(&h, "", date, strlen(date)); smtp__hw_end(&h);
+    smtp__hw_start(&h, "From:"); smtp__hw_addr(&h, " ", from); smtp__hw_end(&h);
+    if (m->to && m->to[0]) {
+        smtp__hw_start(&h, "To:");
+        for (l = m->to; *l; l++) smtp__hw_addr(&h, l == m->to ? " " : ", ", *l);
+        smtp__hw_end(&h);
+    }
+    if (m->cc && m->cc[0]) {
+        smtp__hw_start(&h, "Cc:");
+        for (l = m->cc; *l; l++) smtp__hw_addr(&h, l == m->cc ? " " : ", ", *l);
+        smtp__hw_end(&h);
+    }
+    if (m->subject) {
+        smtp__hw_start(&h, "Subject:");
+        smtp__hw_text(&h, m->subject, strlen(m->subject));
+        smtp__hw_end(&h);
+    }
+    smtp__hw_start(&h, "Message-ID: "); smtp__hw_add(&h, "", msgid, strlen(msgid)); smtp__hw_end(&h);
+    smtp__hw_emits(&h, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n");
+    smtp__hw_emits(&h, qp ? "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                          : "Content-Transfer-Encoding: 7bit\r\n\r\n");
+    if (h.err) return h.err;
+    if (!tn) return SMTP_OK;
+    return qp ? smtp__qp(s, m->text, tn) : smtp__body(s, m->text, tn);
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>config  defaults (applied here and only here), validation, TLS setters */
+/* ------------------------------------------------------------------------ */
+
+static void smtp__defaults(smtp_config *c)
+{
+    if (c->connect_timeout_ms == 0) c->connect_timeout_ms = 30000;
+    if (c->greeting_timeout_ms == 0) c->greeting_timeout_ms = 30000;
+    if (c->timeout_ms == 0) c->timeout_ms = 60000;
+    if (c->data_timeout_ms == 0) c->data_timeout_ms = 600000;
+    if (c->allowed_auth == 0) c->allowed_auth = SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_CRAM_MD5;
+    if (c->tls_versions == 0) c->tls_versions = SMTP_TLS_1_2;
+    if (c->port == 0) {
+        switch (c->security) {
+        case SMTP_SECURITY_IMPLICIT: c->port = 465; break;
+        case SMTP_SECURITY_STARTTLS: c->port = 587; break;
+        default: c->port = 25; break;
+        }
+    }
+}
+
+#define SMTP__TLS_ALL (SMTP_TLS_1_0 | SMTP_TLS_1_1 | SMTP_TLS_1_2 | SMTP_TLS_1_3)
+#define SMTP__TLS_CAN (SMTP_TLS_1_0 | SMTP_TLS_1_1 | SMTP_TLS_1_2)   /* BearSSL: no 1.3 */
+
+SMTP_API smtp_result smtp_config_set_tls_versions(smtp_config *cfg, unsigned versions)
+{
+    unsigned lo, hi, v;
+    if (!cfg || versions == 0 || (versions & ~(unsigned)SMTP__TLS_ALL)) return SMTP_ERR_PARAM;
+    /* the mask is a range; keep the part of it this build can speak */
+    for (lo = 1; !(versions & lo); lo <<= 1) {}
+    for (hi = SMTP_TLS_1_3; !(versions & hi); hi >>= 1) {}
+    if (lo > SMTP_TLS_1_2) lo = SMTP_TLS_1_2;
+    if (hi > SMTP_TLS_1_2) hi = SMTP_TLS_1_2;
+    for (v = 0; lo <= hi; lo <<= 1) v |= lo;
+    cfg->tls_versions = v;
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_config_set_tls_versions_unsafe(smtp_config *cfg, unsigned versions)
+{
+    if (!cfg || versions == 0 || (versions & ~(unsigned)SMTP__TLS_ALL)) return SMTP_ERR_PARAM;
+    cfg->tls_versions = versions;
+    return SMTP_OK;
+}
+
+/* A string that goes into a command or a header: no CR, LF (a second
+   command smuggled in) or other control bytes but tab. */
+static int smtp__clean(const char *p)
+{
+    for (; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\t') return 0;
+    return 1;
+}
+
+/* Takes the address out of "a@b" or "Name <a@b>" and checks it (RFC 5321
+   4.5.3.1.3: at most 254 octets in a path, here without the brackets).
+   kind: 0 sender ("" = null sender allowed), 1 recipient ("postmaster"
+   allowed). Returns NULL when fine, else what is wrong. */
+static const char *smtp__addr(const char *in, int kind, const char **a, size_t *n)
+{
+    const char *lt, *p, *e, *at = NULL;
+    if (!smtp__clean(in)) return "holds a control character (CR, LF, ...)";
+    if (strlen(in) > 900) return "is longer than 900 bytes";
+    lt = strrchr(in, '<');
+    if (lt) {
+        p = lt + 1;
+        e = strchr(p, '>');
+        if (!e) return "has '<' without '>'";
+        for (lt = e + 1; *lt == ' ' || *lt == '\t'; lt++) {}
+        if (*lt) return "has text after '>'";
+    } else {
+        for (p = in; *p == ' ' || *p == '\t'; p++) {}
+        for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t'); e--) {}
+    }
+    *a = p; *n = (size_t)(e - p);
+    if (*n == 0) return kind == 0 ? NULL : "is empty";
+    if (*n > 254) return "is longer than 254 octets";
+    for (lt = p; lt < e; lt++) {
+        if (*lt == ' ' || *lt == '\t' || *lt == '<' || *lt == '>') return "holds a space, '<' or '>'";
+        if (*lt == '@') at = lt;
+    }
+    if (!at) {
+        if (kind == 1 && smtp__ieq(p, *n, "POSTMASTER")) return NULL;
+        return "has no '@'";
+    }
+    if (at == p || at + 1 == e) return "has an empty local part or domain";
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>session  connect, greeting, EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP,   */
+/*            QUIT; the public functions                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Sends one command line (built by the caller, without CRLF) and reads its
+   reply, all before dl. The reply's code is in s->reply.code. */
+static smtp_result smtp__exchange(smtp_session *s, const char *line, smtp__ms dl, int ehlo)
+{
+    size_t n = strlen(line);
+    smtp_result r;
+    if (s->err) return s->err;
+    snprintf(s->cmd, sizeof s->cmd, "%s", line);
+    if (s->rpos < s->rlen)   /* nothing was asked: RFC 5321 4.1.1 is lock-step */
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL,
+            "%s sent %d bytes that answer nothing before %s: \"%.60s\"", s->peer,
+            (int)(s->rlen - s->rpos), line, (const char *)s->rbuf + s->rpos));
+    if (sizeof s->wbuf - s->wlen < n + 2 && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
+    memcpy(s->wbuf + s->wlen, line, n);
+    memcpy(s->wbuf + s->wlen + n, "\r\n", 2);
+    s->wlen += n + 2;
+    smtp__trace(s, SMTP_TRACE_OUT, line, n);
+    if ((r = smtp__flush(s, dl)) != SMTP_OK) return r;
+    return smtp__read_reply(s, dl, ehlo, s->cfg.timeout_ms);
+}
+
+/* A reply that is not the one expected: 421 ends the session (RFC 5321
+   3.8), anything else fails the command only. */
+static smtp_result smtp__refused(smtp_session *s)
+{
+    char rb[300];
+    smtp__reply_str(s, rb, sizeof rb);
+    if (s->reply.code == 421)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s is closing the session (reply to %s): %s",
+                                         s->peer, s->cmd, rb));
+    return smtp__fail(s, SMTP_ERR_REPLY, "%s refused %s: %s", s->peer, s->cmd, rb);
+}
+
+/* A command whose reply must be 2xx (or want, when given). */
+static smtp_result smtp__command(smtp_session *s, const char *line, int want)
+{
+    smtp_result r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0);
+    if (r) return r;
+    if (want ? s->reply.code != want : s->reply.code / 100 != 2) return smtp__refused(s);
+    return SMTP_OK;
+}
+
+static smtp_result smtp__check_state(smtp_session *s, int want, const char *call)
+{
+    static const char *names[] = { "closed", "ready", "after MAIL", "after RCPT", "in DATA" };
+    if (s->err) return s->err;
+    if (s->state != want)
+        return smtp__fail(s, SMTP_ERR_STATE, "%s called while the session is %s", call, names[s->state]);
+    return SMTP_OK;
+}
+
+/* The EHLO name: cfg.helo_name, the FQDN of this host, or the address
+   literal of the local end (RFC 5321 4.1.3). No DNS lookup. */
+static void smtp__helo_name(smtp_session *s, char *out, size_t n)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char a[INET6_ADDRSTRLEN];
+    if (s->cfg.helo_name) { snprintf(out, n, "%s", s->cfg.helo_name); return; }
+    if (gethostname(out, n) == 0 && out[n - 1] == 0 && strchr(out, '.') && smtp__clean(out) &&
+        !strchr(out, ' '))
+        return;
+    if (s->fd >= 0 && getsockname(s->fd, (struct sockaddr *)&ss, &sl) == 0 &&
+        getnameinfo((struct sockaddr *)&ss, sl, a, sizeof a, NULL, 0, NI_NUMERICHOST) == 0) {
+        snprintf(out, n, ss.ss_family == AF_INET6 ? "[IPv6:%s]" : "[%s]", a);
+        return;
+    }
+    snprintf(out, n, "[127.0.0.1]");
+}
+
+/* After connecting: the greeting, then EHLO (HELO when EHLO is refused). */
+static smtp_result smtp__start(smtp_session *s)
+{
+    char line[300], name[256], rb[300];
+    smtp_result r;
+    snprintf(s->cmd, sizeof s->cmd, "the greeting");
+    r = smtp__read_reply(s, smtp__deadline(s->cfg.greeting_timeout_ms), 0, s->cfg.greeting_timeout_ms);
+    if (r == SMTP_ERR_TIMEOUT)
+        return smtp__fail(s, r, "no greeting from %s within %d ms", s->peer, s->cfg.greeting_timeout_ms);
+    if (r) return r;
+    if (s->reply.code != 220) {
+        smtp__reply_str(s, rb, sizeof rb);
+        (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_REPLY, "%s does not accept mail: its greeting is %s",
+                                         s->peer, rb));
+    }
+    smtp__helo_name(s, name, sizeof name);
+    snprintf(line, sizeof line, "EHLO %s", name);
+    r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 1);
+    if (r) return r;
+    if (s->reply.code == 421) return smtp__refused(s);
+    if (s->reply.code != 250) {
+        /* RFC 5321 4.1.4: an old server that does not know EHLO */
+        s->ext = 0; s->auth = 0; s->size_max = 0;
+        snprintf(line, sizeof line, "HELO %s", name);
+        if ((r = smtp__command(s, line, 250)) != SMTP_OK) return smtp__break(s, r);
+    }
+    s->state = SMTP__READY;
+    return SMTP_OK;
+}
+
+/* Zeroes the session (up to its buffers) and copies the config. */
+static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
+{
+    memset(s, 0, offsetof(smtp_session, rbuf));
+    s->fd = -1;
+    s->reply.text = s->text;
+    if (!cfg) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_open: cfg is NULL");
+    s->cfg = *cfg;
+    smtp__defaults(&s->cfg);
+    if (!s->cfg.host || !*s->cfg.host)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.host is empty: set the SMTP server's name or address");
+    if (!smtp__clean(s->cfg.host) || strlen(s->cfg.host) > 255)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.host holds control characters or is over 255 bytes");
+    if (s->cfg.port < 0 || s->cfg.port > 65535 || s->cfg.local_port < 0 || s->cfg.local_port > 65535)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.port or cfg.local_port is outside 0..65535");
+    if (s->cfg.helo_name && (!*s->cfg.helo_name || !smtp__clean(s->cfg.helo_name) ||
+                             strchr(s->cfg.helo_name, ' ') || strlen(s->cfg.helo_name) > 255))
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.helo_name must be one word of at most 255 bytes "
+                          "without control characters");
+    snprintf(s->peer, sizeof s->peer, strchr(s->cfg.host, ':') ? "[%s]:%d" : "%s:%d",
+             s->cfg.host, s->cfg.port);
+    if (s->cfg.security != SMTP_SECURITY_NONE)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "TLS (cfg.security %d) is not implemented in smtp.h "
+                          SMTP_VERSION_STRING " yet; set cfg.security = SMTP_SECURITY_NONE for cleartext",
+                          (int)s->cfg.security);
+    if (s->cfg.proxy.type != SMTP_PROXY_NONE)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "proxies (cfg.proxy) are not implemented in smtp.h "
+                          SMTP_VERSION_STRING " yet");
+    if (s->cfg.username)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "authentication (cfg.username) is not implemented "
+                          "in smtp.h " SMTP_VERSION_STRING " yet");
+    {
+        /* a per-session nonce for Message-IDs */
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        unsigned long long v = (unsigned long long)smtp__now() * 6364136223846793005ULL ^
+                               (unsigned long long)getpid() << 32 ^ (unsigned long long)(size_t)s;
+        if (fd >= 0) {
+            unsigned long long rnd;
+            if (read(fd, &rnd, sizeof rnd) == (ssize_t)sizeof rnd) v ^= rnd;
+            close(fd);
+        }
+        s->nonce = v;
+    }
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_open(smtp_session *s, const smtp_config *cfg)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__init(s, cfg)) != SMTP_OK) return r;
+    r = smtp__tcp_connect(s, s->cfg.host, s->cfg.port, smtp__deadline(s->cfg.connect_timeout_ms),
+                          "SMTP server");
+    if (r) return smtp__break(s, r);
+    return smtp__start(s);
+}
+
+SMTP_API smtp_result smtp_close(smtp_session *s)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    r = s->err;
+    if (!s->err && s->io.close && s->state >= SMTP__READY && s->state != SMTP__DATA)
+        (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
+    if (s->io.close) s->io.close(s);
+    s->io.close = NULL;
+    s->state = SMTP__CLOSED;
+    if (!s->err) s->err = SMTP_ERR_STATE;   /* closed: later calls fail without I/O */
+    if (s->detail[0] == 0) snprintf(s->detail, sizeof s->detail, "the session is closed");
+    return r == SMTP_ERR_STATE ? SMTP_OK : r;
+}
+
+SMTP_API smtp_result smtp_mail_from(smtp_session *s, const char *addr)
+{
+    char line[300];
+    const char *a, *bad;
+    size_t n;
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__check_state(s, SMTP__READY, "smtp_mail_from")) != SMTP_OK) return r;
+    if (!addr) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_mail_from: the sender address is NULL");
+    if ((bad = smtp__addr(addr, 0, &a, &n)) != NULL)
+        return smtp__fail(s, SMTP_ERR_PARAM, "the sender address \"%.80s\" %s", addr, bad);
+    snprintf(line, sizeof line, "MAIL FROM:<%.*s>", (int)n, a);
+    if ((r = smtp__command(s, line, 250)) != SMTP_OK) return r;
+    s->state = SMTP__MAIL;
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_rcpt_to(smtp_session *s, const char *addr)
+{
+    char line[300];
+    const char *a, *bad;
+    size_t n;
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if (s->err) return s->err;
+    if (s->state != SMTP__RCPT && (r = smtp__check_state(s, SMTP__MAIL, "smtp_rcpt_to")) != SMTP_OK)
+        return r;
+    if (!addr) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_rcpt_to: the recipient address is NULL");
+    if ((bad = smtp__addr(addr, 1, &a, &n)) != NULL)
+        return smtp__fail(s, SMTP_ERR_PARAM, "the recipient address \"%.80s\" %s", addr, bad);
+    snprintf(line, sizeof line, "RCPT TO:<%.*s>", (int)n, a);
+    r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0);
+    if (r) return r;
+    if (s->reply.code != 250 && s->reply.code != 251) return smtp__refused(s);
+    s->state = SMTP__RCPT;
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_data_begin(smtp_session *s)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__check_state(s, SMTP__RCPT, "smtp_data_begin")) != SMTP_OK) return r;
+    if ((r = smtp__command(s, "DATA", 354)) != SMTP_OK) return r;
+    s->state = SMTP__DATA;
+    s->body_bol = 1; s->body_cr = 0;
+    snprintf(s->cmd, sizeof s->cmd, "the message");
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t len)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_write")) != SMTP_OK) return r;
+    if (!data && len) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_data_write: data is NULL");
+    return smtp__body(s, data, len);
+}
+
+SMTP_API smtp_result smtp_data_end(smtp_session *s)
+{
+    smtp__dot st;
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_end")) != SMTP_OK) return r;
+    st.bol = s->body_bol; st.cr = s->body_cr;
+    if (sizeof s->wbuf - s->wlen < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+        return r;
+    {
+        size_t o = smtp__dot_finish(&st, s->wbuf + s->wlen);
+        smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wbuf + s->wlen, o);
+        s->wlen += o;
+    }
+    snprintf(s->cmd, sizeof s->cmd, "the end of the message");
+    if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
+    r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
+    if (r) return r;
+    s->state = SMTP__READY;
+    if (s->reply.code / 100 != 2) return smtp__refused(s);
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_rset(smtp_session *s)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if (s->err) return s->err;
+    if (s->state == SMTP__CLOSED || s->state == SMTP__DATA)
+        return smtp__check_state(s, SMTP__READY, "smtp_rset");
+    if ((r = smtp__command(s, "RSET", 250)) != SMTP_OK) return r;
+    s->state = SMTP__READY;
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_noop(smtp_session *s)
+{
+    if (!s) return SMTP_ERR_PARAM;
+    if (s->err) return s->err;
+    if (s->state == SMTP__CLOSED || s->state == SMTP__DATA)
+        return smtp__check_state(s, SMTP__READY, "smtp_noop");
+    return smtp__command(s, "NOOP", 250);
+}
+
+/* Records the outcome of recipient i (in to, cc, bcc order). */
+static void smtp__result(smtp_session *s, const smtp_message *m, size_t i, const char *addr, int ok)
+{
+    smtp_rcpt_result tmp, *rr = (m->results && i < m->results_cap) ? &m->results[i] : &tmp;
+    size_t n;
+    if (!m->results && !m->on_result) return;
+    rr->address = addr;
+    rr->accepted = ok;
+    rr->code = s->reply.code;
+    memcpy(rr->status, s->reply.status, sizeof rr->status);
+    n = s->reply.len < sizeof rr->text - 1 ? s->reply.len : sizeof rr->text - 1;
+    memcpy(rr->text, s->text, n);
+    rr->text[n] = 0;
+    if (m->on_result) m->on_result(m->user, rr);
+}
+
+/* The i-th recipient of m in to, cc, bcc order. */
+static const char *smtp__rcpt_at(const smtp_message *m, size_t i)
+{
+    const char *const *l[3];
+    int k;
+    l[0] = m->to; l[1] = m->cc; l[2] = m->bcc;
+    for (k = 0; k < 3; k++) {
+        size_t c = 0;
+        if (!l[k]) continue;
+        while (l[k][c]) c++;
+        if (i < c) return l[k][i];
+        i -= c;
+    }
+    return NULL;
+}
+
+#define SMTP__TXN_MAX 1000   /* recipients per transaction: RFC 5321 4.5.3.1.8 asks servers for 100 */
+
+SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
+{
+    const char *from, *env, *a, *bad, *rc;
+    char date[64], msgid[160], rb[300], first_rb[300];
+    size_t n, total = 0, next = 0, sent = 0, refused = 0, i, first_refused = (size_t)-1;
+    int k;
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__check_state(s, SMTP__READY, "smtp_send")) != SMTP_OK) return r;
+    if (!m) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_send: the message is NULL");
+    /* Check everything before the first byte goes out. */
+    from = m->from ? m->from : s->cfg.from;
+    if (!from) return smtp__fail(s, SMTP_ERR_PARAM, "message.from is NULL (and cfg.from too)");
+    if ((bad = smtp__addr(from, 1, &a, &n)) != NULL)
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.from \"%.80s\" %s", from, bad);
+    env = m->envelope_from ? m->envelope_from : from;
+    if ((bad = smtp__addr(env, 0, &a, &n)) != NULL)
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.envelope_from \"%.80s\" %s", env, bad);
+    for (k = 0; k < 3; k++) {
+        const char *const *l = k == 0 ? m->to : k == 1 ? m->cc : m->bcc;
+        const char *field = k == 0 ? "to" : k == 1 ? "cc" : "bcc";
+        for (i = 0; l && l[i]; i++, total++)
+            if ((bad = smtp__addr(l[i], 1, &a, &n)) != NULL)
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.%s[%d] \"%.80s\" %s", field, (int)i, l[i], bad);
+    }
+    if (total == 0) return smtp__fail(s, SMTP_ERR_PARAM, "the message has no recipient (to, cc and bcc are empty)");
+    if (m->subject && !smtp__clean(m->subject))
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.subject holds a control character (CR, LF, ...)");
+
+    smtp__date(date, sizeof date, time(NULL));
+    s->msg_count++;
+    rc = strrchr(from, '@');
+    for (n = 0; rc && rc[1 + n] && rc[1 + n] != '>' && rc[1 + n] != ' ' && n < 100; n++) {}
+    snprintf(msgid, sizeof msgid, "<%016llx.%llu@%.*s>", s->nonce, s->msg_count,
+             rc ? (int)n : 9, rc ? rc + 1 : "localhost");
+
+    while (next < total) {
+        size_t start = next, ok = 0;
+        if ((r = smtp_mail_from(s, env)) != SMTP_OK) {
+            if (s->err) return r;
+            smtp__reply_str(s, rb, sizeof rb);
+            (void)smtp_rset(s);
+            if (s->err) return s->err;
+            return sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL FROM "
+                                     "was refused: %s", (int)sent, (int)total, rb)
+                        : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM:<%.*s>: %s", s->peer,
+                                     (int)strlen(env), env, rb);
+        }
+        memset(s->txn_ok, 0, sizeof s->txn_ok);
+        for (; next < total && ok < SMTP__TXN_MAX; next++) {
+            const char *rcpt = smtp__rcpt_at(m, next);
+            r = smtp_rcpt_to(s, rcpt);
+            if (r == SMTP_OK) {
+                s->txn_ok[(next - start) / 8] |= (unsigned char)(1u << ((next - start) % 8));
+                ok++;
+                continue;
+            }
+            if (s->err) return r;
+            /* RFC 5321 4.5.3.1.10: 452 too many recipients: the rest go in a further transaction */
+            if (s->reply.code == 452 && ok > 0) break;
+            refused++;
+            if (first_refused == (size_t)-1) {
+                first_refused = next;
+                smtp__reply_str(s, first_rb, sizeof first_rb);
+            }
+            smtp__result(s, m, next, rcpt, 0);
+        }
+        if (ok == 0) {
+            if ((r = smtp_rset(s)) != SMTP_OK) return r;
+            continue;
+        }
+        if ((r = smtp_data_begin(s)) == SMTP_OK) {
+            if ((r = smtp__compose(s, m, from, date, msgid)) != SMTP_OK) return r;
+            r = smtp_data_end(s);
+        }
+        if (s->err) return s->err;
+        /* the final reply (or the refusal of DATA) decides for every recipient accepted */
+        for (i = start; i < next; i++) {
+            if (!(s->txn_ok[(i - start) / 8] & (1u << ((i - start) % 8)))) continue;
+            if (r != SMTP_OK && first_refused == (size_t)-1) {
+                first_refused = i;
+                smtp__reply_str(s, first_rb, sizeof first_rb);
+            }
+            smtp__result(s, m, i, smtp__rcpt_at(m, i), r == SMTP_OK);
+            if (r == SMTP_OK) sent++;
+            else refused++;
+        }
+        /* RFC 2920 3.1: a refused DATA leaves the transaction open */
+        if (r != SMTP_OK && s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) return r;
+    }
+    if (sent == total) return SMTP_OK;
+    if (sent == 0)
+        return smtp__fail(s, SMTP_ERR_REPLY, "%s accepted none of the %d recipient%s; the first refused was "
+                          "\"%.80s\": %s", s->peer, (int)total, total == 1 ? "" : "s",
+                          smtp__rcpt_at(m, first_refused), first_rb);
+    return smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; the first refused was "
+                      "\"%.80s\": %s", (int)sent, (int)total, smtp__rcpt_at(m, first_refused), first_rb);
+}
+
+SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *m,
+                                    char *detail, size_t detail_size)
+{
+    smtp_session *s = (smtp_session *)SMTP_MALLOC(sizeof *s);
+    smtp_result r;
+    if (!s) {
+        if (detail && detail_size) snprintf(detail, detail_size, "out of memory for a session");
+        return SMTP_ERR_NOMEM;
+    }
+    r = smtp_open(s, cfg);
+    if (r == SMTP_OK) r = smtp_send(s, m);
+    if (detail && detail_size) snprintf(detail, detail_size, "%s", r ? s->detail : "");
+    (void)smtp_close(s);
+    SMTP_FREE(s);
+    return r;
+}
+
+SMTP_API unsigned smtp_supported_auth(const smtp_session *s) { return s ? s->auth : 0; }
+SMTP_API unsigned smtp_extensions(const smtp_session *s) { return s ? s->ext : 0; }
+SMTP_API unsigned long smtp_size_limit(const smtp_session *s) { return s ? s->size_max : 0; }
+SMTP_API const smtp_reply *smtp_last_reply(const smtp_session *s) { return s ? &s->reply : NULL; }
+SMTP_API const char *smtp_error_detail(const smtp_session *s)
+{
+    return s ? s->detail : "no session (NULL)";
+}
+
+#endif /* SMTP_IMPLEMENTATION */
+
+/*
+   REVISION HISTORY
+     0.1.0  2026-11-21  foundation: cleartext session, deadlines, reader,
+                        writer, composer.
+
+   ------------------------------------------------------------------------
+   This is free and unencumbered software released into the public domain.
+
+   Anyone is free to copy, modify, publish, use, compile, sell, or
+   distribute this software, either in source code form or as a compiled
+   binary, for any purpose, commercial or non-commercial, and by any
+   means.
+
+   In jurisdictions that recognize copyright laws, the author or authors
+   of this software dedicate any and all copyright interest in the
+   software to the public domain. We make this dedication for the benefit
+   of the public at large and to the detriment of our heirs and
+   successors. We intend this dedication to be an overt act of
+   relinquishment in perpetuity of all present and future rights to this
+   software under copyright law.
+
+   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND,
+   EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF
+   MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT.
+   IN NO EVENT SHALL THE AUTHORS BE LIABLE FOR ANY CLAIM, DAMAGES OR
+   OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE,
+   ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR
+   OTHER DEALINGS IN THE SOFTWARE.
+
+   For more information, please refer to <https://unlicense.org>
+*/

@@ -1,0 +1,129 @@
+/* fake.h - a scripted in-memory SMTP peer plugged into the session's io
+   slot, for unit tests of the session logic without sockets. It answers
+   like a small server (configurable refusals, 452 after N recipients, a
+   refused DATA, a 421) and records every byte the client wrote.
+   Integration tests use real servers; this is for logic and faults. */
+#ifndef SMTP_FAKE_H
+#define SMTP_FAKE_H
+
+typedef struct fake {
+    char out[1 << 22]; size_t outlen;       /* everything the client wrote */
+    char in[1 << 16]; size_t inlen, inpos;  /* server bytes not yet read */
+    size_t proc;                            /* out bytes already interpreted */
+    int in_data; size_t data_start;
+    char msg[1 << 21]; size_t msglen;       /* the last message, as on the wire */
+    int messages, mails, rcpts_in_txn;
+    int max_rcpt;                           /* 452 after this many in one transaction */
+    int refuse_data, rcpt_421, closed;
+    const char *ehlo_reply;
+    const char *data_reply;                 /* reply to the final dot */
+} fake;
+
+static fake F;
+
+static void fake_queue(const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(F.in + F.inlen, s, n);
+    F.inlen += n;
+}
+
+static void fake_line(const char *l, size_t n)
+{
+    if (n >= 4 && !strncmp(l, "EHLO", 4)) fake_queue(F.ehlo_reply ? F.ehlo_reply : "250-fake.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n");
+    else if (n >= 4 && !strncmp(l, "HELO", 4)) fake_queue("250 fake.test\r\n");
+    else if (n >= 4 && !strncmp(l, "MAIL", 4)) { F.mails++; F.rcpts_in_txn = 0; fake_queue("250 2.1.0 Ok\r\n"); }
+    else if (n >= 4 && !strncmp(l, "RCPT", 4)) {
+        if (F.rcpt_421) fake_queue("421 4.3.2 shutting down\r\n");
+        else if (memmem(l, n, "<refuse", 7)) fake_queue("550 5.1.1 <refuse>: Recipient address rejected\r\n");
+        else if (F.max_rcpt && F.rcpts_in_txn >= F.max_rcpt) fake_queue("452 4.5.3 Too many recipients\r\n");
+        else { F.rcpts_in_txn++; fake_queue("250 2.1.5 Ok\r\n"); }
+    }
+    else if (n >= 4 && !strncmp(l, "DATA", 4)) {
+        if (F.refuse_data) fake_queue("554 5.5.1 Error: no valid recipients\r\n");
+        else { fake_queue("354 End data with <CR><LF>.<CR><LF>\r\n"); F.in_data = 1; F.data_start = (size_t)-1; }
+    }
+    else if (n >= 4 && !strncmp(l, "RSET", 4)) fake_queue("250 2.0.0 Ok\r\n");
+    else if (n >= 4 && !strncmp(l, "NOOP", 4)) fake_queue("250 2.0.0 Ok\r\n");
+    else if (n >= 4 && !strncmp(l, "QUIT", 4)) fake_queue("221 2.0.0 Bye\r\n");
+    else fake_queue("502 5.5.2 Error: command not recognized\r\n");
+}
+
+static void fake_process(void)
+{
+    for (;;) {
+        if (F.in_data) {
+            /* the end of data: CRLF . CRLF, the CRLF before the dot may be the DATA line's own */
+            const char *e = memmem(F.out + F.data_start - 2, F.outlen - (F.data_start - 2), "\r\n.\r\n", 5);
+            size_t end;
+            if (!e) return;
+            end = (size_t)(e - F.out) + 2;             /* message ends with its CRLF */
+            F.msglen = end > F.data_start ? end - F.data_start : 0;
+            memcpy(F.msg, F.out + F.data_start, F.msglen);
+            F.messages++;
+            F.proc = end + 3;
+            F.in_data = 0;
+            fake_queue(F.data_reply ? F.data_reply : "250 2.0.0 Ok: queued as FAKE1\r\n");
+        } else {
+            const char *nl = memchr(F.out + F.proc, '\n', F.outlen - F.proc);
+            size_t n;
+            if (!nl) return;
+            n = (size_t)(nl - (F.out + F.proc));
+            fake_line(F.out + F.proc, n > 0 ? n - 1 : 0);
+            F.proc += n + 1;
+            if (F.in_data && F.data_start == (size_t)-1) F.data_start = F.proc;
+        }
+    }
+}
+
+static int fake_read(smtp_session *s, void *buf, size_t len, long long dl)
+{
+    size_t n = F.inlen - F.inpos;
+    (void)s; (void)dl;
+    if (n == 0) return F.closed ? SMTP_ERR_CLOSED : SMTP_ERR_TIMEOUT;  /* silence: the deadline passes */
+    if (n > len) n = len;
+    memcpy(buf, F.in + F.inpos, n);
+    F.inpos += n;
+    return (int)n;
+}
+
+static int fake_write(smtp_session *s, const void *buf, size_t len, long long dl)
+{
+    (void)s; (void)dl;
+    if (F.closed) return SMTP_ERR_CLOSED;
+    memcpy(F.out + F.outlen, buf, len);
+    F.outlen += len;
+    fake_process();
+    return SMTP_OK;
+}
+
+static void fake_close(smtp_session *s) { (void)s; }
+
+static void fake_reset(void)
+{
+    memset(&F, 0, sizeof F);
+    fake_queue("220 fake.test ESMTP\r\n");
+}
+
+/* Opens s over the fake peer; returns what smtp_open would. */
+static smtp_result fake_open(smtp_session *s, smtp_config *cfg)
+{
+    smtp_result r;
+    cfg->host = cfg->host ? cfg->host : "fake.test";
+    cfg->security = SMTP_SECURITY_NONE;
+    r = smtp__init(s, cfg);
+    if (r) return r;
+    s->io.read = fake_read; s->io.write = fake_write; s->io.close = fake_close;
+    return smtp__start(s);
+}
+
+/* How often needle occurs in everything the client wrote. */
+static int fake_count(const char *needle)
+{
+    int c = 0;
+    const char *p = F.out, *end = F.out + F.outlen;
+    size_t n = strlen(needle);
+    while ((p = memmem(p, (size_t)(end - p), needle, n)) != NULL) { c++; p += n; }
+    return c;
+}
+#endif

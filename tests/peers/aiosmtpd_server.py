@@ -1,0 +1,430 @@
+#!/usr/bin/python3
+"""A real aiosmtpd (1.4) SMTP server that records exactly what it received.
+
+Run it with Debian's interpreter (the one that sees python3-aiosmtpd):
+
+  /usr/bin/python3 tests/peers/aiosmtpd_server.py --listen 127.0.0.1:24525 \
+      [--listen [::1]:24525 ...] --spool DIR [--max-rcpt N] \
+      [--tls-cert CERT --tls-key KEY] [--implicit-listen HOST:PORT ...] \
+      [--auth-user U --auth-pass P] [--require-starttls] [--auth-required] \
+      [--auth-plaintext] [--no-dsn] [--verbose]
+
+Spool layout (see tests/peers/SERVERS.md):
+  DIR/ready          written once every listener is bound (also prints READY)
+  DIR/msg-NNNN.eml   envelope.original_content: DATA bytes, dot-unstuffed,
+                     CRLF kept, final ".\r\n" removed
+  DIR/msg-NNNN.json  envelope and session facts; renamed into place after the
+                     .eml, so a poller that sees the .json can read both
+  DIR/commands.log   one JSON object per command line received:
+                     {"peer": [ip, port], "line": "..."}
+  DIR/auth.log       one JSON object per AUTH continuation line (334 answers)
+"""
+
+import argparse
+import asyncio
+import hmac
+import json
+import logging
+import os
+import secrets
+import signal
+import ssl
+import sys
+import time
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, MISSING
+
+HOSTNAME = "aiosmtpd.test"
+DSN_PARAMS = {"RET", "ENVID", "NOTIFY", "ORCPT"}
+_DEFAULT = object()
+
+
+def peer_pair(peer):
+    if not peer:
+        return None
+    return [peer[0], peer[1]]
+
+
+def text_of(raw):
+    """Command line bytes -> str for JSON (UTF-8; invalid bytes as \\xNN)."""
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+def parse_hostport(s):
+    if s.startswith("["):
+        host, _, rest = s[1:].partition("]")
+        if not rest.startswith(":"):
+            raise argparse.ArgumentTypeError(f"bad address {s!r}")
+        port = rest[1:]
+    else:
+        host, _, port = s.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"bad address {s!r}, want HOST:PORT or [V6]:PORT")
+    return host, int(port)
+
+
+def fmt_addr(host, port):
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Recorder:
+    """Everything written to the spool directory."""
+
+    def __init__(self, spool):
+        self.spool = spool
+        os.makedirs(spool, exist_ok=True)
+        self.counter = 0
+        # Continue numbering if the spool already holds messages.
+        for name in os.listdir(spool):
+            if name.startswith("msg-") and name.endswith(".json"):
+                try:
+                    self.counter = max(self.counter, int(name[4:-5]))
+                except ValueError:
+                    pass
+        self.commands = open(os.path.join(spool, "commands.log"), "a", encoding="utf-8")
+        self.auth = open(os.path.join(spool, "auth.log"), "a", encoding="utf-8")
+
+    def _log(self, f, obj):
+        f.write(json.dumps(obj) + "\n")
+        f.flush()
+
+    def command(self, peer, raw, **extra):
+        line = raw
+        if line.endswith(b"\n"):
+            line = line[:-1]
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            else:
+                extra["bare_lf"] = True
+        else:
+            extra["no_eol"] = True
+        obj = {"peer": peer_pair(peer), "line": text_of(line)}
+        obj.update(extra)
+        self._log(self.commands, obj)
+
+    def auth_line(self, peer, raw):
+        self._log(self.auth, {"peer": peer_pair(peer), "line": text_of(raw.rstrip(b"\r\n"))})
+
+    def _atomic_write(self, name, data):
+        path = os.path.join(self.spool, name)
+        tmp = os.path.join(self.spool, "." + name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+        os.rename(tmp, path)
+
+    def message(self, content, meta):
+        self.counter += 1
+        stem = "msg-%04d" % self.counter
+        self._atomic_write(stem + ".eml", content)
+        meta = dict(meta, id=stem, size=len(content))
+        self._atomic_write(stem + ".json",
+                           (json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+                           .encode("utf-8", errors="backslashreplace"))
+        return stem
+
+
+class RecordingSMTP(SMTP):
+    """aiosmtpd.smtp.SMTP that logs every command line it reads.
+
+    aiosmtpd 1.4 reads command lines in _handle_client with
+    `self._reader.readuntil()` (no argument), DATA lines with
+    `readuntil(b'\\r\\n')` and AUTH continuation lines with `readline()`
+    (which calls `readuntil(b'\\n')` with an explicit argument). We wrap the
+    reader's methods once the stream is connected: only argument-less
+    readuntil() calls are command lines.
+    """
+
+    def __init__(self, handler, *, recorder, dsn=True, listener="", **kw):
+        self.recorder = recorder
+        self.dsn = dsn
+        self.listener = listener
+        self._overrun = None     # bytes of a too-long command line so far
+        self._raw_arg = None     # MAIL/RCPT argument with its original case
+        super().__init__(handler, **kw)
+
+    def _client_connected_cb(self, reader, writer):
+        super()._client_connected_cb(reader, writer)
+        orig_readuntil = reader.readuntil
+        orig_readline = reader.readline
+        orig_read = reader.read
+        rec = self.recorder
+
+        def peer():
+            return self.session.peer if self.session else None
+
+        async def readuntil(separator=_DEFAULT):
+            if separator is not _DEFAULT:
+                return await orig_readuntil(separator)
+            try:
+                line = await orig_readuntil()
+            except asyncio.LimitOverrunError:
+                if self._overrun is None:
+                    self._overrun = b""
+                raise
+            except asyncio.IncompleteReadError as e:
+                if e.partial or self._overrun:
+                    rec.command(peer(), (self._overrun or b"") + e.partial,
+                                eof=True)
+                self._overrun = None
+                raise
+            if self._overrun is not None:
+                rec.command(peer(), self._overrun + line, too_long=True)
+                self._overrun = None
+            else:
+                rec.command(peer(), line)
+            return line
+
+        async def read(n=-1):
+            data = await orig_read(n)
+            if self._overrun is not None:
+                self._overrun += data
+            return data
+
+        async def readline():
+            line = await orig_readline()
+            rec.auth_line(peer(), line)
+            return line
+
+        reader.readuntil = readuntil
+        reader.readline = readline
+        reader.read = read
+
+    def _getparams(self, params):
+        result = super()._getparams(params)
+        if result is not None:
+            # aiosmtpd answers 555 to any parameter it does not know; accept
+            # the DSN ones (RFC 3461) and AUTH= (RFC 4954) and just record them.
+            for key in list(result):
+                if (self.dsn and key in DSN_PARAMS) or key == "AUTH":
+                    del result[key]
+        return result
+
+    async def smtp_MAIL(self, arg):
+        self._raw_arg = arg
+        return await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg):
+        self._raw_arg = arg
+        return await super().smtp_RCPT(arg)
+
+    def raw_params(self, keyword):
+        """Parameters of the current MAIL/RCPT line, case preserved."""
+        arg = self._raw_arg or ""
+        arg = self._strip_command_keyword(keyword, arg) or ""
+        _, rest = self._getaddr(arg)
+        return (rest or "").split()
+
+
+class Handler:
+    def __init__(self, recorder, max_rcpt=None, auth_user=None, auth_pass=None):
+        self.recorder = recorder
+        self.max_rcpt = max_rcpt
+        self.auth_user = auth_user.encode() if auth_user is not None else None
+        self.auth_pass = auth_pass.encode() if auth_pass is not None else None
+
+    # --- EHLO: advertise DSN, hide AUTH when no user is configured --------
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname     # the 5-arg hook must set it itself
+        out = []
+        for r in responses:
+            if r.startswith("250-AUTH") and self.auth_user is None:
+                continue
+            out.append(r)
+        if server.dsn:
+            out.insert(len(out) - 1, "250-DSN")
+        return out
+
+    # --- envelope -------------------------------------------------------
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        envelope.mail_from = address
+        envelope.mail_options.extend(server.raw_params("FROM:"))
+        envelope.rcpt_options_by_rcpt = []
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.rpartition("@")[0] if "@" in address else address
+        if local.lstrip('"').lower().startswith("refuse"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        if self.max_rcpt is not None and len(envelope.rcpt_tos) >= self.max_rcpt:
+            return "452 4.5.3 Too many recipients"
+        opts = server.raw_params("TO:")
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(opts)
+        if not hasattr(envelope, "rcpt_options_by_rcpt"):
+            envelope.rcpt_options_by_rcpt = []
+        envelope.rcpt_options_by_rcpt.append(opts)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        tls = None
+        transport = server.transport
+        sslobj = transport.get_extra_info("ssl_object") if transport else None
+        if sslobj is not None:
+            tls = {"version": sslobj.version(), "cipher": sslobj.cipher()[0],
+                   "sni": getattr(sslobj, "sni_name", None)}
+        auth = None
+        if session.authenticated and isinstance(session.auth_data, LoginPassword):
+            auth = session.auth_data.login.decode("utf-8", errors="backslashreplace")
+        meta = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "mail_options": list(envelope.mail_options),
+            "rcpt_options": list(envelope.rcpt_options),
+            "rcpt_options_by_rcpt": getattr(envelope, "rcpt_options_by_rcpt", []),
+            "peer": peer_pair(session.peer),
+            "helo": session.host_name,
+            "esmtp": bool(session.extended_smtp),
+            "smtputf8": bool(envelope.smtp_utf8),
+            "tls": tls,
+            "auth": auth,
+            "listener": server.listener,
+            "time": time.time(),
+        }
+        stem = self.recorder.message(envelope.original_content, meta)
+        return f"250 2.0.0 OK queued as {stem}"
+
+    # --- AUTH -----------------------------------------------------------
+    def authenticator(self, server, session, envelope, mechanism, auth_data):
+        ok = (self.auth_user is not None
+              and isinstance(auth_data, LoginPassword)
+              and hmac.compare_digest(auth_data.login, self.auth_user)
+              and hmac.compare_digest(auth_data.password, self.auth_pass))
+        return AuthResult(success=ok, auth_data=auth_data if ok else None)
+
+    async def auth_CRAM__MD5(self, server, args):
+        if len(args) > 1:      # CRAM-MD5 takes no initial response
+            await server.push("501 5.5.4 CRAM-MD5 takes no initial response")
+            return AuthResult(success=False, handled=True)
+        challenge = f"<{secrets.randbelow(10**12)}.{int(time.time())}@{HOSTNAME}>".encode()
+        resp = await server.challenge_auth(challenge)
+        if resp is MISSING:        # '*' or bad base64: already answered
+            return AuthResult(success=False, handled=True)
+        user, _, digest = resp.rpartition(b" ")
+        ok = False
+        if self.auth_user is not None and user:
+            want = hmac.new(self.auth_pass, challenge, "md5").hexdigest().encode()
+            ok = (hmac.compare_digest(user, self.auth_user)
+                  and hmac.compare_digest(digest.lower(), want))
+        if ok:
+            return AuthResult(success=True,
+                              auth_data=LoginPassword(user, b""))
+        return AuthResult(success=False)
+
+
+async def main(args):
+    log = logging.getLogger("mail.log")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="aiosmtpd_server: %(message)s")
+    recorder = Recorder(args.spool)
+    try:
+        os.unlink(os.path.join(args.spool, "ready"))
+    except FileNotFoundError:
+        pass
+    handler = Handler(recorder, args.max_rcpt, args.auth_user, args.auth_pass)
+
+    ctx = None
+    if args.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+
+        def remember_sni(sslobj, server_name, _ctx):
+            try:
+                sslobj.sni_name = server_name
+            except AttributeError:
+                pass
+            return None
+        ctx.sni_callback = remember_sni
+    if args.implicit_listen and ctx is None:
+        sys.exit("--implicit-listen needs --tls-cert and --tls-key")
+
+    loop = asyncio.get_running_loop()
+    exclude = [] if args.auth_user is not None else ["CRAM-MD5"]
+
+    def factory(implicit, listener):
+        def make():
+            return RecordingSMTP(
+                handler, recorder=recorder, dsn=not args.no_dsn, listener=listener,
+                hostname=HOSTNAME, data_size_limit=None, enable_SMTPUTF8=True,
+                tls_context=None if implicit else ctx,
+                require_starttls=args.require_starttls and not implicit,
+                auth_required=args.auth_required,
+                # auth_require_tls only counts STARTTLS as TLS.
+                auth_require_tls=(not implicit and ctx is not None
+                                  and not args.auth_plaintext),
+                authenticator=handler.authenticator,
+                auth_exclude_mechanism=exclude,
+                timeout=args.timeout,
+                loop=loop)
+        return make
+
+    servers = []
+    try:
+        for host, port in args.listen:
+            servers.append(await loop.create_server(
+                factory(False, fmt_addr(host, port)), host=host, port=port,
+                reuse_address=True))
+        for host, port in args.implicit_listen:
+            servers.append(await loop.create_server(
+                factory(True, "implicit:" + fmt_addr(host, port)), host=host, port=port,
+                ssl=ctx, reuse_address=True))
+    except OSError as e:
+        sys.exit(f"aiosmtpd_server: cannot listen: {e}")
+
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    with open(os.path.join(args.spool, "ready"), "w") as f:
+        f.write(f"{os.getpid()}\n")
+    print("READY", flush=True)
+    log.info("listening")
+
+    await stop.wait()
+    for s in servers:
+        s.close()
+    # Drop open client connections too (asyncio.run cancels their tasks).
+    for s in servers:
+        try:
+            await asyncio.wait_for(s.wait_closed(), 0.5)
+        except asyncio.TimeoutError:
+            pass
+
+
+def cli():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--listen", action="append", type=parse_hostport, default=[],
+                   metavar="HOST:PORT", help="plain SMTP (+STARTTLS if a cert is given)")
+    p.add_argument("--implicit-listen", action="append", type=parse_hostport,
+                   default=[], metavar="HOST:PORT", help="implicit TLS (smtps)")
+    p.add_argument("--spool", required=True)
+    p.add_argument("--max-rcpt", type=int, default=None)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--auth-user")
+    p.add_argument("--auth-pass")
+    p.add_argument("--auth-plaintext", action="store_true",
+                   help="offer AUTH on the plain listener before STARTTLS")
+    p.add_argument("--auth-required", action="store_true",
+                   help="530 to MAIL/RCPT/DATA until authenticated")
+    p.add_argument("--require-starttls", action="store_true",
+                   help="530 to commands other than EHLO/NOOP/QUIT/STARTTLS before TLS")
+    p.add_argument("--no-dsn", action="store_true",
+                   help="do not advertise DSN nor accept RET/ENVID/NOTIFY/ORCPT")
+    p.add_argument("--timeout", type=float, default=300,
+                   help="idle timeout per connection, seconds (default 300)")
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args()
+    if not args.listen and not args.implicit_listen:
+        p.error("need at least one --listen or --implicit-listen")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if (args.auth_user is None) != (args.auth_pass is None):
+        p.error("--auth-user and --auth-pass go together")
+    if args.auth_user is not None and not args.tls_cert:
+        args.auth_plaintext = True       # otherwise AUTH could never be offered
+    asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()

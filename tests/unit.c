@@ -1,0 +1,803 @@
+/* unit.c - unit tests of smtp.h's pure parts (reply and EHLO parsers, the
+   body writer, addresses, codecs, setters) and of the session logic over
+   a scripted in-memory peer (tests/fake.h). No sockets. */
+#define SMTP_IMPLEMENTATION
+#include "../smtp.h"
+#include "test.h"
+#include "fake.h"
+
+static smtp_session S;
+
+/* ---- reply parser ------------------------------------------------------ */
+
+static long feed_all(const char *r, int *code, int *lines)
+{
+    smtp__rp rp;
+    long n;
+    memset(&rp, 0, sizeof rp);
+    n = smtp__reply_feed(&rp, r, strlen(r), NULL, NULL);
+    *code = rp.code; *lines = rp.lines;
+    return n;
+}
+
+TEST(reply_single_and_multi)
+{
+    int code, lines;
+    CHECK_EQ_INT(feed_all("250 OK\r\n", &code, &lines), 8);
+    CHECK_EQ_INT(code, 250); CHECK_EQ_INT(lines, 1);
+    CHECK_EQ_INT(feed_all("250-a\r\n250-b\r\n250 c\r\nEXTRA", &code, &lines), 21);
+    CHECK_EQ_INT(lines, 3);
+    CHECK_EQ_INT(feed_all("354\r\n", &code, &lines), 5);      /* code alone: a last line */
+    CHECK_EQ_INT(code, 354);
+    CHECK_EQ_INT(feed_all("220 bare LF\n", &code, &lines), 12);
+    CHECK_EQ_INT(feed_all("250-a\r\n250-b", &code, &lines), 0);  /* needs more */
+    CHECK_EQ_INT(feed_all("", &code, &lines), 0);
+}
+
+TEST(reply_malformed)
+{
+    static const char *bad[] = { "2x0 what\r\n", "999 no\r\n", "099 no\r\n", "25\r\n", "250x\r\n",
+                                 "250-a\r\n251 b\r\n", "abc\r\n", " 250 a\r\n", "\r\n", "600 x\r\n" };
+    size_t i;
+    int code, lines;
+    for (i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK_EQ_INT(feed_all(bad[i], &code, &lines), SMTP_ERR_PROTOCOL);
+    {
+        smtp__rp rp;
+        const char nul[] = "250 a\0b\r\n";
+        memset(&rp, 0, sizeof rp);
+        CHECK_EQ_INT(smtp__reply_feed(&rp, nul, sizeof nul - 1, NULL, NULL), SMTP_ERR_PROTOCOL);
+    }
+}
+
+/* The same reply split at every offset, and byte by byte, gives the same result. */
+TEST(reply_split_everywhere)
+{
+    const char *r = "250-mail.example.com\r\n250-SIZE 1000\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n";
+    size_t len = strlen(r), k, i;
+    for (k = 0; k <= len; k++) {
+        smtp__rp rp;
+        memset(&rp, 0, sizeof rp);
+        CHECK_EQ_INT(smtp__reply_feed(&rp, r, k, NULL, NULL), k == len ? (long)len : 0);
+        if (k < len) CHECK_EQ_INT(smtp__reply_feed(&rp, r, len, NULL, NULL), (long)len);
+        CHECK_EQ_INT(rp.lines, 4);
+    }
+    {
+        smtp__rp rp;
+        long got = 0;
+        memset(&rp, 0, sizeof rp);
+        for (i = 1; i <= len && got == 0; i++) got = smtp__reply_feed(&rp, r, i, NULL, NULL);
+        CHECK_EQ_INT(got, (long)len);
+        CHECK_EQ_INT(i - 1, len);
+    }
+}
+
+TEST(enhanced_status)
+{
+    char st[16];
+    CHECK_EQ_INT(smtp__enhanced("5.1.1 User unknown", 18, 550, st), 6);
+    CHECK_EQ_STR(st, "5.1.1");
+    CHECK_EQ_INT(smtp__enhanced("2.0.0", 5, 250, st), 5);
+    CHECK_EQ_INT(smtp__enhanced("2.123.456 x", 11, 250, st), 10);
+    CHECK_EQ_STR(st, "2.123.456");
+    CHECK_EQ_INT(smtp__enhanced("4.1.1 x", 7, 550, st), 0);      /* class disagrees with code */
+    CHECK_EQ_INT(smtp__enhanced("2.1 x", 5, 250, st), 0);
+    CHECK_EQ_INT(smtp__enhanced("2.1.1000 x", 10, 250, st), 0);
+    CHECK_EQ_INT(smtp__enhanced("2.1.1x", 6, 250, st), 0);
+    CHECK_EQ_INT(smtp__enhanced("3.1.1 x", 7, 354, st), 0);      /* no class 3 */
+    CHECK_EQ_INT(smtp__enhanced("Ok", 2, 250, st), 0);
+}
+
+TEST(ehlo_capabilities)
+{
+    static const char *lines[] = { "SIZE 35882577", "pipelining", "8BITMIME", "SMTPUTF8", "STARTTLS",
+                                   "AUTH=LOGIN PLAIN", "AUTH CRAM-MD5 XOAUTH2 OAUTHBEARER GSSAPI",
+                                   "CHUNKING", "DSN", "ENHANCEDSTATUSCODES", "X-UNKNOWN 1", "SIZEX" };
+    unsigned ext = 0, auth = 0;
+    unsigned long size = 0;
+    size_t i;
+    for (i = 0; i < sizeof lines / sizeof *lines; i++)
+        smtp__ehlo_line(lines[i], strlen(lines[i]), &ext, &auth, &size);
+    CHECK_EQ_INT(size, 35882577);
+    CHECK_EQ_INT(ext, SMTP_EXT_SIZE | SMTP_EXT_PIPELINING | SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 |
+                 SMTP_EXT_STARTTLS | SMTP_EXT_AUTH | SMTP_EXT_CHUNKING | SMTP_EXT_DSN |
+                 SMTP_EXT_ENHANCEDSTATUSCODES);
+    CHECK_EQ_INT(auth, SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_CRAM_MD5 | SMTP_AUTH_XOAUTH2 |
+                 SMTP_AUTH_OAUTHBEARER);
+    ext = auth = 0;
+    smtp__ehlo_line("AUTH=PLAIN", 10, &ext, &auth, &size);   /* the old form alone */
+    CHECK_EQ_INT(auth, SMTP_AUTH_PLAIN);
+    smtp__ehlo_line("SIZE", 4, &ext, &auth, &size);           /* no number: no announced limit */
+    CHECK_EQ_INT(size, 0);
+    CHECK(ext & SMTP_EXT_SIZE);
+}
+
+/* ---- body writer ------------------------------------------------------- */
+
+/* The rules written plainly, one byte at a time: the reference. */
+static size_t ref_normalise(const unsigned char *in, size_t n, unsigned char *out)
+{
+    size_t i, o = 0;
+    int bol = 1;
+    for (i = 0; i < n; i++) {
+        if (in[i] == '\r' || in[i] == '\n') {
+            if (in[i] == '\r' && i + 1 < n && in[i + 1] == '\n') i++;
+            out[o++] = '\r'; out[o++] = '\n'; bol = 1;
+            continue;
+        }
+        if (bol && in[i] == '.') out[o++] = '.';
+        out[o++] = in[i]; bol = 0;
+    }
+    if (!bol) { out[o++] = '\r'; out[o++] = '\n'; }
+    out[o++] = '.'; out[o++] = '\r'; out[o++] = '\n';
+    return o;
+}
+
+/* Encodes in as pieces split at the offsets given, output capacity cap. */
+static size_t enc_pieces(const unsigned char *in, size_t n, size_t split, size_t cap, unsigned char *out)
+{
+    smtp__dot st;
+    size_t o = 0, pos = 0, end;
+    st.bol = 1; st.cr = 0;
+    while (pos < n) {
+        end = pos < split && split <= n ? split : n;
+        while (pos < end) {
+            size_t used, w = smtp__dot_encode(&st, in + pos, end - pos, out + o, cap, &used);
+            o += w; pos += used;
+        }
+    }
+    return o + smtp__dot_finish(&st, out + o);
+}
+
+TEST(writer_every_case_every_split)
+{
+    static const char *cases[] = {
+        "", "a", ".", "..", ".\n", "\n.\n", "a\n.\nb", "\r", "\n", "\r\n", "\r\r", "\n\n", "\n\r",
+        "a\rb", "a\nb", "a\r\nb", ".a\r\n.b\r\n", "x\r\n.\r\n", "\r.", "\n.", "\r\n.", "line\r",
+        "end without newline", "a.\n.b.\n..\n", "\r\n\r\n.\r\n", ".\r\n.\r\n.",
+        "\x80\xff\x01\t.\n", "first\n.\n\r\x00mid"
+    };
+    unsigned char exp[256], got[256];
+    size_t i, split, cap;
+    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const unsigned char *in = (const unsigned char *)cases[i];
+        size_t n = strlen(cases[i]), en = ref_normalise(in, n, exp);
+        for (split = 0; split <= n; split++)
+            for (cap = 2; cap <= 9; cap += 7) {
+                size_t gn = enc_pieces(in, n, split, cap, got);
+                CHECK_EQ_MEM(got, gn, exp, en);
+            }
+    }
+}
+
+TEST(writer_long_and_random)
+{
+    static unsigned char in[70000], exp[150000], got[150000];
+    size_t i, en, gn, k;
+    unsigned x = 12345;
+    for (k = 0; k < 20; k++) {
+        for (i = 0; i < sizeof in; i++) {
+            x = x * 1103515245u + 12345u;
+            in[i] = "ab.\r\n.x"[(x >> 16) % 7];
+        }
+        en = ref_normalise(in, sizeof in, exp);
+        gn = enc_pieces(in, sizeof in, (x >> 8) % sizeof in, 4096 + k, got);
+        CHECK_EQ_MEM(got, gn, exp, en);
+    }
+    memset(in, 'x', sizeof in);   /* one very long line passes as given */
+    en = ref_normalise(in, sizeof in, exp);
+    gn = enc_pieces(in, sizeof in, 5000, 16384, got);
+    CHECK_EQ_MEM(got, gn, exp, en);
+    CHECK_EQ_INT(gn, sizeof in + 5);
+}
+
+/* ---- addresses, codecs ------------------------------------------------- */
+
+TEST(addresses)
+{
+    const char *a, *bad;
+    size_t n;
+    CHECK(smtp__addr("bob@example.com", 1, &a, &n) == NULL && n == 15);
+    CHECK(smtp__addr("Bob Smith <bob@example.com>", 1, &a, &n) == NULL && n == 15 && !strncmp(a, "bob@", 4));
+    CHECK(smtp__addr("  bob@example.com  ", 1, &a, &n) == NULL && n == 15);
+    CHECK(smtp__addr("\"A <b>\" <c@d>", 1, &a, &n) == NULL && n == 3);
+    CHECK(smtp__addr("", 0, &a, &n) == NULL && n == 0);          /* null sender */
+    CHECK(smtp__addr("<>", 0, &a, &n) == NULL && n == 0);
+    CHECK(smtp__addr("", 1, &a, &n) != NULL);
+    CHECK(smtp__addr("postmaster", 1, &a, &n) == NULL);
+    CHECK(smtp__addr("PostMaster", 1, &a, &n) == NULL);
+    CHECK(smtp__addr("postmaster", 0, &a, &n) != NULL);
+    CHECK((bad = smtp__addr("a@b\r\nRCPT TO:<x@y>", 1, &a, &n)) != NULL);
+    CHECK_CONTAINS(bad, "control");
+    CHECK(smtp__addr("nobody", 1, &a, &n) != NULL);
+    CHECK(smtp__addr("@b", 1, &a, &n) != NULL);
+    CHECK(smtp__addr("a@", 1, &a, &n) != NULL);
+    CHECK(smtp__addr("a b@c", 1, &a, &n) != NULL);
+    CHECK(smtp__addr("x <a@b", 1, &a, &n) != NULL);
+    CHECK(smtp__addr("x <a@b> y", 1, &a, &n) != NULL);
+    {
+        char big[300];
+        memset(big, 'a', sizeof big);
+        memcpy(big + 250, "@b.co", 6);             /* 255 octets */
+        CHECK(smtp__addr(big, 1, &a, &n) != NULL);
+        big[249] = 0; big[248] = 'c';
+        memcpy(big + 240, "@b.co", 5);             /* 249 octets */
+        CHECK(smtp__addr(big, 1, &a, &n) == NULL);
+    }
+}
+
+TEST(base64_and_utf8_cut)
+{
+    char out[32];
+    CHECK_EQ_MEM(out, smtp__b64((const unsigned char *)"", 0, out), "", 0);
+    CHECK_EQ_MEM(out, smtp__b64((const unsigned char *)"f", 1, out), "Zg==", 4);
+    CHECK_EQ_MEM(out, smtp__b64((const unsigned char *)"fo", 2, out), "Zm8=", 4);
+    CHECK_EQ_MEM(out, smtp__b64((const unsigned char *)"foo", 3, out), "Zm9v", 4);
+    CHECK_EQ_MEM(out, smtp__b64((const unsigned char *)"foobar", 6, out), "Zm9vYmFy", 8);
+    /* "aé€" = 61 c3a9 e282ac: a cut at 2 or 3 moves back to a character start */
+    CHECK_EQ_INT(smtp__utf8_cut((const unsigned char *)"a\xc3\xa9\xe2\x82\xac", 6, 2), 1);
+    CHECK_EQ_INT(smtp__utf8_cut((const unsigned char *)"a\xc3\xa9\xe2\x82\xac", 6, 4), 3);
+    CHECK_EQ_INT(smtp__utf8_cut((const unsigned char *)"a\xc3\xa9\xe2\x82\xac", 6, 5), 3);
+    CHECK_EQ_INT(smtp__utf8_cut((const unsigned char *)"a\xc3\xa9\xe2\x82\xac", 6, 6), 6);
+    CHECK_EQ_INT(smtp__utf8_cut((const unsigned char *)"\x80\x80\x80\x80\x80", 5, 2), 2);  /* invalid: anywhere */
+}
+
+TEST(tls_version_setters)
+{
+    smtp_config c;
+    memset(&c, 0, sizeof c);
+    CHECK_EQ_INT(smtp_config_set_tls_versions(&c, SMTP_TLS_1_2 | SMTP_TLS_1_3), SMTP_OK);
+    CHECK_EQ_INT(c.tls_versions, SMTP_TLS_1_2);
+    CHECK_EQ_INT(smtp_config_set_tls_versions(&c, SMTP_TLS_1_3), SMTP_OK);
+    CHECK_EQ_INT(c.tls_versions, SMTP_TLS_1_2);
+    CHECK_EQ_INT(smtp_config_set_tls_versions(&c, SMTP_TLS_1_0 | SMTP_TLS_1_2), SMTP_OK);
+    CHECK_EQ_INT(c.tls_versions, SMTP_TLS_1_0 | SMTP_TLS_1_1 | SMTP_TLS_1_2);
+    CHECK_EQ_INT(smtp_config_set_tls_versions(&c, SMTP_TLS_1_1), SMTP_OK);
+    CHECK_EQ_INT(c.tls_versions, SMTP_TLS_1_1);
+    CHECK_EQ_INT(smtp_config_set_tls_versions(&c, 1u << 4), SMTP_ERR_PARAM);
+    CHECK_EQ_INT(smtp_config_set_tls_versions(&c, 0), SMTP_ERR_PARAM);
+    CHECK_EQ_INT(c.tls_versions, SMTP_TLS_1_1);                 /* unchanged by the failures */
+    CHECK_EQ_INT(smtp_config_set_tls_versions_unsafe(&c, SMTP_TLS_1_3), SMTP_OK);
+    CHECK_EQ_INT(c.tls_versions, SMTP_TLS_1_3);
+    CHECK_EQ_INT(smtp_config_set_tls_versions_unsafe(&c, SMTP_TLS_1_3 | 1u << 9), SMTP_ERR_PARAM);
+}
+
+TEST(result_strings)
+{
+    int r, i;
+    const char *seen[64];
+    int n = 0;
+    for (r = SMTP_PARTIAL; r >= SMTP_ERR_CONFIG; r--) {
+        const char *t = smtp_result_str((smtp_result)r);
+        CHECK(t != NULL && *t);
+        for (i = 0; i < n; i++) CHECK(strcmp(seen[i], t) != 0);
+        seen[n++] = t;
+    }
+    CHECK_EQ_STR(smtp_result_str((smtp_result)-999), "unknown result code");
+    CHECK_EQ_STR(smtp_result_str(SMTP_ERR_TIMEOUT), "timed out");
+}
+
+/* ---- decoding helpers for composer checks ------------------------------ */
+
+static int b64val(int c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+static size_t b64dec(const char *p, size_t n, char *out)
+{
+    size_t i, o = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (i = 0; i < n && p[i] != '='; i++) {
+        int d = b64val(p[i]);
+        if (d < 0) continue;
+        v = v << 6 | (unsigned)d; bits += 6;
+        if (bits >= 8) { bits -= 8; out[o++] = (char)(v >> bits & 255); }
+    }
+    return o;
+}
+
+/* Unfolds header name's value and decodes RFC 2047 B words (UTF-8) in it. */
+static size_t header_value(const char *msg, const char *name, char *out)
+{
+    const char *p = strstr(msg, name), *e;
+    size_t o = 0;
+    if (!p) return 0;
+    p += strlen(name);
+    while (*p == ' ') p++;
+    for (e = p; *e && !(e[0] == '\r' && e[1] == '\n' && e[2] != ' '); e++) {}
+    while (p < e) {
+        if (p[0] == '\r' && p[1] == '\n') { p += 2; continue; }   /* unfold: drop CRLF, keep the space */
+        if (!strncmp(p, "=?UTF-8?B?", 10)) {
+            const char *q = strstr(p + 10, "?=");
+            o += b64dec(p + 10, (size_t)(q - p - 10), out + o);
+            p = q + 2;
+            /* white space between adjacent encoded words is dropped (RFC 2047 6.2) */
+            if (!strncmp(p, "\r\n =?UTF-8?B?", 13)) p += 3;
+            else if (!strncmp(p, " =?UTF-8?B?", 11)) p += 1;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* Decodes a quoted-printable body (soft breaks removed, CRLF kept). */
+static size_t qp_decode(const char *p, size_t n, char *out)
+{
+    size_t i, o = 0;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '=' && i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') { i += 2; continue; }
+        if (p[i] == '=' && i + 2 < n) {
+            char h[3] = { p[i + 1], p[i + 2], 0 };
+            out[o++] = (char)strtol(h, NULL, 16); i += 2; continue;
+        }
+        out[o++] = p[i];
+    }
+    return o;
+}
+
+static size_t longest_line(const char *p, size_t n)
+{
+    size_t i, run = 0, max = 0;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n') { run = 0; i++; continue; }
+        if (++run > max) max = run;
+    }
+    return max;
+}
+
+/* The wire message without dot-stuffing. */
+static size_t unstuff(const char *p, size_t n, char *out)
+{
+    size_t i, o = 0;
+    int bol = 1;
+    for (i = 0; i < n; i++) {
+        if (bol && p[i] == '.') { bol = 0; continue; }
+        out[o++] = p[i];
+        bol = p[i] == '\n';
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* ---- the session over the scripted peer -------------------------------- */
+
+static char body_buf[1 << 21], dec_buf[1 << 21];
+
+TEST(compose_headers_and_encodings)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "Bob <bob@example.com>", "carol@example.com", NULL };
+    const char *cc[] = { "Dörte Müller <doerte@example.org>", NULL };
+    const char *bcc[] = { "secret@example.net", NULL };
+    static char text[5000];
+    char val[4096], *hdr_end, norm[6000];
+    size_t n, i, nn;
+    const char *subject = "Grüße aus Köln — ünïcödé subject that is long enough to need folding, twice over: ✓✓✓";
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = "Alice Ä <alice@example.com>"; m.to = to; m.cc = cc; m.bcc = bcc; m.subject = subject;
+    /* text: a leading dot line, bare CR, bare LF, "\n.\n", UTF-8 and a 2000-byte line */
+    strcpy(text, ".first line\n\n.\nbare\rcr and é\r\nend ");
+    n = strlen(text);
+    memset(text + n, 'x', 2000); text[n + 2000] = 0;
+    strcat(text, "\n=tail\t\n.");
+    m.text = text;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    CHECK_EQ_INT(F.messages, 1);
+    CHECK_EQ_INT(fake_count("RCPT TO:<"), 4);
+    CHECK_EQ_INT(fake_count("RCPT TO:<secret@example.net>"), 1);
+    n = unstuff(F.msg, F.msglen, body_buf);
+    CHECK(longest_line(F.msg, F.msglen) <= 998);
+    hdr_end = strstr(body_buf, "\r\n\r\n");
+    CHECK(hdr_end != NULL);
+    if (!hdr_end) return;
+    *hdr_end = 0;
+    CHECK(longest_line(body_buf, strlen(body_buf)) <= 78);
+    CHECK(strstr(body_buf, "secret@") == NULL);                 /* bcc never in the headers */
+    CHECK(strstr(body_buf, "Bcc") == NULL);
+    header_value(body_buf, "Subject:", val);
+    CHECK_EQ_STR(val, subject);
+    header_value(body_buf, "\r\nCc:", val);
+    CHECK_EQ_STR(val, "Dörte Müller <doerte@example.org>");
+    header_value(body_buf, "\r\nFrom:", val);
+    CHECK_EQ_STR(val, "Alice Ä <alice@example.com>");
+    header_value(body_buf, "\r\nTo:", val);
+    CHECK_EQ_STR(val, "Bob <bob@example.com>, carol@example.com");
+    CHECK_CONTAINS(body_buf, "\r\nMessage-ID: <");
+    CHECK_CONTAINS(body_buf, "@example.com>\r\n");
+    CHECK_CONTAINS(body_buf, "Date: ");
+    CHECK_CONTAINS(body_buf, " +0000\r\n");
+    CHECK_CONTAINS(body_buf, "\r\nContent-Type: text/plain; charset=utf-8\r\n");
+    CHECK_CONTAINS(body_buf, "Content-Transfer-Encoding: quoted-printable");
+    /* the text part, decoded, equals the text given, line ends as CRLF */
+    nn = qp_decode(hdr_end + 4, n - (size_t)(hdr_end + 4 - body_buf), dec_buf);
+    for (i = 0, n = 0; text[i]; i++) {
+        if (text[i] == '\r' || text[i] == '\n') {
+            if (text[i] == '\r' && text[i + 1] == '\n') i++;
+            norm[n++] = '\r'; norm[n++] = '\n';
+        } else norm[n++] = text[i];
+    }
+    norm[n++] = '\r'; norm[n++] = '\n';    /* the writer ends the last line */
+    CHECK_EQ_MEM(dec_buf, nn, norm, n);
+    smtp_close(&S);
+    CHECK_EQ_INT(fake_count("QUIT\r\n"), 1);
+}
+
+TEST(compose_7bit_and_folded_ascii_subject)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "bob@example.com", NULL };
+    char subj[400], val[1000], *he;
+    int i;
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    for (i = 0, subj[0] = 0; i < 40; i++) strcat(subj, i ? " word" : "Subject");
+    memset(&m, 0, sizeof m);
+    m.from = "alice@example.com"; m.to = to; m.subject = subj; m.text = "plain\n.dot\n";
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    memcpy(body_buf, F.msg, F.msglen); body_buf[F.msglen] = 0;
+    he = strstr(body_buf, "\r\n\r\n");
+    CHECK(he && !strcmp(he, "\r\n\r\nplain\r\n..dot\r\n"));
+    CHECK_CONTAINS(body_buf, "Content-Transfer-Encoding: 7bit\r\n");
+    CHECK(strstr(body_buf, "=?") == NULL);
+    if (he) *he = 0;
+    CHECK(longest_line(body_buf, strlen(body_buf)) <= 78);
+    header_value(body_buf, "Subject:", val);
+    CHECK_EQ_STR(val, subj);
+    smtp_close(&S);
+}
+
+TEST(refused_recipient_partial)
+{
+    smtp_config cfg;
+    smtp_message m;
+    smtp_rcpt_result res[3];
+    const char *to[] = { "a@example.com", "refuse@example.com", NULL };
+    const char *cc[] = { "c@example.com", NULL };
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    memset(res, 0x55, sizeof res);
+    m.from = "x@example.com"; m.to = to; m.cc = cc; m.text = "hi";
+    m.results = res; m.results_cap = 3;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_PARTIAL);
+    CHECK_EQ_INT(F.messages, 1);
+    CHECK_EQ_INT(res[0].accepted, 1); CHECK_EQ_INT(res[0].code, 250);
+    CHECK_EQ_INT(res[1].accepted, 0); CHECK_EQ_INT(res[1].code, 550);
+    CHECK_EQ_STR(res[1].address, "refuse@example.com");
+    CHECK_EQ_STR(res[1].status, "5.1.1");
+    CHECK_EQ_STR(res[1].text, "<refuse>: Recipient address rejected");
+    CHECK_EQ_INT(res[2].accepted, 1);
+    CHECK_CONTAINS(smtp_error_detail(&S), "refuse@example.com");
+    CHECK_CONTAINS(smtp_error_detail(&S), "550 5.1.1");
+    /* the session goes on */
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
+    smtp_close(&S);
+}
+
+static int cb_count, cb_refused;
+static void on_result(void *user, const smtp_rcpt_result *r)
+{
+    (void)user;
+    cb_count++;
+    if (!r->accepted) cb_refused++;
+}
+
+TEST(too_many_recipients_452_continues)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "r1@x.org", "r2@x.org", "r3@x.org", "r4@x.org", "r5@x.org", NULL };
+    fake_reset();
+    F.max_rcpt = 2;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "hi";
+    m.on_result = on_result; cb_count = cb_refused = 0;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    CHECK_EQ_INT(F.mails, 3);
+    CHECK_EQ_INT(F.messages, 3);
+    CHECK_EQ_INT(fake_count("RCPT TO:<r3@x.org>"), 2);   /* 452 once, then in the next transaction */
+    CHECK_EQ_INT(cb_count, 5);
+    CHECK_EQ_INT(cb_refused, 0);
+    smtp_close(&S);
+}
+
+TEST(all_refused_sends_nothing)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "refuse1@x.org", "refuse2@x.org", NULL };
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "hi";
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_REPLY);
+    CHECK_EQ_INT(fake_count("DATA"), 0);
+    CHECK_EQ_INT(fake_count("RSET\r\n"), 1);
+    CHECK_CONTAINS(smtp_error_detail(&S), "none of the 2 recipients");
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
+    smtp_close(&S);
+}
+
+TEST(refused_data_then_rset)
+{
+    smtp_config cfg;
+    smtp_message m;
+    smtp_rcpt_result res[1];
+    const char *to[] = { "a@x.org", NULL };
+    fake_reset();
+    F.refuse_data = 1;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "hi"; m.results = res; m.results_cap = 1;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_REPLY);
+    CHECK_EQ_INT(res[0].accepted, 0);
+    CHECK_EQ_INT(res[0].code, 554);
+    CHECK_EQ_INT(fake_count("RSET\r\n"), 1);
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
+    smtp_close(&S);
+}
+
+TEST(final_reply_refused_counts_nothing)
+{
+    smtp_config cfg;
+    smtp_message m;
+    smtp_rcpt_result res[1];
+    const char *to[] = { "a@x.org", NULL };
+    fake_reset();
+    F.data_reply = "554 5.7.1 spam\r\n";
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "hi"; m.results = res; m.results_cap = 1;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_REPLY);
+    CHECK_EQ_INT(res[0].accepted, 0);
+    CHECK_EQ_INT(res[0].code, 554);
+    CHECK_EQ_STR(res[0].status, "5.7.1");
+    CHECK_EQ_INT(fake_count("RSET\r\n"), 0);   /* the transaction ended with the final reply */
+    smtp_close(&S);
+}
+
+TEST(injection_is_param_before_any_byte)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "ok@x.org", "a@b\r\nRCPT TO:<x@y>", NULL };
+    size_t before;
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    before = F.outlen;
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "hi";
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_PARAM);
+    CHECK_CONTAINS(smtp_error_detail(&S), "message.to[1]");
+    to[1] = NULL;
+    m.subject = "hi\r\nBcc: evil@x.org";
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_PARAM);
+    CHECK_CONTAINS(smtp_error_detail(&S), "subject");
+    m.subject = NULL; m.from = NULL;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_PARAM);
+    CHECK_CONTAINS(smtp_error_detail(&S), "from");
+    m.from = "x@example.com"; m.envelope_from = "a@b\nc";
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_PARAM);
+    m.envelope_from = NULL; m.to = NULL;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_PARAM);
+    CHECK_CONTAINS(smtp_error_detail(&S), "no recipient");
+    CHECK_EQ_INT(smtp_send(&S, NULL), SMTP_ERR_PARAM);
+    CHECK_EQ_INT(smtp_mail_from(&S, "a@b>\r\nDATA"), SMTP_ERR_PARAM);
+    CHECK_EQ_INT(smtp_mail_from(&S, NULL), SMTP_ERR_PARAM);
+    CHECK_EQ_INT(F.outlen, before);                        /* not one byte went out */
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);                  /* and the session is fine */
+    smtp_close(&S);
+}
+
+TEST(null_sender_and_envelope)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "postmaster", NULL };
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = "Daemon <daemon@x.org>"; m.envelope_from = ""; m.to = to; m.text = "bounce";
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    CHECK_EQ_INT(fake_count("MAIL FROM:<>\r\n"), 1);
+    CHECK_EQ_INT(fake_count("RCPT TO:<postmaster>\r\n"), 1);
+    smtp_close(&S);
+}
+
+TEST(code_421_ends_the_session)
+{
+    smtp_config cfg;
+    size_t before;
+    fake_reset();
+    F.rcpt_421 = 1;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_mail_from(&S, "a@b.c"), SMTP_OK);
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "x@y.z"), SMTP_ERR_CLOSED);
+    CHECK_EQ_INT(smtp_last_reply(&S)->code, 421);
+    CHECK_CONTAINS(smtp_error_detail(&S), "421 4.3.2 shutting down");
+    before = F.outlen;
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_ERR_CLOSED);          /* sticky, no I/O */
+    CHECK_EQ_INT(smtp_rset(&S), SMTP_ERR_CLOSED);
+    CHECK_EQ_INT(F.outlen, before);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_ERR_CLOSED);
+    CHECK_EQ_INT(F.outlen, before);                        /* no QUIT on a dead session */
+}
+
+TEST(unsolicited_bytes_are_protocol_error)
+{
+    smtp_config cfg;
+    fake_reset();
+    fake_queue("250 nobody asked\r\n");
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_ERR_PROTOCOL);
+    CHECK_CONTAINS(smtp_error_detail(&S), "answer nothing");
+    CHECK_EQ_INT(fake_count("EHLO"), 0);
+    smtp_close(&S);
+}
+
+TEST(helo_fallback)
+{
+    smtp_config cfg;
+    fake_reset();
+    F.ehlo_reply = "502 5.5.1 EHLO not implemented\r\n";
+    memset(&cfg, 0, sizeof cfg);
+    cfg.helo_name = "client.example.org";
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(fake_count("EHLO client.example.org\r\nHELO client.example.org\r\n"), 1);
+    CHECK_EQ_INT(smtp_extensions(&S), 0);
+    smtp_close(&S);
+}
+
+TEST(ehlo_learned_and_last_reply)
+{
+    smtp_config cfg;
+    fake_reset();
+    F.ehlo_reply = "250-fake.test greets you\r\n250-SIZE 52428800\r\n250-AUTH=LOGIN\r\n250-AUTH PLAIN CRAM-MD5\r\n250 CHUNKING\r\n";
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_size_limit(&S), 52428800);
+    CHECK_EQ_INT(smtp_supported_auth(&S), SMTP_AUTH_LOGIN | SMTP_AUTH_PLAIN | SMTP_AUTH_CRAM_MD5);
+    CHECK_EQ_INT(smtp_extensions(&S), SMTP_EXT_SIZE | SMTP_EXT_AUTH | SMTP_EXT_CHUNKING);
+    CHECK_EQ_INT(smtp_last_reply(&S)->lines, 5);
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_last_reply(&S)->code, 250);
+    CHECK_EQ_STR(smtp_last_reply(&S)->status, "2.0.0");
+    CHECK_EQ_STR(smtp_last_reply(&S)->text, "Ok");
+    smtp_close(&S);
+}
+
+TEST(state_errors)
+{
+    smtp_config cfg;
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_write(&S, "x", 1), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_data_end(&S), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "a@b.c"), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_data_begin(&S), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_mail_from(&S, "a@b.c"), SMTP_OK);
+    CHECK_EQ_INT(smtp_mail_from(&S, "a@b.c"), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_data_begin(&S), SMTP_ERR_STATE);     /* no recipient yet */
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "refuse@b.c"), SMTP_ERR_REPLY);
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "ok@b.c"), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_begin(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_data_write(&S, "a\n.b", 4), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_end(&S), SMTP_OK);
+    CHECK_EQ_MEM(F.msg, F.msglen, "a\r\n..b\r\n", 8);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);                 /* twice is harmless */
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_ERR_STATE);
+}
+
+TEST(unsupported_until_their_issues)
+{
+    smtp_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.host = "127.0.0.1";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_UNSUPPORTED);     /* AUTO is TLS */
+    CHECK_CONTAINS(smtp_error_detail(&S), "SMTP_SECURITY_NONE");
+    smtp_close(&S);
+    cfg.security = SMTP_SECURITY_NONE;
+    cfg.proxy.type = SMTP_PROXY_SOCKS5;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_UNSUPPORTED);
+    CHECK_CONTAINS(smtp_error_detail(&S), "prox");
+    cfg.proxy.type = SMTP_PROXY_NONE;
+    cfg.username = "u";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_UNSUPPORTED);
+    CHECK_CONTAINS(smtp_error_detail(&S), "authentication");
+    CHECK_EQ_INT(smtp_open(&S, NULL), SMTP_ERR_PARAM);
+    cfg.username = NULL; cfg.host = "a\r\nb";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);
+    cfg.host = "127.0.0.1"; cfg.helo_name = "two words";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);
+    CHECK_CONTAINS(smtp_error_detail(&S), "helo_name");
+    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+}
+
+static char trace_buf[4096];
+static void tracer(void *user, smtp_trace_dir d, const char *p, size_t n)
+{
+    size_t l = strlen(trace_buf);
+    (void)user;
+    if (d == SMTP_TRACE_BODY) return;
+    snprintf(trace_buf + l, sizeof trace_buf - l, "%s%.*s\n", d == SMTP_TRACE_OUT ? "C: " : "S: ", (int)n, p);
+}
+
+TEST(trace_sees_both_directions)
+{
+    smtp_config cfg;
+    fake_reset();
+    trace_buf[0] = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trace = tracer; cfg.helo_name = "me.test";
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    smtp_close(&S);
+    CHECK_EQ_STR(trace_buf, "S: 220 fake.test ESMTP\nC: EHLO me.test\nS: 250-fake.test\nS: 250-PIPELINING\n"
+                 "S: 250-SIZE 1000\nS: 250 8BITMIME\nC: QUIT\nS: 221 2.0.0 Bye\n");
+}
+
+TEST(date_format)
+{
+    char d[64];
+    smtp__date(d, sizeof d, (time_t)1700000000);   /* 2023-11-14 22:13:20 UTC, a Tuesday */
+    CHECK_EQ_STR(d, "Tue, 14 Nov 2023 22:13:20 +0000");
+    smtp__date(d, sizeof d, (time_t)0);
+    CHECK_EQ_STR(d, "Thu, 01 Jan 1970 00:00:00 +0000");
+}
+
+int main(void)
+{
+    RUN(reply_single_and_multi);
+    RUN(reply_malformed);
+    RUN(reply_split_everywhere);
+    RUN(enhanced_status);
+    RUN(ehlo_capabilities);
+    RUN(writer_every_case_every_split);
+    RUN(writer_long_and_random);
+    RUN(addresses);
+    RUN(base64_and_utf8_cut);
+    RUN(tls_version_setters);
+    RUN(result_strings);
+    RUN(compose_headers_and_encodings);
+    RUN(compose_7bit_and_folded_ascii_subject);
+    RUN(refused_recipient_partial);
+    RUN(too_many_recipients_452_continues);
+    RUN(all_refused_sends_nothing);
+    RUN(refused_data_then_rset);
+    RUN(final_reply_refused_counts_nothing);
+    RUN(injection_is_param_before_any_byte);
+    RUN(null_sender_and_envelope);
+    RUN(code_421_ends_the_session);
+    RUN(unsolicited_bytes_are_protocol_error);
+    RUN(helo_fallback);
+    RUN(ehlo_learned_and_last_reply);
+    RUN(state_errors);
+    RUN(unsupported_until_their_issues);
+    RUN(trace_sees_both_directions);
+    RUN(date_format);
+    return TEST_END();
+}
