@@ -8,6 +8,7 @@
 #   PF_IMPLICIT=24465    implicit TLS (wrapper mode), AUTH
 #   PF_TLS13=24466       implicit TLS, TLS 1.3 only
 #   PF_KEYS=rsa          server key: rsa | ec | both (both: OpenSSL picks by client)
+#   PF_IPV4_ONLY=1       do not listen on [::1] (automatic when ::1 is absent)
 # All listen on 127.0.0.1 and, when the loopback has ::1, on [::1] too.
 # SASL user "alice", password "s3cret pass" (PLAIN LOGIN CRAM-MD5).
 # Every accepted message is delivered, one recipient at a time, into DIR/mail.
@@ -49,8 +50,17 @@ master_pid() {
     [ -r "$f" ] || return 1
     pid=$(awk '{print $1; exit}' "$f" 2>/dev/null)
     [ -n "$pid" ] && [ "$pid" -gt 1 ] 2>/dev/null || return 1
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = master ] || return 1
+    alive_master "$pid" || return 1
     echo "$pid"
+}
+
+# PID is a live (not zombie) process named master. Here PID 1 may reap
+# orphans late: an exited master can stay a zombie for a second or two.
+alive_master() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    case $st in *"(master) "[!ZX]*) return 0 ;; esac
+    return 1
 }
 
 do_stop() {
@@ -58,14 +68,18 @@ do_stop() {
     pid=$(master_pid) || return 0
     if [ -f "$CONF/main.cf" ]; then
         timeout 20 postfix -c "$CONF" stop >/dev/null 2>&1
+    else
+        kill -TERM "$pid" 2>/dev/null
     fi
-    # Leftovers: kill our master (and its process group) by PID.
-    for i in $(seq 1 50); do
-        [ -d "/proc/$pid" ] || break
-        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = master ] || break
-        [ "$i" = 1 ] && kill -TERM "$pid" 2>/dev/null
-        [ "$i" = 30 ] && kill -KILL -- "-$pid" "$pid" 2>/dev/null
-        sleep 0.1
+    # "postfix stop" returns at once; the master TERMs its process group
+    # and exits. Wait for that; KILL stragglers (by PID/group) after 5 s.
+    # Children (smtpd...) inherit the listening sockets: wait for them too.
+    for i in $(seq 1 100); do
+        if ! alive_master "$pid"; then
+            ps -o stat= -g "$pid" 2>/dev/null | grep -qv '^Z' || return 0
+        fi
+        [ "$i" = 100 ] && kill -KILL -- "-$pid" "$pid" 2>/dev/null
+        sleep 0.05
     done
     return 0
 }
@@ -119,10 +133,11 @@ if ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -w "$DIR/mail" 2
     die "users nobody/postfix cannot reach $DIR (a parent directory is not world-searchable?)"
 fi
 
-if grep -qi '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
-    INET_PROTOCOLS=all; ADDRS="127.0.0.1 [::1]"
+# [::1] too if the loopback has it (PF_IPV4_ONLY=1 forces IPv4 only).
+if [ "${PF_IPV4_ONLY:-0}" != 1 ] && grep -qi '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+    INET_PROTOCOLS=all; ADDRS="127.0.0.1 [::1]"; MYNETWORKS="127.0.0.0/8 [::1]/128"
 else
-    INET_PROTOCOLS=ipv4; ADDRS="127.0.0.1"
+    INET_PROTOCOLS=ipv4; ADDRS="127.0.0.1"; MYNETWORKS="127.0.0.0/8"
 fi
 
 case $PF_KEYS in
@@ -146,7 +161,7 @@ myorigin = \$myhostname
 mydestination = \$myhostname, localhost, localhost.localdomain, test.local, example.com, example.org
 inet_interfaces = loopback-only
 inet_protocols = $INET_PROTOCOLS
-mynetworks = 127.0.0.0/8 [::1]/128
+mynetworks = $MYNETWORKS
 relay_domains =
 biff = no
 append_dot_mydomain = no
@@ -264,10 +279,18 @@ done
 set +C
 cat >|"$t.eml" || { rm -f "$t.eml"; exit 75; }
 mv -f "$t.eml" "$M/$qid.$n.eml" || exit 75
-printf '%s\n' "$@" >|"$t.env" && mv -f "$t.env" "$M/$qid.$n.env" || exit 75
+# Postfix records an IPv6 client as "IPv6:::1": write the bare address.
+for a; do
+    case $a in client=IPv6:*) a=client=${a#client=IPv6:} ;; esac
+    printf '%s\n' "$a"
+done >|"$t.env" && mv -f "$t.env" "$M/$qid.$n.env" || exit 75
 exit 0
 EOF
 chmod 755 "$DIR/deliver.sh"
+
+# A main.cf modified in the last second or so makes "postfix start" wait
+# about 2 s: backdate the generated files.
+touch -d "@$(( $(date +%s) - 10 ))" "$CONF/main.cf" "$CONF/master.cf"
 
 # postfix reports errors only on a terminal: give it one with script(1).
 OUT=$(timeout 60 script -qec "postfix -c '$CONF' start" /dev/null 2>&1)

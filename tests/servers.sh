@@ -1,0 +1,57 @@
+# servers.sh - sourced by the test and demo scripts: start and stop the
+# real peers on loopback, each in its own directory under $RUNDIR, every
+# one stopped by its PID on exit (trap servers_stop EXIT).
+RUNDIR=${RUNDIR:-tests/.run}
+PY=/usr/bin/python3           # Debian's python3: it sees python3-aiosmtpd
+SERVER_PIDS=()
+POSTFIX_DIR=""
+
+have_ipv6() { ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; }
+
+# wait_ready FILE PID NAME: until FILE exists (15 s), or the server died
+wait_ready() {
+    local i
+    for i in $(seq 1 300); do
+        [ -e "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || { echo "servers.sh: $3 exited; its log:" >&2; cat "$RUNDIR/$3.log" >&2; return 1; }
+        sleep 0.05
+    done
+    echo "servers.sh: $3 not ready after 15 s; its log:" >&2; cat "$RUNDIR/$3.log" >&2
+    return 1
+}
+
+# start_aiosmtpd NAME PORT [options...]: 127.0.0.1 (and ::1) on PORT, spool $RUNDIR/NAME
+start_aiosmtpd() {
+    local name=$1 port=$2; shift 2
+    local listen=(--listen "127.0.0.1:$port")
+    have_ipv6 && listen+=(--listen "[::1]:$port")
+    rm -rf "${RUNDIR:?}/$name"
+    $PY tests/peers/aiosmtpd_server.py "${listen[@]}" --spool "$RUNDIR/$name" "$@" \
+        >"$RUNDIR/$name.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_ready "$RUNDIR/$name/ready" $! "$name"
+}
+
+start_hostile() {
+    rm -rf "${RUNDIR:?}/hostile"; mkdir -p "$RUNDIR/hostile"
+    $PY tests/peers/hostile.py --host 127.0.0.1 --base-port "$1" --log "$RUNDIR/hostile" \
+        >"$RUNDIR/hostile.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_ready "$RUNDIR/hostile/ready" $! hostile
+}
+
+start_postfix() {
+    POSTFIX_DIR="$RUNDIR/postfix"
+    bash tests/peers/postfix.sh stop "$POSTFIX_DIR" >/dev/null 2>&1
+    rm -rf "${POSTFIX_DIR:?}/mail"
+    bash tests/peers/postfix.sh start "$POSTFIX_DIR"
+}
+
+servers_stop() {
+    local p
+    for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    SERVER_PIDS=()
+    [ -n "$POSTFIX_DIR" ] && bash tests/peers/postfix.sh stop "$POSTFIX_DIR" >/dev/null 2>&1
+    POSTFIX_DIR=""
+}
