@@ -160,6 +160,7 @@ static int python_check(const char *eml, const char *subject, const char *text)
     int st;
     snprintf(tp, sizeof tp, "%s/expected-text", RUNDIR);
     f = fopen(tp, "wb");
+    if (!f) return 0;
     fwrite(text, 1, strlen(text), f);
     fclose(f);
     setenv("CHECK_SUBJECT", subject, 1);
@@ -406,10 +407,12 @@ TEST(postfix_delivers_intact)
     smtp_rcpt_result res[2];
     const char *to[] = { "bob@example.com", "refuse@example.com", NULL };
     char name[256], path[600], *eml, *env;
-    size_t n = tricky_body(), len, i, o;
+    size_t len, i, o;
     int before = pf_count();
     const char *subject = "Postfix test — Grüße";
-    body[n] = 0;
+    /* the tricky cases without the long line, so the text goes as 7bit and
+       Postfix's copy can be compared byte for byte (the QP case is parsed below) */
+    strcpy(body, ".first line is a dot line\n.\nbare LF\nbare CR\rCRLF\r\n\n.\n..two dots\r\n.\r\nno newline");
     cfg_plain(&cfg, PF_PORT);
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
     CHECK(smtp_extensions(&S) & SMTP_EXT_PIPELINING);

@@ -7,7 +7,7 @@ Run it with Debian's interpreter (the one that sees python3-aiosmtpd):
       [--listen [::1]:24525 ...] --spool DIR [--max-rcpt N] \
       [--tls-cert CERT --tls-key KEY] [--implicit-listen HOST:PORT ...] \
       [--auth-user U --auth-pass P] [--require-starttls] [--auth-required] \
-      [--auth-plaintext] [--no-dsn] [--verbose]
+      [--auth-plaintext] [--no-dsn] [--pipelining] [--timeout S] [--verbose]
 
 Spool layout (see tests/peers/SERVERS.md):
   DIR/ready          written once every listener is bound (also prints READY)
@@ -135,9 +135,11 @@ class RecordingSMTP(SMTP):
     readuntil() calls are command lines.
     """
 
-    def __init__(self, handler, *, recorder, dsn=True, listener="", **kw):
+    def __init__(self, handler, *, recorder, dsn=True, pipelining=False,
+                 listener="", **kw):
         self.recorder = recorder
         self.dsn = dsn
+        self.pipelining = pipelining
         self.listener = listener
         self._overrun = None     # bytes of a too-long command line so far
         self._raw_arg = None     # MAIL/RCPT argument with its original case
@@ -190,6 +192,16 @@ class RecordingSMTP(SMTP):
         reader.readline = readline
         reader.read = read
 
+    def connection_made(self, transport):
+        if self._original_transport is not None and self.transport is not None:
+            # TLS is up after STARTTLS: aiosmtpd now discards whatever
+            # plaintext followed the STARTTLS line (RFC 3207 4.2). Record it.
+            leftover = bytes(self._reader._buffer)
+            for raw in leftover.splitlines(keepends=True):
+                self.recorder.command(self.session.peer if self.session else None,
+                                      raw, discarded_before_tls=True)
+        super().connection_made(transport)
+
     def _getparams(self, params):
         result = super()._getparams(params)
         if result is not None:
@@ -233,6 +245,8 @@ class Handler:
             out.append(r)
         if server.dsn:
             out.insert(len(out) - 1, "250-DSN")
+        if server.pipelining:
+            out.insert(len(out) - 1, "250-PIPELINING")
         return out
 
     # --- envelope -------------------------------------------------------
@@ -290,7 +304,10 @@ class Handler:
               and isinstance(auth_data, LoginPassword)
               and hmac.compare_digest(auth_data.login, self.auth_user)
               and hmac.compare_digest(auth_data.password, self.auth_pass))
-        return AuthResult(success=ok, auth_data=auth_data if ok else None)
+        if ok:
+            return AuthResult(success=True, auth_data=auth_data)
+        # handled=False: let smtp_AUTH answer 535 5.7.8
+        return AuthResult(success=False, handled=False)
 
     async def auth_CRAM__MD5(self, server, args):
         if len(args) > 1:      # CRAM-MD5 takes no initial response
@@ -309,13 +326,16 @@ class Handler:
         if ok:
             return AuthResult(success=True,
                               auth_data=LoginPassword(user, b""))
-        return AuthResult(success=False)
+        return AuthResult(success=False, handled=False)
 
 
 async def main(args):
     log = logging.getLogger("mail.log")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="aiosmtpd_server: %(message)s")
+    # aiosmtpd itself sets the deprecated session.login_data on every
+    # successful AUTH and then warns about it: drop that noise.
+    log.addFilter(lambda r: "login_data is deprecated" not in r.getMessage())
     recorder = Recorder(args.spool)
     try:
         os.unlink(os.path.join(args.spool, "ready"))
@@ -341,10 +361,13 @@ async def main(args):
     loop = asyncio.get_running_loop()
     exclude = [] if args.auth_user is not None else ["CRAM-MD5"]
 
+    if args.line_length_limit:
+        RecordingSMTP.line_length_limit = args.line_length_limit
     def factory(implicit, listener):
         def make():
             return RecordingSMTP(
-                handler, recorder=recorder, dsn=not args.no_dsn, listener=listener,
+                handler, recorder=recorder, dsn=not args.no_dsn,
+                pipelining=args.pipelining, listener=listener,
                 hostname=HOSTNAME, data_size_limit=None, enable_SMTPUTF8=True,
                 tls_context=None if implicit else ctx,
                 require_starttls=args.require_starttls and not implicit,
@@ -381,6 +404,10 @@ async def main(args):
     log.info("listening")
 
     await stop.wait()
+    try:
+        os.unlink(os.path.join(args.spool, "ready"))
+    except FileNotFoundError:
+        pass
     for s in servers:
         s.close()
     # Drop open client connections too (asyncio.run cancels their tasks).
@@ -411,8 +438,13 @@ def cli():
                    help="530 to commands other than EHLO/NOOP/QUIT/STARTTLS before TLS")
     p.add_argument("--no-dsn", action="store_true",
                    help="do not advertise DSN nor accept RET/ENVID/NOTIFY/ORCPT")
+    p.add_argument("--pipelining", action="store_true",
+                   help="advertise PIPELINING (aiosmtpd copes with it but does not say so)")
     p.add_argument("--timeout", type=float, default=300,
                    help="idle timeout per connection, seconds (default 300)")
+    p.add_argument("--line-length-limit", type=int, default=None,
+                   help="longest line accepted, CRLF included (aiosmtpd's default: 1001); "
+                        "raise it to receive bodies with very long lines")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     if not args.listen and not args.implicit_listen:

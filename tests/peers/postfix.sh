@@ -76,6 +76,7 @@ do_stop() {
     # Children (smtpd...) inherit the listening sockets: wait for them too.
     for i in $(seq 1 100); do
         if ! alive_master "$pid"; then
+            # shellcheck disable=SC2009 # pgrep cannot tell zombies apart
             ps -o stat= -g "$pid" 2>/dev/null | grep -qv '^Z' || return 0
         fi
         [ "$i" = 100 ] && kill -KILL -- "-$pid" "$pid" 2>/dev/null

@@ -1,0 +1,509 @@
+#!/usr/bin/python3
+"""A scripted misbehaving SMTP server: faults that no real server makes.
+
+  /usr/bin/python3 tests/peers/hostile.py --host 127.0.0.1 --base-port 24600 --log DIR
+  /usr/bin/python3 tests/peers/hostile.py --list
+
+Scenario k listens on base-port + k (the table below; offsets are stable,
+new scenarios are only ever appended). One thread per connection. Every byte
+received is logged, raw and flushed as it arrives, to
+  DIR/<scenario>.log       all connections of that scenario, appended
+  DIR/<scenario>.<N>.log   connection N (1, 2, ...) of that scenario alone
+and connection events go to DIR/events.log (JSON lines). DIR/ready is
+written once every port is bound. SIGTERM/SIGINT end the process promptly.
+"""
+
+import argparse
+import errno
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+STOP = threading.Event()
+IO_SLICE = 0.05            # longest time any loop waits without checking STOP
+HOLD = 60.0                # how long "hold the socket" scenarios keep it
+MAX_LINE = 1 << 20         # a command line longer than this ends the session
+
+NORMAL_EHLO = b"250-hostile\r\n250 8BITMIME\r\n"
+GREETING = b"220 hostile ESMTP\r\n"
+
+
+class Closed(Exception):
+    """The client closed or reset the connection, or we are stopping."""
+
+
+class Logs:
+    def __init__(self, directory):
+        self.dir = directory
+        self.lock = threading.Lock()
+        self.counters = {}
+        self.events = open(os.path.join(directory, "events.log"), "a")
+
+    def next_conn(self, scenario):
+        with self.lock:
+            n = self.counters.get(scenario, 0) + 1
+            self.counters[scenario] = n
+            return n
+
+    def event(self, **obj):
+        obj["t"] = round(time.time(), 6)
+        with self.lock:
+            self.events.write(json.dumps(obj) + "\n")
+            self.events.flush()
+
+
+class Conn:
+    """A client connection: buffered reads that log every byte on arrival."""
+
+    def __init__(self, sock, peer, scenario, logs):
+        self.sock = sock
+        self.peer = peer
+        self.scenario = scenario
+        self.logs = logs
+        self.n = logs.next_conn(scenario)
+        self.buf = bytearray()
+        self.eof = False
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.closed = False
+        self.all_log = open(os.path.join(logs.dir, scenario + ".log"), "ab")
+        self.one_log = open(os.path.join(logs.dir, "%s.%d.log" % (scenario, self.n)), "wb")
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.event("open", peer=list(peer[:2]))
+
+    def event(self, what, **kw):
+        self.logs.event(scenario=self.scenario, conn=self.n, event=what,
+                        bytes_in=self.bytes_in, bytes_out=self.bytes_out, **kw)
+
+    def _got(self, data):
+        self.bytes_in += len(data)
+        self.buf += data
+        # The shared log is appended under a lock so that concurrent
+        # connections do not split each other's chunks.
+        with self.logs.lock:
+            self.all_log.write(data)
+            self.all_log.flush()
+        self.one_log.write(data)
+        self.one_log.flush()
+
+    def pump(self, timeout):
+        """Wait up to timeout for input; read and log what is there.
+        Returns True if something (data or EOF) arrived."""
+        if self.eof:
+            if timeout > 0:
+                STOP.wait(timeout)
+            return False
+        r, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+        if not r:
+            return False
+        try:
+            data = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as e:
+            self.eof = True
+            self.event("reset_by_client", error=errno.errorcode.get(e.errno, str(e)))
+            return True
+        if not data:
+            self.eof = True
+            self.event("eof_from_client")
+            return True
+        self._got(data)
+        return True
+
+    def wait(self, seconds, until=None):
+        """Read and log for `seconds` (or until until() is true).
+        Stops early on STOP. Returns False if the client went away first."""
+        deadline = time.monotonic() + seconds
+        while not STOP.is_set():
+            if until is not None and until():
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            if self.eof:
+                return False
+            self.pump(min(left, IO_SLICE))
+        raise Closed()
+
+    def readline(self):
+        """One line (through LF) or raise Closed."""
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line = bytes(self.buf[:i + 1])
+                del self.buf[:i + 1]
+                return line
+            if self.eof or STOP.is_set() or len(self.buf) > MAX_LINE:
+                raise Closed()
+            self.pump(IO_SLICE)
+
+    def send(self, data):
+        """Send everything, logging input that arrives meanwhile."""
+        view = memoryview(data)
+        while view:
+            if STOP.is_set():
+                raise Closed()
+            r, w, _ = select.select([] if self.eof else [self.sock], [self.sock], [], IO_SLICE)
+            if r:
+                self.pump(0)
+            if w:
+                try:
+                    n = self.sock.send(view)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError as e:
+                    self.event("send_failed", error=errno.errorcode.get(e.errno, str(e)))
+                    raise Closed()
+                self.bytes_out += n
+                view = view[n:]
+
+    def trickle(self, data, interval):
+        """Send data one byte at a time, `interval` seconds apart."""
+        for i in range(len(data)):
+            self.send(data[i:i + 1])
+            if i + 1 < len(data):
+                self.wait(interval)
+
+    def reset(self):
+        """Abort with RST (SO_LINGER 0)."""
+        if self.closed:
+            return
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.event("server_reset")
+        self._close()
+
+    def finish(self, drain=2.0):
+        """Normal close: FIN first, then read (and log) until the client
+        closes or `drain` seconds pass, so that unread input never turns our
+        FIN into a RST."""
+        if self.closed:
+            return
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.event("server_fin")
+            deadline = time.monotonic() + drain
+            while not self.eof and not STOP.is_set() and time.monotonic() < deadline:
+                self.pump(IO_SLICE)
+        except OSError:
+            pass
+        self._close()
+
+    def _close(self):
+        self.closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self.event("closed")
+        self.all_log.close()
+        self.one_log.close()
+
+
+# --- the normal minimal server ---------------------------------------------
+
+class Normal:
+    """A minimal correct SMTP state machine. Scenarios override the hooks."""
+
+    ehlo_reply = NORMAL_EHLO
+
+    def __init__(self, conn):
+        self.c = conn
+        self.msgs = 0
+
+    def greet(self):
+        self.c.send(GREETING)
+
+    def on_ehlo(self, line):
+        self.c.send(self.ehlo_reply)
+
+    def on_helo(self, line):
+        self.c.send(b"250 hostile\r\n")
+
+    def on_data(self):
+        """After 354: read the message up to CRLF.CRLF and answer it."""
+        body = self.read_body()
+        self.msgs += 1
+        self.on_message(body)
+
+    def on_message(self, body):
+        self.c.send(b"250 2.0.0 Ok: queued as H%05d\r\n" % self.msgs)
+
+    def on_quit(self):
+        self.c.send(b"221 2.0.0 Bye\r\n")
+        self.c.finish()
+
+    def read_body(self):
+        """Body bytes (still dot-stuffed) up to the terminating CRLF.CRLF.
+        What follows the terminator stays buffered (pipelining)."""
+        c = self.c
+        start = 0
+        while True:
+            # The CRLF ending the DATA line counts as the start of a line,
+            # so a body starting with ".\r\n" is the empty message.
+            if c.buf[:3] == b".\r\n":
+                del c.buf[:3]
+                return b""
+            i = c.buf.find(b"\r\n.\r\n", start)
+            if i >= 0:
+                body = bytes(c.buf[:i + 2])      # keep the last line's CRLF
+                del c.buf[:i + 5]
+                return body
+            start = max(0, len(c.buf) - 4)
+            if c.eof or STOP.is_set():
+                raise Closed()
+            c.pump(IO_SLICE)
+
+    def dispatch(self, line):
+        verb = line.split(None, 1)[0].upper() if line.strip() else b""
+        if verb == b"EHLO":
+            self.on_ehlo(line)
+        elif verb == b"HELO":
+            self.on_helo(line)
+        elif verb == b"MAIL":
+            self.c.send(b"250 2.1.0 Ok\r\n")
+        elif verb == b"RCPT":
+            self.c.send(b"250 2.1.5 Ok\r\n")
+        elif verb == b"DATA":
+            self.c.send(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+            self.on_data()
+        elif verb in (b"RSET", b"NOOP"):
+            self.c.send(b"250 2.0.0 Ok\r\n")
+        elif verb == b"QUIT":
+            self.on_quit()
+            return False
+        else:
+            self.c.send(b"502 5.5.2 Error: command not recognized\r\n")
+        return True
+
+    def run(self):
+        self.greet()
+        while not self.c.closed:
+            line = self.c.readline()
+            if not self.dispatch(line):
+                break
+
+
+# --- scenarios -------------------------------------------------------------
+
+class Silent(Normal):
+    def run(self):
+        self.c.wait(HOLD)          # returns early if the client leaves
+
+
+class Trickle(Normal):
+    REPLY = (b"250-hostile trickles this reply one byte at a time\r\n"
+             + b"250-" + b"x" * 70 + b"\r\n"
+             + b"250-" + b"y" * 70 + b"\r\n"
+             + b"250-" + b"z" * 70 + b"\r\n"
+             + b"250 8BITMIME\r\n")
+    first = True
+
+    def dispatch(self, line):
+        if self.first:
+            self.first = False
+            self.c.trickle(self.REPLY, 0.1)
+            return True
+        return super().dispatch(line)
+
+
+class LongLine(Normal):
+    ehlo_reply = b"250-" + b"x" * 100000 + b"\r\n250 OK\r\n"
+
+
+class DropInData(Normal):
+    def on_data(self):
+        c = self.c     # everything buffered after the DATA line is body
+        c.wait(HOLD, until=lambda: len(c.buf) > 0)       # first body byte
+        if not c.buf:
+            raise Closed()
+        c.wait(0.2, until=lambda: len(c.buf) >= 65536)
+        c.reset()
+        raise Closed()
+
+
+class CloseAfter354(Normal):
+    def on_data(self):
+        self.c.finish(drain=10.0)
+        raise Closed()
+
+
+class Greet554(Normal):
+    def greet(self):
+        self.c.send(b"554 5.3.2 no service here\r\n")
+
+    def dispatch(self, line):
+        if line.strip().upper() == b"QUIT":
+            return super().dispatch(line)
+        self.c.send(b"503 5.5.1 Error: bad sequence, only QUIT now\r\n")
+        return True
+
+
+class TrickleGreeting(Normal):
+    GREETING = (b"220-hostile.test ESMTP this greeting arrives one byte at a time\r\n"
+                + b"220-" + b"g" * 60 + b"\r\n"
+                + b"220-" + b"h" * 50 + b"\r\n"
+                + b"220 ok\r\n")
+
+    def greet(self):
+        self.c.trickle(self.GREETING, 0.1)
+
+
+class EndlessMultiline(Normal):
+    def on_ehlo(self, line):
+        chunk = b"250-xxxxxxxx\r\n" * 4096
+        while True:
+            self.c.send(chunk)        # raises Closed once the client is gone
+
+
+class BadCode(Normal):
+    ehlo_reply = b"2x0 what\r\n"
+
+
+class CodeOutOfRange(Normal):
+    ehlo_reply = b"999 no\r\n"
+
+
+class QuitNeverAnswered(Normal):
+    def on_quit(self):
+        self.c.wait(HOLD)
+
+
+class ExtraReplies(Normal):
+    def greet(self):
+        self.c.send(b"220 hi\r\n250 unsolicited\r\n")
+
+
+class MixedCodes(Normal):
+    ehlo_reply = b"250-a\r\n251 b\r\n"
+
+
+class NoEhlo(Normal):
+    def on_ehlo(self, line):
+        self.c.send(b"502 5.5.1 command not implemented\r\n")
+
+
+# Offsets are part of the interface: only ever append.
+SCENARIOS = [
+    ("silent", Silent, "accept, send nothing, hold the socket 60 s"),
+    ("trickle", Trickle, "greet; answer the first command with a ~300-byte 250- reply, 1 byte/100 ms"),
+    ("longline", LongLine, "greet; EHLO reply is one 100 KB line then 250 OK"),
+    ("drop_in_data", DropInData, "normal until DATA; after body bytes (64 KB or 200 ms) RST, no reply"),
+    ("close_after_354", CloseAfter354, "normal until DATA; FIN right after 354"),
+    ("greet_554", Greet554, "554 greeting; 503 to everything but QUIT (221)"),
+    ("trickle_greeting", TrickleGreeting, "~200-byte multi-line 220 greeting, 1 byte/100 ms; then normal"),
+    ("endless_multiline", EndlessMultiline, "greet; EHLO reply is 250-xxxxxxxx lines forever"),
+    ("bad_code", BadCode, "greet; EHLO reply '2x0 what'; then normal"),
+    ("code_out_of_range", CodeOutOfRange, "greet; EHLO reply '999 no'; then normal"),
+    ("quit_never_answered", QuitNeverAnswered, "normal, but QUIT is never answered (socket held 60 s)"),
+    ("extra_replies", ExtraReplies, "greeting '220 hi' + unsolicited '250' in one write; then normal"),
+    ("mixed_codes", MixedCodes, "greet; EHLO reply '250-a' then '251 b'; then normal"),
+    ("no_ehlo", NoEhlo, "greet; EHLO gets 502, HELO 250; then normal"),
+]
+
+
+def serve_conn(sock, peer, name, cls, logs):
+    conn = Conn(sock, peer, name, logs)
+    try:
+        cls(conn).run()
+    except Closed:
+        pass
+    except Exception as e:          # never let one connection kill the server
+        conn.event("error", error=repr(e))
+    finally:
+        if not conn.closed:
+            if conn.eof or STOP.is_set():
+                conn._close()
+            else:
+                conn.finish()
+
+
+def accept_loop(lsock, name, cls, logs):
+    while not STOP.is_set():
+        r, _, _ = select.select([lsock], [], [], IO_SLICE * 2)
+        if not r:
+            continue
+        try:
+            sock, peer = lsock.accept()
+        except OSError:
+            continue
+        threading.Thread(target=serve_conn, args=(sock, peer, name, cls, logs),
+                         name=f"{name}-conn", daemon=True).start()
+    lsock.close()
+
+
+def print_table(base):
+    for k, (name, _, desc) in enumerate(SCENARIOS):
+        port = "" if base is None else f"{base + k:<6} "
+        print(f"{k:<3} {port}{name:<20} {desc}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--base-port", type=int, default=24600)
+    p.add_argument("--log", help="log directory (created)")
+    p.add_argument("--list", action="store_true", help="print the scenario table and exit")
+    args = p.parse_args()
+    if args.list:
+        print_table(args.base_port)
+        return 0
+    if not args.log:
+        p.error("--log DIR is required")
+    os.makedirs(args.log, exist_ok=True)
+    try:
+        os.unlink(os.path.join(args.log, "ready"))
+    except FileNotFoundError:
+        pass
+    logs = Logs(args.log)
+
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    listeners = []
+    for k, (name, cls, _) in enumerate(SCENARIOS):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((args.host, args.base_port + k))
+        except OSError as e:
+            sys.exit(f"hostile: cannot bind {args.host}:{args.base_port + k} ({name}): {e}")
+        s.listen(64)
+        listeners.append((s, name, cls))
+
+    signal.signal(signal.SIGTERM, lambda *_: STOP.set())
+    signal.signal(signal.SIGINT, lambda *_: STOP.set())
+
+    threads = []
+    for s, name, cls in listeners:
+        t = threading.Thread(target=accept_loop, args=(s, name, cls, logs),
+                             name=f"{name}-accept", daemon=True)
+        t.start()
+        threads.append(t)
+
+    with open(os.path.join(args.log, "ready"), "w") as f:
+        f.write(f"{os.getpid()}\n")
+    print("READY", flush=True)
+
+    while not STOP.wait(0.5):
+        pass
+    # Every loop checks STOP at least every IO_SLICE seconds; give them a
+    # moment to close their sockets, then leave (threads are daemons).
+    deadline = time.monotonic() + 1.0
+    for t in threading.enumerate():
+        if t is not threading.current_thread() and t.daemon:
+            t.join(max(0.0, deadline - time.monotonic()))
+    try:
+        os.unlink(os.path.join(args.log, "ready"))
+    except FileNotFoundError:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
