@@ -14,15 +14,14 @@ WARN    := -std=c99 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wconversion
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CFLAGS  ?= -O2 -g
-# the examples and the tests build against what this release implements (no TLS yet)
-FEATURES := -DSMTP_NO_TLS
+LDLIBS  := -lbearssl
 
 EXAMPLES := $(B)/hello $(B)/transcript
-TESTS    := $(B)/unit $(B)/integration
+TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
-  curl valgrind msmtp swaks iproute2 procps
+  curl ca-certificates valgrind msmtp swaks libnet-ssleay-perl libio-socket-inet6-perl iproute2 procps
 
 .PHONY: all test demo deps clean check-warnings unit integration
 
@@ -32,17 +31,24 @@ $(B):
 	@mkdir -p $(B)
 
 $(B)/hello: examples/hello.c smtp.h | $(B)
-	$(CC) $(WARN) $(CFLAGS) $(FEATURES) -o $@ examples/hello.c
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/hello.c $(LDLIBS)
 
 $(B)/transcript: examples/transcript.c smtp.h | $(B)
-	$(CC) $(WARN) $(CFLAGS) $(FEATURES) -o $@ examples/transcript.c
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/transcript.c $(LDLIBS)
 
 # tests use GNU memmem and reach into smtp__ internals; ASan + UBSan always
 $(B)/unit: tests/unit.c tests/test.h tests/fake.h smtp.h | $(B)
-	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) $(FEATURES) -o $@ tests/unit.c
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/unit.c $(LDLIBS)
 
-$(B)/integration: tests/integration.c tests/test.h smtp.h | $(B)
-	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) $(FEATURES) -o $@ tests/integration.c
+# the same tests in a build without BearSSL: the API is the same, TLS is refused at run time
+$(B)/unit-notls: tests/unit.c tests/test.h tests/fake.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -DSMTP_NO_TLS -o $@ tests/unit.c
+
+$(B)/integration: tests/integration.c tests/test.h tests/itest.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/integration.c $(LDLIBS)
+
+$(B)/tls: tests/tls.c tests/test.h tests/itest.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/tls.c $(LDLIBS)
 
 # The header alone: gcc and clang with every warning, as C++, SMTP_STATIC,
 # with and without TLS. Any warning fails.
@@ -55,14 +61,15 @@ check-warnings: | $(B)
 	  $$cxx -std=c++11 -Wall -Wextra -pedantic -Werror -c $(B)/only.cpp -o $(B)/only.o; done
 	@echo "check-warnings: clean"
 
-unit: $(B)/unit
-	$(B)/unit
+unit: $(B)/unit $(B)/unit-notls
+	$(B)/unit && $(B)/unit-notls
 
 integration: $(B)/integration $(EXAMPLES)
 	bash tests/run-integration.sh
 
 test: deps check-warnings all
 	@echo "== unit tests"; $(B)/unit
+	@echo "== unit tests, built with SMTP_NO_TLS"; $(B)/unit-notls
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh
 
 demo: deps $(B)/transcript

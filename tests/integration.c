@@ -9,89 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static smtp_session S;
-static const char *RUNDIR;
-static int AIO_PORT, AIO452_PORT, PF_PORT, HOSTILE;
-
-static long long now_ms(void) { return smtp__now(); }
-
-static int env_int(const char *k, int def) { const char *v = getenv(k); return v ? atoi(v) : def; }
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *p;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END); n = ftell(f); fseek(f, 0, SEEK_SET);
-    p = malloc((size_t)n + 1);
-    if (fread(p, 1, (size_t)n, f) != (size_t)n) n = 0;
-    p[n] = 0;
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return p;
-}
-
-static int wait_path(const char *path, int ms)
-{
-    long long end = now_ms() + ms;
-    struct stat st;
-    while (stat(path, &st) != 0) {
-        if (now_ms() > end) return 0;
-        usleep(10000);
-    }
-    return 1;
-}
-
-/* aiosmtpd spool: messages are numbered from 1 */
-static int aio_count(const char *spool)
-{
-    char p[512];
-    int n = 0;
-    for (;;) {
-        snprintf(p, sizeof p, "%s/%s/msg-%04d.json", RUNDIR, spool, n + 1);
-        if (access(p, F_OK) != 0) return n;
-        n++;
-    }
-}
-
-/* JSON without the white space outside strings, so tests can match
-   '"peer":["127.0.0.2"' whatever the indentation. */
-static void json_compact(char *j)
-{
-    char *o = j;
-    int in_str = 0;
-    for (; *j; j++) {
-        if (in_str) {
-            *o++ = *j;
-            if (*j == '\\' && j[1]) *o++ = *++j;
-            else if (*j == '"') in_str = 0;
-        } else if (*j == '"') { in_str = 1; *o++ = *j; }
-        else if (*j != ' ' && *j != '\n' && *j != '\r' && *j != '\t') *o++ = *j;
-    }
-    *o = 0;
-}
-
-static char *aio_msg(const char *spool, int n, const char *ext, size_t *len)
-{
-    char p[512], *r;
-    snprintf(p, sizeof p, "%s/%s/msg-%04d.%s", RUNDIR, spool, n, "json");
-    if (!wait_path(p, 5000)) return NULL;
-    snprintf(p, sizeof p, "%s/%s/msg-%04d.%s", RUNDIR, spool, n, ext);
-    r = slurp(p, len);
-    if (r && !strcmp(ext, "json")) json_compact(r);
-    return r;
-}
-
-static void cfg_plain(smtp_config *c, int port)
-{
-    memset(c, 0, sizeof *c);
-    c->host = "127.0.0.1";
-    c->port = port;
-    c->security = SMTP_SECURITY_NONE;
-    c->helo_name = "client.test";
-    c->timeout_ms = 10000;
-}
+#include "itest.h"
 
 /* What aiosmtpd must have received for a body given to smtp_data_write:
    the normalisation rules, without the dot-stuffing (it unstuffs). */
@@ -149,24 +67,6 @@ TEST(aiosmtpd_data_write_byte_exact)
         free(got);
     }
     CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
-}
-
-/* Runs tests/check_message.py on a stored message: Python's email package
-   parses it and compares subject, addresses and the decoded text. */
-static int python_check(const char *eml, const char *subject, const char *text)
-{
-    char cmd[1024], tp[512];
-    FILE *f;
-    int st;
-    snprintf(tp, sizeof tp, "%s/expected-text", RUNDIR);
-    f = fopen(tp, "wb");
-    if (!f) return 0;
-    fwrite(text, 1, strlen(text), f);
-    fclose(f);
-    setenv("CHECK_SUBJECT", subject, 1);
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/check_message.py '%s' '%s'", eml, tp);
-    st = system(cmd);
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 TEST(aiosmtpd_composer_parsed_by_python)
@@ -278,20 +178,6 @@ TEST(aiosmtpd_452_continues_in_new_transaction)
     smtp_close(&S);
 }
 
-/* Lines of commands.log sent from our port, containing word. */
-static int commands_from(int port, const char *word)
-{
-    char path[512], needle[64], *log, *p;
-    int c = 0;
-    snprintf(path, sizeof path, "%s/aiosmtpd/commands.log", RUNDIR);
-    log = slurp(path, NULL);
-    if (!log) return -1;
-    snprintf(needle, sizeof needle, ", %d], \"line\": \"%s", port, word);
-    for (p = log; (p = strstr(p, needle)) != NULL; p++) c++;
-    free(log);
-    return c;
-}
-
 TEST(aiosmtpd_injection_sends_no_mail_command)
 {
     smtp_config cfg;
@@ -310,10 +196,10 @@ TEST(aiosmtpd_injection_sends_no_mail_command)
     CHECK_EQ_INT(smtp_rcpt_to(&S, "a@b\r\nRCPT TO:<x@y>"), SMTP_ERR_STATE);
     CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);     /* the NOOP is logged: the log is current */
     usleep(100000);
-    CHECK_EQ_INT(commands_from(port, "EHLO"), 1);
-    CHECK_EQ_INT(commands_from(port, "NOOP"), 1);
-    CHECK_EQ_INT(commands_from(port, "MAIL"), 0);
-    CHECK_EQ_INT(commands_from(port, "RCPT"), 0);
+    CHECK_EQ_INT(commands_from("aiosmtpd", port, "EHLO"), 1);
+    CHECK_EQ_INT(commands_from("aiosmtpd", port, "NOOP"), 1);
+    CHECK_EQ_INT(commands_from("aiosmtpd", port, "MAIL"), 0);
+    CHECK_EQ_INT(commands_from("aiosmtpd", port, "RCPT"), 0);
     smtp_close(&S);
 }
 
@@ -358,49 +244,6 @@ TEST(connect_refused_names_the_server)
 }
 
 /* ---- Postfix ------------------------------------------------------------ */
-
-/* Postfix's deliveries: DIR/mail/QUEUEID.N.env (written last) and .eml.
-   pf_snapshot lists the .env names there now; pf_wait_new waits for one
-   that is not in the snapshot. Queue ids are not ordered by time. */
-static char pf_seen[65536];
-
-static void pf_snapshot(void)
-{
-    char dir[512];
-    DIR *d;
-    struct dirent *e;
-    snprintf(dir, sizeof dir, "%s/postfix/mail", RUNDIR);
-    pf_seen[0] = 0;
-    d = opendir(dir);
-    while (d && (e = readdir(d)) != NULL)
-        if (strstr(e->d_name, ".env") && strlen(pf_seen) + strlen(e->d_name) + 3 < sizeof pf_seen) {
-            strcat(pf_seen, "/"); strcat(pf_seen, e->d_name); strcat(pf_seen, "/");
-        }
-    if (d) closedir(d);
-}
-
-static char *pf_wait_new(char *name, size_t n)
-{
-    long long end = now_ms() + 10000;
-    char dir[512], key[300];
-    snprintf(dir, sizeof dir, "%s/postfix/mail", RUNDIR);
-    while (now_ms() < end) {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d && (e = readdir(d)) != NULL) {
-            size_t l = strlen(e->d_name);
-            if (l <= 4 || strcmp(e->d_name + l - 4, ".env") != 0) continue;
-            snprintf(key, sizeof key, "/%s/", e->d_name);
-            if (strstr(pf_seen, key)) continue;
-            snprintf(name, n, "%s", e->d_name);
-            closedir(d);
-            return name;
-        }
-        if (d) closedir(d);
-        usleep(20000);
-    }
-    return NULL;
-}
 
 TEST(postfix_delivers_intact)
 {

@@ -11,7 +11,17 @@ source tests/servers.sh
 trap servers_stop EXIT
 
 export AIO_PORT=24525 AIO452_PORT=24527 PF_PLAIN=24526 HOSTILE_BASE=24600
+export PF_SUBMISSION=24587 PF_IMPLICIT=24465 PF_TLS13=24466
+export AIOTLS_PORT=24530 AIOTLS_IMPLICIT=24531 BADCERT_BASE=24540
+export CERTS="$RUNDIR/certs"
 have_ipv6 && export HAVE_IPV6=1
+
+# test certificates (a CA, good and bad server certificates) and the pins of the self-signed one
+bash tests/peers/certs.sh "$CERTS" || exit 1
+PIN_SELFSIGNED_CERT=$(openssl x509 -in "$CERTS/selfsigned.pem" -outform DER | sha256sum | cut -c1-64)
+PIN_SELFSIGNED_SPKI=$(openssl x509 -in "$CERTS/selfsigned.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
+                      sha256sum | cut -c1-64)
+export PIN_SELFSIGNED_CERT PIN_SELFSIGNED_SPKI
 
 # long lines (RFC 5321 says 1000; smtp_data_write passes what it is given) must arrive intact
 start_aiosmtpd aiosmtpd "$AIO_PORT" --line-length-limit 1000000 || exit 1
@@ -19,6 +29,14 @@ start_aiosmtpd aiosmtpd452 "$AIO452_PORT" --max-rcpt 2 || exit 1
 start_hostile "$HOSTILE_BASE" || exit 1
 start_postfix || exit 1
 start_aiosmtpd readme 2525 || exit 1
+# TLS: STARTTLS and implicit with the good certificate; one STARTTLS server per bad certificate
+start_aiosmtpd aiotls "$AIOTLS_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+    --implicit-listen "127.0.0.1:$AIOTLS_IMPLICIT" || exit 1
+k=0
+for c in expired notyet wronghost selfsigned server; do
+    start_aiosmtpd "badcert-$c" $((BADCERT_BASE + k)) --tls-cert "$CERTS/$c.pem" --tls-key "$CERTS/$c.key" || exit 1
+    k=$((k + 1))
+done
 
 fail=0
 # the README's program, pasted as it stands, against a server on 127.0.0.1:2525
@@ -28,7 +46,7 @@ import re
 print(re.search(r"```c\n(.*?)```", open("README.md").read(), re.S).group(1), end="")
 PYEOF
 cp smtp.h "$B/readme/"
-if cc -std=c99 -Wall -Wextra -pedantic -Werror "$B/readme/app.c" -o "$B/readme/app" && "$B/readme/app" &&
+if cc -std=c99 -Wall -Wextra -pedantic -Werror "$B/readme/app.c" -o "$B/readme/app" -lbearssl && "$B/readme/app" &&
    grep -q "^Subject: Hello" "$RUNDIR/readme/msg-0001.eml"; then
     echo "README program: built, sent, received"
 else
@@ -41,4 +59,6 @@ else
     echo "FAIL examples/hello"; fail=1
 fi
 $B/integration || fail=1
+echo "== TLS"
+$B/tls || fail=1
 exit $fail

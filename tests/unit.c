@@ -713,14 +713,32 @@ TEST(state_errors)
     CHECK_EQ_INT(smtp_noop(&S), SMTP_ERR_STATE);
 }
 
-TEST(unsupported_until_their_issues)
+TEST(unsupported_and_bad_config)
 {
     smtp_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.host = "127.0.0.1";
+#ifdef SMTP_NO_TLS
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_UNSUPPORTED);     /* AUTO is TLS */
     CHECK_CONTAINS(smtp_error_detail(&S), "SMTP_SECURITY_NONE");
     smtp_close(&S);
+    cfg.security = SMTP_SECURITY_IMPLICIT;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_UNSUPPORTED);
+    CHECK_CONTAINS(smtp_error_detail(&S), "SMTP_NO_TLS");
+    smtp_close(&S);
+    {
+        smtp_trust *t = (smtp_trust *)&cfg;
+        CHECK_EQ_INT(smtp_trust_load_system(&t, NULL, 0), SMTP_ERR_UNSUPPORTED);
+        CHECK(t == NULL);
+    }
+#else
+    smtp_config_set_tls_versions_unsafe(&cfg, SMTP_TLS_1_2 | SMTP_TLS_1_3);
+    cfg.port = 1;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_UNSUPPORTED);     /* before connecting */
+    CHECK_CONTAINS(smtp_error_detail(&S), "TLS 1.3");
+    smtp_close(&S);
+    cfg.tls_versions = 0;
+#endif
     cfg.security = SMTP_SECURITY_NONE;
     cfg.proxy.type = SMTP_PROXY_SOCKS5;
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_UNSUPPORTED);
@@ -735,7 +753,7 @@ TEST(unsupported_until_their_issues)
     cfg.host = "127.0.0.1"; cfg.helo_name = "two words";
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);
     CHECK_CONTAINS(smtp_error_detail(&S), "helo_name");
-    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_ERR_PARAM);   /* the error that ended it */
 }
 
 static char trace_buf[4096];
@@ -796,7 +814,7 @@ int main(void)
     RUN(helo_fallback);
     RUN(ehlo_learned_and_last_reply);
     RUN(state_errors);
-    RUN(unsupported_until_their_issues);
+    RUN(unsupported_and_bad_config);
     RUN(trace_sees_both_directions);
     RUN(date_format);
     return TEST_END();

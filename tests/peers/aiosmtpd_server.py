@@ -6,6 +6,7 @@ Run it with Debian's interpreter (the one that sees python3-aiosmtpd):
   /usr/bin/python3 tests/peers/aiosmtpd_server.py --listen 127.0.0.1:24525 \
       [--listen [::1]:24525 ...] --spool DIR [--max-rcpt N] \
       [--tls-cert CERT --tls-key KEY] [--implicit-listen HOST:PORT ...] \
+      [--tls-client-ca CAFILE] [--tls-min VER] [--tls-max VER] \
       [--auth-user U --auth-pass P] [--require-starttls] [--auth-required] \
       [--auth-plaintext] [--no-dsn] [--pipelining] [--timeout S] [--verbose]
 
@@ -31,18 +32,40 @@ import signal
 import ssl
 import sys
 import time
+import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, MISSING
 
 HOSTNAME = "aiosmtpd.test"
 DSN_PARAMS = {"RET", "ENVID", "NOTIFY", "ORCPT"}
 _DEFAULT = object()
+TLS_VERSIONS = {
+    "1.0": ssl.TLSVersion.TLSv1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
 
 
 def peer_pair(peer):
     if not peer:
         return None
     return [peer[0], peer[1]]
+
+
+def client_cert_cn(sslobj):
+    """Subject CN of the verified client certificate, or None."""
+    try:
+        cert = sslobj.getpeercert()
+    except (ValueError, ssl.SSLError):
+        return None
+    if not cert:
+        return None
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return None
 
 
 def text_of(raw):
@@ -272,11 +295,13 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         tls = None
+        client_cert = None
         transport = server.transport
         sslobj = transport.get_extra_info("ssl_object") if transport else None
         if sslobj is not None:
             tls = {"version": sslobj.version(), "cipher": sslobj.cipher()[0],
                    "sni": getattr(sslobj, "sni_name", None)}
+            client_cert = client_cert_cn(sslobj)
         auth = None
         if session.authenticated and isinstance(session.auth_data, LoginPassword):
             auth = session.auth_data.login.decode("utf-8", errors="backslashreplace")
@@ -291,6 +316,7 @@ class Handler:
             "esmtp": bool(session.extended_smtp),
             "smtputf8": bool(envelope.smtp_utf8),
             "tls": tls,
+            "client_cert": client_cert,
             "auth": auth,
             "listener": server.listener,
             "time": time.time(),
@@ -355,6 +381,23 @@ async def main(args):
                 pass
             return None
         ctx.sni_callback = remember_sni
+        if args.tls_client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(cafile=args.tls_client_ca)
+        lo = TLS_VERSIONS.get(args.tls_min)
+        hi = TLS_VERSIONS.get(args.tls_max)
+        with warnings.catch_warnings():
+            # TLSv1 and TLSv1_1 are deprecated in Python's ssl: that is the point.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if hi is not None:
+                if lo is None and hi < ctx.minimum_version:
+                    lo = ssl.TLSVersion.MINIMUM_SUPPORTED
+                ctx.maximum_version = hi
+            if lo is not None:
+                ctx.minimum_version = lo
+        if any(v is not None and v <= ssl.TLSVersion.TLSv1_1 for v in (lo, hi)):
+            # OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 based) above security level 0.
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     if args.implicit_listen and ctx is None:
         sys.exit("--implicit-listen needs --tls-cert and --tls-key")
 
@@ -428,6 +471,12 @@ def cli():
     p.add_argument("--max-rcpt", type=int, default=None)
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
+    p.add_argument("--tls-client-ca", metavar="CAFILE",
+                   help="require a client certificate signed by CAFILE (both TLS kinds)")
+    p.add_argument("--tls-min", choices=sorted(TLS_VERSIONS), metavar="VER",
+                   help="lowest TLS version accepted: 1.0, 1.1, 1.2 or 1.3")
+    p.add_argument("--tls-max", choices=sorted(TLS_VERSIONS), metavar="VER",
+                   help="highest TLS version accepted: 1.0, 1.1, 1.2 or 1.3")
     p.add_argument("--auth-user")
     p.add_argument("--auth-pass")
     p.add_argument("--auth-plaintext", action="store_true",
@@ -451,6 +500,11 @@ def cli():
         p.error("need at least one --listen or --implicit-listen")
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
+    if (args.tls_client_ca or args.tls_min or args.tls_max) and not args.tls_cert:
+        p.error("--tls-client-ca, --tls-min and --tls-max need --tls-cert and --tls-key")
+    if (args.tls_min and args.tls_max
+            and TLS_VERSIONS[args.tls_min] > TLS_VERSIONS[args.tls_max]):
+        p.error("--tls-min is above --tls-max")
     if (args.auth_user is None) != (args.auth_pass is None):
         p.error("--auth-user and --auth-pass go together")
     if args.auth_user is not None and not args.tls_cert:

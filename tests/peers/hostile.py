@@ -20,10 +20,13 @@ import os
 import select
 import signal
 import socket
+import ssl
 import struct
+import subprocess
 import sys
 import threading
 import time
+import warnings
 
 STOP = threading.Event()
 IO_SLICE = 0.05            # longest time any loop waits without checking STOP
@@ -59,7 +62,13 @@ class Logs:
 
 
 class Conn:
-    """A client connection: buffered reads that log every byte on arrival."""
+    """A client connection: buffered reads that log every byte on arrival.
+
+    Plaintext at first; after handshake() everything goes through TLS (an
+    ssl.SSLObject over memory BIOs, so the socket stays non-blocking and
+    every wait still checks STOP). `buf`, the logs and bytes_in/bytes_out
+    then hold the decrypted bytes; the TLS records themselves are not logged.
+    """
 
     def __init__(self, sock, peer, scenario, logs):
         self.sock = sock
@@ -68,10 +77,16 @@ class Conn:
         self.logs = logs
         self.n = logs.next_conn(scenario)
         self.buf = bytearray()
-        self.eof = False
+        self.eof = False            # no more application data will come
+        self.raw_eof = False        # the socket gave EOF or a reset
+        self.reset_seen = False
         self.bytes_in = 0
         self.bytes_out = 0
         self.closed = False
+        self.tls = None             # ssl.SSLObject once handshake() started
+        self.in_handshake = False
+        self.inbio = self.outbio = None
+        self._flushing = False
         self.all_log = open(os.path.join(logs.dir, scenario + ".log"), "ab")
         self.one_log = open(os.path.join(logs.dir, "%s.%d.log" % (scenario, self.n)), "wb")
         sock.setblocking(False)
@@ -93,6 +108,66 @@ class Conn:
         self.one_log.write(data)
         self.one_log.flush()
 
+    def _recv_raw(self):
+        """One recv() from the socket: bytes; b"" at EOF or reset (recorded
+        in raw_eof / reset_seen); None if there was nothing after all."""
+        try:
+            data = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as e:
+            self.raw_eof = True
+            self.reset_seen = True
+            self.eof = True
+            self.event("reset_by_client", error=errno.errorcode.get(e.errno, str(e)))
+            return b""
+        if not data:
+            self.raw_eof = True
+        return data
+
+    def _feed(self, data):
+        """Raw bytes from the socket into the TLS engine (b"" = EOF)."""
+        if data:
+            self.inbio.write(data)
+        else:
+            self.inbio.write_eof()
+
+    def _tls_read(self):
+        """Move decrypted bytes from the TLS engine to buf (and the logs)."""
+        while not self.eof:
+            try:
+                data = self.tls.read(65536)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                return
+            except ssl.SSLZeroReturnError:
+                data = b""
+            except ssl.SSLError as e:
+                self.eof = True
+                if (isinstance(e, ssl.SSLEOFError)
+                        or getattr(e, "reason", None) == "UNEXPECTED_EOF_WHILE_READING"):
+                    if not self.reset_seen:       # EOF without close_notify
+                        self.event("eof_from_client", close_notify=False)
+                else:
+                    self.event("tls_error", error=str(e))
+                return
+            if not data:                      # close_notify
+                self.eof = True
+                if not self.reset_seen:
+                    self.event("eof_from_client", close_notify=True)
+                return
+            self._got(data)
+
+    def _flush_tls(self):
+        """Send what the TLS engine has produced (records, alerts)."""
+        if self.tls is None or self._flushing:
+            return
+        self._flushing = True
+        try:
+            while self.outbio.pending:
+                self._send_raw(self.outbio.read(), count=False)
+        finally:
+            self._flushing = False
+
     def pump(self, timeout):
         """Wait up to timeout for input; read and log what is there.
         Returns True if something (data or EOF) arrived."""
@@ -103,19 +178,23 @@ class Conn:
         r, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
         if not r:
             return False
-        try:
-            data = self.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = self._recv_raw()
+        if data is None:
             return False
-        except OSError as e:
-            self.eof = True
-            self.event("reset_by_client", error=errno.errorcode.get(e.errno, str(e)))
+        if self.tls is None:
+            if data:
+                self._got(data)
+            elif not self.eof:
+                self.eof = True
+                self.event("eof_from_client")
             return True
-        if not data:
-            self.eof = True
-            self.event("eof_from_client")
-            return True
-        self._got(data)
+        self._feed(data)
+        if not self.in_handshake:
+            self._tls_read()
+            if self.raw_eof and not self.eof:     # should not happen; never spin
+                self.eof = True
+                self.event("eof_from_client")
+            self._flush_tls()
         return True
 
     def wait(self, seconds, until=None):
@@ -146,12 +225,25 @@ class Conn:
             self.pump(IO_SLICE)
 
     def send(self, data):
-        """Send everything, logging input that arrives meanwhile."""
+        """Send everything (through TLS once it is up), logging input that
+        arrives meanwhile."""
+        if self.tls is None:
+            self._send_raw(data, count=True)
+            return
+        try:
+            self.tls.write(data)
+        except ssl.SSLError as e:
+            self.event("send_failed", error=str(e))
+            raise Closed()
+        self.bytes_out += len(data)
+        self._flush_tls()
+
+    def _send_raw(self, data, count):
         view = memoryview(data)
         while view:
             if STOP.is_set():
                 raise Closed()
-            r, w, _ = select.select([] if self.eof else [self.sock], [self.sock], [], IO_SLICE)
+            r, w, _ = select.select([] if self.raw_eof else [self.sock], [self.sock], [], IO_SLICE)
             if r:
                 self.pump(0)
             if w:
@@ -162,7 +254,8 @@ class Conn:
                 except OSError as e:
                     self.event("send_failed", error=errno.errorcode.get(e.errno, str(e)))
                     raise Closed()
-                self.bytes_out += n
+                if count:
+                    self.bytes_out += n
                 view = view[n:]
 
     def trickle(self, data, interval):
@@ -171,6 +264,104 @@ class Conn:
             self.send(data[i:i + 1])
             if i + 1 < len(data):
                 self.wait(interval)
+
+    # --- TLS -----------------------------------------------------------
+
+    def _raw_first(self, timeout):
+        """The next raw bytes from the socket (at least one), not logged.
+        Raises Closed on EOF, STOP or timeout."""
+        deadline = time.monotonic() + timeout
+        while not STOP.is_set() and not self.raw_eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([self.sock], [], [], min(left, IO_SLICE))
+            if not r:
+                continue
+            data = self._recv_raw()
+            if data:
+                return data
+            if data == b"" and not self.reset_seen:
+                self.eof = True
+                self.event("eof_from_client")
+        raise Closed()
+
+    def starttls(self, ctx):
+        """Call after answering STARTTLS with 220. Plaintext the client sent
+        after the STARTTLS line (already logged) is discarded, as RFC 3207
+        wants, unless it starts like a TLS record. If the client then goes on
+        in plaintext instead of a handshake, those bytes are logged and
+        False is returned (the caller stays in plaintext); otherwise the
+        server handshake runs and True is returned."""
+        initial = b""
+        if self.buf:
+            if self.buf[0] == 0x16:
+                initial = bytes(self.buf)
+                self.event("early_tls_bytes", bytes=len(initial))
+            else:
+                self.event("discarded_before_tls", bytes=len(self.buf))
+            self.buf.clear()
+        if not initial:
+            initial = self._raw_first(HOLD)
+            if initial[0] != 0x16:
+                self.event("plaintext_after_starttls")
+                self._got(initial)
+                return False
+        self.handshake(ctx, initial)
+        return True
+
+    def handshake(self, ctx, initial=b""):
+        """Server side TLS handshake (raw bytes already read go in
+        `initial`). On failure: alert, event, close, raise Closed."""
+        self.inbio, self.outbio = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.inbio, self.outbio, server_side=True)
+        self.in_handshake = True
+        if initial:
+            self._feed(initial)
+        deadline = time.monotonic() + HOLD
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLError as e:
+                self._handshake_failed(str(e))
+            self._send_raw(self.outbio.read(), count=False)
+            if STOP.is_set() or time.monotonic() > deadline:
+                self._handshake_failed("timeout")
+            if self.raw_eof:
+                self._feed(b"")
+                continue
+            r, _, _ = select.select([self.sock], [], [], IO_SLICE)
+            if r:
+                data = self._recv_raw()
+                if data is not None:
+                    self._feed(data)
+        self.in_handshake = False
+        self._flush_tls()
+        self.event("tls_handshake_done", version=self.tls.version(),
+                   cipher=self.tls.cipher()[0], sni=getattr(self.tls, "sni", None))
+        self._tls_read()        # application data that came with the handshake
+
+    def _handshake_failed(self, error):
+        self.event("tls_handshake_failed", error=error)
+        try:
+            if self.outbio.pending:               # the alert, if any
+                self._send_raw(self.outbio.read(), count=False)
+            self.sock.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + 1.0     # let the alert arrive
+            while not self.raw_eof and not STOP.is_set() and time.monotonic() < deadline:
+                r, _, _ = select.select([self.sock], [], [], IO_SLICE)
+                if r:
+                    self._recv_raw()
+        except (OSError, Closed):
+            pass
+        self.eof = True
+        self._close()
+        raise Closed()
+
+    # --- closing -------------------------------------------------------
 
     def reset(self):
         """Abort with RST (SO_LINGER 0)."""
@@ -181,18 +372,24 @@ class Conn:
         self._close()
 
     def finish(self, drain=2.0):
-        """Normal close: FIN first, then read (and log) until the client
-        closes or `drain` seconds pass, so that unread input never turns our
-        FIN into a RST."""
+        """Normal close: FIN first (after a TLS close_notify), then read
+        (and log) until the client closes or `drain` seconds pass, so that
+        unread input never turns our FIN into a RST."""
         if self.closed:
             return
         try:
+            if self.tls is not None and not self.in_handshake:
+                try:
+                    self.tls.unwrap()             # queues close_notify
+                except (ssl.SSLError, ValueError):
+                    pass
+                self._flush_tls()
             self.sock.shutdown(socket.SHUT_WR)
             self.event("server_fin")
             deadline = time.monotonic() + drain
             while not self.eof and not STOP.is_set() and time.monotonic() < deadline:
                 self.pump(IO_SLICE)
-        except OSError:
+        except (OSError, Closed):
             pass
         self._close()
 
@@ -390,6 +587,106 @@ class NoEhlo(Normal):
         self.c.send(b"502 5.5.1 command not implemented\r\n")
 
 
+# --- TLS scenarios (14-22): contexts made in main() from --certs ----------
+
+CTX = {}        # "server", "tls11", "tls13", "chain20" -> ssl.SSLContext
+STARTTLS_EHLO = b"250-hostile\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+
+
+class StartTLS(Normal):
+    """Normal, plus STARTTLS: `ehlo_reply` before TLS, `ehlo_after_tls`
+    after it. If the client answers the 220 with plaintext instead of a
+    handshake, the session simply goes on in plaintext."""
+
+    ehlo_reply = STARTTLS_EHLO
+    ehlo_after_tls = NORMAL_EHLO
+    starttls_reply = b"220 2.0.0 Ready to start TLS\r\n"
+
+    def on_ehlo(self, line):
+        self.c.send(self.ehlo_after_tls if self.c.tls else self.ehlo_reply)
+
+    def on_starttls(self):
+        self.c.send(self.starttls_reply)
+        self.c.starttls(CTX["server"])
+
+    def dispatch(self, line):
+        verb = line.split(None, 1)[0].upper() if line.strip() else b""
+        if verb == b"STARTTLS":
+            if self.c.tls:
+                self.c.send(b"503 5.5.1 Error: TLS already active\r\n")
+            else:
+                self.on_starttls()
+            return True
+        return super().dispatch(line)
+
+
+class StartTLSInject(StartTLS):
+    starttls_reply = b"220 ready\r\n250 injected\r\n"     # one send()
+
+
+class NoStartTLS(Normal):
+    ehlo_reply = b"250-hostile\r\n250 8BITMIME\r\n"
+
+
+class StartTLSDifferentAuth(StartTLS):
+    ehlo_reply = b"250-hostile\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n"
+    ehlo_after_tls = b"250-hostile\r\n250 AUTH CRAM-MD5\r\n"
+
+    def dispatch(self, line):
+        words = line.split()
+        if words and words[0].upper() == b"AUTH":
+            mech = words[1].upper() if len(words) > 1 else b""
+            self.c.event("auth", mechanism=mech.decode("ascii", "replace"),
+                         tls=self.c.tls is not None)
+            if not self.c.tls:
+                self.c.send(b"530 5.7.0 Must issue a STARTTLS command first\r\n")
+            elif mech != b"CRAM-MD5":
+                self.c.send(b"504 5.5.4 Mechanism not offered\r\n")
+            else:
+                # "<12345.67890@hostile>"; any answer but "*" is accepted
+                self.c.send(b"334 PDEyMzQ1LjY3ODkwQGhvc3RpbGU+\r\n")
+                if self.c.readline().strip() == b"*":
+                    self.c.send(b"501 5.7.0 Authentication aborted\r\n")
+                else:
+                    self.c.send(b"235 2.7.0 Authentication successful\r\n")
+            return True
+        return super().dispatch(line)
+
+
+class TLSStall(Normal):
+    def run(self):
+        self.c.wait(HOLD)          # logs the raw ClientHello; never answers
+
+
+class ImplicitTLS(Normal):
+    ctx = "server"
+
+    def run(self):
+        self.c.handshake(CTX[self.ctx])
+        super().run()
+
+
+class TLS11Only(ImplicitTLS):
+    ctx = "tls11"
+
+
+class TLS13Only(ImplicitTLS):
+    ctx = "tls13"
+
+
+class Chain20(ImplicitTLS):
+    ctx = "chain20"
+
+
+class StartTLSThenSilent(StartTLS):
+    starttls_reply = b"220 go ahead\r\n"
+
+    def on_starttls(self):
+        self.c.send(self.starttls_reply)
+        self.c.wait(HOLD)          # logs the raw handshake bytes, never answers
+        raise Closed()
+
+
 # Offsets are part of the interface: only ever append.
 SCENARIOS = [
     ("silent", Silent, "accept, send nothing, hold the socket 60 s"),
@@ -406,7 +703,49 @@ SCENARIOS = [
     ("extra_replies", ExtraReplies, "greeting '220 hi' + unsolicited '250' in one write; then normal"),
     ("mixed_codes", MixedCodes, "greet; EHLO reply '250-a' then '251 b'; then normal"),
     ("no_ehlo", NoEhlo, "greet; EHLO gets 502, HELO 250; then normal"),
+    # 14..22: TLS. Those in TLS_SCENARIOS need certificates (--certs); the
+    # others here only speak plaintext (or read raw TLS bytes).
+    ("starttls_inject", StartTLSInject, "EHLO offers STARTTLS; its reply is '220 ready' + '250 injected' in one write; then TLS, normal"),
+    ("no_starttls", NoStartTLS, "EHLO without STARTTLS (250-hostile, 250 8BITMIME); normal"),
+    ("starttls_different_auth", StartTLSDifferentAuth, "AUTH PLAIN LOGIN before STARTTLS, AUTH CRAM-MD5 after; normal"),
+    ("tls_stall", TLSStall, "implicit TLS port: reads the ClientHello, never answers (60 s)"),
+    ("tls11_only", TLS11Only, "implicit TLS 1.1 only (SECLEVEL=0); then normal"),
+    ("tls13_only", TLS13Only, "implicit TLS 1.3 only; then normal"),
+    ("chain20", Chain20, "implicit TLS with a 20-certificate chain (chain20.pem); then normal"),
+    ("starttls_then_silent", StartTLSThenSilent, "EHLO offers STARTTLS; '220 go ahead', then no handshake (60 s)"),
+    ("implicit_normal", ImplicitTLS, "implicit TLS with server.pem; then normal"),
 ]
+TLS_SCENARIOS = {"starttls_inject", "starttls_different_auth", "tls11_only",
+                 "tls13_only", "chain20", "implicit_normal"}
+CERTS_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "certs.sh")
+
+
+def make_contexts(certs):
+    """The server contexts of the TLS scenarios, from a certs.sh directory."""
+    def remember_sni(sslobj, server_name, _ctx):
+        sslobj.sni = server_name
+
+    def ctx(stem, lo=None, hi=None):
+        c = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        c.load_cert_chain(os.path.join(certs, stem + ".pem"), os.path.join(certs, stem + ".key"))
+        c.sni_callback = remember_sni
+        # So that an EOF without close_notify is told apart from one with it.
+        c.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)    # TLSv1_1
+            if lo is not None:
+                c.minimum_version = lo
+            if hi is not None:
+                c.maximum_version = hi
+        if lo is not None and lo <= ssl.TLSVersion.TLSv1_1:
+            # OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 based) above security level 0.
+            c.set_ciphers("DEFAULT:@SECLEVEL=0")
+        return c
+
+    CTX["server"] = ctx("server")
+    CTX["tls11"] = ctx("server", ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_1)
+    CTX["tls13"] = ctx("server", ssl.TLSVersion.TLSv1_3)
+    CTX["chain20"] = ctx("chain20")
 
 
 def serve_conn(sock, peer, name, cls, logs):
@@ -442,7 +781,8 @@ def accept_loop(lsock, name, cls, logs):
 def print_table(base):
     for k, (name, _, desc) in enumerate(SCENARIOS):
         port = "" if base is None else f"{base + k:<6} "
-        print(f"{k:<3} {port}{name:<20} {desc}")
+        tag = " [certs]" if name in TLS_SCENARIOS else ""
+        print(f"{k:<3} {port}{name:<23} {desc}{tag}")
 
 
 def main():
@@ -451,6 +791,11 @@ def main():
     p.add_argument("--base-port", type=int, default=24600)
     p.add_argument("--log", help="log directory (created)")
     p.add_argument("--list", action="store_true", help="print the scenario table and exit")
+    p.add_argument("--certs", metavar="DIR",
+                   help="certs.sh directory for the TLS scenarios (certs.sh is run on it: "
+                        "it is made if missing); default LOG/certs")
+    p.add_argument("--no-tls", action="store_true",
+                   help="do not start the scenarios that need certificates")
     args = p.parse_args()
     if args.list:
         print_table(args.base_port)
@@ -464,9 +809,29 @@ def main():
         pass
     logs = Logs(args.log)
 
+    tls = not args.no_tls
+    if tls:
+        certs = args.certs or os.path.join(args.log, "certs")
+        r = subprocess.run(["sh", CERTS_SH, certs], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        try:
+            if r.returncode != 0:
+                raise RuntimeError(r.stdout.decode(errors="replace").strip())
+            make_contexts(certs)
+        except Exception as e:
+            print(f"hostile: no certificates ({e}); TLS scenarios not started",
+                  file=sys.stderr, flush=True)
+            tls = False
+    if not tls:
+        skipped = [f"{k} {name}" for k, (name, _, _) in enumerate(SCENARIOS)
+                   if name in TLS_SCENARIOS]
+        print("hostile: not listening for " + ", ".join(skipped), file=sys.stderr, flush=True)
+
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     listeners = []
     for k, (name, cls, _) in enumerate(SCENARIOS):
+        if name in TLS_SCENARIOS and not tls:
+            continue
         s = socket.socket(family, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -1,0 +1,296 @@
+/* tls.c - TLS against real peers on loopback, started by
+   tests/run-integration.sh: Postfix (STARTTLS opportunistic and required,
+   implicit TLS, a TLS 1.3-only port) and aiosmtpd with good and bad
+   certificates made by tests/peers/certs.sh. Messages are read back. */
+#define SMTP_IMPLEMENTATION
+#include "../smtp.h"
+#include "test.h"
+#include "itest.h"
+
+static char PF_CA[512], CA[512], CERTS[512];
+static int PF_SUB, PF_IMPL, PF_TLS13, AIOTLS, AIOTLS_IMPL, BAD_BASE;
+
+static void cfg_tls(smtp_config *c, const char *host, int port, smtp_security mode, const char *ca)
+{
+    memset(c, 0, sizeof *c);
+    c->host = host; c->port = port; c->security = mode; c->ca_file = ca;
+    c->helo_name = "client.test";
+    c->timeout_ms = 5000;
+}
+
+static smtp_result send_one(const char *text)
+{
+    smtp_message m;
+    const char *to[] = { "bob@example.com", NULL };
+    memset(&m, 0, sizeof m);
+    m.from = "alice@example.com"; m.to = to; m.subject = "over TLS"; m.text = text;
+    return smtp_send(&S, &m);
+}
+
+TEST(postfix_starttls_required_and_opportunistic)
+{
+    smtp_config cfg;
+    cfg_tls(&cfg, "localhost", PF_SUB, SMTP_SECURITY_STARTTLS, PF_CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_security_used(&S), SMTP_SECURITY_STARTTLS);
+    CHECK_EQ_STR(smtp_tls_version(&S), "TLSv1.2");
+    CHECK_CONTAINS(smtp_tls_cipher(&S), "GCM");
+    CHECK(!(smtp_extensions(&S) & SMTP_EXT_STARTTLS));   /* the EHLO after TLS no longer offers it */
+    CHECK(smtp_supported_auth(&S) & SMTP_AUTH_PLAIN);    /* the submission port offers AUTH inside TLS */
+    CHECK_EQ_INT(send_one("required STARTTLS"), SMTP_OK);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+    cfg_tls(&cfg, "localhost", PF_PORT, SMTP_SECURITY_STARTTLS_IF_AVAILABLE, PF_CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_security_used(&S), SMTP_SECURITY_STARTTLS_IF_AVAILABLE);
+    CHECK_EQ_STR(smtp_tls_version(&S), "TLSv1.2");
+    CHECK_EQ_INT(send_one("opportunistic STARTTLS"), SMTP_OK);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+}
+
+/* Postfix's Received header says ESMTPS when the message came over TLS. */
+TEST(postfix_implicit_tls_by_name_and_ip)
+{
+    static const char *hosts[] = { "localhost", "127.0.0.1", "::1" };
+    smtp_config cfg;
+    size_t i;
+    for (i = 0; i < 3; i++) {
+        if (i == 2 && !getenv("HAVE_IPV6")) break;
+        cfg_tls(&cfg, hosts[i], PF_IMPL, SMTP_SECURITY_IMPLICIT, PF_CA);
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        CHECK_EQ_INT(smtp_security_used(&S), SMTP_SECURITY_IMPLICIT);
+        CHECK_EQ_INT(send_one(hosts[i]), SMTP_OK);
+        CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+    }
+    {   /* the delivered copy says it came over TLS */
+        char path[700], text[64], *eml;
+        snprintf(text, sizeof text, "read back %lld", now_ms());
+        cfg_tls(&cfg, "localhost", PF_IMPL, SMTP_SECURITY_IMPLICIT, PF_CA);
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        CHECK_EQ_INT(send_one(text), SMTP_OK);
+        smtp_close(&S);
+        CHECK(pf_find(text, path, sizeof path));
+        eml = slurp(path, NULL);
+        CHECK_CONTAINS(eml, "with ESMTPS");
+        CHECK_CONTAINS(eml, "using TLSv1.2");
+        free(eml);
+    }
+}
+
+TEST(tls13_only_server_fails_fast)
+{
+    smtp_config cfg;
+    long long t0 = now_ms();
+    cfg_tls(&cfg, "localhost", PF_TLS13, SMTP_SECURITY_IMPLICIT, PF_CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TLS);
+    CHECK(now_ms() - t0 < 2000);
+    CHECK_CONTAINS(smtp_error_detail(&S), "protocol_version");
+    smtp_close(&S);
+}
+
+TEST(auto_finds_implicit_tls_behind_a_silent_port)
+{
+    smtp_config cfg;
+    long long t0 = now_ms(), el;
+    cfg_tls(&cfg, "localhost", PF_IMPL, SMTP_SECURITY_AUTO, PF_CA);
+    cfg.greeting_timeout_ms = 500;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    el = now_ms() - t0;
+    printf("  AUTO on the implicit-TLS port: connected in %lld ms\n", el);
+    CHECK(el < 1500);
+    CHECK(el >= 500);                                  /* the STARTTLS guess waited for a greeting */
+    CHECK_EQ_INT(smtp_security_used(&S), SMTP_SECURITY_IMPLICIT);
+    CHECK_EQ_INT(smtp_port_used(&S), PF_IMPL);
+    CHECK_EQ_STR(smtp_error_detail(&S), "");
+    CHECK_EQ_INT(send_one("AUTO"), SMTP_OK);
+    smtp_close(&S);
+    cfg_tls(&cfg, "localhost", PF_SUB, SMTP_SECURITY_AUTO, PF_CA);   /* a STARTTLS port: the first guess */
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_security_used(&S), SMTP_SECURITY_STARTTLS);
+    smtp_close(&S);
+}
+
+TEST(auto_never_sends_cleartext)
+{
+    smtp_config cfg;
+    int mails = commands_from("aiosmtpd", 0, "MAIL"), starttls = commands_from("aiosmtpd", 0, "STARTTLS");
+    cfg_tls(&cfg, "127.0.0.1", AIO_PORT, SMTP_SECURITY_AUTO, CA);
+    cfg.greeting_timeout_ms = 500;
+    CHECK(smtp_open(&S, &cfg) < 0);
+    CHECK_CONTAINS(smtp_error_detail(&S), "AUTO found no way");
+    CHECK_CONTAINS(smtp_error_detail(&S), "does not offer STARTTLS");
+    CHECK_CONTAINS(smtp_error_detail(&S), "implicit TLS on port");
+    smtp_close(&S);
+    usleep(100000);
+    CHECK_EQ_INT(commands_from("aiosmtpd", 0, "MAIL"), mails);
+    CHECK_EQ_INT(commands_from("aiosmtpd", 0, "STARTTLS"), starttls);
+    /* STARTTLS required against the same server: NO_STARTTLS, nothing past EHLO */
+    cfg.security = SMTP_SECURITY_STARTTLS;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_NO_STARTTLS);
+    CHECK_CONTAINS(smtp_error_detail(&S), "nothing was sent after EHLO");
+    smtp_close(&S);
+    /* opportunistic: goes on in cleartext */
+    cfg.security = SMTP_SECURITY_STARTTLS_IF_AVAILABLE;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_security_used(&S), SMTP_SECURITY_NONE);
+    CHECK_EQ_STR(smtp_tls_version(&S), "");
+    smtp_close(&S);
+}
+
+static void bad_cert(int k, const char *host, int verify, smtp_result want, const char *says)
+{
+    smtp_config cfg;
+    cfg_tls(&cfg, host, BAD_BASE + k, SMTP_SECURITY_STARTTLS, CA);
+    cfg.tls_verify = verify;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), want);
+    if (says) CHECK_CONTAINS(smtp_error_detail(&S), says);
+    if (want == SMTP_OK) CHECK_EQ_INT(send_one("relaxed"), SMTP_OK);
+    smtp_close(&S);
+}
+
+/* aiosmtpd on BAD_BASE+0 expired, +1 not yet valid, +2 wrong host, +3 self-signed, +4 good */
+TEST(certificate_failures_are_cert_errors)
+{
+    bad_cert(0, "localhost", SMTP_VERIFY_FULL, SMTP_ERR_CERT, "expired or is not yet valid");
+    bad_cert(1, "localhost", SMTP_VERIFY_FULL, SMTP_ERR_CERT, "expired or is not yet valid");
+    bad_cert(2, "localhost", SMTP_VERIFY_FULL, SMTP_ERR_CERT, "not for this host name");
+    bad_cert(2, "127.0.0.1", SMTP_VERIFY_FULL, SMTP_ERR_CERT, "not for this host name");
+    bad_cert(3, "localhost", SMTP_VERIFY_FULL, SMTP_ERR_CERT, "issuer is unknown");
+    bad_cert(4, "localhost", SMTP_VERIFY_FULL, SMTP_OK, NULL);
+    bad_cert(4, "127.0.0.1", SMTP_VERIFY_FULL, SMTP_OK, NULL);   /* iPAddress SAN, checked by us */
+    /* an unknown CA: the good certificate against another trust list */
+    {
+        smtp_config cfg;
+        char other[600];
+        snprintf(other, sizeof other, "%s/selfsigned.pem", CERTS);
+        cfg_tls(&cfg, "localhost", BAD_BASE + 4, SMTP_SECURITY_STARTTLS, other);
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_CERT);
+        CHECK_CONTAINS(smtp_error_detail(&S), "issuer is unknown");
+        smtp_close(&S);
+    }
+}
+
+TEST(relaxed_verification_modes)
+{
+    bad_cert(2, "localhost", SMTP_VERIFY_NO_HOSTNAME, SMTP_OK, NULL);
+    bad_cert(3, "localhost", SMTP_VERIFY_NONE, SMTP_OK, NULL);
+    bad_cert(0, "localhost", SMTP_VERIFY_NONE, SMTP_OK, NULL);
+    bad_cert(0, "localhost", SMTP_VERIFY_NO_HOSTNAME, SMTP_ERR_CERT, "expired");
+    bad_cert(3, "localhost", SMTP_VERIFY_NO_HOSTNAME, SMTP_ERR_CERT, "issuer is unknown");
+}
+
+TEST(pinning_by_certificate_and_by_key)
+{
+    smtp_config cfg;
+    const char *pins[2];
+    int i;
+    pins[0] = getenv("PIN_SELFSIGNED_CERT");
+    pins[1] = getenv("PIN_SELFSIGNED_SPKI");
+    CHECK(pins[0] && pins[1]);
+    if (!pins[0] || !pins[1]) return;
+    for (i = 0; i < 2; i++) {
+        cfg_tls(&cfg, "localhost", BAD_BASE + 3, SMTP_SECURITY_STARTTLS, NULL);   /* self-signed, no CA */
+        cfg.tls_fingerprint = pins[i];
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        CHECK_EQ_INT(send_one("pinned"), SMTP_OK);
+        smtp_close(&S);
+    }
+    /* the pin of another certificate: refused, even when the CA would trust it */
+    cfg_tls(&cfg, "localhost", BAD_BASE + 4, SMTP_SECURITY_STARTTLS, CA);
+    cfg.tls_fingerprint = pins[0];
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_CERT);
+    CHECK_CONTAINS(smtp_error_detail(&S), "pinned fingerprint");
+    smtp_close(&S);
+    cfg.tls_fingerprint = "12:34";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);
+    smtp_close(&S);
+}
+
+TEST(trust_store_shared_and_system)
+{
+    smtp_trust *t = NULL;
+    smtp_config cfg;
+    char d[300];
+    long long t0;
+    int i;
+    CHECK_EQ_INT(smtp_trust_load_file(&t, CA, d, sizeof d), SMTP_OK);
+    CHECK_EQ_INT(smtp_trust_count(t), 1);
+    for (i = 0; i < 2; i++) {           /* one store, two sessions */
+        cfg_tls(&cfg, "localhost", AIOTLS_IMPL, SMTP_SECURITY_IMPLICIT, NULL);
+        cfg.trust = t;
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        CHECK_EQ_INT(send_one("shared trust"), SMTP_OK);
+        smtp_close(&S);
+    }
+    smtp_trust_free(t);
+    CHECK_EQ_INT(smtp_trust_load_file(&t, "/nonexistent/ca.pem", d, sizeof d), SMTP_ERR_CERT);
+    CHECK(t == NULL);
+    CHECK_CONTAINS(d, "/nonexistent/ca.pem");
+    CHECK_EQ_INT(smtp_trust_load_pem(&t, "not a PEM", 9, d, sizeof d), SMTP_ERR_CERT);
+    t0 = now_ms();
+    CHECK_EQ_INT(smtp_trust_load_system(&t, d, sizeof d), SMTP_OK);
+    printf("  system bundle: %d anchors loaded in %lld ms\n", (int)smtp_trust_count(t), now_ms() - t0);
+    CHECK(smtp_trust_count(t) > 100);
+    smtp_trust_free(t);
+    /* ca_pem in memory */
+    {
+        char *pem = slurp(CA, NULL);
+        cfg_tls(&cfg, "127.0.0.1", AIOTLS_IMPL, SMTP_SECURITY_IMPLICIT, NULL);
+        cfg.ca_pem = pem;
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        smtp_close(&S);
+        free(pem);
+    }
+}
+
+TEST(aiosmtpd_starttls_byte_exact)
+{
+    smtp_config cfg;
+    const char *body = ".dot\nline\r\n.\n";
+    char *got;
+    size_t len;
+    int before = aio_count("aiotls");
+    cfg_tls(&cfg, "localhost", AIOTLS, SMTP_SECURITY_STARTTLS, CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_mail_from(&S, "alice@example.com"), SMTP_OK);
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "bob@example.com"), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_begin(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_write(&S, body, strlen(body)), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_end(&S), SMTP_OK);
+    smtp_close(&S);
+    got = aio_msg("aiotls", before + 1, "eml", &len);
+    CHECK(got != NULL);
+    if (got) CHECK_EQ_MEM(got, len, ".dot\r\nline\r\n.\r\n", 15);
+    free(got);
+    got = aio_msg("aiotls", before + 1, "json", &len);
+    CHECK_CONTAINS(got, "TLSv1.2");
+    free(got);
+}
+
+int main(void)
+{
+    const char *v;
+    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
+    AIO_PORT = env_int("AIO_PORT", 24525);
+    PF_PORT = env_int("PF_PLAIN", 24526);
+    PF_SUB = env_int("PF_SUBMISSION", 24587);
+    PF_IMPL = env_int("PF_IMPLICIT", 24465);
+    PF_TLS13 = env_int("PF_TLS13", 24466);
+    AIOTLS = env_int("AIOTLS_PORT", 24530);
+    AIOTLS_IMPL = env_int("AIOTLS_IMPLICIT", 24531);
+    BAD_BASE = env_int("BADCERT_BASE", 24540);
+    v = getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs";
+    snprintf(CERTS, sizeof CERTS, "%s", v);
+    snprintf(CA, sizeof CA, "%s/ca.pem", v);
+    snprintf(PF_CA, sizeof PF_CA, "%s/postfix/certs/ca.pem", RUNDIR);
+    RUN(postfix_starttls_required_and_opportunistic);
+    RUN(postfix_implicit_tls_by_name_and_ip);
+    RUN(tls13_only_server_fails_fast);
+    RUN(auto_finds_implicit_tls_behind_a_silent_port);
+    RUN(auto_never_sends_cleartext);
+    RUN(certificate_failures_are_cert_errors);
+    RUN(relaxed_verification_modes);
+    RUN(pinning_by_certificate_and_by_key);
+    RUN(trust_store_shared_and_system);
+    RUN(aiosmtpd_starttls_byte_exact);
+    return TEST_END();
+}
