@@ -261,7 +261,8 @@ typedef struct smtp_config {
     const struct smtp_trust *trust;    /* shared trust store; NULL: load per session */
     int tls_verify;                    /* SMTP_VERIFY_FULL (0), _NO_HOSTNAME, _NONE */
     const char *tls_fingerprint;       /* pin: SHA-256 of the server certificate, hex */
-    const char *tls_cert_file, *tls_key_file;  /* client certificate */
+    const char *tls_cert_file, *tls_key_file;  /* client certificate chain and key, PEM files */
+    const char *tls_cert_pem, *tls_key_pem;    /* the same as PEM text in memory (NUL-terminated) */
     smtp_trace_fn trace; void *trace_user;     /* see TRACE */
 } smtp_config;
 
@@ -330,6 +331,7 @@ typedef struct smtp__tls {
     smtp__x509 x;
     smtp__io lower;                     /* the transport under TLS */
     struct smtp_trust *own;             /* loaded for this session when cfg.trust is NULL */
+    struct smtp__client *client;        /* client certificate chain and key, loaded at open */
     unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 } smtp__tls;
 #endif
@@ -772,11 +774,66 @@ SMTP_API void smtp_trust_free(smtp_trust *t)
 
 SMTP_API size_t smtp_trust_count(const smtp_trust *t) { return t ? t->n : 0; }
 
-/* Loading state: PEM objects go through the X.509 decoder; the DN is
+/* Calls begin/data/end for every object of a PEM text (RFC 7468).
+   Returns 0, or -1 when the text is malformed or ends inside an object. */
+typedef struct smtp__pem_sink {
+    void (*begin)(void *ctx, const char *name);
+    void (*data)(void *ctx, const void *p, size_t n);
+    void (*end)(void *ctx);
+    void *ctx;
+} smtp__pem_sink;
+
+static void smtp__pem_data(void *ctx, const void *p, size_t n)
+{
+    smtp__pem_sink *k = (smtp__pem_sink *)ctx;
+    k->data(k->ctx, p, n);
+}
+
+static int smtp__pem_each(const void *pem, size_t len, smtp__pem_sink *k)
+{
+    br_pem_decoder_context pc;
+    const unsigned char *p = (const unsigned char *)pem;
+    int inside = 0;
+    br_pem_decoder_init(&pc);
+    br_pem_decoder_setdest(&pc, smtp__pem_data, k);
+    for (;;) {
+        size_t used = br_pem_decoder_push(&pc, p, len);
+        p += used; len -= used;
+        switch (br_pem_decoder_event(&pc)) {
+        case BR_PEM_BEGIN_OBJ: inside = 1; k->begin(k->ctx, br_pem_decoder_name(&pc)); break;
+        case BR_PEM_END_OBJ: inside = 0; k->end(k->ctx); break;
+        case BR_PEM_ERROR: return -1;
+        default: if (len == 0) return inside ? -1 : 0;
+        }
+    }
+}
+
+/* A whole file into memory from SMTP_MALLOC (NUL added); 0 or an errno. */
+static int smtp__read_file(const char *path, char **out, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    long l;
+    int e;
+    *out = NULL;
+    if (!f) return errno ? errno : EIO;
+    if (fseek(f, 0, SEEK_END) != 0 || (l = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        e = errno ? errno : EIO; fclose(f); return e;
+    }
+    *out = (char *)SMTP_MALLOC((size_t)l + 1);
+    if (!*out) { fclose(f); return ENOMEM; }
+    if (fread(*out, 1, (size_t)l, f) != (size_t)l) {
+        e = errno ? errno : EIO; fclose(f); SMTP_FREE(*out); *out = NULL; return e;
+    }
+    fclose(f);
+    (*out)[l] = 0;
+    *n = (size_t)l;
+    return 0;
+}
+
+/* Loading state: certificates go through the X.509 decoder; the DN is
    collected as it comes. */
 typedef struct smtp__loader {
     smtp_trust *t;
-    br_pem_decoder_context pem;
     br_x509_decoder_context dc;
     unsigned char *dn; size_t dn_len, dn_cap;
     int in_cert, nomem, certs;
@@ -798,21 +855,39 @@ static void smtp__dn_append(void *ctx, const void *buf, size_t len)
     l->dn_len += len;
 }
 
-static void smtp__x509_push(void *ctx, const void *buf, size_t len)
+static int smtp__is_cert_pem(const char *name)
 {
-    br_x509_decoder_push((br_x509_decoder_context *)ctx, buf, len);
+    return !strcmp(name, "CERTIFICATE") || !strcmp(name, "X509 CERTIFICATE") ||
+           !strcmp(name, "TRUSTED CERTIFICATE");
+}
+
+static void smtp__ta_begin(void *ctx, const char *name)
+{
+    smtp__loader *l = (smtp__loader *)ctx;
+    l->in_cert = smtp__is_cert_pem(name);
+    l->dn_len = 0;
+    br_x509_decoder_init(&l->dc, smtp__dn_append, l);
+}
+
+static void smtp__ta_data(void *ctx, const void *p, size_t n)
+{
+    smtp__loader *l = (smtp__loader *)ctx;
+    if (l->in_cert) br_x509_decoder_push(&l->dc, p, n);
 }
 
 /* The certificate just decoded becomes an anchor: DN and key copied into
-   one allocation. */
-static void smtp__add_anchor(smtp__loader *l)
+   one allocation. Certificates BearSSL cannot use are skipped. */
+static void smtp__ta_end(void *ctx)
 {
+    smtp__loader *l = (smtp__loader *)ctx;
     const br_x509_pkey *pk = br_x509_decoder_get_pkey(&l->dc);
     br_x509_trust_anchor *ta;
     size_t klen;
     unsigned char *mem;
+    if (!l->in_cert) return;
+    l->in_cert = 0;
     l->certs++;
-    if (!pk || br_x509_decoder_last_error(&l->dc) != 0 || l->nomem) return;   /* unusable: skipped */
+    if (!pk || br_x509_decoder_last_error(&l->dc) != 0 || l->nomem) return;
     klen = pk->key_type == BR_KEYTYPE_RSA ? pk->key.rsa.nlen + pk->key.rsa.elen : pk->key.ec.qlen;
     if (l->t->n == l->t->cap) {
         size_t cap = l->t->cap ? l->t->cap * 2 : 64;
@@ -843,7 +918,8 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
                                          char *detail, size_t detail_size)
 {
     smtp__loader l;
-    const unsigned char *p = (const unsigned char *)pem;
+    smtp__pem_sink k;
+    int bad;
     if (!out || (!pem && len)) {
         smtp__detail(detail, detail_size, "smtp_trust_load_pem: out or pem is NULL");
         return SMTP_ERR_PARAM;
@@ -853,40 +929,15 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
     l.t = (smtp_trust *)SMTP_MALLOC(sizeof *l.t);
     if (!l.t) return SMTP_ERR_NOMEM;
     memset(l.t, 0, sizeof *l.t);
-    br_pem_decoder_init(&l.pem);
-    while (len > 0 || l.in_cert) {
-        size_t k = br_pem_decoder_push(&l.pem, p, len);
-        p += k; len -= k;
-        switch (br_pem_decoder_event(&l.pem)) {
-        case BR_PEM_BEGIN_OBJ:
-            l.in_cert = !strcmp(br_pem_decoder_name(&l.pem), "CERTIFICATE") ||
-                        !strcmp(br_pem_decoder_name(&l.pem), "X509 CERTIFICATE") ||
-                        !strcmp(br_pem_decoder_name(&l.pem), "TRUSTED CERTIFICATE");
-            l.dn_len = 0;
-            br_x509_decoder_init(&l.dc, smtp__dn_append, &l);
-            br_pem_decoder_setdest(&l.pem, l.in_cert ? smtp__x509_push : NULL, &l.dc);
-            break;
-        case BR_PEM_END_OBJ:
-            if (l.in_cert) smtp__add_anchor(&l);
-            l.in_cert = 0;
-            break;
-        case BR_PEM_ERROR:
-            smtp__detail(detail, detail_size, "the PEM data is malformed (after %d certificates)", l.certs);
-            SMTP_FREE(l.dn); smtp_trust_free(l.t);
-            return SMTP_ERR_CERT;
-        default:
-            if (len == 0) {   /* the input ended inside an object */
-                if (l.in_cert) {
-                    smtp__detail(detail, detail_size, "the PEM data ends inside a certificate");
-                    SMTP_FREE(l.dn); smtp_trust_free(l.t);
-                    return SMTP_ERR_CERT;
-                }
-                l.in_cert = 0;
-            }
-        }
-    }
+    k.begin = smtp__ta_begin; k.data = smtp__ta_data; k.end = smtp__ta_end; k.ctx = &l;
+    bad = smtp__pem_each(pem, len, &k);
     SMTP_FREE(l.dn);
     if (l.nomem) { smtp_trust_free(l.t); smtp__detail(detail, detail_size, "out of memory"); return SMTP_ERR_NOMEM; }
+    if (bad) {
+        smtp__detail(detail, detail_size, "the PEM data is malformed or truncated (after %d certificates)", l.certs);
+        smtp_trust_free(l.t);
+        return SMTP_ERR_CERT;
+    }
     if (l.t->n == 0) {
         smtp__detail(detail, detail_size, "no usable certificate in the PEM data (%d found)", l.certs);
         smtp_trust_free(l.t);
@@ -898,38 +949,19 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
 
 SMTP_API smtp_result smtp_trust_load_file(smtp_trust **out, const char *path, char *detail, size_t detail_size)
 {
-    FILE *f;
-    char *buf;
-    long n;
+    char *buf, ebuf[128], tmp[256];
+    size_t n = 0;
+    int e;
     smtp_result r;
-    char ebuf[128];
     if (!out || !path) { smtp__detail(detail, detail_size, "smtp_trust_load_file: out or path is NULL"); return SMTP_ERR_PARAM; }
     *out = NULL;
-    f = fopen(path, "rb");
-    if (!f) {
-        smtp__detail(detail, detail_size, "cannot open CA file %s: %s", path, smtp__strerror(errno, ebuf, sizeof ebuf));
-        return SMTP_ERR_CERT;
+    if ((e = smtp__read_file(path, &buf, &n)) != 0) {
+        smtp__detail(detail, detail_size, "cannot read CA file %s: %s", path, smtp__strerror(e, ebuf, sizeof ebuf));
+        return e == ENOMEM ? SMTP_ERR_NOMEM : SMTP_ERR_CERT;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        smtp__detail(detail, detail_size, "cannot read CA file %s", path);
-        return SMTP_ERR_CERT;
-    }
-    buf = (char *)SMTP_MALLOC((size_t)n + 1);
-    if (!buf) { fclose(f); return SMTP_ERR_NOMEM; }
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f); SMTP_FREE(buf);
-        smtp__detail(detail, detail_size, "cannot read CA file %s", path);
-        return SMTP_ERR_CERT;
-    }
-    fclose(f);
-    r = smtp_trust_load_pem(out, buf, (size_t)n, detail, detail_size);
+    r = smtp_trust_load_pem(out, buf, n, tmp, sizeof tmp);
     SMTP_FREE(buf);
-    if (r == SMTP_ERR_CERT && detail && detail_size) {
-        char tmp[256];
-        snprintf(tmp, sizeof tmp, "%s", detail);
-        smtp__detail(detail, detail_size, "CA file %s: %s", path, tmp);
-    }
+    if (r) smtp__detail(detail, detail_size, "CA file %s: %s", path, tmp);
     return r;
 }
 
@@ -1201,9 +1233,13 @@ static smtp_result smtp__tls_failed(smtp_session *s, const char *when)
     if (e >= BR_ERR_SEND_FATAL_ALERT)
         return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: we sent alert %u (%s)", s->peer, when,
                           e - BR_ERR_SEND_FATAL_ALERT, smtp__alert_name(e - BR_ERR_SEND_FATAL_ALERT));
-    if (e >= BR_ERR_RECV_FATAL_ALERT)
-        return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: the server sent alert %u (%s)", s->peer,
-                          when, e - BR_ERR_RECV_FATAL_ALERT, smtp__alert_name(e - BR_ERR_RECV_FATAL_ALERT));
+    if (e >= BR_ERR_RECV_FATAL_ALERT) {
+        unsigned a = e - BR_ERR_RECV_FATAL_ALERT;
+        int hint = !s->tls.client && (a == 40 || a == 42 || a == 116);
+        return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: the server sent alert %u (%s)%s", s->peer,
+                          when, a, smtp__alert_name(a),
+                          hint ? "; it may want a client certificate (cfg.tls_cert_file)" : "");
+    }
     if (smtp__is_cert_error(e))
         return smtp__fail(s, SMTP_ERR_CERT, "the certificate of %s was refused: %s (BearSSL error %u)",
                           s->peer, smtp__br_error(e), e);
@@ -1345,6 +1381,100 @@ static int smtp__parse_pin(const char *h, unsigned char out[32])
     return n == 64 ? 0 : -1;
 }
 
+/* A client certificate: its chain (DER copies) and its private key (kept
+   inside the decoder that decoded it). */
+#define SMTP__CHAIN_MAX 8
+typedef struct smtp__client {
+    br_skey_decoder_context key;
+    br_x509_certificate chain[SMTP__CHAIN_MAX];
+    size_t n;
+    int what, keys, nomem;              /* what: 1 in a certificate, 2 in a key */
+    unsigned char *cur; size_t cur_len, cur_cap;
+} smtp__client;
+
+static void smtp__cl_begin(void *ctx, const char *name)
+{
+    smtp__client *c = (smtp__client *)ctx;
+    size_t nl = strlen(name);
+    c->what = 0;
+    if (smtp__is_cert_pem(name) && c->n < SMTP__CHAIN_MAX) { c->what = 1; c->cur = NULL; c->cur_len = c->cur_cap = 0; }
+    else if (nl >= 11 && !strcmp(name + nl - 11, "PRIVATE KEY") && !c->keys) { c->what = 2; br_skey_decoder_init(&c->key); }
+}
+
+static void smtp__cl_data(void *ctx, const void *p, size_t n)
+{
+    smtp__client *c = (smtp__client *)ctx;
+    if (c->what == 2) br_skey_decoder_push(&c->key, p, n);
+    if (c->what != 1 || c->nomem) return;
+    if (c->cur_len + n > c->cur_cap) {
+        size_t cap = (c->cur_len + n) * 2;
+        unsigned char *b = (unsigned char *)SMTP_MALLOC(cap);
+        if (!b) { c->nomem = 1; return; }
+        if (c->cur_len) memcpy(b, c->cur, c->cur_len);
+        SMTP_FREE(c->cur);
+        c->cur = b; c->cur_cap = cap;
+    }
+    memcpy(c->cur + c->cur_len, p, n);
+    c->cur_len += n;
+}
+
+static void smtp__cl_end(void *ctx)
+{
+    smtp__client *c = (smtp__client *)ctx;
+    if (c->what == 1 && c->cur) { c->chain[c->n].data = c->cur; c->chain[c->n++].data_len = c->cur_len; c->cur = NULL; }
+    if (c->what == 2) c->keys++;
+    c->what = 0;
+}
+
+static void smtp__client_free(smtp__client *c)
+{
+    size_t i;
+    if (!c) return;
+    for (i = 0; i < c->n; i++) SMTP_FREE(c->chain[i].data);
+    SMTP_FREE(c->cur);
+    memset(c, 0, sizeof *c);            /* the private key goes with it */
+    SMTP_FREE(c);
+}
+
+/* Loads cfg.tls_cert_* and cfg.tls_key_* (either text may hold both). */
+static smtp_result smtp__tls_client(smtp_session *s)
+{
+    smtp__client *c;
+    smtp__pem_sink k;
+    const char *src[2], *what[2];
+    char ebuf[128];
+    int i;
+    if (s->tls.client || (!s->cfg.tls_cert_file && !s->cfg.tls_cert_pem)) return SMTP_OK;
+    c = (smtp__client *)SMTP_MALLOC(sizeof *c);
+    if (!c) return smtp__fail(s, SMTP_ERR_NOMEM, "out of memory for the client certificate");
+    memset(c, 0, sizeof *c);
+    s->tls.client = c;
+    k.begin = smtp__cl_begin; k.data = smtp__cl_data; k.end = smtp__cl_end; k.ctx = c;
+    src[0] = s->cfg.tls_cert_file; what[0] = s->cfg.tls_cert_pem;
+    src[1] = s->cfg.tls_key_file;  what[1] = s->cfg.tls_key_pem;
+    for (i = 0; i < 2; i++) {
+        char *buf = NULL;
+        size_t n = 0;
+        int e, bad;
+        const char *name = src[i] ? src[i] : i ? "cfg.tls_key_pem" : "cfg.tls_cert_pem";
+        if (src[i]) {
+            if ((e = smtp__read_file(src[i], &buf, &n)) != 0)
+                return smtp__fail(s, SMTP_ERR_CERT, "cannot read the client %s file %s: %s", i ? "key" : "certificate",
+                                  src[i], smtp__strerror(e, ebuf, sizeof ebuf));
+            bad = smtp__pem_each(buf, n, &k);
+            SMTP_FREE(buf);
+        } else if (what[i]) bad = smtp__pem_each(what[i], strlen(what[i]), &k);
+        else continue;
+        if (bad) return smtp__fail(s, SMTP_ERR_CERT, "%s is not valid PEM", name);
+    }
+    if (c->nomem) return smtp__fail(s, SMTP_ERR_NOMEM, "out of memory for the client certificate");
+    if (c->n == 0) return smtp__fail(s, SMTP_ERR_CERT, "no certificate in the client certificate PEM");
+    if (!c->keys || br_skey_decoder_last_error(&c->key) != 0 || br_skey_decoder_key_type(&c->key) == 0)
+        return smtp__fail(s, SMTP_ERR_CERT, "no usable private key (RSA or EC) for the client certificate "
+                          "(cfg.tls_key_file or cfg.tls_key_pem)");
+    return SMTP_OK;
+}
+
 /* Loads the trust this session uses when cfg.trust names none. */
 static smtp_result smtp__tls_trust(smtp_session *s)
 {
@@ -1374,7 +1504,7 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     };
     uint16_t suites[sizeof gcm_first / sizeof *gcm_first];
     br_ssl_engine_context *eng = &s->tls.sc.eng;
-    const smtp_trust *t = s->cfg.trust ? s->cfg.trust : s->tls.own;
+    const smtp_trust *t;
     unsigned char seed[32];
     unsigned lo, hi;
     smtp__x509 *x = &s->tls.x;
@@ -1382,8 +1512,18 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     smtp_result r;
     int rr, aesni;
     if ((r = smtp__tls_trust(s)) != SMTP_OK) return r;
+    if ((r = smtp__tls_client(s)) != SMTP_OK) return r;
     t = s->cfg.trust ? s->cfg.trust : s->tls.own;
     br_ssl_client_init_full(&s->tls.sc, &x->minimal, t ? t->ta : NULL, t ? t->n : 0);
+    if (s->tls.client) {
+        smtp__client *c = s->tls.client;
+        if (br_skey_decoder_key_type(&c->key) == BR_KEYTYPE_RSA)
+            br_ssl_client_set_single_rsa(&s->tls.sc, c->chain, c->n, br_skey_decoder_get_rsa(&c->key),
+                                         br_rsa_pkcs1_sign_get_default());
+        else
+            br_ssl_client_set_single_ec(&s->tls.sc, c->chain, c->n, br_skey_decoder_get_ec(&c->key),
+                                        BR_KEYTYPE_SIGN, 0, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+    }
     /* AES-GCM first where the CPU has AES-NI (3.8 GB/s against ChaCha20's 0.5 here), else ChaCha20 */
     aesni = br_aes_x86ni_ctr_get_vtable() != NULL;
     if (!aesni) { suites[ns++] = gcm_first[4]; suites[ns++] = gcm_first[5]; }
@@ -1427,7 +1567,8 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
                                              "within %d ms", s->peer, ms));
         if (rr == SMTP_ERR_CLOSED)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_TLS, "%s closed the connection during the TLS "
-                                             "handshake (does it speak TLS on this port?)", s->peer));
+                                             "handshake (does it speak TLS on this port?%s)", s->peer,
+                                             s->tls.client ? "" : " does it want a client certificate?"));
         if (rr < 0)
             return smtp__break(s, smtp__fail(s, (smtp_result)rr, "the TLS handshake with %s failed: %s",
                                              s->peer, smtp_result_str((smtp_result)rr)));
@@ -2428,9 +2569,6 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
         if (hl > 1 && s->tls_name[hl - 1] == '.') s->tls_name[hl - 1] = 0;
         if (inet_pton(AF_INET, s->tls_name, s->tls.x.ip) == 1) s->tls.x.ip_len = 4;
         else if (inet_pton(AF_INET6, s->tls_name, s->tls.x.ip) == 1) s->tls.x.ip_len = 16;
-        if (s->cfg.tls_cert_file || s->cfg.tls_key_file)
-            return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "client certificates (cfg.tls_cert_file) are not "
-                              "implemented in smtp.h " SMTP_VERSION_STRING " yet");
     }
 #endif
     if (s->cfg.proxy.type != SMTP_PROXY_NONE)
@@ -2470,6 +2608,8 @@ SMTP_API smtp_result smtp_open(smtp_session *s, const smtp_config *cfg)
 #ifndef SMTP_NO_TLS
         smtp_trust_free(s->tls.own);   /* smtp_close stays harmless */
         s->tls.own = NULL;
+        smtp__client_free(s->tls.client);
+        s->tls.client = NULL;
 #endif
     }
     return r;
@@ -2488,6 +2628,8 @@ SMTP_API smtp_result smtp_close(smtp_session *s)
 #ifndef SMTP_NO_TLS
     smtp_trust_free(s->tls.own);
     s->tls.own = NULL;
+    smtp__client_free(s->tls.client);
+    s->tls.client = NULL;
 #endif
     if (!s->err) s->err = SMTP_ERR_STATE;   /* closed: later calls fail without I/O */
     if (s->detail[0] == 0) snprintf(s->detail, sizeof s->detail, "the session is closed");

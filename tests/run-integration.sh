@@ -12,7 +12,7 @@ trap servers_stop EXIT
 
 export AIO_PORT=24525 AIO452_PORT=24527 PF_PLAIN=24526 HOSTILE_BASE=24600
 export PF_SUBMISSION=24587 PF_IMPLICIT=24465 PF_TLS13=24466
-export AIOTLS_PORT=24530 AIOTLS_IMPLICIT=24531 BADCERT_BASE=24540
+export AIOTLS_PORT=24530 AIOTLS_IMPLICIT=24531 BADCERT_BASE=24540 CLIENTCERT_PORT=24536
 export CERTS="$RUNDIR/certs"
 have_ipv6 && export HAVE_IPV6=1
 
@@ -26,12 +26,14 @@ export PIN_SELFSIGNED_CERT PIN_SELFSIGNED_SPKI
 # long lines (RFC 5321 says 1000; smtp_data_write passes what it is given) must arrive intact
 start_aiosmtpd aiosmtpd "$AIO_PORT" --line-length-limit 1000000 || exit 1
 start_aiosmtpd aiosmtpd452 "$AIO452_PORT" --max-rcpt 2 || exit 1
-start_hostile "$HOSTILE_BASE" || exit 1
+start_hostile "$HOSTILE_BASE" --certs "$CERTS" || exit 1
 start_postfix || exit 1
 start_aiosmtpd readme 2525 || exit 1
 # TLS: STARTTLS and implicit with the good certificate; one STARTTLS server per bad certificate
 start_aiosmtpd aiotls "$AIOTLS_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
     --implicit-listen "127.0.0.1:$AIOTLS_IMPLICIT" || exit 1
+start_aiosmtpd aioclient "$CLIENTCERT_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+    --tls-client-ca "$CERTS/ca.pem" || exit 1
 k=0
 for c in expired notyet wronghost selfsigned server; do
     start_aiosmtpd "badcert-$c" $((BADCERT_BASE + k)) --tls-cert "$CERTS/$c.pem" --tls-key "$CERTS/$c.key" || exit 1

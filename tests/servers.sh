@@ -32,9 +32,11 @@ start_aiosmtpd() {
     wait_ready "$RUNDIR/$name/ready" $! "$name"
 }
 
+# start_hostile BASE_PORT [options...]
 start_hostile() {
+    local base=$1; shift
     rm -rf "${RUNDIR:?}/hostile"; mkdir -p "$RUNDIR/hostile"
-    $PY tests/peers/hostile.py --host 127.0.0.1 --base-port "$1" --log "$RUNDIR/hostile" \
+    $PY tests/peers/hostile.py --host 127.0.0.1 --base-port "$base" --log "$RUNDIR/hostile" "$@" \
         >"$RUNDIR/hostile.log" 2>&1 &
     SERVER_PIDS+=($!)
     wait_ready "$RUNDIR/hostile/ready" $! hostile

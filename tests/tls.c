@@ -8,7 +8,7 @@
 #include "itest.h"
 
 static char PF_CA[512], CA[512], CERTS[512];
-static int PF_SUB, PF_IMPL, PF_TLS13, AIOTLS, AIOTLS_IMPL, BAD_BASE;
+static int PF_SUB, PF_IMPL, PF_TLS13, AIOTLS, AIOTLS_IMPL, BAD_BASE, CLIENT_PORT;
 
 static void cfg_tls(smtp_config *c, const char *host, int port, smtp_security mode, const char *ca)
 {
@@ -266,6 +266,129 @@ TEST(aiosmtpd_starttls_byte_exact)
     free(got);
 }
 
+TEST(client_certificate_rsa_and_ec)
+{
+    static const char *kinds[] = { "client", "client-ec" };
+    smtp_config cfg;
+    char cert[600], key[600], *json;
+    size_t len;
+    int i;
+    for (i = 0; i < 2; i++) {
+        int before = aio_count("aioclient");
+        snprintf(cert, sizeof cert, "%s/%s.pem", CERTS, kinds[i]);
+        snprintf(key, sizeof key, "%s/%s.key", CERTS, kinds[i]);
+        cfg_tls(&cfg, "localhost", CLIENT_PORT, SMTP_SECURITY_STARTTLS, CA);
+        cfg.tls_cert_file = cert; cfg.tls_key_file = key;
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        CHECK_EQ_INT(send_one("with a client certificate"), SMTP_OK);
+        smtp_close(&S);
+        json = aio_msg("aioclient", before + 1, "json", &len);
+        CHECK_CONTAINS(json, "\"client_cert\":\"smtp-client");
+        free(json);
+    }
+    /* from memory too */
+    {
+        char *c = slurp(cert, NULL), *k = slurp(key, NULL);
+        cfg_tls(&cfg, "localhost", CLIENT_PORT, SMTP_SECURITY_STARTTLS, CA);
+        cfg.tls_cert_pem = c; cfg.tls_key_pem = k;
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        smtp_close(&S);
+        free(c); free(k);
+    }
+    cfg_tls(&cfg, "localhost", CLIENT_PORT, SMTP_SECURITY_STARTTLS, CA);
+    CHECK(smtp_open(&S, &cfg) < 0);                       /* without one: refused, and said why */
+    CHECK_CONTAINS(smtp_error_detail(&S), "client certificate");
+    smtp_close(&S);
+    cfg.tls_cert_file = cert; cfg.tls_key_file = "/nonexistent.key";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_CERT);
+    CHECK_CONTAINS(smtp_error_detail(&S), "/nonexistent.key");
+    smtp_close(&S);
+}
+
+/* ---- the hostile server's TLS scenarios ---------------------------------- */
+
+static int hport(int k) { return HOSTILE + k; }
+
+static char *hostile_log(const char *scenario)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/hostile/%s.log", RUNDIR, scenario);
+    return slurp(p, NULL);
+}
+
+TEST(hostile_starttls_injection_refused)
+{
+    smtp_config cfg;
+    cfg_tls(&cfg, "localhost", hport(14), SMTP_SECURITY_STARTTLS, CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PROTOCOL);
+    CHECK_CONTAINS(smtp_error_detail(&S), "injection");
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_ERR_PROTOCOL);
+    smtp_close(&S);
+}
+
+TEST(hostile_starttls_missing_sends_nothing_more)
+{
+    smtp_config cfg;
+    char *log;
+    usleep(50000);
+    cfg_tls(&cfg, "localhost", hport(15), SMTP_SECURITY_STARTTLS, CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_NO_STARTTLS);
+    smtp_close(&S);
+    usleep(100000);
+    log = hostile_log("no_starttls");
+    CHECK_CONTAINS(log, "EHLO client.test\r\n");
+    CHECK(log && strstr(log, "MAIL") == NULL && strstr(log, "QUIT") == NULL && strstr(log, "STARTTLS") == NULL);
+    free(log);
+}
+
+TEST(hostile_capabilities_forgotten_after_starttls)
+{
+    smtp_config cfg;
+    cfg_tls(&cfg, "localhost", hport(16), SMTP_SECURITY_STARTTLS, CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_supported_auth(&S), SMTP_AUTH_CRAM_MD5);   /* not PLAIN LOGIN from before TLS */
+    CHECK_EQ_INT(send_one("after a fresh EHLO"), SMTP_OK);
+    smtp_close(&S);
+}
+
+TEST(hostile_tls_stalls)
+{
+    smtp_config cfg;
+    long long t0, el;
+    cfg_tls(&cfg, "localhost", hport(17), SMTP_SECURITY_IMPLICIT, CA);
+    cfg.timeout_ms = 500;
+    t0 = now_ms();
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TIMEOUT);
+    el = now_ms() - t0;
+    CHECK(el >= 500 && el < 800);
+    CHECK_CONTAINS(smtp_error_detail(&S), "handshake");
+    smtp_close(&S);
+    cfg_tls(&cfg, "localhost", hport(21), SMTP_SECURITY_STARTTLS, CA);   /* 220 to STARTTLS, then silence */
+    cfg.timeout_ms = 500;
+    t0 = now_ms();
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TIMEOUT);
+    el = now_ms() - t0;
+    CHECK(el >= 500 && el < 800);
+    smtp_close(&S);
+}
+
+TEST(tls_versions_against_a_tls11_server)
+{
+    smtp_config cfg;
+    cfg_tls(&cfg, "localhost", hport(18), SMTP_SECURITY_IMPLICIT, CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TLS);          /* default: TLS 1.2 only */
+    smtp_close(&S);
+    CHECK_EQ_INT(smtp_config_set_tls_versions(&cfg, SMTP_TLS_1_1 | SMTP_TLS_1_2), SMTP_OK);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_STR(smtp_tls_version(&S), "TLSv1.1");
+    CHECK_EQ_INT(send_one("TLS 1.1"), SMTP_OK);
+    smtp_close(&S);
+    cfg_tls(&cfg, "localhost", hport(19), SMTP_SECURITY_IMPLICIT, CA);   /* TLS 1.3 only */
+    CHECK_EQ_INT(smtp_config_set_tls_versions(&cfg, SMTP_TLS_1_3), SMTP_OK);   /* becomes 1.2 */
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TLS);
+    smtp_close(&S);
+}
+
 int main(void)
 {
     const char *v;
@@ -278,6 +401,8 @@ int main(void)
     AIOTLS = env_int("AIOTLS_PORT", 24530);
     AIOTLS_IMPL = env_int("AIOTLS_IMPLICIT", 24531);
     BAD_BASE = env_int("BADCERT_BASE", 24540);
+    CLIENT_PORT = env_int("CLIENTCERT_PORT", 24536);
+    HOSTILE = env_int("HOSTILE_BASE", 24600);
     v = getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs";
     snprintf(CERTS, sizeof CERTS, "%s", v);
     snprintf(CA, sizeof CA, "%s/ca.pem", v);
@@ -292,5 +417,11 @@ int main(void)
     RUN(pinning_by_certificate_and_by_key);
     RUN(trust_store_shared_and_system);
     RUN(aiosmtpd_starttls_byte_exact);
+    RUN(client_certificate_rsa_and_ec);
+    RUN(hostile_starttls_injection_refused);
+    RUN(hostile_starttls_missing_sends_nothing_more);
+    RUN(hostile_capabilities_forgotten_after_starttls);
+    RUN(hostile_tls_stalls);
+    RUN(tls_versions_against_a_tls11_server);
     return TEST_END();
 }
