@@ -1,4 +1,4 @@
-/* smtp.h - v0.1.0 - a blocking SMTP client in one header - public domain (Unlicense) */
+/* smtp.h - v0.2.0 - a blocking SMTP client in one header - public domain (Unlicense) */
 #if defined(SMTP_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L   /* getaddrinfo, poll, clock_gettime under -std=c99 */
 #endif
@@ -23,8 +23,8 @@
      Every other file includes "smtp.h" without the define. Then:
 
          smtp_config cfg = {0};              (zero is valid: every field has a default)
-         cfg.host = "127.0.0.1"; cfg.port = 2525;
-         cfg.security = SMTP_SECURITY_NONE;  (the zero value, AUTO, means TLS)
+         cfg.host = "mail.example.com";      (AUTO, the zero value: TLS, mode probed;
+                                              certificates checked against the system CAs)
          smtp_session s;
          if (smtp_open(&s, &cfg) == SMTP_OK) {
              const char *to[] = { "bob@example.com", NULL };
@@ -36,16 +36,13 @@
          }
          smtp_close(&s);
 
-     Build: cc -std=c99 app.c (add -lbearssl once TLS is in; see STATUS).
+     Build: cc -std=c99 app.c -lbearssl   (or -DSMTP_NO_TLS without BearSSL)
 
-   STATUS (v0.1)
-     This release is the foundation: cleartext SMTP (SMTP_SECURITY_NONE)
-     with every deadline, the reply reader, the body writer and the
-     composer. TLS (AUTO, IMPLICIT, STARTTLS), proxies and AUTH are
-     declared and complete the API, but asking for them returns
-     SMTP_ERR_UNSUPPORTED with a detail that says so. AUTO is the zero
-     value and means "TLS required", so a cleartext program sets
-     SMTP_SECURITY_NONE explicitly.
+   STATUS (v0.2)
+     Cleartext and TLS sessions with every deadline, the reply reader, the
+     body writer and the composer. Proxies and AUTH are declared and
+     complete the API, but asking for them returns SMTP_ERR_UNSUPPORTED
+     with a detail that says so.
 
    CONFIG MACROS
      SMTP_IMPLEMENTATION  compile the implementation (in one file only)
@@ -61,8 +58,9 @@
 
    SESSIONS AND MEMORY
      smtp_session is a struct you own: on the stack, static, or on the
-     heap. It holds the read and write buffers and the last reply
-     (sizeof(smtp_session) is about 34 KB in this release). Sending a
+     heap. It holds the read and write buffers, the last reply and the
+     BearSSL contexts with their 33 KB record buffer (sizeof(smtp_session)
+     is about 85 KB with TLS, 35 KB with SMTP_NO_TLS). Sending a
      message allocates nothing. One session belongs to one thread at a
      time; sessions in different threads never touch each other.
 
@@ -109,6 +107,47 @@
      a '.' that starts a line (RFC 5321 4.5.2), in pieces of any size;
      long lines pass as given.
 
+   TLS (BearSSL; TLS 1.0 to 1.2, TLS 1.2 only by default)
+     security modes:
+       SMTP_SECURITY_AUTO (0)   TLS required, the mode probed. Port 0: implicit
+                                TLS on 465, then STARTTLS on 587, then on 25. A
+                                port given: the mode it suggests (465: implicit,
+                                else STARTTLS), then the other on that port. A
+                                silent server costs greeting_timeout_ms (which
+                                also bounds the implicit handshake), a failed
+                                handshake moves on; a certificate that fails
+                                stops. Never cleartext. smtp_security_used() and
+                                smtp_port_used() tell what won; when all fail
+                                the detail lists every attempt.
+       SMTP_SECURITY_IMPLICIT   TLS from the first byte (default port 465)
+       SMTP_SECURITY_STARTTLS   STARTTLS required (587): a server that does not
+                                offer it gets nothing past EHLO
+                                (SMTP_ERR_NO_STARTTLS); bytes after its 220 to
+                                STARTTLS are an injection (SMTP_ERR_PROTOCOL);
+                                after the handshake everything learned is
+                                forgotten and EHLO sent again (RFC 3207 4.2)
+       SMTP_SECURITY_STARTTLS_IF_AVAILABLE  opportunistic (25): TLS when offered
+       SMTP_SECURITY_NONE       cleartext
+     Trust: cfg.trust (a store from smtp_trust_load_*, shared read-only by
+     any number of sessions and threads), else cfg.ca_pem, cfg.ca_file, or
+     the system bundle, loaded by smtp_open for that session (about 9 ms
+     for Debian's 144 CAs) and freed by smtp_close. The host name is checked
+     against the certificate (a trailing dot removed); an IP literal is
+     checked against the certificate's iPAddress names and sends no SNI.
+     cfg.tls_verify: SMTP_VERIFY_FULL (0), _NO_HOSTNAME (chain only), _NONE
+     (nothing: for tests). cfg.tls_fingerprint pins the SHA-256 of the
+     server's certificate or of its public key (hex, colons allowed); with
+     a pin an unknown issuer or a self-signed certificate passes, any other
+     certificate fails. Client certificates: cfg.tls_cert_file/tls_key_file
+     or the _pem fields (RSA or EC). Certificate failures are SMTP_ERR_CERT
+     with the cause in the detail; other TLS failures SMTP_ERR_TLS.
+     Versions: smtp_config_set_tls_versions (drops TLS 1.3, which BearSSL
+     cannot speak) and smtp_config_set_tls_versions_unsafe (smtp_open then
+     fails before connecting). smtp_tls_version and smtp_tls_cipher tell
+     what was negotiated. AES-GCM suites come first on CPUs with AES-NI,
+     ChaCha20-Poly1305 elsewhere. After QUIT, close_notify is sent without
+     waiting for the server's. TLS session resumption is not done yet.
+
    TRACE
      cfg.trace receives every command line sent (SMTP_TRACE_OUT), every
      reply line received (SMTP_TRACE_IN), the message bytes as sent
@@ -142,9 +181,9 @@
 #endif
 
 #define SMTP_VERSION_MAJOR 0
-#define SMTP_VERSION_MINOR 1
+#define SMTP_VERSION_MINOR 2
 #define SMTP_VERSION_PATCH 0
-#define SMTP_VERSION_STRING "0.1.0"
+#define SMTP_VERSION_STRING "0.2.0"
 
 #ifndef SMTP_API
 #  ifdef SMTP_STATIC
@@ -650,6 +689,13 @@ static smtp_result smtp__fail(smtp_session *s, smtp_result r, const char *fmt, .
     va_end(ap);
     return r;
 }
+
+static void smtp__trace(smtp_session *s, smtp_trace_dir dir, const char *p, size_t n)
+{
+    if (s->cfg.trace) s->cfg.trace(s->cfg.trace_user, dir, p, n);
+}
+
+static void smtp__note(smtp_session *s, const char *text) { smtp__trace(s, SMTP_TRACE_INFO, text, strlen(text)); }
 
 /* A transport-level failure: the session is over. Later calls return r. */
 static smtp_result smtp__break(smtp_session *s, smtp_result r)
@@ -1589,7 +1635,12 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     snprintf(s->cmd, sizeof s->cmd, "the TLS handshake");
     for (;;) {
         unsigned st = br_ssl_engine_current_state(eng);
-        if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) return SMTP_OK;
+        if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
+            char note[120];
+            snprintf(note, sizeof note, "TLS established: %s, %s", smtp_tls_version(s), smtp_tls_cipher(s));
+            smtp__note(s, note);
+            return SMTP_OK;
+        }
         if (st & BR_SSL_CLOSED) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
         rr = smtp__tls_pump(s, dl);
         if (rr == SMTP_ERR_TLS) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
@@ -1782,10 +1833,6 @@ static void smtp__ehlo_line(const char *t, size_t n, unsigned *ext, unsigned *au
     }
 }
 
-static void smtp__trace(smtp_session *s, smtp_trace_dir dir, const char *p, size_t n)
-{
-    if (s->cfg.trace) s->cfg.trace(s->cfg.trace_user, dir, p, n);
-}
 
 typedef struct smtp__rctx { smtp_session *s; int ehlo; } smtp__rctx;
 
@@ -2423,7 +2470,6 @@ static smtp_result smtp__greet(smtp_session *s)
     return smtp__ehlo(s);
 }
 
-static void smtp__note(smtp_session *s, const char *text) { smtp__trace(s, SMTP_TRACE_INFO, text, strlen(text)); }
 
 /* RFC 3207. required: no cleartext fallback, ever; nothing past EHLO is
    sent to a server that does not offer it. */
@@ -2967,6 +3013,8 @@ SMTP_API const char *smtp_error_detail(const smtp_session *s)
 
 /*
    REVISION HISTORY
+     0.2.0  2026-11-21  TLS with BearSSL: implicit, STARTTLS, AUTO probing,
+                        trust stores, pinning, client certificates.
      0.1.0  2026-11-21  foundation: cleartext session, deadlines, reader,
                         writer, composer.
 

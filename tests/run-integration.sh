@@ -60,6 +60,12 @@ if $B/hello 127.0.0.1 "$AIO_PORT" alice@example.com bob@example.com; then
 else
     echo "FAIL examples/hello"; fail=1
 fi
+# examples/tls.c against Postfix's implicit-TLS port, by AUTO
+if $B/tls-example localhost "$PF_IMPLICIT" alice@example.com bob@example.com implicit "$RUNDIR/postfix/certs/ca.pem"; then
+    echo "examples/tls: sent"
+else
+    echo "FAIL examples/tls"; fail=1
+fi
 $B/integration || fail=1
 echo "== TLS"
 $B/tls || fail=1

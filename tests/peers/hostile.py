@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A scripted misbehaving SMTP server: faults that no real server makes.
 
-  /usr/bin/python3 tests/peers/hostile.py --host 127.0.0.1 --base-port 24600 --log DIR
+  /usr/bin/python3 tests/peers/hostile.py --host 127.0.0.1 --base-port 24600 --log DIR \
+      [--certs CERTDIR | --no-tls]
   /usr/bin/python3 tests/peers/hostile.py --list
 
 Scenario k listens on base-port + k (the table below; offsets are stable,
@@ -11,6 +12,10 @@ received is logged, raw and flushed as it arrives, to
   DIR/<scenario>.<N>.log   connection N (1, 2, ...) of that scenario alone
 and connection events go to DIR/events.log (JSON lines). DIR/ready is
 written once every port is bound. SIGTERM/SIGINT end the process promptly.
+
+TLS scenarios (14-22) use certificates from CERTDIR (default DIR/certs),
+made there by certs.sh first if needed. On a TLS connection the logs hold
+the plaintext before the handshake and the decrypted bytes after it.
 """
 
 import argparse
@@ -839,6 +844,7 @@ def main():
         except OSError as e:
             sys.exit(f"hostile: cannot bind {args.host}:{args.base_port + k} ({name}): {e}")
         s.listen(64)
+        s.setblocking(False)       # accept() must not block if the client is gone
         listeners.append((s, name, cls))
 
     signal.signal(signal.SIGTERM, lambda *_: STOP.set())
