@@ -348,7 +348,7 @@ typedef struct smtp__io {
 
 #define SMTP__RBUF_SIZE 16384
 #define SMTP__WBUF_SIZE 16384
-#define SMTP__TEXT_SIZE 1024
+#define SMTP__TEXT_SIZE 12400   /* a whole AUTH challenge (RFC 4954: 12288) */
 
 #ifndef SMTP_NO_TLS
 /* private: certificate checks around BearSSL's x509 "minimal" engine: IP
@@ -787,6 +787,17 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
                       smtp__strerror(last_errno, ebuf, sizeof ebuf));
 }
 
+/* Base64 digit value (RFC 4648), -1 for anything else. */
+static int smtp__b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
 /* ------------------------------------------------------------------------ */
 /* >>tls  BearSSL driven directly over the non-blocking socket: every      */
 /*        handshake, read and write obeys the deadline it is given         */
@@ -833,15 +844,6 @@ typedef struct smtp__pem_sink {
 /* Our own PEM reader: BearSSL's br_pem_decoder spent three quarters of
    the 40 ms that loading Debian's bundle took (callgrind); a plain
    base64 decoder over whole lines does the same work in a fraction. */
-static int smtp__b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
 
 static int smtp__pem_each(const void *pem, size_t len, smtp__pem_sink *k)
 {
@@ -1975,6 +1977,184 @@ static int smtp__is_ascii_text(const char *p, size_t n)
     return 1;
 }
 
+/* Base64 decoding (RFC 4648) of t[0..n) into out (room for 3 * n / 4).
+   Strict: only the alphabet, padding at the end. Returns the length, or
+   -1 when malformed. */
+static long smtp__unb64(const char *t, size_t n, unsigned char *out)
+{
+    size_t i, o = 0;
+    unsigned acc = 0;
+    int bits = 0, pad = 0;
+    if (n % 4) return -1;
+    for (i = 0; i < n; i++) {
+        int v;
+        if (t[i] == '=') { if (++pad > 2 || i < n - 2) return -1; continue; }
+        if (pad || (v = smtp__b64val((unsigned char)t[i])) < 0) return -1;
+        acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;
+        bits += 6;
+        if (bits >= 8) { bits -= 8; out[o++] = (unsigned char)(acc >> bits); }
+    }
+    return (long)o;
+}
+
+/* Overwrites secrets so the compiler cannot drop it. */
+static void smtp__wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = (volatile unsigned char *)p;
+    while (n--) *v++ = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>md5  MD5 (RFC 1321) and HMAC-MD5 (RFC 2104), for CRAM-MD5: our own,   */
+/*        so it works in SMTP_NO_TLS builds too                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct smtp__md5 { unsigned long a, b, c, d; unsigned long long len; unsigned char buf[64]; } smtp__md5;
+
+#define SMTP__ROL(x, n) ((((x) << (n)) | ((x) >> (32 - (n)))) & 0xFFFFFFFFul)
+
+static void smtp__md5_block(smtp__md5 *m, const unsigned char *p)
+{
+    static const unsigned long K[64] = {
+        0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+        0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+        0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+        0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+        0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+        0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+        0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+        0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391 };
+    static const unsigned char R[16] = { 7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21 };
+    unsigned long X[16], a = m->a, b = m->b, c = m->c, d = m->d, f, t;
+    int i, g;
+    for (i = 0; i < 16; i++)
+        X[i] = (unsigned long)p[4 * i] | (unsigned long)p[4 * i + 1] << 8 |
+               (unsigned long)p[4 * i + 2] << 16 | (unsigned long)p[4 * i + 3] << 24;
+    for (i = 0; i < 64; i++) {
+        switch (i >> 4) {
+        case 0: f = (b & c) | (~b & d); g = i; break;
+        case 1: f = (d & b) | (~d & c); g = (5 * i + 1) & 15; break;
+        case 2: f = b ^ c ^ d; g = (3 * i + 5) & 15; break;
+        default: f = c ^ (b | (~d & 0xFFFFFFFFul)); g = (7 * i) & 15; break;
+        }
+        t = d; d = c; c = b;
+        f = (a + (f & 0xFFFFFFFFul) + K[i] + X[g]) & 0xFFFFFFFFul;
+        b = (b + SMTP__ROL(f, R[(i >> 4) * 4 + (i & 3)])) & 0xFFFFFFFFul;
+        a = t;
+    }
+    m->a = (m->a + a) & 0xFFFFFFFFul; m->b = (m->b + b) & 0xFFFFFFFFul;
+    m->c = (m->c + c) & 0xFFFFFFFFul; m->d = (m->d + d) & 0xFFFFFFFFul;
+}
+
+static void smtp__md5_init(smtp__md5 *m)
+{
+    m->a = 0x67452301; m->b = 0xefcdab89; m->c = 0x98badcfe; m->d = 0x10325476; m->len = 0;
+}
+
+static void smtp__md5_update(smtp__md5 *m, const void *data, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    size_t have = (size_t)(m->len & 63);
+    m->len += n;
+    if (have) {
+        size_t k = 64 - have < n ? 64 - have : n;
+        memcpy(m->buf + have, p, k);
+        p += k; n -= k; have += k;
+        if (have < 64) return;
+        smtp__md5_block(m, m->buf);
+    }
+    for (; n >= 64; p += 64, n -= 64) smtp__md5_block(m, p);
+    memcpy(m->buf, p, n);
+}
+
+static void smtp__md5_final(smtp__md5 *m, unsigned char out[16])
+{
+    unsigned char pad[72];
+    unsigned long long bits = m->len * 8;
+    size_t have = (size_t)(m->len & 63), padn = (have < 56 ? 56 : 120) - have;
+    int i;
+    memset(pad, 0, sizeof pad);
+    pad[0] = 0x80;
+    for (i = 0; i < 8; i++) pad[padn + (size_t)i] = (unsigned char)(bits >> (8 * i));
+    smtp__md5_update(m, pad, padn + 8);
+    for (i = 0; i < 4; i++) {
+        unsigned long w = i == 0 ? m->a : i == 1 ? m->b : i == 2 ? m->c : m->d;
+        out[4 * i] = (unsigned char)w; out[4 * i + 1] = (unsigned char)(w >> 8);
+        out[4 * i + 2] = (unsigned char)(w >> 16); out[4 * i + 3] = (unsigned char)(w >> 24);
+    }
+    smtp__wipe(m, sizeof *m);
+}
+
+/* HMAC-MD5 (RFC 2104) of msg under key. */
+static void smtp__hmac_md5(const void *key, size_t kn, const void *msg, size_t mn, unsigned char out[16])
+{
+    unsigned char k[64], pad[64], inner[16];
+    smtp__md5 m;
+    int i;
+    memset(k, 0, sizeof k);
+    if (kn > 64) { smtp__md5_init(&m); smtp__md5_update(&m, key, kn); smtp__md5_final(&m, k); }
+    else memcpy(k, key, kn);
+    for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x36);
+    smtp__md5_init(&m); smtp__md5_update(&m, pad, 64); smtp__md5_update(&m, msg, mn); smtp__md5_final(&m, inner);
+    for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
+    smtp__md5_init(&m); smtp__md5_update(&m, pad, 64); smtp__md5_update(&m, inner, 16); smtp__md5_final(&m, out);
+    smtp__wipe(k, sizeof k); smtp__wipe(pad, sizeof pad); smtp__wipe(inner, sizeof inner);
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>sasl  the payloads of PLAIN, CRAM-MD5, XOAUTH2 and OAUTHBEARER (pure);  */
+/*         the exchanges are in >>session                                   */
+/* ------------------------------------------------------------------------ */
+
+#define SMTP__SASL_MAX 9000   /* raw payload: base64 of it stays under RFC 4954's 12288 */
+
+/* RFC 4616: [authzid] NUL authcid NUL passwd. */
+static size_t smtp__sasl_plain(const char *user, const char *pass, unsigned char *out)
+{
+    size_t u = strlen(user), p = strlen(pass);
+    out[0] = 0;
+    memcpy(out + 1, user, u);
+    out[1 + u] = 0;
+    memcpy(out + 2 + u, pass, p);
+    return u + p + 2;
+}
+
+/* RFC 2195: user SP hex(HMAC-MD5(password, challenge)). */
+static size_t smtp__sasl_cram(const char *user, const char *pass, const unsigned char *ch, size_t cn,
+                              unsigned char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char d[16];
+    size_t u = strlen(user), i;
+    smtp__hmac_md5(pass, strlen(pass), ch, cn, d);
+    memcpy(out, user, u);
+    out[u] = ' ';
+    for (i = 0; i < 16; i++) { out[u + 1 + 2 * i] = (unsigned char)hex[d[i] >> 4]; out[u + 2 + 2 * i] = (unsigned char)hex[d[i] & 15]; }
+    smtp__wipe(d, sizeof d);
+    return u + 33;
+}
+
+/* Google's XOAUTH2: "user=" user ^A "auth=Bearer " token ^A ^A. */
+static size_t smtp__sasl_xoauth2(const char *user, const char *token, unsigned char *out)
+{
+    return (size_t)sprintf((char *)out, "user=%s\001auth=Bearer %s\001\001", user, token);
+}
+
+/* RFC 7628 3.1: gs2 header "n,a=user," (',' and '=' escaped as =2C =3D),
+   then ^A host= ^A port= ^A auth=Bearer token ^A ^A. */
+static size_t smtp__sasl_oauthbearer(const char *user, const char *host, int port, const char *token,
+                                     unsigned char *out)
+{
+    size_t o = 0;
+    memcpy(out, "n,a=", 4); o = 4;
+    for (; *user; user++) {
+        if (*user == ',') { memcpy(out + o, "=2C", 3); o += 3; }
+        else if (*user == '=') { memcpy(out + o, "=3D", 3); o += 3; }
+        else out[o++] = (unsigned char)*user;
+    }
+    return o + (size_t)sprintf((char *)out + o, ",\001host=%s\001port=%d\001auth=Bearer %s\001\001", host, port, token);
+}
+
 /* ------------------------------------------------------------------------ */
 /* >>writer  CRLF normalisation + dot-stuffing (pure), message composer     */
 /* ------------------------------------------------------------------------ */
@@ -2365,23 +2545,36 @@ static const char *smtp__addr(const char *in, int kind, const char **a, size_t *
 
 /* Sends one command line (built by the caller, without CRLF) and reads its
    reply, all before dl. The reply's code is in s->reply.code. */
-static smtp_result smtp__exchange(smtp_session *s, const char *line, smtp__ms dl, int ehlo)
+/* Sends one command line, prefix followed by the base64 of secret[0..sn)
+   when secret is given, and reads its reply, all before dl. show is what
+   the trace and the messages see: AUTH payloads never appear there, and
+   the write buffer is wiped after it went out. */
+static smtp_result smtp__exchange_as(smtp_session *s, const char *prefix, const unsigned char *secret,
+                                     size_t sn, const char *show, smtp__ms dl, int ehlo)
 {
-    size_t n = strlen(line);
+    size_t n = strlen(prefix), need = n + (secret ? 4 * ((sn + 2) / 3) : 0) + 2;
     smtp_result r;
     if (s->err) return s->err;
-    snprintf(s->cmd, sizeof s->cmd, "%s", line);
+    snprintf(s->cmd, sizeof s->cmd, "%s", show);
     if (s->rpos < s->rlen)   /* nothing was asked: RFC 5321 4.1.1 is lock-step */
         return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL,
             "%s sent %d bytes that answer nothing before %s: \"%.60s\"", s->peer,
-            (int)(s->rlen - s->rpos), line, (const char *)s->rbuf + s->rpos));
-    if (sizeof s->wbuf - s->wlen < n + 2 && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
-    memcpy(s->wbuf + s->wlen, line, n);
+            (int)(s->rlen - s->rpos), show, (const char *)s->rbuf + s->rpos));
+    if (sizeof s->wbuf - s->wlen < need && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
+    memcpy(s->wbuf + s->wlen, prefix, n);
+    if (secret) n += smtp__b64(secret, sn, (char *)s->wbuf + s->wlen + n);
     memcpy(s->wbuf + s->wlen + n, "\r\n", 2);
     s->wlen += n + 2;
-    smtp__trace(s, SMTP_TRACE_OUT, line, n);
-    if ((r = smtp__flush(s, dl)) != SMTP_OK) return r;
+    smtp__trace(s, SMTP_TRACE_OUT, show, strlen(show));
+    r = smtp__flush(s, dl);
+    if (secret) smtp__wipe(s->wbuf, sizeof s->wbuf);
+    if (r != SMTP_OK) return r;
     return smtp__read_reply(s, dl, ehlo, s->cfg.timeout_ms);
+}
+
+static smtp_result smtp__exchange(smtp_session *s, const char *line, smtp__ms dl, int ehlo)
+{
+    return smtp__exchange_as(s, line, NULL, 0, line, dl, ehlo);
 }
 
 /* A reply that is not the one expected: 421 ends the session (RFC 5321
@@ -2507,6 +2700,131 @@ static smtp_result smtp__starttls(smtp_session *s, int required)
 #endif
 }
 
+static const char *smtp__mech_name(unsigned m)
+{
+    return m == SMTP_AUTH_PLAIN ? "PLAIN" : m == SMTP_AUTH_LOGIN ? "LOGIN" : m == SMTP_AUTH_CRAM_MD5 ? "CRAM-MD5"
+         : m == SMTP_AUTH_XOAUTH2 ? "XOAUTH2" : m == SMTP_AUTH_OAUTHBEARER ? "OAUTHBEARER" : "?";
+}
+
+static void smtp__mech_list(unsigned mask, char *out, size_t n)
+{
+    unsigned m;
+    size_t o = 0;
+    out[0] = 0;
+    for (m = 1; m <= SMTP_AUTH_OAUTHBEARER; m <<= 1)
+        if ((mask & m) && o < n)
+            o += (size_t)snprintf(out + o, n - o, "%s%s", o ? " " : "", smtp__mech_name(m));
+    if (!o) snprintf(out, n, "none");
+}
+
+/* One mechanism, to its end. SMTP_OK on 235; SMTP_ERR_AUTH_UNAVAILABLE
+   when the server answers 504 (the next mechanism may work); SMTP_ERR_AUTH
+   when it refuses the credentials (nothing more is tried). */
+static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
+{
+    unsigned char raw[SMTP__SASL_MAX + 400];
+    const char *user = s->cfg.username, *pass = s->cfg.password, *name = smtp__mech_name(mech);
+    char cmd[40], rb[300], extra[300];
+    smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
+    smtp_result r = SMTP_OK;
+    size_t n = 0;
+    long cn;
+    extra[0] = 0;
+    snprintf(cmd, sizeof cmd, "AUTH %s", name);
+    switch (mech) {
+    case SMTP_AUTH_PLAIN:   /* RFC 4954 4: with the initial response */
+        n = smtp__sasl_plain(user, pass, raw);
+        r = smtp__exchange_as(s, "AUTH PLAIN ", raw, n, "AUTH PLAIN <credentials>", dl, 0);
+        if (!r && s->reply.code == 334 && s->reply.len == 0)
+            r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
+        break;
+    case SMTP_AUTH_LOGIN:   /* a 334 prompt for the user name, then one for the password */
+        r = smtp__exchange(s, cmd, dl, 0);
+        if (!r && s->reply.code == 334)
+            r = smtp__exchange_as(s, "", (const unsigned char *)user, strlen(user), "<user name>", dl, 0);
+        if (!r && s->reply.code == 334)
+            r = smtp__exchange_as(s, "", (const unsigned char *)pass, strlen(pass), "<password>", dl, 0);
+        break;
+    case SMTP_AUTH_CRAM_MD5:
+        r = smtp__exchange(s, cmd, dl, 0);
+        if (r || s->reply.code != 334) break;
+        if ((cn = smtp__unb64(s->text, s->reply.len, raw)) <= 0 || (size_t)cn > SMTP__SASL_MAX - 64)
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent a malformed CRAM-MD5 challenge "
+                                             "(not base64): \"%.60s\"", s->peer, s->text));
+        memmove(raw + 512, raw, (size_t)cn);
+        n = smtp__sasl_cram(user, pass, raw + 512, (size_t)cn, raw);
+        r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
+        break;
+    case SMTP_AUTH_XOAUTH2:
+    case SMTP_AUTH_OAUTHBEARER:
+        n = mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw)
+                                      : smtp__sasl_oauthbearer(user, s->tls_name, s->cfg.port, pass, raw);
+        snprintf(cmd, sizeof cmd, "AUTH %s ", name);
+        r = smtp__exchange_as(s, cmd, raw, n, mech == SMTP_AUTH_XOAUTH2 ? "AUTH XOAUTH2 <token>"
+                                                                           : "AUTH OAUTHBEARER <token>", dl, 0);
+        if (!r && s->reply.code == 334) {
+            /* the error, base64 JSON; RFC 7628 3.2.3: the client answers ^A (XOAUTH2: an empty line)
+               and the server then sends its final failure */
+            long k = smtp__unb64(s->text, s->reply.len, raw);
+            if (k > 0) snprintf(extra, sizeof extra, "; the server says %.*s", (int)(k > 250 ? 250 : k), (char *)raw);
+            r = mech == SMTP_AUTH_XOAUTH2 ? smtp__exchange(s, "", dl, 0)
+                                          : smtp__exchange_as(s, "", (const unsigned char *)"\001", 1, "<^A>", dl, 0);
+        }
+        break;
+    }
+    smtp__wipe(raw, sizeof raw);
+    if (r) return r;
+    if (s->reply.code == 334) {   /* more challenges than the mechanism has: cancel (RFC 4954 4) */
+        r = smtp__exchange(s, "*", dl, 0);
+        if (r) return r;
+        return smtp__fail(s, SMTP_ERR_AUTH, "%s sent an unexpected challenge during AUTH %s", s->peer, name);
+    }
+    if (s->reply.code == 235) return SMTP_OK;
+    if (s->reply.code == 421) return smtp__refused(s);
+    smtp__reply_str(s, rb, sizeof rb);
+    if (s->reply.code == 504)
+        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s does not support AUTH %s after all: %s", s->peer, name, rb);
+    return smtp__fail(s, SMTP_ERR_AUTH, "%s refused AUTH %s for user \"%.60s\": %s%s", s->peer, name, user, rb, extra);
+}
+
+/* RFC 4954, inside smtp_open when cfg.username is set. The order, among
+   what the server offers and cfg.allowed_auth permits: inside TLS,
+   XOAUTH2 and OAUTHBEARER (only when allowed explicitly: the password is
+   then a bearer token), then PLAIN, LOGIN, CRAM-MD5. Outside TLS only
+   CRAM-MD5, unless cfg.allow_cleartext_auth. A 504 moves on to the next;
+   a refusal of the credentials (535) stops: trying others would hide the
+   cause and feed account lockouts. */
+static smtp_result smtp__auth(smtp_session *s)
+{
+    static const unsigned order[] = { SMTP_AUTH_XOAUTH2, SMTP_AUTH_OAUTHBEARER, SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN,
+                                      SMTP_AUTH_CRAM_MD5 };
+    unsigned offered = s->auth, allowed = s->cfg.allowed_auth, usable, common;
+    char o[80], a[80];
+    size_t i;
+    smtp_result r = SMTP_OK;
+    if (!s->cfg.username) return SMTP_OK;
+    common = offered & allowed;
+    usable = (s->tls_on || s->cfg.allow_cleartext_auth) ? common : common & SMTP_AUTH_CRAM_MD5;
+    smtp__mech_list(offered, o, sizeof o);
+    smtp__mech_list(allowed, a, sizeof a);
+    if (!offered)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "a user name is set but %s offers no AUTH%s",
+                           s->peer, s->tls_on ? "" : " (outside TLS: many servers offer it only after STARTTLS)"));
+    if (!usable && common)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s offers %s and cfg.allowed_auth permits %s, "
+                           "but these send the password in cleartext without TLS: use TLS, allow CRAM-MD5, or set "
+                           "cfg.allow_cleartext_auth", s->peer, o, a));
+    if (!usable)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "no AUTH mechanism in common: %s offers %s, "
+                           "cfg.allowed_auth permits %s", s->peer, o, a));
+    for (i = 0; i < sizeof order / sizeof *order; i++) {
+        if (!(usable & order[i])) continue;
+        r = smtp__auth_mech(s, order[i]);
+        if (r != SMTP_ERR_AUTH_UNAVAILABLE) break;
+    }
+    return r ? smtp__break(s, r) : SMTP_OK;
+}
+
 /* On a connected transport: TLS first in implicit mode (the handshake
    within hs_ms), the greeting, EHLO, STARTTLS when the mode wants it. */
 static smtp_result smtp__session_start(smtp_session *s, smtp_security mode, int hs_ms)
@@ -2523,6 +2841,7 @@ static smtp_result smtp__session_start(smtp_session *s, smtp_security mode, int 
     if ((mode == SMTP_SECURITY_STARTTLS || mode == SMTP_SECURITY_STARTTLS_IF_AVAILABLE) &&
         (r = smtp__starttls(s, mode == SMTP_SECURITY_STARTTLS)) != SMTP_OK)
         return r;
+    if ((r = smtp__auth(s)) != SMTP_OK) return r;
     s->sec_used = s->tls_on ? mode : SMTP_SECURITY_NONE;
     s->state = SMTP__READY;
     return SMTP_OK;
@@ -2651,9 +2970,16 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
     if (s->cfg.proxy.type != SMTP_PROXY_NONE)
         return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "proxies (cfg.proxy) are not implemented in smtp.h "
                           SMTP_VERSION_STRING " yet");
-    if (s->cfg.username)
-        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "authentication (cfg.username) is not implemented "
-                          "in smtp.h " SMTP_VERSION_STRING " yet");
+    if (s->cfg.username) {
+        size_t ul = strlen(s->cfg.username), pl = s->cfg.password ? strlen(s->cfg.password) : 0;
+        if (!s->cfg.password)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username is set but cfg.password is NULL");
+        if (!ul || ul > 1024 || ul + pl + strlen(s->cfg.host) + 100 > SMTP__SASL_MAX)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username or cfg.password is empty or too long "
+                              "(together at most %d bytes: RFC 4954 allows 12288 octets of base64)", SMTP__SASL_MAX - 400);
+        if (!smtp__clean(s->cfg.username) || !smtp__clean(s->cfg.password))
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username or cfg.password holds a control character");
+    }
     {
         /* a per-session nonce for Message-IDs */
         int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);

@@ -17,6 +17,8 @@ typedef struct fake {
     int refuse_data, rcpt_421, closed;
     const char *ehlo_reply;
     const char *data_reply;                 /* reply to the final dot */
+    const char *const *auth_script;         /* replies to AUTH and each line after it, until not 334 */
+    int auth_step, in_auth, auths;          /* auths: AUTH commands seen */
 } fake;
 
 static fake F;
@@ -30,6 +32,14 @@ static void fake_queue(const char *s)
 
 static void fake_line(const char *l, size_t n)
 {
+    if (F.in_auth || (n >= 4 && !strncmp(l, "AUTH", 4))) {
+        const char *r = F.auth_script && F.auth_script[F.auth_step] ? F.auth_script[F.auth_step++]
+                                                                   : "535 5.7.8 no script\r\n";
+        if (!F.in_auth) F.auths++;
+        F.in_auth = !strncmp(r, "334", 3);
+        fake_queue(r);
+        return;
+    }
     if (n >= 4 && !strncmp(l, "EHLO", 4)) fake_queue(F.ehlo_reply ? F.ehlo_reply : "250-fake.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n");
     else if (n >= 4 && !strncmp(l, "HELO", 4)) fake_queue("250 fake.test\r\n");
     else if (n >= 4 && !strncmp(l, "MAIL", 4)) { F.mails++; F.rcpts_in_txn = 0; fake_queue("250 2.1.0 Ok\r\n"); }

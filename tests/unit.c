@@ -745,8 +745,11 @@ TEST(unsupported_and_bad_config)
     CHECK_CONTAINS(smtp_error_detail(&S), "prox");
     cfg.proxy.type = SMTP_PROXY_NONE;
     cfg.username = "u";
-    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_UNSUPPORTED);
-    CHECK_CONTAINS(smtp_error_detail(&S), "authentication");
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);        /* no password */
+    CHECK_CONTAINS(smtp_error_detail(&S), "cfg.password");
+    cfg.password = "p\r\nMAIL FROM:<x@y>";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);
+    cfg.password = NULL;
     CHECK_EQ_INT(smtp_open(&S, NULL), SMTP_ERR_PARAM);
     cfg.username = NULL; cfg.host = "a\r\nb";
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);
@@ -819,6 +822,226 @@ TEST(pem_reader)
 }
 #endif
 
+/* ---- MD5, HMAC-MD5, CRAM-MD5 ------------------------------------------- */
+
+static void md5_hex(const void *p, size_t n, size_t piece, char *hex)
+{
+    smtp__md5 m;
+    unsigned char d[16];
+    size_t off;
+    int i;
+    smtp__md5_init(&m);
+    for (off = 0; off < n; off += piece) smtp__md5_update(&m, (const char *)p + off, off + piece > n ? n - off : piece);
+    smtp__md5_final(&m, d);
+    for (i = 0; i < 16; i++) sprintf(hex + 2 * i, "%02x", d[i]);
+}
+
+TEST(md5_rfc1321_suite_and_padding)
+{
+    static const char *suite[][2] = {
+        { "", "d41d8cd98f00b204e9800998ecf8427e" }, { "a", "0cc175b9c0f1b6a831c399e269772661" },
+        { "abc", "900150983cd24fb0d6963f7d28e17f72" }, { "message digest", "f96b697d7cb7938d525a2f31aaf161d0" },
+        { "abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b" },
+        { "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f" },
+        { "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+          "57edf4a22be3c955ac49da2e2107b67a" } };
+    static const struct { size_t n; const char *hex; } pad[] = {
+        { 55, "ef1772b6dff9a122358552954ad0df65" }, { 56, "3b0c8ac703f828b04c6c197006d17218" },
+        { 63, "b06521f39153d618550606be297466d5" }, { 64, "014842d480b571495a4a0363793f7367" },
+        { 65, "c743a45e0d2e6a95cb859adae0248435" }, { 127, "020406e1d05cdc2aa287641f7ae2cc39" },
+        { 128, "e510683b3f5ffe4093d021808bc6ff70" }, { 1000000, "7707d6ae4e027c70eea2a935c2296f21" } };
+    static char a[1000000];
+    char hex[33];
+    size_t i, piece;
+    for (i = 0; i < sizeof suite / sizeof *suite; i++)
+        for (piece = 1; piece <= 100; piece += 33) {
+            md5_hex(suite[i][0], strlen(suite[i][0]), piece, hex);
+            CHECK_EQ_STR(hex, suite[i][1]);
+        }
+    memset(a, 'a', sizeof a);
+    for (i = 0; i < sizeof pad / sizeof *pad; i++) {
+        md5_hex(a, pad[i].n, pad[i].n, hex);
+        CHECK_EQ_STR(hex, pad[i].hex);
+        md5_hex(a, pad[i].n, 7, hex);             /* in pieces across block edges */
+        CHECK_EQ_STR(hex, pad[i].hex);
+    }
+}
+
+TEST(hmac_md5_rfc2202)
+{
+    static unsigned char k1[16], k3[16], d3[50], k4[25], d4[50], k5[16], k67[80];
+    static const char *want[] = { "9294727a3638bb1c13f48ef8158bfc9d", "750c783e6ab0b503eaa86e310a5db738",
+        "56be34521d144c88dbb8c733f0e8b3f6", "697eaf0aca3a3aea3a75164746ffaa79", "56461ef2342edc00f9bab995690efd4c",
+        "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd", "6f630fad67cda0ee1fb1f562db3aa53e" };
+    const char *t6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+    const char *t7 = "Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data";
+    unsigned char d[16];
+    char hex[33];
+    int c, i;
+    memset(k1, 0x0b, 16); memset(k3, 0xaa, 16); memset(d3, 0xdd, 50);
+    for (i = 0; i < 25; i++) k4[i] = (unsigned char)(i + 1);
+    memset(d4, 0xcd, 50); memset(k5, 0x0c, 16); memset(k67, 0xaa, 80);
+    for (c = 0; c < 7; c++) {
+        switch (c) {
+        case 0: smtp__hmac_md5(k1, 16, "Hi There", 8, d); break;
+        case 1: smtp__hmac_md5("Jefe", 4, "what do ya want for nothing?", 28, d); break;
+        case 2: smtp__hmac_md5(k3, 16, d3, 50, d); break;
+        case 3: smtp__hmac_md5(k4, 25, d4, 50, d); break;
+        case 4: smtp__hmac_md5(k5, 16, "Test With Truncation", 20, d); break;
+        case 5: smtp__hmac_md5(k67, 80, t6, strlen(t6), d); break;
+        default: smtp__hmac_md5(k67, 80, t7, strlen(t7), d); break;
+        }
+        for (i = 0; i < 16; i++) sprintf(hex + 2 * i, "%02x", d[i]);
+        CHECK_EQ_STR(hex, want[c]);
+    }
+}
+
+TEST(cram_md5_rfc2195)
+{
+    const char *ch = "<1896.697170952@postoffice.reston.mci.net>";
+    unsigned char out[100];
+    size_t n = smtp__sasl_cram("tim", "tanstaaftanstaaf", (const unsigned char *)ch, strlen(ch), out);
+    CHECK_EQ_MEM(out, n, "tim b913a602c7eda7a495b4e6e7334d3890", 36);
+}
+
+TEST(base64_decoding_is_strict)
+{
+    unsigned char out[64];
+    CHECK_EQ_INT(smtp__unb64("Zm9vYmFy", 8, out), 6);
+    CHECK_EQ_MEM(out, 6, "foobar", 6);
+    CHECK_EQ_INT(smtp__unb64("Zm8=", 4, out), 2);
+    CHECK_EQ_INT(smtp__unb64("Zg==", 4, out), 1);
+    CHECK_EQ_INT(smtp__unb64("", 0, out), 0);
+    CHECK_EQ_INT(smtp__unb64("Zm9", 3, out), -1);          /* not a multiple of 4 */
+    CHECK_EQ_INT(smtp__unb64("Zm*v", 4, out), -1);
+    CHECK_EQ_INT(smtp__unb64("Z===", 4, out), -1);
+    CHECK_EQ_INT(smtp__unb64("Zg==Zg==", 8, out), -1);     /* padding in the middle */
+    CHECK_EQ_INT(smtp__unb64("Zm 9", 4, out), -1);
+}
+
+/* ---- AUTH over the scripted peer ---------------------------------------- */
+
+static const char *EHLO_AUTH = "250-fake.test\r\n250-AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER\r\n250 8BITMIME\r\n";
+
+static smtp_result auth_open(unsigned allowed, const char *const *script, const char *pass)
+{
+    smtp_config cfg;
+    fake_reset();
+    F.ehlo_reply = EHLO_AUTH;
+    F.auth_script = script;
+    trace_buf[0] = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.username = "tim"; cfg.password = pass; cfg.allowed_auth = allowed;
+    cfg.allow_cleartext_auth = 1;      /* the fake peer is cleartext */
+    cfg.trace = tracer; cfg.helo_name = "me.test";
+    return fake_open(&S, &cfg);
+}
+
+TEST(auth_plain_login_cram_payloads)
+{
+    static const char *ok[] = { "235 2.7.0 Authentication successful\r\n", NULL };
+    static const char *login[] = { "334 VXNlcm5hbWU6\r\n", "334 UGFzc3dvcmQ6\r\n", "235 2.7.0 ok\r\n", NULL };
+    static const char *cram[] = { "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n",
+                                  "235 2.7.0 ok\r\n", NULL };
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_PLAIN, ok, "tanstaaftanstaaf"), SMTP_OK);
+    CHECK_EQ_INT(fake_count("AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n"), 1);
+    CHECK(strstr(trace_buf, "tanstaaf") == NULL && strstr(trace_buf, "AHRpbQ") == NULL);
+    CHECK_CONTAINS(trace_buf, "C: AUTH PLAIN <credentials>");
+    smtp_close(&S);
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_LOGIN, login, "tanstaaftanstaaf"), SMTP_OK);
+    CHECK_EQ_INT(fake_count("AUTH LOGIN\r\ndGlt\r\ndGFuc3RhYWZ0YW5zdGFhZg==\r\n"), 1);
+    CHECK(strstr(trace_buf, "dGFuc3RhYWZ0YW5zdGFhZg") == NULL);
+    smtp_close(&S);
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_CRAM_MD5, cram, "tanstaaftanstaaf"), SMTP_OK);
+    CHECK_EQ_INT(fake_count("AUTH CRAM-MD5\r\ndGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n"), 1);
+    smtp_close(&S);
+}
+
+TEST(auth_order_504_and_535)
+{
+    static const char *not_supported_then_ok[] = { "504 5.5.4 Unrecognized authentication type\r\n",
+                                                    "235 2.7.0 ok\r\n", NULL };
+    static const char *bad[] = { "535 5.7.8 Error: authentication failed\r\n", NULL };
+    /* default mask: PLAIN first; on 504 LOGIN is tried (and this script then answers 235) */
+    CHECK_EQ_INT(auth_open(0, not_supported_then_ok, "pw"), SMTP_OK);
+    CHECK_EQ_INT(fake_count("AUTH PLAIN "), 1);
+    CHECK_EQ_INT(fake_count("AUTH LOGIN"), 1);
+    smtp_close(&S);
+    /* a wrong password: one attempt, the 535 kept, nothing else tried */
+    CHECK_EQ_INT(auth_open(0, bad, "wrong"), SMTP_ERR_AUTH);
+    CHECK_EQ_INT(F.auths, 1);
+    CHECK_EQ_INT(smtp_last_reply(&S)->code, 535);
+    CHECK_EQ_STR(smtp_last_reply(&S)->status, "5.7.8");
+    CHECK_CONTAINS(smtp_error_detail(&S), "535 5.7.8 Error: authentication failed");
+    CHECK_EQ_INT(smtp_close(&S), SMTP_ERR_AUTH);
+}
+
+TEST(auth_tokens_and_their_errors)
+{
+    static const char *ok[] = { "235 2.7.0 Accepted\r\n", NULL };
+    static const char *err[] = { "334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\r\n",
+                                 "535 5.7.8 Username and Password not accepted\r\n", NULL };
+    /* XOAUTH2 only when asked for; first in the order then */
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_XOAUTH2 | SMTP_AUTH_PLAIN, ok, "tok"), SMTP_OK);
+    CHECK_EQ_INT(fake_count("AUTH XOAUTH2 dXNlcj10aW0BYXV0aD1CZWFyZXIgdG9rAQE=\r\n"), 1);
+    CHECK(strstr(trace_buf, "dXNlcj10aW0") == NULL);
+    smtp_close(&S);
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_XOAUTH2, err, "expired"), SMTP_ERR_AUTH);
+    CHECK_CONTAINS(smtp_error_detail(&S), "{\"status\":\"401\"");
+    CHECK_EQ_INT(fake_count("AUTH XOAUTH2 "), 1);
+    CHECK_EQ_INT(fake_count("\r\n\r\n"), 1);              /* the empty line that ends the exchange */
+    smtp_close(&S);
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_OAUTHBEARER, err, "expired"), SMTP_ERR_AUTH);
+    CHECK_EQ_INT(fake_count("\r\nAQ==\r\n"), 1);           /* RFC 7628 3.2.3: ^A */
+    CHECK_CONTAINS(smtp_error_detail(&S), "401");
+    smtp_close(&S);
+    {   /* the OAUTHBEARER payload */
+        unsigned char out[200];
+        size_t n = smtp__sasl_oauthbearer("a,b=c", "mail.test", 587, "T", out);
+        static const char want[] = "n,a=a=2Cb=3Dc,\001host=mail.test\001port=587\001auth=Bearer T\001\001";
+        CHECK_EQ_MEM(out, n, want, sizeof want - 1);
+    }
+}
+
+TEST(auth_refused_locally)
+{
+    static const char *ok[] = { "235 ok\r\n", NULL };
+    static const char *badch[] = { "334 not*base64\r\n", NULL };
+    smtp_config cfg;
+    size_t before;
+    /* PLAIN without TLS and without allow_cleartext_auth: nothing sent */
+    fake_reset();
+    F.ehlo_reply = "250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n";
+    F.auth_script = ok;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.username = "tim"; cfg.password = "pw";
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_ERR_AUTH_UNAVAILABLE);
+    CHECK_CONTAINS(smtp_error_detail(&S), "allow_cleartext_auth");
+    CHECK_EQ_INT(F.auths, 0);
+    CHECK_EQ_INT(fake_count("AUTH"), 0);
+    smtp_close(&S);
+    /* CRAM-MD5 only, against a server offering PLAIN LOGIN: none in common, no AUTH sent */
+    fake_reset();
+    F.ehlo_reply = "250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n";
+    cfg.allowed_auth = SMTP_AUTH_CRAM_MD5; cfg.allow_cleartext_auth = 1;
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_ERR_AUTH_UNAVAILABLE);
+    CHECK_CONTAINS(smtp_error_detail(&S), "offers PLAIN LOGIN");
+    CHECK_CONTAINS(smtp_error_detail(&S), "permits CRAM-MD5");
+    CHECK_EQ_INT(fake_count("AUTH"), 0);
+    smtp_close(&S);
+    /* no AUTH at all */
+    fake_reset();
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_ERR_AUTH_UNAVAILABLE);
+    CHECK_CONTAINS(smtp_error_detail(&S), "offers no AUTH");
+    smtp_close(&S);
+    /* a challenge that is not base64 */
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_CRAM_MD5, badch, "pw"), SMTP_ERR_PROTOCOL);
+    before = F.outlen;
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_ERR_PROTOCOL);
+    CHECK_EQ_INT(F.outlen, before);
+    smtp_close(&S);
+}
+
 int main(void)
 {
     RUN(reply_single_and_multi);
@@ -849,6 +1072,14 @@ int main(void)
     RUN(unsupported_and_bad_config);
     RUN(trace_sees_both_directions);
     RUN(date_format);
+    RUN(md5_rfc1321_suite_and_padding);
+    RUN(hmac_md5_rfc2202);
+    RUN(cram_md5_rfc2195);
+    RUN(base64_decoding_is_strict);
+    RUN(auth_plain_login_cram_payloads);
+    RUN(auth_order_504_and_535);
+    RUN(auth_tokens_and_their_errors);
+    RUN(auth_refused_locally);
 #ifndef SMTP_NO_TLS
     RUN(pem_reader);
 #endif

@@ -270,21 +270,23 @@ shift
 set -C
 n=1
 while :; do
+    # temporary names end in .part, never in .eml/.env: a poller that
+    # looks for "*.env" cannot pick up a file still being written
     t=$M/.tmp.$qid.$n
-    if [ ! -e "$M/$qid.$n.eml" ] && { true >"$t.eml"; } 2>/dev/null; then
+    if [ ! -e "$M/$qid.$n.eml" ] && { true >"$t.eml.part"; } 2>/dev/null; then
         [ -e "$M/$qid.$n.eml" ] || break
-        rm -f "$t.eml"
+        rm -f "$t.eml.part"
     fi
     n=$((n + 1))
 done
 set +C
-cat >|"$t.eml" || { rm -f "$t.eml"; exit 75; }
-mv -f "$t.eml" "$M/$qid.$n.eml" || exit 75
+cat >|"$t.eml.part" || { rm -f "$t.eml.part"; exit 75; }
+mv -f "$t.eml.part" "$M/$qid.$n.eml" || exit 75
 # Postfix records an IPv6 client as "IPv6:::1": write the bare address.
 for a; do
     case $a in client=IPv6:*) a=client=${a#client=IPv6:} ;; esac
     printf '%s\n' "$a"
-done >|"$t.env" && mv -f "$t.env" "$M/$qid.$n.env" || exit 75
+done >|"$t.env.part" && mv -f "$t.env.part" "$M/$qid.$n.env" || exit 75
 exit 0
 EOF
 chmod 755 "$DIR/deliver.sh"
