@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g
 LDLIBS  := -lbearssl
 
 EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example
-TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls
+TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
@@ -52,6 +52,9 @@ $(B)/integration: tests/integration.c tests/test.h tests/itest.h smtp.h | $(B)
 
 $(B)/tls: tests/tls.c tests/test.h tests/itest.h smtp.h | $(B)
 	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/tls.c $(LDLIBS)
+
+$(B)/auth: tests/auth.c tests/test.h tests/itest.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/auth.c $(LDLIBS)
 
 # The header alone: gcc and clang with every warning, as C++, SMTP_STATIC,
 # with and without TLS. Any warning fails.

@@ -69,4 +69,6 @@ fi
 $B/integration || fail=1
 echo "== TLS"
 $B/tls || fail=1
+echo "== AUTH"
+$B/auth || fail=1
 exit $fail

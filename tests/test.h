@@ -7,6 +7,11 @@
 #include <string.h>
 #include <stdlib.h>
 
+#if defined(__GNUC__)
+#define TEST_UNUSED __attribute__((unused))
+#else
+#define TEST_UNUSED
+#endif
 static int test_passed, test_failed, test_cur_failed, test_checks;
 static const char *test_cur;
 
@@ -35,7 +40,7 @@ static int test_verbose(void) { const char *v = getenv("TEST_VERBOSE"); return v
             TEST_FAILMSG("%s differs from %s (see dump above)", #a, #b); } while (0)
 
 /* BearSSL's check_equals: on a mismatch, both sides dumped around the first difference. */
-static void test_dump(const char *label, const unsigned char *p, size_t n, size_t from)
+TEST_UNUSED static void test_dump(const char *label, const unsigned char *p, size_t n, size_t from)
 {
     size_t i, end = from + 48 < n ? from + 48 : n;
     printf("    %s (%zu bytes) at %zu:", label, n, from);
@@ -45,7 +50,7 @@ static void test_dump(const char *label, const unsigned char *p, size_t n, size_
     printf("\"\n");
 }
 
-static int test_mem_eq(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+TEST_UNUSED static int test_mem_eq(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
 {
     size_t i = 0, start;
     if (an == bn && memcmp(a, b, an) == 0) return 1;

@@ -1,0 +1,121 @@
+/* auth.c - AUTH against real servers on loopback, started by
+   tests/run-integration.sh: Postfix with Cyrus SASL (sasldb; PLAIN LOGIN
+   CRAM-MD5) and aiosmtpd. What the server recorded (the mechanism, the
+   user, the number of AUTH commands) is checked, not just the success. */
+#define SMTP_IMPLEMENTATION
+#include "../smtp.h"
+#include "test.h"
+#include "itest.h"
+
+static char PF_CA[512], CA[512];
+static int PF_SUB, PF_IMPL, AIOAUTH, AIOAUTH_IMPL, AIOAUTH_PLAIN;
+static const char *USER = "alice", *PASS = "s3cret pass";
+
+static void cfg_auth(smtp_config *c, const char *host, int port, smtp_security mode, const char *ca, unsigned mechs)
+{
+    memset(c, 0, sizeof *c);
+    c->host = host; c->port = port; c->security = mode; c->ca_file = ca;
+    c->helo_name = "client.test"; c->timeout_ms = 5000;
+    c->username = USER; c->password = PASS; c->allowed_auth = mechs;
+}
+
+static smtp_result send_one(const char *text)
+{
+    smtp_message m;
+    const char *to[] = { "bob@example.net", NULL };   /* not a local domain: relaying needs AUTH */
+    memset(&m, 0, sizeof m);
+    m.from = "alice@example.com"; m.to = to; m.subject = "authenticated"; m.text = text;
+    return smtp_send(&S, &m);
+}
+
+/* Postfix logs "sasl_method=X, sasl_username=alice" per session. */
+static int maillog_count(const char *needle)
+{
+    char path[600], *log, *p;
+    int c = 0;
+    snprintf(path, sizeof path, "%s/postfix/maillog", RUNDIR);
+    log = slurp(path, NULL);
+    for (p = log; p && (p = strstr(p, needle)) != NULL; p++) c++;
+    free(log);
+    return c;
+}
+
+static int wait_maillog(const char *needle, int want)
+{
+    long long end = now_ms() + 5000;
+    while (maillog_count(needle) < want && now_ms() < end) usleep(20000);
+    return maillog_count(needle);
+}
+
+TEST(postfix_each_mechanism_over_starttls_and_implicit)
+{
+    static const unsigned mechs[] = { SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN, SMTP_AUTH_CRAM_MD5 };
+    static const char *names[] = { "PLAIN", "LOGIN", "CRAM-MD5" };
+    smtp_config cfg;
+    char needle[100], text[100], path[700];
+    int i, k;
+    for (i = 0; i < 3; i++)
+        for (k = 0; k < 2; k++) {
+            int before;
+            snprintf(needle, sizeof needle, "sasl_method=%s, sasl_username=alice", names[i]);
+            before = maillog_count(needle);
+            cfg_auth(&cfg, "localhost", k ? PF_IMPL : PF_SUB, k ? SMTP_SECURITY_IMPLICIT : SMTP_SECURITY_STARTTLS,
+                     PF_CA, mechs[i]);
+            CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+            CHECK_EQ_INT(smtp_supported_auth(&S), SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_CRAM_MD5);
+            snprintf(text, sizeof text, "relayed after AUTH %s %d %lld", names[i], k, now_ms());
+            CHECK_EQ_INT(send_one(text), SMTP_OK);
+            CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+            CHECK_EQ_INT(wait_maillog(needle, before + 1), before + 1);
+            CHECK(pf_find(text, path, sizeof path));
+        }
+}
+
+TEST(postfix_auth_only_after_tls)
+{
+    smtp_config cfg;
+    /* the plain port offers AUTH only inside TLS (smtpd_tls_auth_only): what we report is the EHLO after TLS */
+    cfg_auth(&cfg, "localhost", PF_PORT, SMTP_SECURITY_STARTTLS, PF_CA, 0);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_supported_auth(&S), SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_CRAM_MD5);
+    smtp_close(&S);
+    cfg_auth(&cfg, "127.0.0.1", PF_PORT, SMTP_SECURITY_NONE, NULL, 0);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_AUTH_UNAVAILABLE);
+    CHECK_EQ_INT(smtp_supported_auth(&S), 0);
+    CHECK_CONTAINS(smtp_error_detail(&S), "offers no AUTH");
+    smtp_close(&S);
+}
+
+TEST(postfix_wrong_password_one_attempt)
+{
+    smtp_config cfg;
+    int before = maillog_count("authentication failed");
+    cfg_auth(&cfg, "localhost", PF_SUB, SMTP_SECURITY_STARTTLS, PF_CA, 0);
+    cfg.password = "wrong password";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_AUTH);
+    CHECK_EQ_INT(smtp_last_reply(&S)->code, 535);
+    CHECK_EQ_STR(smtp_last_reply(&S)->status, "5.7.8");
+    CHECK_CONTAINS(smtp_error_detail(&S), "AUTH PLAIN");
+    CHECK_CONTAINS(smtp_error_detail(&S), "535 5.7.8");
+    smtp_close(&S);
+    CHECK_EQ_INT(wait_maillog("authentication failed", before + 1), before + 1);
+    usleep(200000);
+    CHECK_EQ_INT(maillog_count("authentication failed"), before + 1);   /* exactly one attempt */
+}
+
+int main(void)
+{
+    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
+    PF_PORT = env_int("PF_PLAIN", 24526);
+    PF_SUB = env_int("PF_SUBMISSION", 24587);
+    PF_IMPL = env_int("PF_IMPLICIT", 24465);
+    AIOAUTH = env_int("AIOAUTH_PORT", 24550);
+    AIOAUTH_IMPL = env_int("AIOAUTH_IMPLICIT", 24551);
+    AIOAUTH_PLAIN = env_int("AIOAUTH_PLAIN", 24552);
+    snprintf(CA, sizeof CA, "%s/ca.pem", getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs");
+    snprintf(PF_CA, sizeof PF_CA, "%s/postfix/certs/ca.pem", RUNDIR);
+    RUN(postfix_each_mechanism_over_starttls_and_implicit);
+    RUN(postfix_auth_only_after_tls);
+    RUN(postfix_wrong_password_one_attempt);
+    return TEST_END();
+}
