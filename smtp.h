@@ -2722,7 +2722,7 @@ static void smtp__mech_list(unsigned mask, char *out, size_t n)
    when it refuses the credentials (nothing more is tried). */
 static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
 {
-    unsigned char raw[SMTP__SASL_MAX + 400];
+    unsigned char raw[9216 + 400];
     const char *user = s->cfg.username, *pass = s->cfg.password, *name = smtp__mech_name(mech);
     char cmd[40], rb[300], extra[300];
     smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
@@ -2748,12 +2748,16 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     case SMTP_AUTH_CRAM_MD5:
         r = smtp__exchange(s, cmd, dl, 0);
         if (r || s->reply.code != 334) break;
-        if ((cn = smtp__unb64(s->text, s->reply.len, raw)) <= 0 || (size_t)cn > SMTP__SASL_MAX - 64)
+        /* the challenge decodes into raw (a 12288-octet line holds 9216 bytes) */
+        if (s->reply.len > 4 * sizeof raw / 3 || (cn = smtp__unb64(s->text, s->reply.len, raw)) <= 0)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent a malformed CRAM-MD5 challenge "
                                              "(not base64): \"%.60s\"", s->peer, s->text));
-        memmove(raw + 512, raw, (size_t)cn);
-        n = smtp__sasl_cram(user, pass, raw + 512, (size_t)cn, raw);
-        r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
+        {
+            unsigned char resp[1024 + 40];
+            n = smtp__sasl_cram(user, pass, raw, (size_t)cn, resp);
+            r = smtp__exchange_as(s, "", resp, n, "<credentials>", dl, 0);
+            smtp__wipe(resp, sizeof resp);
+        }
         break;
     case SMTP_AUTH_XOAUTH2:
     case SMTP_AUTH_OAUTHBEARER:
@@ -3028,6 +3032,8 @@ SMTP_API smtp_result smtp_close(smtp_session *s)
     if (s->io.close) s->io.close(s);
     s->io.close = NULL;
     s->state = SMTP__CLOSED;
+    s->cfg.password = NULL;             /* the caller's; nothing derived from it stays behind */
+    smtp__wipe(s->wbuf, sizeof s->wbuf);
 #ifndef SMTP_NO_TLS
     smtp_trust_free(s->tls.own);
     s->tls.own = NULL;

@@ -103,6 +103,129 @@ TEST(postfix_wrong_password_one_attempt)
     CHECK_EQ_INT(maillog_count("authentication failed"), before + 1);   /* exactly one attempt */
 }
 
+/* ---- aiosmtpd: AIOAUTH (STARTTLS) and AIOAUTH_IMPL (implicit) offer PLAIN LOGIN
+   CRAM-MD5 XOAUTH2 OAUTHBEARER; AIOAUTH_PLAIN is cleartext; AIOAUTH_TWO offers PLAIN LOGIN ---- */
+
+static int AIOAUTH_TWO;
+
+static char *last_json(const char *spool)
+{
+    size_t len;
+    return aio_msg(spool, aio_count(spool), "json", &len);
+}
+
+TEST(aiosmtpd_each_mechanism_recorded)
+{
+    static const unsigned mechs[] = { SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN, SMTP_AUTH_CRAM_MD5 };
+    static const char *names[] = { "PLAIN", "LOGIN", "CRAM-MD5" };
+    smtp_config cfg;
+    char want[80], *json;
+    int i, k;
+    for (i = 0; i < 3; i++)
+        for (k = 0; k < 2; k++) {
+            cfg_auth(&cfg, "localhost", k ? AIOAUTH_IMPL : AIOAUTH, k ? SMTP_SECURITY_IMPLICIT : SMTP_SECURITY_STARTTLS,
+                     CA, mechs[i]);
+            CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+            CHECK_EQ_INT(send_one(names[i]), SMTP_OK);
+            smtp_close(&S);
+            json = last_json("aioauth");
+            snprintf(want, sizeof want, "\"auth_mech\":\"%s\"", names[i]);
+            CHECK_CONTAINS(json, want);
+            CHECK_CONTAINS(json, "\"auth\":\"alice\"");
+            free(json);
+        }
+    /* CRAM-MD5 is the one mechanism allowed outside TLS */
+    cfg_auth(&cfg, "127.0.0.1", AIOAUTH_PLAIN, SMTP_SECURITY_NONE, NULL, 0);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(send_one("CRAM-MD5 in cleartext"), SMTP_OK);
+    smtp_close(&S);
+    json = last_json("aioauthplain");
+    CHECK_CONTAINS(json, "\"auth_mech\":\"CRAM-MD5\"");
+    free(json);
+}
+
+TEST(aiosmtpd_allowed_mechanisms)
+{
+    smtp_config cfg;
+    char *json;
+    int before;
+    /* CRAM-MD5 only, against a server offering all: CRAM-MD5 is used */
+    cfg_auth(&cfg, "localhost", AIOAUTH, SMTP_SECURITY_STARTTLS, CA, SMTP_AUTH_CRAM_MD5);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(send_one("allowed CRAM-MD5"), SMTP_OK);
+    smtp_close(&S);
+    json = last_json("aioauth");
+    CHECK_CONTAINS(json, "\"auth_mech\":\"CRAM-MD5\"");
+    free(json);
+    /* the same against a server offering PLAIN LOGIN: unavailable, and no AUTH reaches it */
+    before = commands_from("aioauthtwo", 0, "AUTH");
+    cfg_auth(&cfg, "localhost", AIOAUTH_TWO, SMTP_SECURITY_STARTTLS, CA, SMTP_AUTH_CRAM_MD5);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_AUTH_UNAVAILABLE);
+    CHECK_CONTAINS(smtp_error_detail(&S), "offers PLAIN LOGIN");
+    CHECK_EQ_INT(smtp_supported_auth(&S), SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN);
+    smtp_close(&S);
+    usleep(100000);
+    CHECK_EQ_INT(commands_from("aioauthtwo", 0, "AUTH"), before);
+    /* PLAIN over cleartext without allow_cleartext_auth: refused here, nothing sent */
+    before = commands_from("aioauthplain", 0, "AUTH");
+    cfg_auth(&cfg, "127.0.0.1", AIOAUTH_PLAIN, SMTP_SECURITY_NONE, NULL, SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_AUTH_UNAVAILABLE);
+    CHECK_CONTAINS(smtp_error_detail(&S), "cleartext");
+    smtp_close(&S);
+    usleep(100000);
+    CHECK_EQ_INT(commands_from("aioauthplain", 0, "AUTH"), before);
+    /* ... and with it, PLAIN goes */
+    cfg.allow_cleartext_auth = 1;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    smtp_close(&S);
+}
+
+TEST(aiosmtpd_wrong_password_one_attempt)
+{
+    smtp_config cfg;
+    int before = commands_from("aioauth", 0, "AUTH");
+    cfg_auth(&cfg, "localhost", AIOAUTH, SMTP_SECURITY_STARTTLS, CA, 0);
+    cfg.password = "not it";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_AUTH);
+    CHECK_EQ_INT(smtp_last_reply(&S)->code, 535);
+    smtp_close(&S);
+    usleep(100000);
+    CHECK_EQ_INT(commands_from("aioauth", 0, "AUTH"), before + 1);
+}
+
+TEST(aiosmtpd_bearer_tokens)
+{
+    static const unsigned mechs[] = { SMTP_AUTH_XOAUTH2, SMTP_AUTH_OAUTHBEARER };
+    static const char *names[] = { "XOAUTH2", "OAUTHBEARER" };
+    smtp_config cfg;
+    char want[80], *json;
+    int i;
+    for (i = 0; i < 2; i++) {
+        cfg_auth(&cfg, "localhost", AIOAUTH, SMTP_SECURITY_STARTTLS, CA, mechs[i]);
+        cfg.password = "good-token";
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        CHECK_EQ_INT(send_one(names[i]), SMTP_OK);
+        smtp_close(&S);
+        json = last_json("aioauth");
+        snprintf(want, sizeof want, "\"auth_mech\":\"%s\"", names[i]);
+        CHECK_CONTAINS(json, want);
+        free(json);
+        cfg.password = "expired-token";
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_AUTH);
+        CHECK_EQ_INT(smtp_last_reply(&S)->code, 535);
+        CHECK_CONTAINS(smtp_error_detail(&S), i ? "invalid_token" : "\"status\":\"401\"");
+        smtp_close(&S);
+    }
+    /* the zero mask never uses a token mechanism, even when offered */
+    cfg_auth(&cfg, "localhost", AIOAUTH, SMTP_SECURITY_STARTTLS, CA, 0);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(send_one("zero mask"), SMTP_OK);
+    smtp_close(&S);
+    json = last_json("aioauth");
+    CHECK_CONTAINS(json, "\"auth_mech\":\"PLAIN\"");
+    free(json);
+}
+
 int main(void)
 {
     RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
@@ -112,10 +235,15 @@ int main(void)
     AIOAUTH = env_int("AIOAUTH_PORT", 24550);
     AIOAUTH_IMPL = env_int("AIOAUTH_IMPLICIT", 24551);
     AIOAUTH_PLAIN = env_int("AIOAUTH_PLAIN", 24552);
+    AIOAUTH_TWO = env_int("AIOAUTH_TWO", 24553);
     snprintf(CA, sizeof CA, "%s/ca.pem", getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs");
     snprintf(PF_CA, sizeof PF_CA, "%s/postfix/certs/ca.pem", RUNDIR);
     RUN(postfix_each_mechanism_over_starttls_and_implicit);
     RUN(postfix_auth_only_after_tls);
     RUN(postfix_wrong_password_one_attempt);
+    RUN(aiosmtpd_each_mechanism_recorded);
+    RUN(aiosmtpd_allowed_mechanisms);
+    RUN(aiosmtpd_wrong_password_one_attempt);
+    RUN(aiosmtpd_bearer_tokens);
     return TEST_END();
 }

@@ -8,7 +8,7 @@
 
 typedef struct fake {
     char out[1 << 22]; size_t outlen;       /* everything the client wrote */
-    char in[1 << 16]; size_t inlen, inpos;  /* server bytes not yet read */
+    char in[1 << 18]; size_t inlen, inpos;  /* server bytes not yet read */
     size_t proc;                            /* out bytes already interpreted */
     int in_data; size_t data_start;
     char msg[1 << 21]; size_t msglen;       /* the last message, as on the wire */

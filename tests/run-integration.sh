@@ -12,6 +12,7 @@ trap servers_stop EXIT
 
 export AIO_PORT=24525 AIO452_PORT=24527 PF_PLAIN=24526 HOSTILE_BASE=24600
 export PF_SUBMISSION=24587 PF_IMPLICIT=24465 PF_TLS13=24466
+export AIOAUTH_PORT=24550 AIOAUTH_IMPLICIT=24551 AIOAUTH_PLAIN=24552 AIOAUTH_TWO=24553
 export AIOTLS_PORT=24530 AIOTLS_IMPLICIT=24531 BADCERT_BASE=24540 CLIENTCERT_PORT=24536
 export CERTS="$RUNDIR/certs"
 have_ipv6 && export HAVE_IPV6=1
@@ -34,6 +35,13 @@ start_aiosmtpd aiotls "$AIOTLS_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$
     --implicit-listen "127.0.0.1:$AIOTLS_IMPLICIT" || exit 1
 start_aiosmtpd aioclient "$CLIENTCERT_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
     --tls-client-ca "$CERTS/ca.pem" || exit 1
+# AUTH: user alice, password "s3cret pass", bearer token "good-token"
+AUTHARGS=(--auth-user alice --auth-pass "s3cret pass")
+start_aiosmtpd aioauth "$AIOAUTH_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+    --implicit-listen "127.0.0.1:$AIOAUTH_IMPLICIT" "${AUTHARGS[@]}" --oauth-token good-token || exit 1
+start_aiosmtpd aioauthplain "$AIOAUTH_PLAIN" "${AUTHARGS[@]}" --auth-plaintext || exit 1
+start_aiosmtpd aioauthtwo "$AIOAUTH_TWO" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+    "${AUTHARGS[@]}" --auth-mechs PLAIN,LOGIN || exit 1
 k=0
 for c in expired notyet wronghost selfsigned server; do
     start_aiosmtpd "badcert-$c" $((BADCERT_BASE + k)) --tls-cert "$CERTS/$c.pem" --tls-key "$CERTS/$c.key" || exit 1

@@ -1003,6 +1003,35 @@ TEST(auth_tokens_and_their_errors)
     }
 }
 
+TEST(auth_challenge_of_12288_octets)
+{
+    static char line[12400 + 16], big[70000];
+    static unsigned char raw[9216];
+    static const char *script[3];
+    size_t i;
+    for (i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)(i * 7);
+    memcpy(line, "334 ", 4);
+    i = 4 + smtp__b64(raw, sizeof raw, line + 4);          /* 12288 octets of base64 */
+    memcpy(line + i, "\r\n", 3);
+    script[0] = line; script[1] = "235 2.7.0 ok\r\n"; script[2] = NULL;
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_CRAM_MD5, script, "pw"), SMTP_OK);
+    {
+        unsigned char want[64];
+        char b64[100];
+        size_t n = smtp__sasl_cram("tim", "pw", raw, sizeof raw, want), k = smtp__b64(want, n, b64);
+        b64[k] = 0;
+        CHECK_EQ_INT(fake_count(b64), 1);
+    }
+    smtp_close(&S);
+    /* a 64 KB challenge: too long, the session ends */
+    memcpy(big, "334 ", 4);
+    memset(big + 4, 'A', sizeof big - 8);
+    memcpy(big + sizeof big - 4, "\r\n", 3);
+    script[0] = big;
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_CRAM_MD5, script, "pw"), SMTP_ERR_TOO_LONG);
+    smtp_close(&S);
+}
+
 TEST(auth_refused_locally)
 {
     static const char *ok[] = { "235 ok\r\n", NULL };
@@ -1079,6 +1108,7 @@ int main(void)
     RUN(auth_plain_login_cram_payloads);
     RUN(auth_order_504_and_535);
     RUN(auth_tokens_and_their_errors);
+    RUN(auth_challenge_of_12288_octets);
     RUN(auth_refused_locally);
 #ifndef SMTP_NO_TLS
     RUN(pem_reader);
