@@ -1,4 +1,4 @@
-/* smtp.h - v0.2.0 - a blocking SMTP client in one header - public domain (Unlicense) */
+/* smtp.h - v0.3.0 - a blocking SMTP client in one header - public domain (Unlicense) */
 #if defined(SMTP_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L   /* getaddrinfo, poll, clock_gettime under -std=c99 */
 #endif
@@ -38,10 +38,10 @@
 
      Build: cc -std=c99 app.c -lbearssl   (or -DSMTP_NO_TLS without BearSSL)
 
-   STATUS (v0.2)
-     Cleartext and TLS sessions with every deadline, the reply reader, the
-     body writer and the composer. Proxies and AUTH are declared and
-     complete the API, but asking for them returns SMTP_ERR_UNSUPPORTED
+   STATUS (v0.3)
+     Cleartext and TLS sessions with every deadline, AUTH, the reply
+     reader, the body writer and the composer. Proxies are declared and
+     complete the API, but asking for one returns SMTP_ERR_UNSUPPORTED
      with a detail that says so.
 
    CONFIG MACROS
@@ -148,6 +148,24 @@
      ChaCha20-Poly1305 elsewhere. After QUIT, close_notify is sent without
      waiting for the server's. TLS session resumption is not done yet.
 
+   AUTH (RFC 4954)
+     With cfg.username set, smtp_open authenticates after EHLO (after the
+     EHLO that follows TLS). smtp_supported_auth() reports what that EHLO
+     offered (also the old "AUTH=" form). cfg.allowed_auth limits what may
+     be used (0 = PLAIN|LOGIN|CRAM_MD5). The order, among what both sides
+     allow: inside TLS, XOAUTH2 then OAUTHBEARER (only when allowed
+     explicitly: the password is then the bearer token), then PLAIN, LOGIN,
+     CRAM-MD5. Outside TLS only CRAM-MD5 (MD5 and HMAC-MD5 are built in,
+     also with SMTP_NO_TLS), unless cfg.allow_cleartext_auth. A 504 tries
+     the next mechanism; a refusal of the credentials (535) stops at once
+     with SMTP_ERR_AUTH and the reply in smtp_last_reply: trying others
+     would hide the cause and feed account lockouts. Nothing in common, or
+     no AUTH offered: SMTP_ERR_AUTH_UNAVAILABLE, the detail naming both
+     sides. A token refused by XOAUTH2/OAUTHBEARER: the server's JSON error
+     is in the detail. Secrets never reach the trace (placeholders), and
+     the buffers that held them are wiped. User name and password together
+     are at most 8600 bytes (RFC 4954: 12288 octets of base64).
+
    TRACE
      cfg.trace receives every command line sent (SMTP_TRACE_OUT), every
      reply line received (SMTP_TRACE_IN), the message bytes as sent
@@ -181,9 +199,9 @@
 #endif
 
 #define SMTP_VERSION_MAJOR 0
-#define SMTP_VERSION_MINOR 2
+#define SMTP_VERSION_MINOR 3
 #define SMTP_VERSION_PATCH 0
-#define SMTP_VERSION_STRING "0.2.0"
+#define SMTP_VERSION_STRING "0.3.0"
 
 #ifndef SMTP_API
 #  ifdef SMTP_STATIC
@@ -3345,6 +3363,8 @@ SMTP_API const char *smtp_error_detail(const smtp_session *s)
 
 /*
    REVISION HISTORY
+     0.3.0  2026-11-21  AUTH: PLAIN, LOGIN, CRAM-MD5 (own MD5), XOAUTH2,
+                        OAUTHBEARER.
      0.2.0  2026-11-21  TLS with BearSSL: implicit, STARTTLS, AUTO probing,
                         trust stores, pinning, client certificates.
      0.1.0  2026-11-21  foundation: cleartext session, deadlines, reader,
