@@ -7,8 +7,9 @@ Run it with Debian's interpreter (the one that sees python3-aiosmtpd):
       [--listen [::1]:24525 ...] --spool DIR [--max-rcpt N] \
       [--tls-cert CERT --tls-key KEY] [--implicit-listen HOST:PORT ...] \
       [--tls-client-ca CAFILE] [--tls-min VER] [--tls-max VER] \
-      [--auth-user U --auth-pass P] [--require-starttls] [--auth-required] \
-      [--auth-plaintext] [--no-dsn] [--pipelining] [--timeout S] [--verbose]
+      [--auth-user U --auth-pass P] [--oauth-token TOKEN] [--auth-mechs LIST] \
+      [--require-starttls] [--auth-required] [--auth-plaintext] [--no-dsn] \
+      [--pipelining] [--timeout S] [--line-length-limit N] [--verbose]
 
 Spool layout (see tests/peers/SERVERS.md):
   DIR/ready          written once every listener is bound (also prints READY)
@@ -23,10 +24,13 @@ Spool layout (see tests/peers/SERVERS.md):
 
 import argparse
 import asyncio
+import base64
+import binascii
 import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import ssl
@@ -39,6 +43,16 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, MISSING
 HOSTNAME = "aiosmtpd.test"
 DSN_PARAMS = {"RET", "ENVID", "NOTIFY", "ORCPT"}
 _DEFAULT = object()
+PASSWORD_MECHS = ("PLAIN", "LOGIN", "CRAM-MD5")
+TOKEN_MECHS = ("XOAUTH2", "OAUTHBEARER")
+ALL_MECHS = PASSWORD_MECHS + TOKEN_MECHS
+# The errors a bad bearer token gets, as Gmail (XOAUTH2) and RFC 7628 3.2.2
+# (OAUTHBEARER) send them: base64 of this JSON after "334 ".
+XOAUTH2_ERROR = (b'{"status":"401","schemes":"Bearer",'
+                 b'"scope":"https://mail.google.com/"}')
+OAUTHBEARER_ERROR = (b'{"status":"invalid_token","scope":"smtp",'
+                     b'"openid-configuration":'
+                     b'"https://example.test/.well-known/openid-configuration"}')
 TLS_VERSIONS = {
     "1.0": ssl.TLSVersion.TLSv1,
     "1.1": ssl.TLSVersion.TLSv1_1,
@@ -88,6 +102,75 @@ def parse_hostport(s):
 
 def fmt_addr(host, port):
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def bearer_token(value):
+    """b"Bearer TOKEN" -> b"TOKEN" (the scheme is case-insensitive), else None."""
+    scheme, sp, token = value.partition(b" ")
+    if not sp or scheme.lower() != b"bearer" or not token:
+        return None
+    return token
+
+
+def parse_kvpairs(body):
+    """b"k=v\x01k=v\x01" (each pair ended by ^A) -> dict, or None if malformed
+    or a key repeats."""
+    if not body:
+        return {}
+    if not body.endswith(b"\x01"):
+        return None
+    out = {}
+    for pair in body[:-1].split(b"\x01"):
+        key, eq, value = pair.partition(b"=")
+        if not eq or not re.fullmatch(rb"[A-Za-z]+", key) or key in out:
+            return None
+        out[key] = value
+    return out
+
+
+def parse_xoauth2(blob):
+    """Google's "user=" U ^A "auth=Bearer " T ^A ^A -> (user, token) or None."""
+    if not blob.endswith(b"\x01\x01"):
+        return None
+    kv = parse_kvpairs(blob[:-1])
+    if kv is None or set(kv) != {b"user", b"auth"}:
+        return None
+    token = bearer_token(kv[b"auth"])
+    if token is None:
+        return None
+    return kv[b"user"], token
+
+
+def parse_oauthbearer(blob):
+    """RFC 7628 3.1: gs2-header ^A *(key=value ^A) ^A -> (authzid or None,
+    {key: value}, with b"token" for the bearer token) or None if malformed.
+    The gs2 header is "n," or "y," then [ "a=" saslname ] ","; the
+    channel-binding flag "p=..." is refused (OAUTHBEARER has none)."""
+    head, sep, rest = blob.partition(b"\x01")
+    if not sep or not rest.endswith(b"\x01"):
+        return None
+    fields = head.split(b",")
+    if len(fields) != 3 or fields[0] not in (b"n", b"y") or fields[2] != b"":
+        return None
+    authzid = None
+    if fields[1]:
+        if not fields[1].startswith(b"a="):
+            return None
+        name = fields[1][2:]
+        # saslname (RFC 5801): "," and "=" travel as =2C and =3D; no other "="
+        if not name or not re.fullmatch(rb"(?:[^=]|=2C|=3D)*", name):
+            return None
+        authzid = name.replace(b"=2C", b",").replace(b"=3D", b"=")
+    kv = parse_kvpairs(rest[:-1])
+    if kv is None or b"auth" not in kv:
+        return None
+    if b"port" in kv and not re.fullmatch(rb"[0-9]+", kv[b"port"]):
+        return None
+    token = bearer_token(kv[b"auth"])
+    if token is None:
+        return None
+    kv[b"token"] = token
+    return authzid, kv
 
 
 class Recorder:
@@ -235,6 +318,13 @@ class RecordingSMTP(SMTP):
                     del result[key]
         return result
 
+    async def smtp_AUTH(self, arg):
+        before = self.session.authenticated if self.session else None
+        await super().smtp_AUTH(arg)
+        if self.session and self.session.authenticated and not before:
+            # the mechanism that authenticated the session, for the .json
+            self.session.auth_mech = (arg or "").split()[0]
+
     async def smtp_MAIL(self, arg):
         self._raw_arg = arg
         return await super().smtp_MAIL(arg)
@@ -252,19 +342,25 @@ class RecordingSMTP(SMTP):
 
 
 class Handler:
-    def __init__(self, recorder, max_rcpt=None, auth_user=None, auth_pass=None):
+    def __init__(self, recorder, max_rcpt=None, auth_user=None, auth_pass=None,
+                 oauth_token=None, offered=()):
         self.recorder = recorder
         self.max_rcpt = max_rcpt
         self.auth_user = auth_user.encode() if auth_user is not None else None
         self.auth_pass = auth_pass.encode() if auth_pass is not None else None
+        self.oauth_token = oauth_token.encode() if oauth_token is not None else None
+        self.offered = list(offered)     # the AUTH line, in this order
 
-    # --- EHLO: advertise DSN, hide AUTH when no user is configured --------
+    # --- EHLO: advertise DSN; AUTH lists the offered mechanisms only -------
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname     # the 5-arg hook must set it itself
         out = []
         for r in responses:
-            if r.startswith("250-AUTH") and self.auth_user is None:
-                continue
+            if r.startswith("250-AUTH"):
+                mechs = [m for m in self.offered if m in server._auth_methods]
+                if not mechs:
+                    continue
+                r = "250-AUTH " + " ".join(mechs)
             out.append(r)
         if server.dsn:
             out.insert(len(out) - 1, "250-DSN")
@@ -303,8 +399,11 @@ class Handler:
                    "sni": getattr(sslobj, "sni_name", None)}
             client_cert = client_cert_cn(sslobj)
         auth = None
-        if session.authenticated and isinstance(session.auth_data, LoginPassword):
-            auth = session.auth_data.login.decode("utf-8", errors="backslashreplace")
+        auth_mech = None
+        if session.authenticated:
+            auth_mech = getattr(session, "auth_mech", None)
+            if isinstance(session.auth_data, LoginPassword):
+                auth = session.auth_data.login.decode("utf-8", errors="backslashreplace")
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
@@ -318,6 +417,7 @@ class Handler:
             "tls": tls,
             "client_cert": client_cert,
             "auth": auth,
+            "auth_mech": auth_mech,
             "listener": server.listener,
             "time": time.time(),
         }
@@ -354,6 +454,88 @@ class Handler:
                               auth_data=LoginPassword(user, b""))
         return AuthResult(success=False, handled=False)
 
+    # --- bearer tokens: XOAUTH2 and OAUTHBEARER (RFC 7628) ------------------
+    async def _initial_response(self, server, args):
+        """The decoded initial response: the AUTH argument, or the answer to
+        an empty "334 " when there was none. None: already answered (501)."""
+        if len(args) > 1:
+            if args[1] == "=":             # RFC 4954: "=" is an empty response
+                return b""
+            try:
+                return base64.b64decode(args[1].encode(), validate=True)
+            except (binascii.Error, ValueError):
+                await server.push("501 5.5.2 Can't decode base64")
+                return None
+        resp = await server.challenge_auth(b"")
+        return None if resp is MISSING else resp   # '*' / bad base64: answered
+
+    def _token_ok(self, user, token):
+        if not hmac.compare_digest(token, self.oauth_token):
+            return False
+        if self.auth_user is None:
+            return True
+        return user is not None and hmac.compare_digest(user, self.auth_user)
+
+    async def _token_error(self, server, error_json):
+        """Send the 334 error; return the client's answer line without its
+        line end, or None at EOF (nothing more to answer)."""
+        await server.push(b"334 " + base64.b64encode(error_json))
+        line = await server._reader.readline()     # logged to auth.log
+        if not line.endswith(b"\n"):
+            return None
+        return line.rstrip(b"\r\n")
+
+    async def auth_XOAUTH2(self, server, args):
+        blob = await self._initial_response(server, args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        parsed = parse_xoauth2(blob)
+        if parsed is None:
+            await server.push("501 5.5.2 Malformed XOAUTH2 response")
+            return AuthResult(success=False, handled=True)
+        user, token = parsed
+        if self._token_ok(user, token):
+            return AuthResult(success=True, auth_data=LoginPassword(user, b""))
+        answer = await self._token_error(server, XOAUTH2_ERROR)
+        if answer is None:
+            return AuthResult(success=False, handled=True)
+        if answer == b"":
+            return AuthResult(success=False, handled=False,
+                              message="535 5.7.8 Username and Password not accepted")
+        if answer == b"*":
+            await server.push("501 5.7.0 Auth aborted")
+        else:
+            await server.push("501 5.5.2 Expected an empty line after the XOAUTH2 error")
+        return AuthResult(success=False, handled=True)
+
+    async def auth_OAUTHBEARER(self, server, args):
+        blob = await self._initial_response(server, args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        parsed = parse_oauthbearer(blob)
+        if parsed is None:
+            await server.push("501 5.5.2 Malformed OAUTHBEARER response")
+            return AuthResult(success=False, handled=True)
+        user, kv = parsed
+        if self._token_ok(user, kv[b"token"]):
+            return AuthResult(success=True,
+                              auth_data=LoginPassword(user or b"", b""))
+        answer = await self._token_error(server, OAUTHBEARER_ERROR)
+        if answer is None:
+            return AuthResult(success=False, handled=True)
+        try:
+            ok = base64.b64decode(answer, validate=True) == b"\x01"
+        except (binascii.Error, ValueError):
+            ok = False
+        if ok:
+            return AuthResult(success=False, handled=False,
+                              message="535 5.7.8 invalid token")
+        if answer == b"*":
+            await server.push("501 5.7.0 Auth aborted")
+        else:
+            await server.push("501 5.5.2 Expected AQ== (^A) after the OAUTHBEARER error")
+        return AuthResult(success=False, handled=True)
+
 
 async def main(args):
     log = logging.getLogger("mail.log")
@@ -367,7 +549,8 @@ async def main(args):
         os.unlink(os.path.join(args.spool, "ready"))
     except FileNotFoundError:
         pass
-    handler = Handler(recorder, args.max_rcpt, args.auth_user, args.auth_pass)
+    handler = Handler(recorder, args.max_rcpt, args.auth_user, args.auth_pass,
+                      args.oauth_token, args.offered)
 
     ctx = None
     if args.tls_cert:
@@ -402,7 +585,7 @@ async def main(args):
         sys.exit("--implicit-listen needs --tls-cert and --tls-key")
 
     loop = asyncio.get_running_loop()
-    exclude = [] if args.auth_user is not None else ["CRAM-MD5"]
+    exclude = args.exclude
 
     if args.line_length_limit:
         RecordingSMTP.line_length_limit = args.line_length_limit
@@ -479,6 +662,12 @@ def cli():
                    help="highest TLS version accepted: 1.0, 1.1, 1.2 or 1.3")
     p.add_argument("--auth-user")
     p.add_argument("--auth-pass")
+    p.add_argument("--oauth-token", metavar="TOKEN",
+                   help="offer XOAUTH2 and OAUTHBEARER; this bearer token (and "
+                        "--auth-user, if given) authenticates")
+    p.add_argument("--auth-mechs", metavar="LIST",
+                   help="comma-separated mechanisms to offer, in this EHLO order "
+                        "(e.g. PLAIN,LOGIN); the others get 504")
     p.add_argument("--auth-plaintext", action="store_true",
                    help="offer AUTH on the plain listener before STARTTLS")
     p.add_argument("--auth-required", action="store_true",
@@ -507,7 +696,38 @@ def cli():
         p.error("--tls-min is above --tls-max")
     if (args.auth_user is None) != (args.auth_pass is None):
         p.error("--auth-user and --auth-pass go together")
-    if args.auth_user is not None and not args.tls_cert:
+    if args.oauth_token is not None and (not args.oauth_token
+                                         or any(c in args.oauth_token for c in "\x01 \r\n")):
+        p.error("--oauth-token must be non-empty, without spaces or control characters")
+    # Mechanisms: PLAIN LOGIN CRAM-MD5 need --auth-user/--auth-pass,
+    # XOAUTH2 OAUTHBEARER --oauth-token. Without --auth-mechs every usable
+    # one is offered (sorted, as aiosmtpd does); PLAIN and LOGIN stay
+    # implemented (535) even when unusable, as before.
+    usable = ((PASSWORD_MECHS if args.auth_user is not None else ())
+              + (TOKEN_MECHS if args.oauth_token is not None else ()))
+    if args.auth_mechs is not None:
+        offered = []
+        for m in args.auth_mechs.upper().split(","):
+            m = m.strip()
+            if not m or m in offered:
+                continue
+            if m not in ALL_MECHS:
+                p.error(f"--auth-mechs: unknown mechanism {m!r} "
+                        f"(known: {','.join(ALL_MECHS)})")
+            if m not in usable:
+                p.error(f"--auth-mechs: {m} needs "
+                        + ("--oauth-token" if m in TOKEN_MECHS
+                           else "--auth-user and --auth-pass"))
+            offered.append(m)
+        if not offered:
+            p.error("--auth-mechs: no mechanism given")
+        args.exclude = [m for m in ALL_MECHS if m not in offered]
+    else:
+        offered = sorted(usable)
+        args.exclude = [m for m in ALL_MECHS
+                        if m not in usable and m not in ("PLAIN", "LOGIN")]
+    args.offered = offered
+    if offered and not args.tls_cert:
         args.auth_plaintext = True       # otherwise AUTH could never be offered
     asyncio.run(main(args))
 
