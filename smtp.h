@@ -1608,6 +1608,9 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     size_t i, ns = 0;
     smtp_result r;
     int rr, aesni;
+    if (s->rpos < s->rlen)   /* after a proxy: the server spoke before TLS */
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes before the TLS handshake",
+                                         s->peer, (int)(s->rlen - s->rpos)));
     if ((r = smtp__tls_trust(s)) != SMTP_OK) return r;
     if ((r = smtp__tls_client(s)) != SMTP_OK) return r;
     t = s->cfg.trust ? s->cfg.trust : s->tls.own;
@@ -2468,6 +2471,258 @@ static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const c
 }
 
 /* ------------------------------------------------------------------------ */
+/* >>proxy  SOCKS4, SOCKS4a, SOCKS5 (RFC 1928, RFC 1929) and HTTP CONNECT:  */
+/*          a handshake on the TCP socket, under connect_timeout_ms. The   */
+/*          reply parsers are pure: (buffer, length) -> bytes used, 0 when  */
+/*          more is needed, SMTP_ERR_PROTOCOL when malformed               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct smtp__preply { int status; char reason[160]; } smtp__preply;
+
+/* SOCKS4 reply: VN=0, CD (90 granted, 91-93 refused), port, address. */
+static long smtp__socks4_reply(const unsigned char *b, size_t n, smtp__preply *r)
+{
+    if (n < 8) return 0;
+    if (b[0] != 0) return SMTP_ERR_PROTOCOL;
+    r->status = b[1];
+    return 8;
+}
+
+/* SOCKS5 method selection (RFC 1928 3): VER=5, METHOD. */
+static long smtp__socks5_method(const unsigned char *b, size_t n, smtp__preply *r)
+{
+    if (n < 2) return 0;
+    if (b[0] != 5) return SMTP_ERR_PROTOCOL;
+    r->status = b[1];
+    return 2;
+}
+
+/* RFC 1929 2: VER=1, STATUS (0 = success). */
+static long smtp__socks5_auth(const unsigned char *b, size_t n, smtp__preply *r)
+{
+    if (n < 2) return 0;
+    if (b[0] != 1) return SMTP_ERR_PROTOCOL;
+    r->status = b[1];
+    return 2;
+}
+
+/* RFC 1928 6: VER REP RSV ATYP BND.ADDR BND.PORT, the address IPv4 (1),
+   a name (3, with its length) or IPv6 (4). */
+static long smtp__socks5_reply(const unsigned char *b, size_t n, smtp__preply *r)
+{
+    size_t need;
+    if (n < 5) return 0;
+    if (b[0] != 5 || b[2] != 0) return SMTP_ERR_PROTOCOL;
+    switch (b[3]) {
+    case 1: need = 4 + 4 + 2; break;
+    case 3: need = 4 + 1 + (size_t)b[4] + 2; break;
+    case 4: need = 4 + 16 + 2; break;
+    default: return SMTP_ERR_PROTOCOL;
+    }
+    if (n < need) return 0;
+    r->status = b[1];
+    return (long)need;
+}
+
+/* HTTP CONNECT reply: the status line and the headers, up to and with the
+   empty line, and not one byte past it (a greeting in the same segment is
+   the SMTP server's). At most 8 KB of headers. */
+static long smtp__http_reply(const unsigned char *b, size_t n, smtp__preply *r)
+{
+    const char *p = (const char *)b;
+    size_t i, end = 0, lim = n < 8192 ? n : 8192, k;
+    for (i = 0; i < lim && !end; i++)
+        if (p[i] == '\n' && ((i >= 1 && p[i - 1] == '\n') || (i >= 2 && p[i - 1] == '\r' && p[i - 2] == '\n')))
+            end = i + 1;
+    if (!end) return n >= 8192 ? SMTP_ERR_PROTOCOL : 0;
+    if (end < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' || p[9] < '1' || p[9] > '5' ||
+        p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
+        return SMTP_ERR_PROTOCOL;
+    r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    for (i = 12; i < end && p[i] == ' '; i++) {}
+    for (k = 0; i < end && p[i] != '\r' && p[i] != '\n' && k + 1 < sizeof r->reason; i++)
+        r->reason[k++] = (char)((unsigned char)p[i] < 0x20 ? '?' : p[i]);
+    r->reason[k] = 0;
+    return (long)end;
+}
+
+static const char *smtp__socks5_error(int rep)
+{
+    static const char *t[] = { "succeeded", "general SOCKS server failure", "connection not allowed by ruleset",
+                               "network unreachable", "host unreachable", "connection refused", "TTL expired",
+                               "command not supported", "address type not supported" };
+    return rep >= 0 && rep <= 8 ? t[rep] : "unknown reply code";
+}
+
+static const char *smtp__proxy_name(smtp_proxy_type t)
+{
+    return t == SMTP_PROXY_SOCKS4 ? "SOCKS4" : t == SMTP_PROXY_SOCKS4A ? "SOCKS4a" : t == SMTP_PROXY_SOCKS5 ? "SOCKS5"
+         : t == SMTP_PROXY_HTTP ? "HTTP" : "no";
+}
+
+/* Sends a proxy request, all of it, before dl. */
+static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, smtp__ms dl, const char *what)
+{
+    char ebuf[128];
+    int r = s->io.write(s, p, n, dl);
+    if (r == SMTP_OK) return SMTP_OK;
+    if (r == SMTP_ERR_TIMEOUT)
+        return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d took more than %d ms (sending %s)",
+                          smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port,
+                          s->cfg.connect_timeout_ms, what);
+    return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d %s while we sent %s", smtp__proxy_name(s->cfg.proxy.type),
+                      s->cfg.proxy.host, s->cfg.proxy.port,
+                      r == SMTP_ERR_CLOSED ? "closed the connection" : smtp__strerror(s->sys_errno, ebuf, sizeof ebuf), what);
+}
+
+/* Reads one proxy reply into the read buffer and parses it; the bytes
+   after it stay there for the session. */
+static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(const unsigned char *, size_t, smtp__preply *),
+                                    smtp__preply *rep, const char *what)
+{
+    for (;;) {
+        long used = parse(s->rbuf + s->rpos, s->rlen - s->rpos, rep);
+        int n;
+        if (used > 0) {
+            s->rpos += (size_t)used;
+            if (s->rpos == s->rlen) s->rpos = s->rlen = 0;
+            return SMTP_OK;
+        }
+        if (used < 0)
+            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d sent a malformed %s",
+                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
+        n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, dl);
+        if (n == SMTP_ERR_TIMEOUT)
+            return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d sent no complete %s within %d ms",
+                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what,
+                              s->cfg.connect_timeout_ms);
+        if (n < 0)
+            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d closed the connection instead of sending its %s",
+                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
+        s->rlen += (size_t)n;
+    }
+}
+
+/* The handshake that makes the proxy connect us to cfg.host:cfg.port. */
+static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    const char *host = s->tls_name[0] ? s->tls_name : s->cfg.host, *pn = smtp__proxy_name(px->type);
+    unsigned char req[600], ip[16];
+    size_t n = 0, hl = strlen(host);
+    int port = s->cfg.port, v4 = inet_pton(AF_INET, host, ip) == 1, v6 = !v4 && inet_pton(AF_INET6, host, ip) == 1;
+    smtp__preply rep;
+    smtp_result r;
+    memset(&rep, 0, sizeof rep);
+    if (px->type == SMTP_PROXY_SOCKS4 || px->type == SMTP_PROXY_SOCKS4A) {
+        const char *uid = px->username ? px->username : "";
+        req[0] = 4; req[1] = 1; req[2] = (unsigned char)(port >> 8); req[3] = (unsigned char)port;
+        if (px->type == SMTP_PROXY_SOCKS4 && !v4) {
+            /* SOCKS4 carries an IPv4 address: the client resolves */
+            struct addrinfo hints, *ai = NULL;
+            memset(&hints, 0, sizeof hints);
+            hints.ai_family = AF_INET; hints.ai_socktype = SOCK_STREAM;
+            if (getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai)
+                return smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
+                                  "(SOCKS4a or SOCKS5 let the proxy resolve it)", host);
+            memcpy(ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
+            freeaddrinfo(ai);
+            v4 = 1;
+        }
+        if (v4) memcpy(req + 4, ip, 4);
+        else { req[4] = req[5] = req[6] = 0; req[7] = 1; }   /* SOCKS4a: 0.0.0.x, the name follows */
+        n = 8;
+        memcpy(req + n, uid, strlen(uid) + 1); n += strlen(uid) + 1;
+        if (!v4) { memcpy(req + n, host, hl + 1); n += hl + 1; }
+        if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
+        if ((r = smtp__proxy_recv(s, dl, smtp__socks4_reply, &rep, "reply")) != SMTP_OK) return r;
+        if (rep.status != 90)
+            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d refused to connect to %s: %d (%s)", pn, px->host,
+                              px->port, s->peer, rep.status,
+                              rep.status == 91 ? "request rejected or failed" : rep.status == 92 ?
+                              "the proxy cannot reach our identd" : rep.status == 93 ?
+                              "identd reports a different user id" : "unknown reply code");
+        return SMTP_OK;
+    }
+    if (px->type == SMTP_PROXY_SOCKS5) {
+        int user = px->username != NULL;
+        req[0] = 5; req[1] = (unsigned char)(user ? 2 : 1); req[2] = 0; req[3] = 2;
+        if ((r = smtp__proxy_send(s, req, user ? 4 : 3, dl, "its greeting")) != SMTP_OK) return r;
+        if ((r = smtp__proxy_recv(s, dl, smtp__socks5_method, &rep, "method selection")) != SMTP_OK) return r;
+        if (rep.status == 0xFF || (rep.status != 0 && !(rep.status == 2 && user)))
+            return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d accepts none of our authentication "
+                              "methods (%s)%s", px->host, px->port, user ? "none, username/password" : "none",
+                              user ? "" : ": it may want a user name and password (cfg.proxy.username)");
+        if (rep.status == 2) {   /* RFC 1929 */
+            size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
+            req[0] = 1; req[1] = (unsigned char)ul; memcpy(req + 2, px->username, ul);
+            req[2 + ul] = (unsigned char)pl;
+            if (pl) memcpy(req + 3 + ul, px->password, pl);
+            r = smtp__proxy_send(s, req, 3 + ul + pl, dl, "the user name and password");
+            smtp__wipe(req, sizeof req);
+            if (r != SMTP_OK) return r;
+            if ((r = smtp__proxy_recv(s, dl, smtp__socks5_auth, &rep, "authentication reply")) != SMTP_OK) return r;
+            if (rep.status != 0)
+                return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d refused the user name and password "
+                                  "for \"%s\" (RFC 1929 status %d): authentication failed", px->host, px->port,
+                                  px->username, rep.status);
+        }
+        req[0] = 5; req[1] = 1; req[2] = 0;
+        if (v4) { req[3] = 1; memcpy(req + 4, ip, 4); n = 8; }
+        else if (v6) { req[3] = 4; memcpy(req + 4, ip, 16); n = 20; }
+        else { req[3] = 3; req[4] = (unsigned char)hl; memcpy(req + 5, host, hl); n = 5 + hl; }   /* the proxy resolves */
+        req[n++] = (unsigned char)(port >> 8); req[n++] = (unsigned char)port;
+        if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
+        if ((r = smtp__proxy_recv(s, dl, smtp__socks5_reply, &rep, "reply")) != SMTP_OK) return r;
+        if (rep.status != 0)
+            return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d could not connect to %s: %s (reply %d)",
+                              px->host, px->port, s->peer, smtp__socks5_error(rep.status), rep.status);
+        return SMTP_OK;
+    }
+    {   /* HTTP CONNECT (RFC 9110 9.3.6), HTTP/1.1 with Host */
+        char line[1400], cred[600];
+        int k = snprintf(line, sizeof line, v6 ? "CONNECT [%s]:%d HTTP/1.1\r\nHost: [%s]:%d\r\n"
+                                               : "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n", host, port, host, port);
+        if (px->username) {
+            size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
+            memcpy(cred, px->username, ul); cred[ul] = ':';
+            if (pl) memcpy(cred + ul + 1, px->password, pl);
+            k += snprintf(line + k, sizeof line - (size_t)k, "Proxy-Authorization: Basic ");
+            k += (int)smtp__b64((unsigned char *)cred, ul + 1 + pl, line + k);
+            k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
+            smtp__wipe(cred, sizeof cred);
+        }
+        k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
+        r = smtp__proxy_send(s, line, (size_t)k, dl, "the CONNECT request");
+        smtp__wipe(line, sizeof line);
+        if (r != SMTP_OK) return r;
+        if ((r = smtp__proxy_recv(s, dl, smtp__http_reply, &rep, "reply to CONNECT")) != SMTP_OK) return r;
+        if (rep.status / 100 != 2)
+            return smtp__fail(s, SMTP_ERR_PROXY, "the HTTP proxy %s:%d refused CONNECT to %s: %d %s%s", px->host, px->port,
+                              s->peer, rep.status, rep.reason,
+                              rep.status == 407 ? (px->username ? " (authentication failed)" :
+                                                   " (it wants credentials: cfg.proxy.username and password)")
+                              : rep.status == 401 ? " (authentication failed)" : "");
+        return SMTP_OK;
+    }
+}
+
+/* Connects to the SMTP server, directly or through the proxy, within dl. */
+static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
+{
+    smtp_result r;
+    if (s->cfg.proxy.type == SMTP_PROXY_NONE)
+        return smtp__tcp_connect(s, s->cfg.host, s->cfg.port, dl, "SMTP server");
+    if ((r = smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy")) != SMTP_OK) return r;
+    if ((r = smtp__proxy_handshake(s, dl)) != SMTP_OK) {
+        smtp__tcp_close(s);
+        s->io.close = NULL;
+        s->rpos = s->rlen = 0;
+    }
+    return r;
+}
+
+/* ------------------------------------------------------------------------ */
 /* >>config  defaults (applied here and only here), validation, TLS setters */
 /* ------------------------------------------------------------------------ */
 
@@ -2927,7 +3182,7 @@ static smtp_result smtp__auto(smtp_session *s)
         smtp__set_peer(s);
         snprintf(note, sizeof note, "AUTO: trying %s on port %d", smtp__mode_name(mode[i]), port[i]);
         smtp__note(s, note);
-        r = smtp__tcp_connect(s, s->cfg.host, port[i], smtp__deadline(s->cfg.connect_timeout_ms), "SMTP server");
+        r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
         if (r == SMTP_OK) {
             r = smtp__session_start(s, mode[i], s->cfg.greeting_timeout_ms);
             if (r == SMTP_OK) { s->detail[0] = 0; return SMTP_OK; }
@@ -2989,9 +3244,35 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
         else if (inet_pton(AF_INET6, s->tls_name, s->tls.x.ip) == 1) s->tls.x.ip_len = 16;
     }
 #endif
-    if (s->cfg.proxy.type != SMTP_PROXY_NONE)
-        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "proxies (cfg.proxy) are not implemented in smtp.h "
-                          SMTP_VERSION_STRING " yet");
+    if (s->cfg.proxy.type != SMTP_PROXY_NONE) {
+        const smtp_proxy *px = &s->cfg.proxy;
+        size_t ul = px->username ? strlen(px->username) : 0, pl = px->password ? strlen(px->password) : 0;
+        if ((unsigned)px->type > SMTP_PROXY_HTTP)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.type %d is not a smtp_proxy_type value", (int)px->type);
+        if (!px->host || !*px->host || !smtp__clean(px->host) || strlen(px->host) > 255)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.host must be a host name or address");
+        if (px->port <= 0 || px->port > 65535)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.port must be 1..65535 (got %d)", px->port);
+        if (ul > 255 || pl > 255)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username and password must be at most 255 bytes "
+                              "each (RFC 1929)");
+        if ((px->username && (!smtp__clean(px->username) || (px->type == SMTP_PROXY_HTTP && strchr(px->username, ':'))))
+            || (px->password && !smtp__clean(px->password)))
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username or password holds a control character%s",
+                              px->type == SMTP_PROXY_HTTP ? " or the user name a ':' (HTTP Basic)" : "");
+        if (px->type == SMTP_PROXY_SOCKS5 && px->username && !ul)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username is empty (RFC 1929 needs 1..255 bytes)");
+        if ((px->type == SMTP_PROXY_SOCKS4 || px->type == SMTP_PROXY_SOCKS4A) && px->password)
+            return smtp__fail(s, SMTP_ERR_PARAM, "SOCKS4 has no password: only cfg.proxy.username (the user id)");
+        if (px->type == SMTP_PROXY_SOCKS4 && strchr(s->cfg.host, ':'))
+            return smtp__fail(s, SMTP_ERR_PARAM, "SOCKS4 cannot reach the IPv6 address %s: use SOCKS5", s->cfg.host);
+    }
+    if (!s->tls_name[0]) {   /* the name the proxy connects to, and TLS checks: no trailing dot */
+        size_t hl;
+        snprintf(s->tls_name, sizeof s->tls_name, "%s", s->cfg.host);
+        hl = strlen(s->tls_name);
+        if (hl > 1 && s->tls_name[hl - 1] == '.') s->tls_name[hl - 1] = 0;
+    }
     if (s->cfg.username) {
         size_t ul = strlen(s->cfg.username), pl = s->cfg.password ? strlen(s->cfg.password) : 0;
         if (!s->cfg.password)
@@ -3024,8 +3305,7 @@ SMTP_API smtp_result smtp_open(smtp_session *s, const smtp_config *cfg)
     if ((r = smtp__init(s, cfg)) != SMTP_OK) return smtp__break(s, r);
     if (s->cfg.security == SMTP_SECURITY_AUTO) r = smtp__auto(s);
     else {
-        r = smtp__tcp_connect(s, s->cfg.host, s->cfg.port, smtp__deadline(s->cfg.connect_timeout_ms),
-                              "SMTP server");
+        r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
         if (r == SMTP_OK) r = smtp__start(s);
     }
     if (r != SMTP_OK) {
