@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g
 LDLIBS  := -lbearssl
 
 EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example
-TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth
+TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth $(B)/proxy
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
@@ -55,6 +55,9 @@ $(B)/tls: tests/tls.c tests/test.h tests/itest.h smtp.h | $(B)
 
 $(B)/auth: tests/auth.c tests/test.h tests/itest.h smtp.h | $(B)
 	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/auth.c $(LDLIBS)
+
+$(B)/proxy: tests/proxy.c tests/test.h tests/itest.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/proxy.c $(LDLIBS)
 
 # The header alone: gcc and clang with every warning, as C++, SMTP_STATIC,
 # with and without TLS. Any warning fails.

@@ -29,6 +29,7 @@ start_aiosmtpd aiosmtpd "$AIO_PORT" --line-length-limit 1000000 || exit 1
 start_aiosmtpd aiosmtpd452 "$AIO452_PORT" --max-rcpt 2 || exit 1
 start_hostile "$HOSTILE_BASE" --certs "$CERTS" || exit 1
 start_postfix || exit 1
+start_proxies || exit 1
 start_aiosmtpd readme 2525 || exit 1
 # TLS: STARTTLS and implicit with the good certificate; one STARTTLS server per bad certificate
 start_aiosmtpd aiotls "$AIOTLS_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
@@ -79,4 +80,6 @@ echo "== TLS"
 $B/tls || fail=1
 echo "== AUTH"
 $B/auth || fail=1
+echo "== proxies"
+$B/proxy || fail=1
 exit $fail

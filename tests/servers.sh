@@ -49,6 +49,12 @@ start_postfix() {
     bash tests/peers/postfix.sh start "$POSTFIX_DIR"
 }
 
+PROXIES_DIR=""
+start_proxies() {
+    PROXIES_DIR="$RUNDIR/proxies"
+    bash tests/peers/proxies.sh start "$PROXIES_DIR"
+}
+
 servers_stop() {
     local p
     for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -56,4 +62,6 @@ servers_stop() {
     SERVER_PIDS=()
     [ -n "$POSTFIX_DIR" ] && bash tests/peers/postfix.sh stop "$POSTFIX_DIR" >/dev/null 2>&1
     POSTFIX_DIR=""
+    [ -n "$PROXIES_DIR" ] && bash tests/peers/proxies.sh stop "$PROXIES_DIR" >/dev/null 2>&1
+    PROXIES_DIR=""
 }
