@@ -1,4 +1,4 @@
-/* smtp.h - v0.3.0 - a blocking SMTP client in one header - public domain (Unlicense) */
+/* smtp.h - v0.4.0 - a blocking SMTP client in one header - public domain (Unlicense) */
 #if defined(SMTP_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L   /* getaddrinfo, poll, clock_gettime under -std=c99 */
 #endif
@@ -38,11 +38,9 @@
 
      Build: cc -std=c99 app.c -lbearssl   (or -DSMTP_NO_TLS without BearSSL)
 
-   STATUS (v0.3)
-     Cleartext and TLS sessions with every deadline, AUTH, the reply
-     reader, the body writer and the composer. Proxies are declared and
-     complete the API, but asking for one returns SMTP_ERR_UNSUPPORTED
-     with a detail that says so.
+   STATUS (v0.4)
+     Cleartext and TLS sessions with every deadline, AUTH, SOCKS and HTTP
+     proxies, the reply reader, the body writer and the composer.
 
    CONFIG MACROS
      SMTP_IMPLEMENTATION  compile the implementation (in one file only)
@@ -148,6 +146,26 @@
      ChaCha20-Poly1305 elsewhere. After QUIT, close_notify is sent without
      waiting for the server's. TLS session resumption is not done yet.
 
+   PROXIES
+     cfg.proxy: SMTP_PROXY_SOCKS4 (the client resolves the SMTP host to
+     IPv4; proxy.username is the user id), SMTP_PROXY_SOCKS4A (the proxy
+     resolves the name), SMTP_PROXY_SOCKS5 (RFC 1928; the name goes to the
+     proxy to resolve, IP literals as addresses, IPv6 too; with
+     proxy.username, RFC 1929 username/password), SMTP_PROXY_HTTP (HTTP/1.1
+     CONNECT with Host; Basic credentials when proxy.username is set; any
+     2xx is success; the reply is read up to its empty line and not a byte
+     further, so a greeting in the same segment is kept). The handshake
+     runs within connect_timeout_ms, binds to local_address, and sits
+     between TCP and TLS: every security mode works through every proxy,
+     and certificates are checked against the SMTP host's name, never the
+     proxy's. With a proxy that resolves, no local DNS lookup is made for
+     the SMTP host. A refusal is SMTP_ERR_PROXY with the proxy's reason in
+     words (SOCKS4 91-93, SOCKS5 replies 1-8, no acceptable method,
+     credentials refused, the HTTP status and reason); an unreachable
+     proxy is SMTP_ERR_RESOLVE / SMTP_ERR_CONNECT naming the proxy.
+     User names and passwords longer than 255 bytes, or holding control
+     characters, are SMTP_ERR_PARAM before connecting.
+
    AUTH (RFC 4954)
      With cfg.username set, smtp_open authenticates after EHLO (after the
      EHLO that follows TLS). smtp_supported_auth() reports what that EHLO
@@ -199,9 +217,9 @@
 #endif
 
 #define SMTP_VERSION_MAJOR 0
-#define SMTP_VERSION_MINOR 3
+#define SMTP_VERSION_MINOR 4
 #define SMTP_VERSION_PATCH 0
-#define SMTP_VERSION_STRING "0.3.0"
+#define SMTP_VERSION_STRING "0.4.0"
 
 #ifndef SMTP_API
 #  ifdef SMTP_STATIC
@@ -3643,6 +3661,7 @@ SMTP_API const char *smtp_error_detail(const smtp_session *s)
 
 /*
    REVISION HISTORY
+     0.4.0  2026-11-21  proxies: SOCKS4, SOCKS4a, SOCKS5, HTTP CONNECT.
      0.3.0  2026-11-21  AUTH: PLAIN, LOGIN, CRAM-MD5 (own MD5), XOAUTH2,
                         OAUTHBEARER.
      0.2.0  2026-11-21  TLS with BearSSL: implicit, STARTTLS, AUTO probing,

@@ -125,6 +125,14 @@ TEST(socks4_and_socks4a)
     log = slurp(path, NULL);
     CHECK_CONTAINS(log, "localhost");
     free(log);
+    /* local_address binds the connection to the proxy; the user id travels */
+    cfg_px(&cfg, "localhost", AIO_PORT, SMTP_SECURITY_NONE, NULL, SMTP_PROXY_SOCKS4A, SOCKS4A, "tester", NULL);
+    cfg.local_address = "127.0.0.2";
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    smtp_close(&S);
+    log = slurp(path, NULL);
+    CHECK_CONTAINS(log, "\"userid\": \"tester\", \"command\": 1, \"reply\": 90, \"peer\": \"127.0.0.2\"");
+    free(log);
     cfg_px(&cfg, "127.0.0.1", 1, SMTP_SECURITY_NONE, NULL, SMTP_PROXY_SOCKS4A, SOCKS4A, NULL, NULL);
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PROXY);
     CHECK_CONTAINS(smtp_error_detail(&S), "91");
