@@ -533,6 +533,35 @@ SMTP_API unsigned long smtp_size_limit(const smtp_session *s);  /* SIZE value; 0
 SMTP_API const smtp_reply *smtp_last_reply(const smtp_session *s);
 SMTP_API const char *smtp_error_detail(const smtp_session *s);  /* never NULL */
 
+/* Settings from a file or a URL. The strings that cfg points to, the
+   notes and the detail live in this object until smtp_settings_free. */
+typedef struct smtp_settings {
+    smtp_config cfg;            /* ready for smtp_open; zero where the file says nothing */
+    const char *account;        /* the account that was loaded */
+    const char *passwordeval;   /* msmtp's passwordeval: a command for the program to run, or NULL */
+    const char *notes;          /* "FILE:LINE: key 'logfile' ignored (...)" lines, or "" */
+    char detail[512];           /* on failure: what, with file, line and key */
+    char *mem; size_t used, cap;   /* private */
+} smtp_settings;
+
+/* smtp_config_load: reads an msmtp configuration file (~/.msmtprc):
+   `defaults`, `account NAME`, `account NAME : PARENT[, PARENT...]`,
+   `account default : NAME`, # comments, "double-quoted values" with \"
+   and \\ escapes. account NULL means "default". Keys and their meaning
+   are listed in the manual (CONFIG FILE). Unknown keys, bad values, an
+   unterminated quote, a missing account, an account inheriting from
+   itself: SMTP_ERR_CONFIG with file, line and key in s->detail. A file
+   that holds a password and can be read by group or others is refused,
+   as msmtp refuses it. Free with smtp_settings_free (also after errors). */
+SMTP_API smtp_result smtp_config_load(smtp_settings *s, const char *path, const char *account);
+
+/* smtp_config_from_url: smtps://[user[:password]@]host[:port][/ehlo-name][?key=value&...]
+   (implicit TLS) or smtp://... (STARTTLS required unless the query says
+   otherwise, e.g. ?security=none). user and password are percent-decoded;
+   IPv6 literals in brackets; query keys as in the config file. */
+SMTP_API smtp_result smtp_config_from_url(smtp_settings *s, const char *url);
+SMTP_API void smtp_settings_free(smtp_settings *s);
+
 #ifdef __cplusplus
 }
 #endif
@@ -574,6 +603,7 @@ SMTP_API const char *smtp_error_detail(const smtp_session *s);  /* never NULL */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #ifndef MSG_NOSIGNAL
@@ -823,6 +853,36 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
                       smtp__strerror(last_errno, ebuf, sizeof ebuf));
 }
 
+/* A whole file into memory from SMTP_MALLOC (NUL added); 0 or an errno. */
+static int smtp__read_file(const char *path, char **out, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    long l;
+    int e;
+    *out = NULL;
+    if (!f) return errno ? errno : EIO;
+    if (fseek(f, 0, SEEK_END) != 0 || (l = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        e = errno ? errno : EIO; fclose(f); return e;
+    }
+    *out = (char *)SMTP_MALLOC((size_t)l + 1);
+    if (!*out) { fclose(f); return ENOMEM; }
+    if (fread(*out, 1, (size_t)l, f) != (size_t)l) {
+        e = errno ? errno : EIO; fclose(f); SMTP_FREE(*out); *out = NULL; return e;
+    }
+    fclose(f);
+    (*out)[l] = 0;
+    *n = (size_t)l;
+    return 0;
+}
+
+static int smtp__hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 /* Base64 digit value (RFC 4648), -1 for anything else. */
 static int smtp__b64val(unsigned char c)
 {
@@ -923,27 +983,6 @@ static int smtp__pem_each(const void *pem, size_t len, smtp__pem_sink *k)
     return inside ? -1 : 0;
 }
 
-/* A whole file into memory from SMTP_MALLOC (NUL added); 0 or an errno. */
-static int smtp__read_file(const char *path, char **out, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    long l;
-    int e;
-    *out = NULL;
-    if (!f) return errno ? errno : EIO;
-    if (fseek(f, 0, SEEK_END) != 0 || (l = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        e = errno ? errno : EIO; fclose(f); return e;
-    }
-    *out = (char *)SMTP_MALLOC((size_t)l + 1);
-    if (!*out) { fclose(f); return ENOMEM; }
-    if (fread(*out, 1, (size_t)l, f) != (size_t)l) {
-        e = errno ? errno : EIO; fclose(f); SMTP_FREE(*out); *out = NULL; return e;
-    }
-    fclose(f);
-    (*out)[l] = 0;
-    *n = (size_t)l;
-    return 0;
-}
 
 /* Loading state: certificates go through the X.509 decoder; the DN is
    collected as it comes. */
@@ -1472,13 +1511,6 @@ static void smtp__entropy(unsigned char *out, size_t n)
     }
 }
 
-static int smtp__hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 /* "AB:CD:..." or "abcd..." (64 hex digits) into 32 bytes. */
 static int smtp__parse_pin(const char *h, unsigned char out[32])
@@ -2827,6 +2859,470 @@ static const char *smtp__addr(const char *in, int kind, const char **a, size_t *
     }
     if (at == p || at + 1 == e) return "has an empty local part or domain";
     return NULL;
+}
+
+/* ---- settings: the msmtp configuration file and smtp:// URLs ---------- */
+
+#define SMTP__NOTES 4096   /* the end of the settings' memory holds the notes */
+
+/* Copies n bytes of p into the settings' memory; NULL when out of memory. */
+static char *smtp__st_dup(smtp_settings *st, const char *p, size_t n)
+{
+    char *d;
+    if (st->used + n + 1 > st->cap - SMTP__NOTES) return NULL;   /* the memory is sized up front */
+    d = st->mem + st->used;
+    memcpy(d, p, n);
+    d[n] = 0;
+    st->used += n + 1;
+    return d;
+}
+
+static smtp_result smtp__st_fail(smtp_settings *st, const char *where, int line, const char *fmt, ...) SMTP__PRINTF(4, 5);
+static smtp_result smtp__st_fail(smtp_settings *st, const char *where, int line, const char *fmt, ...)
+{
+    va_list ap;
+    int k = line > 0 ? snprintf(st->detail, sizeof st->detail, "%s:%d: ", where, line)
+                     : snprintf(st->detail, sizeof st->detail, "%s: ", where);
+    va_start(ap, fmt);
+    if (k >= 0 && (size_t)k < sizeof st->detail) vsnprintf(st->detail + k, sizeof st->detail - (size_t)k, fmt, ap);
+    va_end(ap);
+    return SMTP_ERR_CONFIG;
+}
+
+static int smtp__st_bool(const char *v, int *out)
+{
+    if (!*v || !strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) { *out = 1; return 0; }
+    if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) { *out = 0; return 0; }
+    return -1;
+}
+
+/* A whole number lo..hi; "off" gives off_value when off_ok. */
+static int smtp__st_int(const char *v, long lo, long hi, long *out)
+{
+    long x = 0;
+    if (!*v) return -1;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9' || x > 100000000L) return -1;
+        x = x * 10 + (*v - '0');
+    }
+    if (x < lo || x > hi) return -1;
+    *out = x;
+    return 0;
+}
+
+static unsigned smtp__st_tlsver(const char *v)
+{
+    if (!strncmp(v, "tls", 3) || !strncmp(v, "TLS", 3)) v += 3;
+    if (*v == 'v' || *v == 'V') v++;
+    return !strcmp(v, "1.0") ? SMTP_TLS_1_0 : !strcmp(v, "1.1") ? SMTP_TLS_1_1
+         : !strcmp(v, "1.2") ? SMTP_TLS_1_2 : !strcmp(v, "1.3") ? SMTP_TLS_1_3 : 0;
+}
+
+/* State of one load: what the file said about tls and the versions, so the
+   security mode and the version range are settled once at the end. */
+typedef struct smtp__stx { int tls, starttls, auth_off, tls_min, tls_max, quiet; } smtp__stx;
+
+/* One key and its value, from a file line or a URL query. value lives in
+   st's memory already. */
+static smtp_result smtp__st_apply(smtp_settings *st, smtp__stx *x, const char *key, const char *v,
+                                  const char *where, int line)
+{
+    smtp_config *c = &st->cfg;
+    long n;
+    int b;
+    static const char *const ignored[] = { "logfile", "logfile_time_format", "syslog", "aliases", "auto_from",
+        "maildomain", "dsn_notify", "dsn_return", "add_missing_from_header", "add_missing_date_header",
+        "remove_bcc_headers", "undisclosed_recipients", "set_from_header", "set_date_header", "set_msgid_header",
+        "allow_from_override", "from_full_name", "tls_crl_file", "tls_priorities", "tls_min_dh_prime_bits",
+        "tls_host_override", "ntlmdomain", "keepbcc", "envelope_from", "protocol", "socket", "eval" };
+    size_t i;
+#define SMTP__BAD(what) return smtp__st_fail(st, where, line, "%s: %s (got \"%.60s\")", key, what, v)
+    if (!strcmp(key, "host")) c->host = v;
+    else if (!strcmp(key, "port")) { if (smtp__st_int(v, 1, 65535, &n)) SMTP__BAD("a port is 1..65535"); c->port = (int)n; }
+    else if (!strcmp(key, "from")) c->from = v;
+    else if (!strcmp(key, "user")) c->username = *v ? v : NULL;
+    else if (!strcmp(key, "password")) c->password = v;
+    else if (!strcmp(key, "passwordeval")) st->passwordeval = v;
+    else if (!strcmp(key, "auth")) {
+        x->auth_off = 0;
+        if (!*v || !strcmp(v, "on")) c->allowed_auth = 0;
+        else if (!strcmp(v, "off")) x->auth_off = 1;
+        else if (!strcmp(v, "plain")) c->allowed_auth = SMTP_AUTH_PLAIN;
+        else if (!strcmp(v, "login")) c->allowed_auth = SMTP_AUTH_LOGIN;
+        else if (!strcmp(v, "cram-md5")) c->allowed_auth = SMTP_AUTH_CRAM_MD5;
+        else if (!strcmp(v, "xoauth2")) c->allowed_auth = SMTP_AUTH_XOAUTH2;
+        else if (!strcmp(v, "oauthbearer")) c->allowed_auth = SMTP_AUTH_OAUTHBEARER;
+        else SMTP__BAD("on, off, plain, login, cram-md5, xoauth2 or oauthbearer");
+    }
+    else if (!strcmp(key, "tls")) { if (smtp__st_bool(v, &b)) SMTP__BAD("on or off"); x->tls = b ? 1 : 2; }
+    else if (!strcmp(key, "tls_starttls")) { if (smtp__st_bool(v, &b)) SMTP__BAD("on or off"); x->starttls = b ? 1 : 2; }
+    else if (!strcmp(key, "tls_trust_file")) c->ca_file = (*v && strcmp(v, "system")) ? v : NULL;
+    else if (!strcmp(key, "tls_fingerprint")) {
+        size_t hex = 0;
+        const char *q;
+        for (q = v; *q; q++) if (*q != ':') hex++;
+        if (hex != 64) SMTP__BAD("only SHA-256 fingerprints (64 hex digits) are supported");
+        c->tls_fingerprint = v;
+    }
+    else if (!strcmp(key, "tls_cert_file")) c->tls_cert_file = *v ? v : NULL;
+    else if (!strcmp(key, "tls_key_file")) c->tls_key_file = *v ? v : NULL;
+    else if (!strcmp(key, "tls_certcheck")) { if (smtp__st_bool(v, &b)) SMTP__BAD("on or off"); c->tls_verify = b ? SMTP_VERIFY_FULL : SMTP_VERIFY_NONE; }
+    else if (!strcmp(key, "tls_nocertcheck")) c->tls_verify = SMTP_VERIFY_NONE;
+    else if (!strcmp(key, "tls_min_version") || !strcmp(key, "tls_max_version")) {
+        unsigned t = smtp__st_tlsver(v);
+        if (!t) SMTP__BAD("1.0, 1.1, 1.2 or 1.3");
+        if (key[5] == 'i') x->tls_min = (int)t; else x->tls_max = (int)t;
+    }
+    else if (!strcmp(key, "security")) {
+        if (!strcmp(v, "auto")) c->security = SMTP_SECURITY_AUTO;
+        else if (!strcmp(v, "none")) c->security = SMTP_SECURITY_NONE;
+        else if (!strcmp(v, "starttls")) c->security = SMTP_SECURITY_STARTTLS;
+        else if (!strcmp(v, "starttls-if-available")) c->security = SMTP_SECURITY_STARTTLS_IF_AVAILABLE;
+        else if (!strcmp(v, "implicit")) c->security = SMTP_SECURITY_IMPLICIT;
+        else SMTP__BAD("auto, none, starttls, starttls-if-available or implicit");
+        x->tls = 0; x->starttls = 0;   /* security is the last word */
+    }
+    else if (!strcmp(key, "proxy_host")) { c->proxy.host = *v ? v : NULL; if (*v && !c->proxy.type) c->proxy.type = SMTP_PROXY_SOCKS5; if (!*v) c->proxy.type = SMTP_PROXY_NONE; }
+    else if (!strcmp(key, "proxy_port")) { if (smtp__st_int(v, 1, 65535, &n)) SMTP__BAD("a port is 1..65535"); c->proxy.port = (int)n; }
+    else if (!strcmp(key, "proxy_type")) {
+        if (!strcmp(v, "socks4")) c->proxy.type = SMTP_PROXY_SOCKS4;
+        else if (!strcmp(v, "socks4a")) c->proxy.type = SMTP_PROXY_SOCKS4A;
+        else if (!strcmp(v, "socks5")) c->proxy.type = SMTP_PROXY_SOCKS5;
+        else if (!strcmp(v, "http")) c->proxy.type = SMTP_PROXY_HTTP;
+        else SMTP__BAD("socks4, socks4a, socks5 or http");
+    }
+    else if (!strcmp(key, "proxy_user")) c->proxy.username = *v ? v : NULL;
+    else if (!strcmp(key, "proxy_password")) c->proxy.password = v;
+    else if (!strcmp(key, "source_ip")) c->local_address = *v ? v : NULL;
+    else if (!strcmp(key, "domain")) c->helo_name = *v ? v : NULL;
+    else if (!strcmp(key, "timeout") || !strcmp(key, "greeting_timeout") || !strcmp(key, "connect_timeout") ||
+             !strcmp(key, "data_timeout")) {
+        int ms;
+        if (!strcmp(v, "off")) ms = -1;
+        else if (smtp__st_int(v, 1, 2000000, &n)) SMTP__BAD("seconds (1..2000000) or off");
+        else ms = (int)n * 1000;
+        if (key[0] == 't') c->timeout_ms = ms;
+        else if (key[0] == 'g') c->greeting_timeout_ms = ms;
+        else if (key[0] == 'c') c->connect_timeout_ms = ms;
+        else c->data_timeout_ms = ms;
+    }
+    else {
+        for (i = 0; i < sizeof ignored / sizeof *ignored; i++)
+            if (!strcmp(key, ignored[i])) {
+                char *notes = st->mem + st->cap - SMTP__NOTES;
+                if (x->quiet) return SMTP_OK;
+                size_t have = strlen(notes);
+                snprintf(notes + have, SMTP__NOTES - have, "%s:%d: %s ignored (it does not concern sending)\n",
+                         where, line, key);
+                return SMTP_OK;
+            }
+        return smtp__st_fail(st, where, line, "unknown key \"%.60s\"", key);
+    }
+#undef SMTP__BAD
+    return SMTP_OK;
+}
+
+/* Settles the security mode and TLS versions from what the keys said. */
+static smtp_result smtp__st_finish(smtp_settings *st, smtp__stx *x, const char *where)
+{
+    smtp_config *c = &st->cfg;
+    if (x->tls == 2) c->security = SMTP_SECURITY_NONE;
+    else if (x->tls == 1) c->security = x->starttls == 2 ? SMTP_SECURITY_IMPLICIT : SMTP_SECURITY_STARTTLS;
+    else if (x->starttls) c->security = x->starttls == 2 ? SMTP_SECURITY_IMPLICIT : SMTP_SECURITY_STARTTLS;
+    if (x->auth_off) { c->username = NULL; c->password = NULL; }
+    if (x->tls_min || x->tls_max) {
+        unsigned lo = x->tls_min ? (unsigned)x->tls_min : (unsigned)SMTP_TLS_1_2;
+        unsigned hi = x->tls_max ? (unsigned)x->tls_max : (unsigned)SMTP_TLS_1_3;
+        unsigned m = 0, v;
+        if (lo > hi) return smtp__st_fail(st, where, 0, "tls_min_version is above tls_max_version");
+        for (v = lo; v <= hi; v <<= 1) m |= v;
+        (void)smtp_config_set_tls_versions(c, m);
+    }
+    if (c->proxy.host && !c->proxy.port) c->proxy.port = c->proxy.type == SMTP_PROXY_HTTP ? 8080 : 1080;
+    return SMTP_OK;
+}
+
+SMTP_API void smtp_settings_free(smtp_settings *st)
+{
+    if (!st) return;
+    if (st->mem) { smtp__wipe(st->mem, st->cap); SMTP_FREE(st->mem); }
+    st->mem = NULL; st->used = st->cap = 0;
+}
+
+static void smtp__st_init(smtp_settings *st, size_t cap)
+{
+    memset(st, 0, sizeof *st);
+    st->notes = "";
+    cap += SMTP__NOTES;
+    st->mem = (char *)SMTP_MALLOC(cap);
+    if (!st->mem) return;
+    st->cap = cap;
+    st->mem[cap - SMTP__NOTES] = 0;
+    st->notes = st->mem + cap - SMTP__NOTES;
+}
+
+/* One parsed line of the file: its key and value (unquoted, in place). */
+typedef struct smtp__cline { const char *key, *val; int line; } smtp__cline;
+
+/* Splits line p (NUL-terminated, in the file copy) into key and value;
+   double quotes group, with \" and \\ inside. 0, or -1 for an
+   unterminated quote. */
+static int smtp__st_split(char *p, const char **key, const char **val)
+{
+    char *o;
+    while (*p == ' ' || *p == '\t') p++;
+    *key = p;
+    while (*p && *p != ' ' && *p != '\t') p++;
+    if (*p) *p++ = 0;
+    while (*p == ' ' || *p == '\t') p++;
+    *val = o = p;
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && (p[1] == '"' || p[1] == '\\')) p++;
+            *o++ = *p;
+        }
+        if (*p != '"') return -1;
+        *o = 0;
+        return 0;
+    }
+    for (o = p + strlen(p); o > p && (o[-1] == ' ' || o[-1] == '\t' || o[-1] == '\r'); o--) {}
+    *o = 0;
+    return 0;
+}
+
+#define SMTP__ACC_MAX 64
+typedef struct smtp__acct { const char *name; int first, last, parents_line; const char *parents; int defaults_end; } smtp__acct;
+
+/* Applies account a: defaults before it, then its parents (each fully),
+   then its own lines. depth guards against cycles. */
+static smtp_result smtp__st_account(smtp_settings *st, smtp__stx *x, const char *path, smtp__cline *ln, int nl,
+                                    smtp__acct *acc, int na, int a, int depth, int with_defaults)
+{
+    int i;
+    smtp_result r;
+    if (depth > 16)
+        return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from itself", acc[a].name);
+    if (with_defaults)
+        for (i = 0; i < acc[a].defaults_end; i++)
+            if (ln[i].line < 0 && (r = smtp__st_apply(st, x, ln[i].key, ln[i].val, path, -ln[i].line)) != SMTP_OK) return r;
+    if (acc[a].parents) {
+        const char *p = acc[a].parents;
+        while (*p) {
+            char name[128];
+            size_t k = 0;
+            int j, found = -1;
+            while (*p == ' ' || *p == ',' || *p == '\t') p++;
+            while (*p && *p != ',' && *p != ' ' && *p != '\t' && k + 1 < sizeof name) name[k++] = *p++;
+            name[k] = 0;
+            if (!k) break;
+            for (j = 0; j < na; j++) if (j != a && !strcmp(acc[j].name, name)) found = j;
+            if (!strcmp(name, acc[a].name))
+                return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from itself", name);
+            if (found < 0)
+                return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from \"%s\", which is not defined",
+                                     acc[a].name, name);
+            if ((r = smtp__st_account(st, x, path, ln, nl, acc, na, found, depth + 1, 0)) != SMTP_OK) return r;
+        }
+    }
+    for (i = acc[a].first; i < acc[a].last && i < nl; i++)
+        if ((r = smtp__st_apply(st, x, ln[i].key, ln[i].val, path, ln[i].line)) != SMTP_OK) return r;
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_config_load(smtp_settings *st, const char *path, const char *account)
+{
+    char *text, *p, ebuf[128];
+    size_t n = 0, nlines = 1, i;
+    int e, nl = 0, na = 0, lineno = 0, in_defaults = 0, cur = -1, has_password = 0, a = -1;
+    smtp__cline *ln;
+    smtp__acct acc[SMTP__ACC_MAX];
+    smtp__stx x;
+    smtp_result r = SMTP_OK;
+    struct stat sb;
+    if (!st) return SMTP_ERR_PARAM;
+    memset(st, 0, sizeof *st);
+    st->notes = "";
+    if (!path) return smtp__st_fail(st, "smtp_config_load", 0, "path is NULL");
+    if ((e = smtp__read_file(path, &text, &n)) != 0)
+        return smtp__st_fail(st, path, 0, "cannot read the file: %s", smtp__strerror(e, ebuf, sizeof ebuf));
+    for (i = 0; i < n; i++) if (text[i] == '\n') nlines++;
+    /* one block: the file's text (values point into it), the line table, notes */
+    smtp__st_init(st, n + 1 + nlines * sizeof(smtp__cline) + 64);
+    if (!st->mem) { SMTP_FREE(text); return SMTP_ERR_NOMEM; }
+    memcpy(st->mem, text, n + 1);
+    SMTP_FREE(text);
+    text = st->mem;
+    st->used = n + 1;
+    st->used = (st->used + 15) & ~(size_t)15;
+    ln = (smtp__cline *)(void *)(st->mem + st->used);
+    st->used += nlines * sizeof(smtp__cline);
+    memset(&x, 0, sizeof x);
+    for (p = text; p && *p;) {
+        char *eol = strchr(p, '\n');
+        const char *key, *val;
+        if (eol) *eol = 0;
+        lineno++;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p && *p != '#' && *p != '\r') {
+            if (smtp__st_split(p, &key, &val) != 0) { r = smtp__st_fail(st, path, lineno, "unterminated quote"); break; }
+            if (!strcmp(key, "defaults")) { in_defaults = 1; if (cur >= 0) acc[cur].last = nl; cur = -1; }
+            else if (!strcmp(key, "account")) {
+                char *v = (char *)val, *colon = strchr(v, ':'), *end;
+                if (cur >= 0) acc[cur].last = nl;
+                in_defaults = 0;
+                if (na == SMTP__ACC_MAX) { r = smtp__st_fail(st, path, lineno, "more than %d accounts", SMTP__ACC_MAX); break; }
+                if (colon) *colon = 0;
+                for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t');) *--end = 0;
+                while (*v == ' ') v++;
+                if (!*v) { r = smtp__st_fail(st, path, lineno, "account: a name is needed"); break; }
+                cur = na++;
+                acc[cur].name = v; acc[cur].first = nl; acc[cur].last = nl; acc[cur].defaults_end = nl;
+                acc[cur].parents = colon ? colon + 1 : NULL; acc[cur].parents_line = lineno;
+            } else {
+                if (!strcmp(key, "password")) has_password = 1;
+                if (cur < 0 && !in_defaults) { r = smtp__st_fail(st, path, lineno, "%s: outside any account or defaults", key); break; }
+                ln[nl].key = key; ln[nl].val = val; ln[nl].line = cur < 0 ? -lineno : lineno;
+                nl++;
+            }
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    if (cur >= 0) acc[cur].last = nl;
+    if (r) return r;
+    /* msmtp refuses a password in a file others can read; so do we */
+    if (has_password && stat(path, &sb) == 0 && (sb.st_mode & 077))
+        return smtp__st_fail(st, path, 0, "holds a password but can be read by others (mode %03o): "
+                             "chmod 600 it, as msmtp requires", (unsigned)(sb.st_mode & 0777));
+    /* every line is checked, in every account, as msmtp does; notes come from here */
+    for (i = 0; i < (size_t)nl; i++) {
+        smtp_settings scratch = *st;
+        smtp__stx sx;
+        memset(&sx, 0, sizeof sx);
+        if ((r = smtp__st_apply(&scratch, &sx, ln[i].key, ln[i].val, path, ln[i].line < 0 ? -ln[i].line : ln[i].line))
+            != SMTP_OK) {
+            memcpy(st->detail, scratch.detail, sizeof st->detail);
+            return r;
+        }
+    }
+    x.quiet = 1;
+    if (!account) account = "default";
+    for (i = 0; i < (size_t)na; i++) if (!strcmp(acc[i].name, account)) a = (int)i;
+    if (a < 0)
+        return smtp__st_fail(st, path, 0, "no account \"%s\" in the file", account);
+    st->account = acc[a].name;
+    /* "account default : NAME" is an account like the others: it inherits NAME */
+    if ((r = smtp__st_account(st, &x, path, ln, nl, acc, na, a, 0, 1)) != SMTP_OK) return r;
+    return smtp__st_finish(st, &x, path);
+}
+
+/* Percent-decoding (RFC 3986 2.1) of p[0..n) into out, NUL-terminated;
+   %00 is refused. */
+static int smtp__pct(const char *p, size_t n, char *out, size_t *on)
+{
+    size_t i, o = 0;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '%') {
+            int h, l;
+            if (i + 2 >= n) return -1;
+            h = smtp__hexval(p[i + 1]); l = smtp__hexval(p[i + 2]);
+            if (h < 0 || l < 0 || (h == 0 && l == 0)) return -1;
+            out[o++] = (char)(h << 4 | l);
+            i += 2;
+        } else out[o++] = p[i];
+    }
+    out[o] = 0;
+    *on = o;
+    return 0;
+}
+
+SMTP_API smtp_result smtp_config_from_url(smtp_settings *st, const char *url)
+{
+    const char *p, *auth_end, *host, *host_end, *q;
+    char *d;
+    size_t n, dn;
+    smtp__stx x;
+    long port;
+    smtp_result r;
+    if (!st) return SMTP_ERR_PARAM;
+    memset(st, 0, sizeof *st);
+    st->notes = "";
+    if (!url) return smtp__st_fail(st, "smtp_config_from_url", 0, "url is NULL");
+    n = strlen(url);
+    smtp__st_init(st, 2 * n + 64);
+    if (!st->mem) return SMTP_ERR_NOMEM;
+    memset(&x, 0, sizeof x);
+    if (!smtp__clean(url)) return smtp__st_fail(st, "URL", 0, "holds control characters");
+    if (n > 8 && (!strncmp(url, "smtps://", 8) || !strncmp(url, "SMTPS://", 8))) { st->cfg.security = SMTP_SECURITY_IMPLICIT; p = url + 8; }
+    else if (n > 7 && (!strncmp(url, "smtp://", 7) || !strncmp(url, "SMTP://", 7))) { st->cfg.security = SMTP_SECURITY_STARTTLS; p = url + 7; }
+    else return smtp__st_fail(st, "URL", 0, "\"%.80s\" does not start with smtp:// or smtps://", url);
+    /* userinfo: up to the last '@' before the path */
+    for (q = p; *q && *q != '/' && *q != '?'; q++) {}
+    auth_end = NULL;
+    { const char *t; for (t = p; t < q; t++) if (*t == '@') auth_end = t; }
+    if (auth_end) {
+        const char *colon = (const char *)memchr(p, ':', (size_t)(auth_end - p));
+        const char *ue = colon ? colon : auth_end;
+        d = st->mem + st->used;
+        if (smtp__pct(p, (size_t)(ue - p), d, &dn) || !smtp__clean(d))
+            return smtp__st_fail(st, "URL", 0, "bad percent-encoding in the user name");
+        st->cfg.username = d; st->used += dn + 1;
+        if (colon) {
+            d = st->mem + st->used;
+            if (smtp__pct(colon + 1, (size_t)(auth_end - colon - 1), d, &dn) || !smtp__clean(d))
+                return smtp__st_fail(st, "URL", 0, "bad percent-encoding in the password");
+            st->cfg.password = d; st->used += dn + 1;
+        }
+        p = auth_end + 1;
+    }
+    if (*p == '[') {
+        host = p + 1;
+        host_end = strchr(host, ']');
+        if (!host_end || host_end > q) return smtp__st_fail(st, "URL", 0, "an IPv6 address lacks its ']'");
+        p = host_end + 1;
+    } else {
+        host = p;
+        for (host_end = p; host_end < q && *host_end != ':'; host_end++) {}
+        p = host_end;
+    }
+    if (host_end == host) return smtp__st_fail(st, "URL", 0, "no host");
+    st->cfg.host = smtp__st_dup(st, host, (size_t)(host_end - host));
+    if (p < q && *p == ':') {
+        char num[8];
+        size_t k = (size_t)(q - p - 1);
+        if (k == 0 || k >= sizeof num) return smtp__st_fail(st, "URL", 0, "bad port");
+        memcpy(num, p + 1, k); num[k] = 0;
+        if (smtp__st_int(num, 1, 65535, &port)) return smtp__st_fail(st, "URL", 0, "port \"%s\" is not 1..65535", num);
+        st->cfg.port = (int)port;
+    } else if (p != q) return smtp__st_fail(st, "URL", 0, "unexpected \"%.20s\" after the host", p);
+    p = q;
+    if (*p == '/') {   /* the path is the EHLO name, as curl has it */
+        const char *e = strchr(p, '?');
+        size_t k = e ? (size_t)(e - p - 1) : strlen(p + 1);
+        if (k) {
+            d = st->mem + st->used;
+            if (smtp__pct(p + 1, k, d, &dn) || !smtp__clean(d) || strchr(d, ' '))
+                return smtp__st_fail(st, "URL", 0, "bad EHLO name in the path");
+            st->cfg.helo_name = d; st->used += dn + 1;
+        }
+        p = e ? e : p + 1 + k;
+    }
+    if (*p == '?') {
+        for (p++; *p;) {
+            const char *amp = strchr(p, '&'), *eq;
+            size_t k = amp ? (size_t)(amp - p) : strlen(p);
+            char key[40];
+            eq = (const char *)memchr(p, '=', k);
+            if (!eq || (size_t)(eq - p) >= sizeof key) return smtp__st_fail(st, "URL", 0, "bad query option \"%.40s\"", p);
+            memcpy(key, p, (size_t)(eq - p)); key[eq - p] = 0;
+            d = st->mem + st->used;
+            if (smtp__pct(eq + 1, k - (size_t)(eq - p) - 1, d, &dn))
+                return smtp__st_fail(st, "URL", 0, "bad percent-encoding in %s", key);
+            st->used += dn + 1;
+            if ((r = smtp__st_apply(st, &x, key, d, "URL", 0)) != SMTP_OK) return r;
+            p = amp ? amp + 1 : p + k;
+        }
+    }
+    return smtp__st_finish(st, &x, "URL");
 }
 
 /* ------------------------------------------------------------------------ */

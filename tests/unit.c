@@ -5,6 +5,7 @@
 #include "../smtp.h"
 #include "test.h"
 #include "fake.h"
+#include <sys/stat.h>
 
 static smtp_session S;
 
@@ -1137,6 +1138,185 @@ TEST(proxy_reply_parsers)
     }
 }
 
+/* ---- the msmtp configuration file and URLs ------------------------------ */
+
+static const char *write_conf(const char *text, int mode)
+{
+    static char path[64];
+    FILE *f;
+    snprintf(path, sizeof path, "/tmp/smtp-unit-%d.conf", (int)getpid());
+    f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    chmod(path, (mode_t)mode);
+    return path;
+}
+
+static const char *CONF =
+    "# an msmtp file\n"
+    "defaults\n"
+    "auth on\n"
+    "tls on\n"
+    "tls_trust_file /etc/ssl/certs/ca-certificates.crt\n"
+    "logfile ~/.msmtp.log\n"
+    "timeout 20\n"
+    "\n"
+    "account base\n"
+    "host mail.example.com\n"
+    "port 587\n"
+    "from base@example.com\n"
+    "user \"base user\"\n"
+    "password \"pa ss\\\"word\"\n"
+    "\n"
+    "account work : base\n"
+    "from work@example.com\n"
+    "auth cram-md5\n"
+    "\n"
+    "account plain\n"
+    "host 127.0.0.1\n"
+    "port 2525\n"
+    "tls off\n"
+    "proxy_host 127.0.0.1\n"
+    "proxy_type http\n"
+    "proxy_port 3128\n"
+    "source_ip 127.0.0.2\n"
+    "domain client.example\n"
+    "greeting_timeout 5\n"
+    "\n"
+    "account implicit : base\n"
+    "tls_starttls off\n"
+    "tls_min_version 1.1\n"
+    "tls_max_version 1.3\n"
+    "passwordeval \"pass show mail\"\n"
+    "\n"
+    "account default : work\n";
+
+TEST(config_file_accounts)
+{
+    smtp_settings st;
+    const char *path = write_conf(CONF, 0600);
+    CHECK_EQ_INT(smtp_config_load(&st, path, NULL), SMTP_OK);
+    CHECK_EQ_STR(st.account, "default");
+    CHECK_EQ_STR(st.cfg.host, "mail.example.com");
+    CHECK_EQ_INT(st.cfg.port, 587);
+    CHECK_EQ_STR(st.cfg.from, "work@example.com");              /* the child wins */
+    CHECK_EQ_STR(st.cfg.username, "base user");
+    CHECK_EQ_STR(st.cfg.password, "pa ss\"word");
+    CHECK_EQ_INT(st.cfg.allowed_auth, SMTP_AUTH_CRAM_MD5);
+    CHECK_EQ_INT(st.cfg.security, SMTP_SECURITY_STARTTLS);
+    CHECK_EQ_STR(st.cfg.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+    CHECK_EQ_INT(st.cfg.timeout_ms, 20000);
+    CHECK_CONTAINS(st.notes, ":6: logfile ignored");
+    smtp_settings_free(&st);
+    CHECK_EQ_INT(smtp_config_load(&st, path, "plain"), SMTP_OK);
+    CHECK_EQ_INT(st.cfg.security, SMTP_SECURITY_NONE);
+    CHECK_EQ_INT(st.cfg.proxy.type, SMTP_PROXY_HTTP);
+    CHECK_EQ_INT(st.cfg.proxy.port, 3128);
+    CHECK_EQ_STR(st.cfg.local_address, "127.0.0.2");
+    CHECK_EQ_STR(st.cfg.helo_name, "client.example");
+    CHECK_EQ_INT(st.cfg.greeting_timeout_ms, 5000);
+    CHECK_EQ_INT(st.cfg.timeout_ms, 20000);                     /* from defaults */
+    CHECK(st.cfg.username == NULL);
+    smtp_settings_free(&st);
+    CHECK_EQ_INT(smtp_config_load(&st, path, "implicit"), SMTP_OK);
+    CHECK_EQ_INT(st.cfg.security, SMTP_SECURITY_IMPLICIT);
+    CHECK_EQ_INT(st.cfg.tls_versions, SMTP_TLS_1_1 | SMTP_TLS_1_2);   /* 1.3 dropped */
+    CHECK_EQ_STR(st.passwordeval, "pass show mail");
+    CHECK_EQ_STR(st.cfg.from, "base@example.com");
+    smtp_settings_free(&st);
+    /* no tls line: our default (AUTO, TLS required), not msmtp's cleartext */
+    path = write_conf("account default\nhost h.example\n", 0644);
+    CHECK_EQ_INT(smtp_config_load(&st, path, NULL), SMTP_OK);
+    CHECK_EQ_INT(st.cfg.security, SMTP_SECURITY_AUTO);
+    CHECK_EQ_STR(st.notes, "");
+    smtp_settings_free(&st);
+    unlink(path);
+}
+
+TEST(config_file_errors)
+{
+    static const struct { const char *text; const char *says; } bad[] = {
+        { "account a\nhost h\nfrobnicate yes\n", ":3: unknown key \"frobnicate\"" },
+        { "account a\nport 99999\n", ":2: port: a port is 1..65535" },
+        { "account a\nhost \"unterminated\n", ":2: unterminated quote" },
+        { "account a\nhost h\n", "no account \"default\"" },
+        { "account a : a\nhost h\naccount default : a\n", ":1: account \"a\" inherits from itself" },
+        { "account a : b\naccount b : a\naccount default : a\n", "inherits from itself" },
+        { "account a : nosuch\naccount default : a\n", "\"nosuch\", which is not defined" },
+        { "host h\n", ":1: host: outside any account" },
+        { "account default\ntls maybe\n", ":2: tls: on or off" },
+        { "account default\ntimeout soon\n", ":2: timeout:" },
+        { "account default\ntls_fingerprint 12:34\n", "SHA-256" },
+    };
+    smtp_settings st;
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *path = write_conf(bad[i].text, 0600);
+        CHECK_EQ_INT(smtp_config_load(&st, path, NULL), SMTP_ERR_CONFIG);
+        CHECK_CONTAINS(st.detail, bad[i].says);
+        CHECK_CONTAINS(st.detail, path);
+        smtp_settings_free(&st);
+    }
+    /* a password in a file others can read: refused, as msmtp does */
+    {
+        const char *path = write_conf("account default\nhost h\npassword secret\n", 0644);
+        CHECK_EQ_INT(smtp_config_load(&st, path, NULL), SMTP_ERR_CONFIG);
+        CHECK_CONTAINS(st.detail, "chmod 600");
+        smtp_settings_free(&st);
+        chmod(path, 0600);
+        CHECK_EQ_INT(smtp_config_load(&st, path, NULL), SMTP_OK);
+        smtp_settings_free(&st);
+        unlink(path);
+    }
+    CHECK_EQ_INT(smtp_config_load(&st, "/nonexistent/msmtprc", NULL), SMTP_ERR_CONFIG);
+    CHECK_CONTAINS(st.detail, "/nonexistent/msmtprc");
+    smtp_settings_free(&st);
+}
+
+TEST(url_table)
+{
+    static const struct {
+        const char *url; smtp_result r; smtp_security sec; const char *host; int port;
+        const char *user, *pass, *helo; int timeout;
+    } t[] = {
+        { "smtps://user%40x:p%3Ass@mail.example.com:465/client.example?timeout=30", SMTP_OK, SMTP_SECURITY_IMPLICIT,
+          "mail.example.com", 465, "user@x", "p:ss", "client.example", 30000 },
+        { "smtp://[::1]:2525?security=none", SMTP_OK, SMTP_SECURITY_NONE, "::1", 2525, NULL, NULL, NULL, 0 },
+        { "smtp://mail.example.com", SMTP_OK, SMTP_SECURITY_STARTTLS, "mail.example.com", 0, NULL, NULL, NULL, 0 },
+        { "SMTP://bob@h.example:587/", SMTP_OK, SMTP_SECURITY_STARTTLS, "h.example", 587, "bob", NULL, NULL, 0 },
+        { "smtp://a:b@c@h.example?security=starttls-if-available&connect_timeout=3", SMTP_OK,
+          SMTP_SECURITY_STARTTLS_IF_AVAILABLE, "h.example", 0, "a", "b@c", NULL, 0 },
+        { "http://h.example", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://h:99999", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://h:abc", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://[::1", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://u:%zz@h", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://u:%0d%0a@h", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://h?bogus=1", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://h?timeout=soon", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://h/a%00b", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+        { "smtp://h?security", SMTP_ERR_CONFIG, SMTP_SECURITY_AUTO, NULL, 0, NULL, NULL, NULL, 0 },
+    };
+    size_t i;
+    for (i = 0; i < sizeof t / sizeof *t; i++) {
+        smtp_settings st;
+        smtp_result r = smtp_config_from_url(&st, t[i].url);
+        CHECK_EQ_INT(r, t[i].r);
+        if (r != t[i].r) printf("    url %s: %s\n", t[i].url, st.detail);
+        if (r == SMTP_OK && t[i].r == SMTP_OK) {
+            CHECK_EQ_INT(st.cfg.security, t[i].sec);
+            CHECK_EQ_STR(st.cfg.host, t[i].host);
+            CHECK_EQ_INT(st.cfg.port, t[i].port);
+            if (t[i].user) CHECK_EQ_STR(st.cfg.username, t[i].user); else CHECK(st.cfg.username == NULL);
+            if (t[i].pass) CHECK_EQ_STR(st.cfg.password, t[i].pass); else CHECK(st.cfg.password == NULL);
+            if (t[i].helo) CHECK_EQ_STR(st.cfg.helo_name, t[i].helo); else CHECK(st.cfg.helo_name == NULL);
+            CHECK_EQ_INT(st.cfg.timeout_ms, t[i].timeout);
+        } else if (r != SMTP_OK) CHECK_CONTAINS(st.detail, "URL");
+        smtp_settings_free(&st);
+    }
+}
+
 int main(void)
 {
     RUN(reply_single_and_multi);
@@ -1168,6 +1348,9 @@ int main(void)
     RUN(trace_sees_both_directions);
     RUN(date_format);
     RUN(proxy_reply_parsers);
+    RUN(config_file_accounts);
+    RUN(config_file_errors);
+    RUN(url_table);
     RUN(md5_rfc1321_suite_and_padding);
     RUN(hmac_md5_rfc2202);
     RUN(cram_md5_rfc2195);

@@ -1,0 +1,68 @@
+/* fuzz_proxy.c - the proxy reply parsers: smtp__socks4_reply,
+   smtp__socks5_method, smtp__socks5_auth, smtp__socks5_reply,
+   smtp__http_reply. The first input byte picks the parser, the rest is
+   what the proxy sent. Checks: the result is bytes used (never more than
+   given), 0 (need more) or SMTP_ERR_PROTOCOL; a result reached on a
+   prefix (bytes used, or malformed) stays the same, with the same status,
+   on the whole input; the HTTP reason is a NUL-terminated string without
+   control characters, and the HTTP reply ends at its empty line. */
+#include "fuzz.h"
+
+typedef long (*parser)(const unsigned char *, size_t, smtp__preply *);
+
+static const parser parsers[] = { smtp__socks4_reply, smtp__socks5_method, smtp__socks5_auth,
+                                  smtp__socks5_reply, smtp__http_reply };
+
+static long run(parser f, const unsigned char *src, size_t n, smtp__preply *r)
+{
+    /* exactly n bytes on the heap: a read past what was received is caught */
+    unsigned char *b = (unsigned char *)malloc(n ? n : 1);
+    long v;
+    FCHECK(b != NULL);
+    if (n) memcpy(b, src, n);
+    memset(r, 0x55, sizeof *r);
+    r->reason[0] = 0;
+    v = f(b, n, r);
+    free(b);
+    FCHECK(v == 0 || v == SMTP_ERR_PROTOCOL || (v > 0 && (size_t)v <= n));
+    FCHECK(memchr(r->reason, 0, sizeof r->reason) != NULL);
+    return v;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t which, n, k, step;
+    const unsigned char *b;
+    smtp__preply whole, part;
+    long rw;
+    if (size < 1) return 0;
+    which = data[0] % (sizeof parsers / sizeof *parsers);
+    b = data + 1; n = size - 1;
+    rw = run(parsers[which], b, n, &whole);
+    if (rw > 0 && parsers[which] == smtp__http_reply) {
+        size_t i;
+        FCHECK(rw >= 12 && !memcmp(b, "HTTP/1.", 7));
+        FCHECK(whole.status >= 100 && whole.status <= 599);
+        FCHECK(b[rw - 1] == '\n');
+        FCHECK(b[rw - 2] == '\n' || (b[rw - 2] == '\r' && b[rw - 3] == '\n'));
+        for (i = 0; whole.reason[i]; i++) FCHECK((unsigned char)whole.reason[i] >= 0x20);
+        /* the empty line is the first one: no earlier blank line */
+        for (i = 1; i + 1 < (size_t)rw; i++)
+            FCHECK(!(b[i] == '\n' && (b[i - 1] == '\n' || (i >= 2 && b[i - 1] == '\r' && b[i - 2] == '\n'))));
+    }
+    if (rw > 0 && parsers[which] != smtp__http_reply) FCHECK(whole.status >= 0 && whole.status <= 255);
+    /* every prefix for short inputs, a sample of them for long ones */
+    step = n <= 600 ? 1 : n / 300;
+    for (k = 0; k <= n; k += step) {
+        long rp = run(parsers[which], b, k, &part);
+        if (rp != 0) {
+            FCHECK(rp == rw);
+            if (rp > 0) {
+                FCHECK(part.status == whole.status);
+                FCHECK(strcmp(part.reason, whole.reason) == 0);
+            }
+        }
+        if (rw == 0) FCHECK(rp == 0);     /* a prefix of an incomplete reply is incomplete */
+    }
+    return 0;
+}

@@ -1,0 +1,184 @@
+/* fuzz_session.c - the whole session with the fuzzer as the server. A
+   scripted transport in the io slot (the idea of tests/fake.h) hands out
+   the input as the server's bytes and swallows what the client writes;
+   when the bytes run out, read() reports SMTP_ERR_TIMEOUT, as a silent
+   server would. The first input byte picks how the bytes are cut into
+   reads (its low two bits) and seeds the sizes:
+     0  one line per read (what a lock-step server sends)
+     1  one byte per read
+     2  1..16 bytes per read, never past a line end
+     3  1..256 bytes per read, across line ends (replies nobody asked for)
+   The session: security NONE, a user name and password with every
+   mechanism allowed and cleartext AUTH permitted (so AUTH runs whenever
+   the fuzzer offers it), then smtp_send of a small message to three
+   recipients with a results array, then smtp_close.
+   Checks: nothing crashes, leaks or hangs; every result is a known code;
+   smtp_send returns SMTP_OK or SMTP_PARTIAL only when a 2xx reply came
+   after the message that followed a 354 to DATA, and the results array
+   agrees with it; the detail and the reply text are NUL-terminated; no
+   I/O after close. */
+#include "fuzz.h"
+
+static smtp_session S;
+
+static struct script {
+    const unsigned char *p;
+    size_t n, pos;
+    int mode;
+    uint32_t rs;
+    int closed, io_after_close;
+    /* the DATA phase as the trace shows it: 1 DATA sent, 2 its 354 seen,
+       3 message bytes sent; a 2xx line in phase 3 is a final acceptance */
+    int phase, finals;
+} T;
+
+static int t_read(smtp_session *s, void *buf, size_t len, long long dl)
+{
+    size_t left = T.n - T.pos, k = left, line;
+    const unsigned char *nl;
+    (void)s; (void)dl;
+    if (T.closed) T.io_after_close = 1;
+    FCHECK(len > 0);
+    if (left == 0) return SMTP_ERR_TIMEOUT;
+    nl = (const unsigned char *)memchr(T.p + T.pos, '\n', left);
+    line = nl ? (size_t)(nl - (T.p + T.pos)) + 1 : left;
+    switch (T.mode) {
+    case 0: k = line; break;
+    case 1: k = 1; break;
+    case 2: k = 1 + fuzz_rng(&T.rs) % 16; if (k > line) k = line; break;
+    default: k = 1 + fuzz_rng(&T.rs) % 256; break;
+    }
+    if (k > left) k = left;
+    if (k > len) k = len;
+    memcpy(buf, T.p + T.pos, k);
+    T.pos += k;
+    return (int)k;
+}
+
+static int t_write(smtp_session *s, const void *buf, size_t len, long long dl)
+{
+    (void)s; (void)dl;
+    if (T.closed) T.io_after_close = 1;
+    FCHECK(buf != NULL && len > 0);
+    return SMTP_OK;
+}
+
+static void t_close(smtp_session *s)
+{
+    (void)s;
+    T.closed = 1;
+}
+
+static void on_trace(void *user, smtp_trace_dir dir, const char *d, size_t n)
+{
+    (void)user;
+    switch (dir) {
+    case SMTP_TRACE_OUT:
+        T.phase = (n == 4 && !memcmp(d, "DATA", 4)) ? 1 : 0;
+        break;
+    case SMTP_TRACE_IN:
+        FCHECK(n >= 3);
+        if (T.phase == 1) T.phase = !memcmp(d, "354", 3) ? 2 : 0;
+        else if (T.phase == 3 && d[0] == '2') T.finals++;
+        break;
+    case SMTP_TRACE_BODY:
+        if (T.phase == 2) T.phase = 3;
+        break;
+    default:
+        break;
+    }
+}
+
+static int known(smtp_result r)
+{
+    return r >= SMTP_ERR_CONFIG && r <= SMTP_PARTIAL && smtp_result_str(r) != NULL;
+}
+
+static void check_session(void)
+{
+    const smtp_reply *rp = smtp_last_reply(&S);
+    const char *d = smtp_error_detail(&S);
+    FCHECK(d != NULL && memchr(d, 0, sizeof S.detail) != NULL);
+    FCHECK(rp != NULL && rp->text != NULL);
+    FCHECK(memchr(rp->text, 0, sizeof S.text) != NULL && strlen(rp->text) == rp->len);
+    FCHECK(memchr(rp->status, 0, sizeof rp->status) != NULL);
+    FCHECK(rp->code == 0 || (rp->code >= 200 && rp->code <= 599));
+    FCHECK(S.rpos <= S.rlen && S.rlen <= sizeof S.rbuf && S.wlen <= sizeof S.wbuf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char *const to[] = { "Alice <alice@example.com>", "bob@example.org", NULL };
+    static const char *const cc[] = { "carol@example.net", NULL };
+    smtp_config cfg;
+    smtp_message m;
+    smtp_rcpt_result res[3];
+    smtp_result ro, rs, rc, rc2;
+    int i, acc = 0, ref = 0, filled = 0;
+
+    if (size < 1) return 0;
+    memset(&T, 0, sizeof T);
+    T.mode = data[0] & 3;
+    T.rs = data[0] >> 2;
+    T.p = data + 1; T.n = size - 1;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.host = "mx.fuzz.test";
+    cfg.port = 25;
+    cfg.security = SMTP_SECURITY_NONE;
+    cfg.username = "user@fuzz.test";
+    cfg.password = "secret-password";
+    cfg.allow_cleartext_auth = 1;
+    cfg.allowed_auth = SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_CRAM_MD5 | SMTP_AUTH_XOAUTH2 |
+                       SMTP_AUTH_OAUTHBEARER;
+    cfg.helo_name = "client.fuzz.test";
+    cfg.trace = on_trace;
+
+    memset(&m, 0, sizeof m);
+    m.from = "Sender <sender@fuzz.test>";
+    m.to = to; m.cc = cc;
+    m.subject = "fuzz";
+    m.text = "Hello.\n.a line with a dot\nbye\n";
+    memset(res, 0, sizeof res);
+    for (i = 0; i < 3; i++) res[i].code = -1;
+    m.results = res; m.results_cap = 3;
+
+    ro = smtp__init(&S, &cfg);
+    FCHECK(ro == SMTP_OK);
+    S.io.read = t_read; S.io.write = t_write; S.io.close = t_close;
+    ro = smtp__start(&S);
+    FCHECK(known(ro) && ro <= SMTP_OK);
+    check_session();
+
+    rs = smtp_send(&S, &m);
+    FCHECK(known(rs));
+    check_session();
+    if (ro != SMTP_OK) FCHECK(rs < SMTP_OK);
+    if (rs == SMTP_OK || rs == SMTP_PARTIAL) FCHECK(T.finals > 0);
+
+    for (i = 0; i < 3; i++) {
+        if (res[i].code == -1) continue;
+        filled++;
+        FCHECK(res[i].address == (i == 0 ? to[0] : i == 1 ? to[1] : cc[0]));
+        FCHECK(memchr(res[i].text, 0, sizeof res[i].text) != NULL);
+        FCHECK(memchr(res[i].status, 0, sizeof res[i].status) != NULL);
+        if (res[i].accepted) { acc++; FCHECK(res[i].code / 100 == 2); }
+        else ref++;
+    }
+    if (rs == SMTP_OK) FCHECK(acc == 3 && filled == 3);
+    if (rs == SMTP_PARTIAL) FCHECK(acc >= 1 && ref >= 1 && filled == 3);
+    if (rs == SMTP_ERR_REPLY) FCHECK(acc == 0);
+
+    rc = smtp_close(&S);
+    FCHECK(known(rc) && rc <= SMTP_OK);
+    check_session();
+    FCHECK(T.closed);
+    /* closed: every further call fails without I/O, a second close is harmless */
+    FCHECK(smtp_send(&S, &m) < SMTP_OK);
+    FCHECK(smtp_noop(&S) < SMTP_OK);
+    rc2 = smtp_close(&S);
+    FCHECK(known(rc2) && rc2 <= SMTP_OK);
+    FCHECK(!T.io_after_close);
+    check_session();
+    return 0;
+}
