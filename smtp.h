@@ -259,7 +259,8 @@ extern "C" {
     X(SMTP_ERR_AUTH,            -16, "authentication failed") \
     X(SMTP_ERR_AUTH_UNAVAILABLE,-17, "no usable authentication mechanism") \
     X(SMTP_ERR_UNSUPPORTED,     -18, "not supported") \
-    X(SMTP_ERR_CONFIG,          -19, "configuration error")
+    X(SMTP_ERR_CONFIG,          -19, "configuration error") \
+    X(SMTP_ERR_ABORTED,         -20, "cancelled by the progress callback")
 
 #define SMTP__ENUM_ITEM(name, value, text) name = value,
 typedef enum smtp_result { SMTP_RESULT_TABLE(SMTP__ENUM_ITEM) SMTP__RESULT_END } smtp_result;
@@ -339,6 +340,11 @@ typedef struct smtp_config {
     const char *tls_cert_file, *tls_key_file;  /* client certificate chain and key, PEM files */
     const char *tls_cert_pem, *tls_key_pem;    /* the same as PEM text in memory (NUL-terminated) */
     smtp_trace_fn trace; void *trace_user;     /* see TRACE */
+    /* Called as the message body goes out (after each write of up to
+       16 KB): bytes sent so far. A non-zero return cancels: the
+       connection is dropped before the end of data, so the server
+       discards the message, and the call returns SMTP_ERR_ABORTED. */
+    int (*progress)(void *user, unsigned long long sent); void *progress_user;
 } smtp_config;
 
 /* The last reply parsed. text holds the lines without their codes (and
@@ -421,6 +427,7 @@ typedef struct smtp_session {
     unsigned ext, auth;                 /* EHLO extensions, AUTH mechanisms */
     unsigned long size_max;             /* SIZE parameter, 0 when none */
     int body_bol, body_cr;              /* body writer state */
+    unsigned long long body_sent;       /* bytes of this message on the wire, for progress */
     int tls_on;                         /* TLS is the top layer */
     unsigned tls_err;                   /* BearSSL's error code of a failed handshake */
     smtp_security sec_used;             /* the mode that got through (AUTO tells which) */
@@ -542,6 +549,7 @@ typedef struct smtp_settings {
     const char *notes;          /* "FILE:LINE: key 'logfile' ignored (...)" lines, or "" */
     char detail[512];           /* on failure: what, with file, line and key */
     char *mem; size_t used, cap;   /* private */
+    void *extra;                   /* private: values added by smtp_settings_set */
 } smtp_settings;
 
 /* smtp_config_load: reads an msmtp configuration file (~/.msmtprc):
@@ -561,6 +569,10 @@ SMTP_API smtp_result smtp_config_load(smtp_settings *s, const char *path, const 
    IPv6 literals in brackets; query keys as in the config file. */
 SMTP_API smtp_result smtp_config_from_url(smtp_settings *s, const char *url);
 SMTP_API void smtp_settings_free(smtp_settings *s);
+/* smtp_settings_set: one more key, as in the file ("port", "587"), on
+   settings loaded or zeroed ({0}); the value is copied. For command-line
+   tools. SMTP_ERR_CONFIG for an unknown key or a bad value (s->detail). */
+SMTP_API smtp_result smtp_settings_set(smtp_settings *s, const char *key, const char *value);
 
 #ifdef __cplusplus
 }
@@ -2283,9 +2295,18 @@ static smtp_result smtp__flush(smtp_session *s, smtp__ms dl)
 {
     int r;
     char ebuf[128];
+    size_t n = s->wlen;
     if (s->wlen == 0) return SMTP_OK;
     r = s->io.write(s, s->wbuf, s->wlen, dl);
     s->wlen = 0;
+    if (r == SMTP_OK && s->state == SMTP__DATA && s->cfg.progress) {
+        s->body_sent += n;
+        if (s->cfg.progress(s->cfg.progress_user, s->body_sent) != 0)
+            /* no end of data: the server throws the partial message away (RFC 5321 3.3) */
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
+                                             "after %llu bytes; the connection was dropped so %s discards it",
+                                             s->body_sent, s->peer));
+    }
     if (r == SMTP_OK) return SMTP_OK;
     if (r == SMTP_ERR_TIMEOUT)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "sending %s to %s timed out after %d ms",
@@ -3042,9 +3063,38 @@ static smtp_result smtp__st_finish(smtp_settings *st, smtp__stx *x, const char *
     return SMTP_OK;
 }
 
+SMTP_API smtp_result smtp_settings_set(smtp_settings *st, const char *key, const char *value)
+{
+    smtp__stx x;
+    size_t n;
+    char *blk, *v;
+    smtp_result r;
+    if (!st || !key || !value) return SMTP_ERR_PARAM;
+    if (!st->notes) st->notes = "";
+    n = strlen(value);
+    blk = (char *)SMTP_MALLOC(sizeof(void *) + n + 1);   /* a chain of blocks, freed with the settings */
+    if (!blk) return SMTP_ERR_NOMEM;
+    memcpy(blk, &st->extra, sizeof(void *));
+    st->extra = blk;
+    v = blk + sizeof(void *);
+    memcpy(v, value, n + 1);
+    memset(&x, 0, sizeof x);
+    x.quiet = 1;
+    if ((r = smtp__st_apply(st, &x, key, v, "option", 0)) != SMTP_OK) return r;
+    return smtp__st_finish(st, &x, "option");
+}
+
 SMTP_API void smtp_settings_free(smtp_settings *st)
 {
     if (!st) return;
+    while (st->extra) {
+        void *next;
+        char *blk = (char *)st->extra;
+        memcpy(&next, blk, sizeof next);
+        smtp__wipe(blk + sizeof(void *), strlen(blk + sizeof(void *)));
+        SMTP_FREE(blk);
+        st->extra = next;
+    }
     if (st->mem) { smtp__wipe(st->mem, st->cap); SMTP_FREE(st->mem); }
     st->mem = NULL; st->used = st->cap = 0;
 }
@@ -3902,7 +3952,7 @@ SMTP_API smtp_result smtp_data_begin(smtp_session *s)
     if ((r = smtp__check_state(s, SMTP__RCPT, "smtp_data_begin")) != SMTP_OK) return r;
     if ((r = smtp__command(s, "DATA", 354)) != SMTP_OK) return r;
     s->state = SMTP__DATA;
-    s->body_bol = 1; s->body_cr = 0;
+    s->body_bol = 1; s->body_cr = 0; s->body_sent = 0;
     snprintf(s->cmd, sizeof s->cmd, "the message");
     return SMTP_OK;
 }

@@ -1317,6 +1317,66 @@ TEST(url_table)
     }
 }
 
+static unsigned long long progress_seen;
+static int progress_calls;
+static int on_progress(void *user, unsigned long long sent)
+{
+    progress_calls++;
+    progress_seen = sent;
+    return sent >= *(unsigned long long *)user;
+}
+
+TEST(progress_and_cancel)
+{
+    smtp_config cfg;
+    static char body[100000];
+    unsigned long long limit = ~0ull;
+    memset(body, 'x', sizeof body);
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    cfg.progress = on_progress; cfg.progress_user = &limit;
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_mail_from(&S, "a@b.c"), SMTP_OK);
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "d@e.f"), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_begin(&S), SMTP_OK);
+    progress_calls = 0;
+    CHECK_EQ_INT(smtp_data_write(&S, body, sizeof body), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_end(&S), SMTP_OK);
+    CHECK_EQ_INT(progress_seen, sizeof body + 5);      /* every byte, the end of data too */
+    CHECK(progress_calls >= 6);
+    CHECK_EQ_INT(F.messages, 1);
+    /* cancelled at 32 KB: no end of data, the session is over, nothing counted as sent */
+    limit = 32768;
+    CHECK_EQ_INT(smtp_mail_from(&S, "a@b.c"), SMTP_OK);
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "d@e.f"), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_begin(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_write(&S, body, sizeof body), SMTP_ERR_ABORTED);
+    CHECK_EQ_INT(smtp_data_end(&S), SMTP_ERR_ABORTED);
+    CHECK_CONTAINS(smtp_error_detail(&S), "cancelled");
+    CHECK_EQ_INT(F.messages, 1);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_ERR_ABORTED);
+}
+
+TEST(settings_set_for_command_lines)
+{
+    smtp_settings st;
+    memset(&st, 0, sizeof st);
+    CHECK_EQ_INT(smtp_settings_set(&st, "host", "mail.example.com"), SMTP_OK);
+    CHECK_EQ_INT(smtp_settings_set(&st, "port", "465"), SMTP_OK);
+    CHECK_EQ_INT(smtp_settings_set(&st, "tls", "on"), SMTP_OK);
+    CHECK_EQ_INT(smtp_settings_set(&st, "tls_starttls", "off"), SMTP_OK);
+    CHECK_EQ_INT(smtp_settings_set(&st, "proxy_host", "127.0.0.1"), SMTP_OK);
+    CHECK_EQ_STR(st.cfg.host, "mail.example.com");
+    CHECK_EQ_INT(st.cfg.port, 465);
+    CHECK_EQ_INT(st.cfg.security, SMTP_SECURITY_IMPLICIT);
+    CHECK_EQ_INT(st.cfg.proxy.type, SMTP_PROXY_SOCKS5);
+    CHECK_EQ_INT(st.cfg.proxy.port, 1080);
+    CHECK_EQ_INT(smtp_settings_set(&st, "port", "0"), SMTP_ERR_CONFIG);
+    CHECK_CONTAINS(st.detail, "port");
+    CHECK_EQ_INT(smtp_settings_set(&st, "nosuchkey", "1"), SMTP_ERR_CONFIG);
+    smtp_settings_free(&st);
+}
+
 int main(void)
 {
     RUN(reply_single_and_multi);
@@ -1351,6 +1411,8 @@ int main(void)
     RUN(config_file_accounts);
     RUN(config_file_errors);
     RUN(url_table);
+    RUN(progress_and_cancel);
+    RUN(settings_set_for_command_lines);
     RUN(md5_rfc1321_suite_and_padding);
     RUN(hmac_md5_rfc2202);
     RUN(cram_md5_rfc2195);
