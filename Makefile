@@ -16,7 +16,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 CFLAGS  ?= -O2 -g
 LDLIBS  := -lbearssl
 
-EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example
+EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example $(B)/smtp-send
 TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth $(B)/proxy
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
@@ -35,6 +35,9 @@ $(B)/hello: examples/hello.c smtp.h | $(B)
 
 $(B)/transcript: examples/transcript.c smtp.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/transcript.c $(LDLIBS)
+
+$(B)/smtp-send: examples/smtp-send.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/smtp-send.c $(LDLIBS)
 
 $(B)/tls-example: examples/tls.c smtp.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/tls.c $(LDLIBS)
