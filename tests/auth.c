@@ -226,6 +226,42 @@ TEST(aiosmtpd_bearer_tokens)
     free(json);
 }
 
+/* The issue's config test: defaults, two accounts, inheritance; loaded and
+   used to send through Postfix with STARTTLS and CRAM-MD5. */
+TEST(config_file_through_postfix)
+{
+    smtp_settings st;
+    char path[600], text[1400], mail[700];
+    FILE *f;
+    int before = maillog_count("sasl_method=CRAM-MD5, sasl_username=alice");
+    snprintf(path, sizeof path, "%s/auth-test.msmtprc", RUNDIR);
+    snprintf(text, sizeof text,
+             "defaults\nport %d\ntls on\ntls_trust_file %s\nlogfile /dev/null\n\n"
+             "account base\nhost localhost\nuser alice\npassword \"s3cret pass\"\nfrom alice@example.com\n\n"
+             "account work : base\nauth cram-md5\ndomain client.test\n\naccount default : work\n", PF_SUB, PF_CA);
+    f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    chmod(path, 0600);
+    CHECK_EQ_INT(smtp_config_load(&st, path, NULL), SMTP_OK);
+    CHECK_EQ_INT(st.cfg.security, SMTP_SECURITY_STARTTLS);
+    CHECK_EQ_INT(st.cfg.allowed_auth, SMTP_AUTH_CRAM_MD5);
+    CHECK_CONTAINS(st.notes, "logfile ignored");
+    CHECK_EQ_INT(smtp_open(&S, &st.cfg), SMTP_OK);
+    snprintf(text, sizeof text, "from a config file %lld", now_ms());
+    {
+        smtp_message m;
+        const char *to[] = { "bob@example.net", NULL };
+        memset(&m, 0, sizeof m);
+        m.to = to; m.text = text;                       /* from: the file's "from" */
+        CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    }
+    smtp_close(&S);
+    smtp_settings_free(&st);
+    CHECK_EQ_INT(wait_maillog("sasl_method=CRAM-MD5, sasl_username=alice", before + 1), before + 1);
+    CHECK(pf_find(text, mail, sizeof mail));
+}
+
 int main(void)
 {
     RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
@@ -245,5 +281,6 @@ int main(void)
     RUN(aiosmtpd_allowed_mechanisms);
     RUN(aiosmtpd_wrong_password_one_attempt);
     RUN(aiosmtpd_bearer_tokens);
+    RUN(config_file_through_postfix);
     return TEST_END();
 }

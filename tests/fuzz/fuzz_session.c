@@ -89,6 +89,15 @@ static void on_trace(void *user, smtp_trace_dir dir, const char *d, size_t n)
     }
 }
 
+/* FUZZ_VERBOSE=1: one line per input saying how the session went, for
+   reading a crash or a seed: ./fuzz_session -runs=0 file, or file as argument */
+static int verbose(void)
+{
+    static int v = -1;
+    if (v < 0) { const char *e = getenv("FUZZ_VERBOSE"); v = e && *e == '1'; }
+    return v;
+}
+
 static int known(smtp_result r)
 {
     return r >= SMTP_ERR_CONFIG && r <= SMTP_PARTIAL && smtp_result_str(r) != NULL;
@@ -171,6 +180,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     rc = smtp_close(&S);
     FCHECK(known(rc) && rc <= SMTP_OK);
+    if (verbose())
+        fprintf(stderr, "open %s, send %s (%d accepted, %d refused, %d final 2xx), close %s: %s\n",
+                smtp_result_str(ro), smtp_result_str(rs), acc, ref, T.finals, smtp_result_str(rc),
+                smtp_error_detail(&S));
     check_session();
     FCHECK(T.closed);
     /* closed: every further call fails without I/O, a second close is harmless */
