@@ -1,4 +1,4 @@
-/* smtp.h - v0.4.0 - a blocking SMTP client in one header - public domain (Unlicense) */
+/* smtp.h - v0.5.0 - a blocking SMTP client in one header - public domain (Unlicense) */
 #if defined(SMTP_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L   /* getaddrinfo, poll, clock_gettime under -std=c99 */
 #endif
@@ -38,9 +38,28 @@
 
      Build: cc -std=c99 app.c -lbearssl   (or -DSMTP_NO_TLS without BearSSL)
 
-   STATUS (v0.4)
+   STATUS (v0.5)
      Cleartext and TLS sessions with every deadline, AUTH, SOCKS and HTTP
-     proxies, the reply reader, the body writer and the composer.
+     proxies, msmtp configuration files and smtp:// URLs, the reply
+     reader, the body writer and the composer.
+
+   CONFIG FILE
+     smtp_config_load reads msmtp's format into an smtp_settings whose cfg
+     is ready for smtp_open. Keys (msmtp's meaning where msmtp has them;
+     timeouts in seconds): host, port, from, user, password, passwordeval
+     (kept for the program to run: the library never runs commands), auth
+     (on, off, plain, login, cram-md5, xoauth2, oauthbearer), tls,
+     tls_starttls, tls_trust_file, tls_fingerprint (SHA-256 only),
+     tls_cert_file, tls_key_file, tls_certcheck, proxy_host (SOCKS5 unless
+     proxy_type says otherwise), proxy_port, source_ip, timeout, domain;
+     and ours: proxy_type (socks4, socks4a, socks5, http), proxy_user,
+     proxy_password, greeting_timeout, connect_timeout, data_timeout,
+     tls_min_version, tls_max_version (1.0 .. 1.3), security (auto, none,
+     starttls, starttls-if-available, implicit). A file without a tls line
+     keeps AUTO (TLS required) where msmtp would send in cleartext. msmtp
+     keys that do not concern sending (logfile, syslog, aliases, ...) are
+     listed in notes. A file holding a password must be mode 600 (as msmtp
+     asks). smtp_settings_set applies one more key (command lines).
 
    CONFIG MACROS
      SMTP_IMPLEMENTATION  compile the implementation (in one file only)
@@ -217,9 +236,9 @@
 #endif
 
 #define SMTP_VERSION_MAJOR 0
-#define SMTP_VERSION_MINOR 4
+#define SMTP_VERSION_MINOR 5
 #define SMTP_VERSION_PATCH 0
-#define SMTP_VERSION_STRING "0.4.0"
+#define SMTP_VERSION_STRING "0.5.0"
 
 #ifndef SMTP_API
 #  ifdef SMTP_STATIC
@@ -4207,6 +4226,8 @@ SMTP_API const char *smtp_error_detail(const smtp_session *s)
 
 /*
    REVISION HISTORY
+     0.5.0  2026-11-21  msmtp configuration files, smtp:// URLs, progress
+                        callback with cancel, smtp_settings_set.
      0.4.0  2026-11-21  proxies: SOCKS4, SOCKS4a, SOCKS5, HTTP CONNECT.
      0.3.0  2026-11-21  AUTH: PLAIN, LOGIN, CRAM-MD5 (own MD5), XOAUTH2,
                         OAUTHBEARER.
