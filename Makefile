@@ -16,7 +16,9 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 CFLAGS  ?= -O2 -g
 LDLIBS  := -lbearssl
 
-EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example $(B)/smtp-send
+EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example $(B)/smtp-send \
+            $(B)/ex-cleartext $(B)/ex-starttls $(B)/ex-implicit-tls $(B)/ex-auto $(B)/ex-socks5 $(B)/ex-http-proxy \
+            $(B)/ex-cram-md5 $(B)/ex-tls-versions $(B)/ex-bind-address $(B)/ex-config-file $(B)/ex-stream-body
 TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth $(B)/proxy
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
@@ -41,6 +43,39 @@ $(B)/smtp-send: examples/smtp-send.c smtp.h | $(B)
 
 $(B)/tls-example: examples/tls.c smtp.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/tls.c $(LDLIBS)
+
+$(B)/ex-cleartext: examples/cleartext.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/cleartext.c $(LDLIBS)
+
+$(B)/ex-starttls: examples/starttls.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/starttls.c $(LDLIBS)
+
+$(B)/ex-implicit-tls: examples/implicit-tls.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/implicit-tls.c $(LDLIBS)
+
+$(B)/ex-auto: examples/auto.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/auto.c $(LDLIBS)
+
+$(B)/ex-socks5: examples/socks5.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/socks5.c $(LDLIBS)
+
+$(B)/ex-http-proxy: examples/http-proxy.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/http-proxy.c $(LDLIBS)
+
+$(B)/ex-cram-md5: examples/cram-md5.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/cram-md5.c $(LDLIBS)
+
+$(B)/ex-tls-versions: examples/tls-versions.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/tls-versions.c $(LDLIBS)
+
+$(B)/ex-bind-address: examples/bind-address.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/bind-address.c $(LDLIBS)
+
+$(B)/ex-config-file: examples/config-file.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/config-file.c $(LDLIBS)
+
+$(B)/ex-stream-body: examples/stream-body.c smtp.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/stream-body.c $(LDLIBS)
 
 # tests use GNU memmem and reach into smtp__ internals; ASan + UBSan always
 $(B)/unit: tests/unit.c tests/test.h tests/fake.h smtp.h | $(B)
@@ -101,3 +136,25 @@ deps:
 
 clean:
 	rm -rf $(B) $(RUN)
+
+# ---- fuzzing: libFuzzer targets in tests/fuzz/ (clang, libclang-rt-14-dev).
+#   make fuzz              each target FUZZ_SECONDS (60), one after the other
+#   make fuzz-smoke        the same, 3 s each
+# Seeds: tests/fuzz/corpus/<target>/ (copied, never grown); crashes once
+# found: tests/fuzz/regress/<target>-* (replayed first); summary at the end.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_TARGETS := reply ehlo proxy b64 writer session
+FZ           := $(B)/fuzz
+
+.PHONY: fuzz fuzz-smoke
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h smtp.h
+	@mkdir -p $(FZ)
+	$(FUZZ_CC) -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(LDLIBS)
+
+fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
+	@bash tests/fuzz/run.sh $(FZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3

@@ -458,7 +458,9 @@ typedef struct smtp_session {
     char cmd[80];                       /* the command being answered, for messages */
     char detail[512];
     char tls_name[256];                 /* host name for SNI and checks (no trailing dot) */
-    unsigned char txn_ok[128];          /* accepted recipients of one transaction (bitmap) */
+    struct { const char *addr; size_t idx; int st; } grp[1000];   /* the recipients of one transaction */
+    const smtp_message *cur_msg;        /* the message smtp_send is sending */
+    char refused_rb[200];               /* the first recipient refusal of smtp_send, for its detail */
 #ifndef SMTP_NO_TLS
     smtp__tls tls;
 #endif
@@ -4029,46 +4031,146 @@ SMTP_API smtp_result smtp_noop(smtp_session *s)
     return smtp__command(s, "NOOP", 250);
 }
 
-/* Records the outcome of recipient i (in to, cc, bcc order). */
-static void smtp__result(smtp_session *s, const smtp_message *m, size_t i, const char *addr, int ok)
+/* Records the outcome of recipient i (in to, cc, bcc order), with the
+   reply that decided it. */
+static void smtp__result_of(const smtp_message *m, size_t i, const char *addr, int ok, int code,
+                            const char *status, const char *text, size_t tn)
 {
     smtp_rcpt_result tmp, *rr = (m->results && i < m->results_cap) ? &m->results[i] : &tmp;
-    size_t n;
     if (!m->results && !m->on_result) return;
     rr->address = addr;
     rr->accepted = ok;
-    rr->code = s->reply.code;
-    memcpy(rr->status, s->reply.status, sizeof rr->status);
-    n = s->reply.len < sizeof rr->text - 1 ? s->reply.len : sizeof rr->text - 1;
-    memcpy(rr->text, s->text, n);
-    rr->text[n] = 0;
+    rr->code = code;
+    snprintf(rr->status, sizeof rr->status, "%s", status);
+    if (tn > sizeof rr->text - 1) tn = sizeof rr->text - 1;
+    memcpy(rr->text, text, tn);
+    rr->text[tn] = 0;
     if (m->on_result) m->on_result(m->user, rr);
 }
 
-/* The i-th recipient of m in to, cc, bcc order. */
-static const char *smtp__rcpt_at(const smtp_message *m, size_t i)
+static void smtp__result(smtp_session *s, const smtp_message *m, size_t i, const char *addr, int ok)
 {
-    const char *const *l[3];
-    int k;
-    l[0] = m->to; l[1] = m->cc; l[2] = m->bcc;
-    for (k = 0; k < 3; k++) {
-        size_t c = 0;
-        if (!l[k]) continue;
-        while (l[k][c]) c++;
-        if (i < c) return l[k][i];
-        i -= c;
-    }
-    return NULL;
+    if (!ok && !s->refused_rb[0]) smtp__reply_str(s, s->refused_rb, sizeof s->refused_rb);
+    smtp__result_of(m, i, addr, ok, s->reply.code, s->reply.status, s->text, s->reply.len);
 }
 
 #define SMTP__TXN_MAX 1000   /* recipients per transaction: RFC 5321 4.5.3.1.8 asks servers for 100 */
+enum { SMTP__UNTRIED = 0, SMTP__OK, SMTP__REFUSED, SMTP__DEFERRED };
+
+/* Appends one command line to the write buffer (flushing when full), for
+   pipelining: the replies are read afterwards, in order. */
+static smtp_result smtp__put_cmd(smtp_session *s, const char *line, smtp__ms dl)
+{
+    size_t n = strlen(line);
+    smtp_result r;
+    if (sizeof s->wbuf - s->wlen < n + 2 && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
+    memcpy(s->wbuf + s->wlen, line, n);
+    memcpy(s->wbuf + s->wlen + n, "\r\n", 2);
+    s->wlen += n + 2;
+    smtp__trace(s, SMTP_TRACE_OUT, line, n);
+    return SMTP_OK;
+}
+
+/* "VERB:<address>" for an address already checked ("Name <a@b>" gives a@b). */
+static void smtp__path_cmd(char *out, size_t n, const char *verb, const char *addr, int kind)
+{
+    const char *a = addr;
+    size_t len = 0;
+    (void)smtp__addr(addr, kind, &a, &len);
+    snprintf(out, n, "%s:<%.*s>", verb, (int)len, a);
+}
+
+/* One transaction's MAIL, RCPTs and DATA; with PIPELINING (RFC 2920) as
+   one group, every reply then read and checked in order. Sets the states
+   of s->grp[0..n), *ok (recipients accepted) and *data_ok (DATA got 354).
+   mail_rb gets MAIL's refusal, if any. Errors returned are transport
+   errors: a refusal is in the states. */
+static smtp_result smtp__envelope(smtp_session *s, const char *env, size_t n, int *data_ok, size_t *ok,
+                                  char *mail_rb, size_t mrn)
+{
+    char line[300];
+    size_t j;
+    smtp_result r;
+    smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
+    int mail_ok;
+    *data_ok = 0; *ok = 0; mail_rb[0] = 0;
+    if (!(s->ext & SMTP_EXT_PIPELINING)) {
+        if ((r = smtp_mail_from(s, env)) != SMTP_OK) {
+            if (s->err) return r;
+            smtp__reply_str(s, mail_rb, mrn);
+            return SMTP_OK;
+        }
+        for (j = 0; j < n; j++) {
+            r = smtp_rcpt_to(s, s->grp[j].addr);
+            if (r == SMTP_OK) { s->grp[j].st = SMTP__OK; (*ok)++; continue; }
+            if (s->err) return r;
+            /* RFC 5321 4.5.3.1.10: 452 too many recipients: the rest go in a further transaction */
+            if (s->reply.code == 452 && *ok > 0) break;
+            s->grp[j].st = s->reply.code == 452 ? SMTP__DEFERRED : SMTP__REFUSED;
+            if (s->grp[j].st == SMTP__REFUSED) smtp__result(s, s->cur_msg, s->grp[j].idx, s->grp[j].addr, 0);
+        }
+        if (*ok == 0) return SMTP_OK;
+        r = smtp_data_begin(s);
+        if (s->err) return r;
+        *data_ok = r == SMTP_OK;
+        return SMTP_OK;
+    }
+    if (s->err) return s->err;
+    if (s->rpos < s->rlen)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before MAIL",
+                                         s->peer, (int)(s->rlen - s->rpos)));
+    smtp__path_cmd(line, sizeof line, "MAIL FROM", env, 0);
+    if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
+    for (j = 0; j < n; j++) {
+        smtp__path_cmd(line, sizeof line, "RCPT TO", s->grp[j].addr, 1);
+        if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
+    }
+    if ((r = smtp__put_cmd(s, "DATA", dl)) != SMTP_OK) return r;
+    snprintf(s->cmd, sizeof s->cmd, "the pipelined MAIL, RCPT and DATA");
+    if ((r = smtp__flush(s, dl)) != SMTP_OK) return r;
+    smtp__path_cmd(s->cmd, sizeof s->cmd, "MAIL FROM", env, 0);
+    if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
+    if (s->reply.code == 421) return smtp__refused(s);
+    mail_ok = s->reply.code == 250;
+    if (!mail_ok) smtp__reply_str(s, mail_rb, mrn);
+    s->state = mail_ok ? SMTP__MAIL : SMTP__READY;
+    for (j = 0; j < n; j++) {
+        smtp__path_cmd(s->cmd, sizeof s->cmd, "RCPT TO", s->grp[j].addr, 1);
+        if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
+        if (s->reply.code == 421) return smtp__refused(s);
+        if (!mail_ok) { s->grp[j].st = SMTP__DEFERRED; continue; }
+        if (s->reply.code == 250 || s->reply.code == 251) { s->grp[j].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; }
+        else if (s->reply.code == 452) s->grp[j].st = SMTP__DEFERRED;
+        else {
+            s->grp[j].st = SMTP__REFUSED;
+            smtp__result(s, s->cur_msg, s->grp[j].idx, s->grp[j].addr, 0);
+        }
+    }
+    snprintf(s->cmd, sizeof s->cmd, "DATA");
+    if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
+    if (s->reply.code == 421) return smtp__refused(s);
+    if (s->reply.code == 354) {
+        s->state = SMTP__DATA;
+        s->body_bol = 1; s->body_cr = 0; s->body_sent = 0;
+        if (!mail_ok || *ok == 0) {
+            /* RFC 2920 3.2: DATA accepted with no recipient: end it empty; it is refused or dropped */
+            r = smtp_data_end(s);
+            if (s->err) return s->err;
+            (void)r;
+            return SMTP_OK;
+        }
+        *data_ok = 1;
+    }
+    return SMTP_OK;
+}
 
 SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
 {
     const char *from, *env, *a, *bad, *rc;
-    char date[64], msgid[160], rb[300], first_rb[300];
-    size_t n, total = 0, next = 0, sent = 0, refused = 0, i, first_refused = (size_t)-1;
-    int k;
+    char date[64], msgid[160], first_rb[300];
+    size_t n, total = 0, tried = 0, sent = 0, i, first_refused = (size_t)-1, carry = 0, ok, list_pos = 0;
+    int k, list = 0, data_ok;
+    const char *const *lists[3];
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__READY, "smtp_send")) != SMTP_OK) return r;
@@ -4081,12 +4183,12 @@ SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
     env = m->envelope_from ? m->envelope_from : from;
     if ((bad = smtp__addr(env, 0, &a, &n)) != NULL)
         return smtp__fail(s, SMTP_ERR_PARAM, "message.envelope_from \"%.80s\" %s", env, bad);
+    lists[0] = m->to; lists[1] = m->cc; lists[2] = m->bcc;
     for (k = 0; k < 3; k++) {
-        const char *const *l = k == 0 ? m->to : k == 1 ? m->cc : m->bcc;
         const char *field = k == 0 ? "to" : k == 1 ? "cc" : "bcc";
-        for (i = 0; l && l[i]; i++, total++)
-            if ((bad = smtp__addr(l[i], 1, &a, &n)) != NULL)
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.%s[%d] \"%.80s\" %s", field, (int)i, l[i], bad);
+        for (i = 0; lists[k] && lists[k][i]; i++, total++)
+            if ((bad = smtp__addr(lists[k][i], 1, &a, &n)) != NULL)
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.%s[%d] \"%.80s\" %s", field, (int)i, lists[k][i], bad);
     }
     if (total == 0) return smtp__fail(s, SMTP_ERR_PARAM, "the message has no recipient (to, cc and bcc are empty)");
     if (m->subject && !smtp__clean(m->subject))
@@ -4094,72 +4196,91 @@ SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
 
     smtp__date(date, sizeof date, time(NULL));
     s->msg_count++;
+    s->cur_msg = m;
+    s->refused_rb[0] = 0;
     rc = strrchr(from, '@');
     for (n = 0; rc && rc[1 + n] && rc[1 + n] != '>' && rc[1 + n] != ' ' && n < 100; n++) {}
     snprintf(msgid, sizeof msgid, "<%016llx.%llu@%.*s>", s->nonce, s->msg_count,
              rc ? (int)n : 9, rc ? rc + 1 : "localhost");
+    first_rb[0] = 0;
 
-    while (next < total) {
-        size_t start = next, ok = 0;
-        if ((r = smtp_mail_from(s, env)) != SMTP_OK) {
-            if (s->err) return r;
-            smtp__reply_str(s, rb, sizeof rb);
-            (void)smtp_rset(s);
-            if (s->err) return s->err;
+    while (carry > 0 || tried < total) {
+        size_t g = carry, j;
+        char mail_rb[300];
+        /* the group: recipients carried over (after a 452) first, then the next ones */
+        for (j = 0; j < carry; j++) s->grp[j].st = SMTP__UNTRIED;
+        while (g < SMTP__TXN_MAX && tried < total) {
+            while (!lists[list] || !lists[list][list_pos]) { list++; list_pos = 0; }
+            s->grp[g].addr = lists[list][list_pos++];
+            s->grp[g].idx = tried++;
+            s->grp[g].st = SMTP__UNTRIED;
+            g++;
+        }
+        if ((r = smtp__envelope(s, env, g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK) {
+            s->cur_msg = NULL;
+            return s->err ? s->err : r;
+        }
+        for (j = 0; j < g; j++)
+            if (s->grp[j].st == SMTP__REFUSED && first_refused == (size_t)-1) {
+                first_refused = s->grp[j].idx;
+                snprintf(first_rb, sizeof first_rb, "%s", s->refused_rb);
+            }
+        if (mail_rb[0]) {   /* MAIL refused: the message goes to nobody more */
+            s->cur_msg = NULL;
+            if (s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) return r;
             return sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL FROM "
-                                     "was refused: %s", (int)sent, (int)total, rb)
+                                     "was refused: %s", (int)sent, (int)total, mail_rb)
                         : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM:<%.*s>: %s", s->peer,
-                                     (int)strlen(env), env, rb);
+                                     (int)strlen(env), env, mail_rb);
         }
-        memset(s->txn_ok, 0, sizeof s->txn_ok);
-        for (; next < total && ok < SMTP__TXN_MAX; next++) {
-            const char *rcpt = smtp__rcpt_at(m, next);
-            r = smtp_rcpt_to(s, rcpt);
-            if (r == SMTP_OK) {
-                s->txn_ok[(next - start) / 8] |= (unsigned char)(1u << ((next - start) % 8));
-                ok++;
-                continue;
-            }
-            if (s->err) return r;
-            /* RFC 5321 4.5.3.1.10: 452 too many recipients: the rest go in a further transaction */
-            if (s->reply.code == 452 && ok > 0) break;
-            refused++;
-            if (first_refused == (size_t)-1) {
-                first_refused = next;
-                smtp__reply_str(s, first_rb, sizeof first_rb);
-            }
-            smtp__result(s, m, next, rcpt, 0);
-        }
-        if (ok == 0) {
-            if ((r = smtp_rset(s)) != SMTP_OK) return r;
-            continue;
-        }
-        if ((r = smtp_data_begin(s)) == SMTP_OK) {
-            if ((r = smtp__compose(s, m, from, date, msgid)) != SMTP_OK) return r;
+        r = SMTP_ERR_REPLY;
+        if (data_ok) {
+            if ((r = smtp__compose(s, m, from, date, msgid)) != SMTP_OK) { s->cur_msg = NULL; return r; }
             r = smtp_data_end(s);
+            if (s->err) { s->cur_msg = NULL; return s->err; }
         }
-        if (s->err) return s->err;
         /* the final reply (or the refusal of DATA) decides for every recipient accepted */
-        for (i = start; i < next; i++) {
-            if (!(s->txn_ok[(i - start) / 8] & (1u << ((i - start) % 8)))) continue;
+        for (j = 0; j < g; j++) {
+            if (s->grp[j].st != SMTP__OK) continue;
             if (r != SMTP_OK && first_refused == (size_t)-1) {
-                first_refused = i;
+                first_refused = s->grp[j].idx;
                 smtp__reply_str(s, first_rb, sizeof first_rb);
             }
-            smtp__result(s, m, i, smtp__rcpt_at(m, i), r == SMTP_OK);
+            smtp__result(s, m, s->grp[j].idx, s->grp[j].addr, r == SMTP_OK);
             if (r == SMTP_OK) sent++;
-            else refused++;
         }
         /* RFC 2920 3.1: a refused DATA leaves the transaction open */
-        if (r != SMTP_OK && s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) return r;
+        if (s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) { s->cur_msg = NULL; return r; }
+        /* what a 452 left over goes into the next transaction; with nothing
+           accepted in this one that would loop, so it counts as refused */
+        carry = 0;
+        for (j = 0; j < g; j++) {
+            if (s->grp[j].st != SMTP__DEFERRED && s->grp[j].st != SMTP__UNTRIED) continue;
+            if (ok == 0) {
+                smtp__result_of(m, s->grp[j].idx, s->grp[j].addr, 0, 452, "4.5.3", "too many recipients", 19);
+                if (first_refused == (size_t)-1) {
+                    first_refused = s->grp[j].idx;
+                    snprintf(first_rb, sizeof first_rb, "452 too many recipients, and none accepted");
+                }
+                continue;
+            }
+            s->grp[carry++] = s->grp[j];
+        }
     }
+    s->cur_msg = NULL;
     if (sent == total) return SMTP_OK;
-    if (sent == 0)
-        return smtp__fail(s, SMTP_ERR_REPLY, "%s accepted none of the %d recipient%s; the first refused was "
-                          "\"%.80s\": %s", s->peer, (int)total, total == 1 ? "" : "s",
-                          smtp__rcpt_at(m, first_refused), first_rb);
-    return smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; the first refused was "
-                      "\"%.80s\": %s", (int)sent, (int)total, smtp__rcpt_at(m, first_refused), first_rb);
+    {
+        const char *who = "?";
+        size_t idx = 0;
+        for (k = 0; k < 3; k++)
+            for (i = 0; lists[k] && lists[k][i]; i++, idx++)
+                if (idx == first_refused) who = lists[k][i];
+        if (sent == 0)
+            return smtp__fail(s, SMTP_ERR_REPLY, "%s accepted none of the %d recipient%s; the first refused was "
+                              "\"%.80s\": %s", s->peer, (int)total, total == 1 ? "" : "s", who, first_rb);
+        return smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; the first refused was "
+                          "\"%.80s\": %s", (int)sent, (int)total, who, first_rb);
+    }
 }
 
 SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *m,

@@ -50,7 +50,7 @@ static void fake_line(const char *l, size_t n)
         else { F.rcpts_in_txn++; fake_queue("250 2.1.5 Ok\r\n"); }
     }
     else if (n >= 4 && !strncmp(l, "DATA", 4)) {
-        if (F.refuse_data) fake_queue("554 5.5.1 Error: no valid recipients\r\n");
+        if (F.refuse_data || F.rcpts_in_txn == 0) fake_queue("554 5.5.1 Error: no valid recipients\r\n");
         else { fake_queue("354 End data with <CR><LF>.<CR><LF>\r\n"); F.in_data = 1; F.data_start = (size_t)-1; }
     }
     else if (n >= 4 && !strncmp(l, "RSET", 4)) fake_queue("250 2.0.0 Ok\r\n");

@@ -26,7 +26,7 @@ export PIN_SELFSIGNED_CERT PIN_SELFSIGNED_SPKI
 
 # long lines (RFC 5321 says 1000; smtp_data_write passes what it is given) must arrive intact
 start_aiosmtpd aiosmtpd "$AIO_PORT" --line-length-limit 1000000 || exit 1
-start_aiosmtpd aiosmtpd452 "$AIO452_PORT" --max-rcpt 2 || exit 1
+start_aiosmtpd aiosmtpd452 "$AIO452_PORT" --max-rcpt 2 --pipelining || exit 1   # the pipelined 452 path
 start_hostile "$HOSTILE_BASE" --certs "$CERTS" || exit 1
 start_postfix || exit 1
 start_proxies || exit 1

@@ -524,6 +524,7 @@ TEST(all_refused_sends_nothing)
     smtp_message m;
     const char *to[] = { "refuse1@x.org", "refuse2@x.org", NULL };
     fake_reset();
+    F.ehlo_reply = "250-fake.test\r\n250 8BITMIME\r\n";     /* no PIPELINING: one command at a time */
     memset(&cfg, 0, sizeof cfg);
     CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
     memset(&m, 0, sizeof m);
@@ -532,6 +533,29 @@ TEST(all_refused_sends_nothing)
     CHECK_EQ_INT(fake_count("DATA"), 0);
     CHECK_EQ_INT(fake_count("RSET\r\n"), 1);
     CHECK_CONTAINS(smtp_error_detail(&S), "none of the 2 recipients");
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
+    smtp_close(&S);
+}
+
+TEST(pipelined_group_all_refused)
+{
+    smtp_config cfg;
+    smtp_message m;
+    smtp_rcpt_result res[2];
+    const char *to[] = { "refuse1@x.org", "refuse2@x.org", NULL };
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "hi"; m.results = res; m.results_cap = 2;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_REPLY);
+    /* one write: MAIL, both RCPTs and DATA together (RFC 2920) */
+    CHECK_EQ_INT(fake_count("MAIL FROM:<x@example.com>\r\nRCPT TO:<refuse1@x.org>\r\nRCPT TO:<refuse2@x.org>\r\nDATA\r\n"), 1);
+    CHECK_EQ_INT(F.messages, 0);
+    CHECK_EQ_INT(fake_count("RSET\r\n"), 1);             /* the refused DATA left a transaction open */
+    CHECK_EQ_INT(res[0].code, 550);
+    CHECK_EQ_INT(res[1].code, 550);
+    CHECK_CONTAINS(smtp_error_detail(&S), "550 5.1.1");
     CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
     smtp_close(&S);
 }
@@ -1395,6 +1419,7 @@ int main(void)
     RUN(refused_recipient_partial);
     RUN(too_many_recipients_452_continues);
     RUN(all_refused_sends_nothing);
+    RUN(pipelined_group_all_refused);
     RUN(refused_data_then_rset);
     RUN(final_reply_refused_counts_nothing);
     RUN(injection_is_param_before_any_byte);
