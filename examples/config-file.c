@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (*st.notes) printf("notes:\n%s", st.notes);
-    if (st.passwordeval && !st.cfg.password) {
+    if (st.passwordeval && (!st.cfg.password || !*st.cfg.password)) {
         if (!run_passwordeval(st.passwordeval, password, sizeof password)) {
             fprintf(stderr, "passwordeval \"%s\" failed\n", st.passwordeval);
             smtp_settings_free(&st);

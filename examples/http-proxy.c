@@ -30,7 +30,6 @@ int main(int argc, char **argv)
     cfg.proxy.host = argv[1]; cfg.proxy.port = atoi(argv[2]);
     cfg.proxy.username = getenv("PROXY_USER");  /* NULL: no Proxy-Authorization */
     cfg.proxy.password = getenv("PROXY_PASSWORD");
-    if (cfg.proxy.username && !cfg.proxy.password) cfg.proxy.password = "";
     cfg.host = argv[3]; cfg.port = atoi(argv[4]);
     if (sec && !strcmp(sec, "none")) cfg.security = SMTP_SECURITY_NONE;
     cfg.ca_file = getenv("SMTP_CA_FILE");

@@ -18,14 +18,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct { unsigned long long total, cancel_after; } progress_state;
+typedef struct { unsigned long long total, cancel_after; int shown; } progress_state;
 
+/* Called after each write of up to 16 KB; sent counts bytes on the wire
+   (CRLF line ends and stuffed dots included, so a little over the file). */
 static int on_progress(void *user, unsigned long long sent)
 {
-    const progress_state *p = (const progress_state *)user;
-    fprintf(stderr, "\r%llu of about %llu bytes sent", sent, p->total);
+    progress_state *p = (progress_state *)user;
+    int pct = p->total ? (int)(sent * 100 / p->total) : 100;
+    if (pct > 100) pct = 100;
+    if (pct != p->shown) { fprintf(stderr, "\r%3d%% (%llu bytes)", pct, sent); p->shown = pct; }
     if (p->cancel_after && sent >= p->cancel_after) { fprintf(stderr, " - cancelling\n"); return 1; }
-    return 0;
+    return 0;                                   /* go on */
 }
 
 int main(int argc, char **argv)
@@ -33,7 +37,7 @@ int main(int argc, char **argv)
     static char buf[64 * 1024];
     smtp_config cfg = {0};
     smtp_session s;
-    progress_state ps = {0, 0};
+    progress_state ps = {0, 0, -1};
     struct stat sb;
     const char *sec = getenv("SMTP_SECURITY"), *cancel = getenv("CANCEL_AFTER");
     FILE *f;
