@@ -847,6 +847,8 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) { last_errno = errno; continue; }
         smtp__set_nonblock(fd);
+        /* a fixed local port may still be in TIME_WAIT from the last run */
+        if (la && s->cfg.local_port) (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (la && bind(fd, la->ai_addr, la->ai_addrlen) != 0) {
             last_errno = errno; close(fd);
             freeaddrinfo(res); freeaddrinfo(loc);
