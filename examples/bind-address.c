@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.local_address = argv[1];                /* must be of the same family as HOST's address */
-    cfg.local_port = atoi(argv[2]);             /* 0: any; a fixed one blocks reconnecting for a while (TIME_WAIT) */
+    cfg.local_port = atoi(argv[2]);             /* 0: any; a fixed one is bound with SO_REUSEADDR */
     cfg.host = argv[3]; cfg.port = atoi(argv[4]);
     if (sec && !strcmp(sec, "none")) cfg.security = SMTP_SECURITY_NONE;
     cfg.ca_file = getenv("SMTP_CA_FILE");
