@@ -41,6 +41,7 @@ static void usage(FILE *f)
 "  --url URL          smtp://user:pass@host:port or smtps://... instead of a file\n"
 "  --subject TEXT     build the message: subject ...\n"
 "  --body TEXT        ... and text (when nothing comes on standard input)\n"
+"  --attach FILE      ... and attach a file (repeatable)\n"
 "  -v                 print the SMTP conversation on standard error (secrets hidden)\n"
 "  -h, --help         this text\n"
 "\n"
@@ -91,6 +92,22 @@ static int progress(void *user, unsigned long long sent)
     for (i = 0; i < w; i++) fputc(i < done ? '#' : '.', stderr);
     fprintf(stderr, " %llu KiB", sent / 1024);
     return 0;
+}
+
+/* Appends base64 of p[0..n) in 76-column lines (RFC 2045 6.8) to out. */
+static size_t b64_lines(const unsigned char *p, size_t n, char *out)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i, o = 0, col = 0;
+    for (i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0u) | (i + 2 < n ? p[i + 2] : 0u);
+        out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? t[v & 63] : '=';
+        if ((col += 4) == 76 && i + 3 < n) { out[o++] = '\r'; out[o++] = '\n'; col = 0; }
+    }
+    out[o++] = '\r'; out[o++] = '\n';
+    return o;
 }
 
 /* Reads all of f into memory. */
@@ -183,6 +200,8 @@ int main(int argc, char **argv)
     smtp_settings st;
     smtp_session s;
     const char *conf = NULL, *account = NULL, *url = NULL, *sender = NULL, *subject = NULL, *body = NULL;
+    const char *attach[16];
+    int nattach = 0;
     char *rcpt[1024], from_hdr[512] = "", defconf[1024], *msg = NULL;
     int nrcpt = 0, take = 0, verbose = 0, i, accepted = 0;
     size_t mlen = 0;
@@ -210,6 +229,10 @@ int main(int argc, char **argv)
             if (!strcmp(key, "url")) url = val;
             else if (!strcmp(key, "subject")) subject = val;
             else if (!strcmp(key, "body")) body = val;
+            else if (!strcmp(key, "attach")) {
+                if (nattach == 16) { fprintf(stderr, "smtp-send: at most 16 attachments\n"); return EX_USAGE_; }
+                attach[nattach++] = val;
+            }
             else {
                 int known = 0, j2;
                 for (j2 = 0; KEYS[j2]; j2++) if (!strcmp(KEYS[j2], key)) known = 1;
@@ -259,10 +282,36 @@ int main(int argc, char **argv)
         st.cfg.password = pw;
     }
     /* the message: standard input, or built from --subject/--body */
-    if (subject || body) {
+    if (subject || body || nattach) {
         size_t cap = 1024 + (subject ? strlen(subject) : 0) + (body ? strlen(body) : 0);
+        const char *bnd = "=_smtp-send_boundary_7f3a9c";
+        int a;
+        char *files[16];
+        size_t flen[16];
+        for (a = 0; a < nattach; a++) {
+            FILE *f = fopen(attach[a], "rb");
+            if (!f || !(files[a] = slurp(f, &flen[a]))) { fprintf(stderr, "smtp-send: cannot read %s\n", attach[a]); return EX_NOINPUT_; }
+            fclose(f);
+            cap += flen[a] * 4 / 3 + flen[a] / 38 + 512 + strlen(attach[a]);
+        }
         msg = malloc(cap);
-        mlen = (size_t)snprintf(msg, cap, "Subject: %s\n\n%s", subject ? subject : "", body ? body : "");
+        if (!nattach)
+            mlen = (size_t)snprintf(msg, cap, "Subject: %s\n\n%s", subject ? subject : "", body ? body : "");
+        else {   /* multipart/mixed (RFC 2046 5.1.3): the text, then each file in base64 */
+            mlen = (size_t)snprintf(msg, cap, "Subject: %s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+                                    "boundary=\"%s\"\r\n\r\n--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+                                    subject ? subject : "", bnd, bnd, body ? body : "");
+            for (a = 0; a < nattach; a++) {
+                const char *base = strrchr(attach[a], '/');
+                base = base ? base + 1 : attach[a];
+                mlen += (size_t)snprintf(msg + mlen, cap - mlen, "--%s\r\nContent-Type: application/octet-stream\r\n"
+                                         "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; "
+                                         "filename=\"%s\"\r\n\r\n", bnd, base);
+                mlen += b64_lines((unsigned char *)files[a], flen[a], msg + mlen);
+                free(files[a]);
+            }
+            mlen += (size_t)snprintf(msg + mlen, cap - mlen, "--%s--\r\n", bnd);
+        }
     } else {
         if (isatty(0)) fprintf(stderr, "smtp-send: reading the message from standard input (end with Ctrl-D)\n");
         msg = slurp(stdin, &mlen);

@@ -101,5 +101,21 @@ $SEND -v --url "smtp://alice:s3cret%20pass@localhost:$PF_SUBMISSION?tls_trust_fi
 check "-v prints the conversation" grep -q -- "--> AUTH PLAIN <credentials>" "$T/verbose"
 check "-v hides the password" bash -c "! grep -q 's3cret' '$T/verbose' && ! grep -q 'AGFsaWNl' '$T/verbose'"
 
+# --attach: a multipart message whose attachment decodes to the file's bytes
+head -c 100000 /dev/urandom > "$T/blob.bin"
+n0=$(count_msgs aiosmtpd)
+$SEND --host 127.0.0.1 --port "$AIO_PORT" --security=none -f alice@example.com bob@example.com \
+      --subject "with a file" --body "see attached" --attach "$T/blob.bin" </dev/null
+check "smtp-send --attach exits 0" [ $? = 0 ]
+wait_count aiosmtpd $((n0 + 1))
+j=$(last_msg aiosmtpd)
+check "the attachment arrives intact (Python's email parser)" $PY -c '
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+parts = list(m.iter_attachments())
+ok = len(parts) == 1 and parts[0].get_filename() == "blob.bin" and parts[0].get_content() == open(sys.argv[2], "rb").read()
+ok = ok and m.get_body(("plain",)).get_content().strip() == "see attached"
+sys.exit(0 if ok else 1)' "${j%.json}.eml" "$T/blob.bin"
+
 echo "$pass passed, $failn failed"
 [ $failn = 0 ]
