@@ -505,6 +505,16 @@ SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m);
 SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *m,
                                     char *detail, size_t detail_size);
 
+/* smtp_send_batch: sends msgs[0..count) on the session, results[i] for
+   each (SMTP_OK, SMTP_PARTIAL or an error, as smtp_send returns). With
+   PIPELINING the end of one message and the next message's MAIL, RCPT
+   and DATA leave in one write (RFC 2920), and each result still comes
+   only from that message's own final reply. A transport failure ends the
+   batch: the messages not yet settled get that error. Returns the last
+   error met, or SMTP_OK. */
+SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, size_t count,
+                                     smtp_result *results);
+
 /* smtp_close: QUIT (waiting at most timeout_ms for its reply), then closes
    the connection. Always safe to call, also after a failed smtp_open and
    twice. Returns SMTP_OK or the error that ended the session. */
@@ -649,7 +659,7 @@ SMTP_API smtp_result smtp_settings_set(smtp_settings *s, const char *key, const 
 #define SMTP__PRINTF(f, a)
 #endif
 
-enum { SMTP__CLOSED = 0, SMTP__READY, SMTP__MAIL, SMTP__RCPT, SMTP__DATA };
+enum { SMTP__CLOSED = 0, SMTP__READY, SMTP__MAIL, SMTP__RCPT, SMTP__DATA, SMTP__END };
 typedef long long smtp__ms;     /* absolute monotonic milliseconds; -1: no deadline */
 
 SMTP_API const char *smtp_result_str(smtp_result r)
@@ -3460,7 +3470,7 @@ static smtp_result smtp__command(smtp_session *s, const char *line, int want)
 
 static smtp_result smtp__check_state(smtp_session *s, int want, const char *call)
 {
-    static const char *names[] = { "closed", "ready", "after MAIL", "after RCPT", "in DATA" };
+    static const char *names[] = { "closed", "ready", "after MAIL", "after RCPT", "in DATA", "awaiting the final reply" };
     if (s->err) return s->err;
     if (s->state != want)
         return smtp__fail(s, SMTP_ERR_STATE, "%s called while the session is %s", call, names[s->state]);
@@ -4082,70 +4092,118 @@ static void smtp__path_cmd(char *out, size_t n, const char *verb, const char *ad
     snprintf(out, n, "%s:<%.*s>", verb, (int)len, a);
 }
 
-/* One transaction's MAIL, RCPTs and DATA; with PIPELINING (RFC 2920) as
-   one group, every reply then read and checked in order. Sets the states
-   of s->grp[0..n), *ok (recipients accepted) and *data_ok (DATA got 354).
-   mail_rb gets MAIL's refusal, if any. Errors returned are transport
-   errors: a refusal is in the states. */
-static smtp_result smtp__envelope(smtp_session *s, const char *env, size_t n, int *data_ok, size_t *ok,
-                                  char *mail_rb, size_t mrn)
+/* A message on its way: its checked fields, where its recipient lists
+   stand, and what became of them. */
+typedef struct smtp__job {
+    const smtp_message *m;
+    const char *from, *env;
+    const char *const *lists[3];
+    size_t total, tried, sent, carry, first_refused, list_pos;
+    int list;
+    char date[64], msgid[160], first_rb[300];
+} smtp__job;
+
+/* Checks everything in m before a byte goes out, and readies the job. */
+static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_message *m)
+{
+    const char *a, *bad, *rc;
+    size_t n, i;
+    int k;
+    memset(j, 0, sizeof *j);
+    j->first_refused = (size_t)-1;
+    if (!m) return smtp__fail(s, SMTP_ERR_PARAM, "the message is NULL");
+    j->m = m;
+    j->from = m->from ? m->from : s->cfg.from;
+    if (!j->from) return smtp__fail(s, SMTP_ERR_PARAM, "message.from is NULL (and cfg.from too)");
+    if ((bad = smtp__addr(j->from, 1, &a, &n)) != NULL)
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.from \"%.80s\" %s", j->from, bad);
+    j->env = m->envelope_from ? m->envelope_from : j->from;
+    if ((bad = smtp__addr(j->env, 0, &a, &n)) != NULL)
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.envelope_from \"%.80s\" %s", j->env, bad);
+    j->lists[0] = m->to; j->lists[1] = m->cc; j->lists[2] = m->bcc;
+    for (k = 0; k < 3; k++) {
+        const char *field = k == 0 ? "to" : k == 1 ? "cc" : "bcc";
+        for (i = 0; j->lists[k] && j->lists[k][i]; i++, j->total++)
+            if ((bad = smtp__addr(j->lists[k][i], 1, &a, &n)) != NULL)
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.%s[%d] \"%.80s\" %s", field, (int)i, j->lists[k][i], bad);
+    }
+    if (j->total == 0) return smtp__fail(s, SMTP_ERR_PARAM, "the message has no recipient (to, cc and bcc are empty)");
+    if (m->subject && !smtp__clean(m->subject))
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.subject holds a control character (CR, LF, ...)");
+    smtp__date(j->date, sizeof j->date, time(NULL));
+    s->msg_count++;
+    rc = strrchr(j->from, '@');
+    for (n = 0; rc && rc[1 + n] && rc[1 + n] != '>' && rc[1 + n] != ' ' && n < 100; n++) {}
+    snprintf(j->msgid, sizeof j->msgid, "<%016llx.%llu@%.*s>", s->nonce, s->msg_count,
+             rc ? (int)n : 9, rc ? rc + 1 : "localhost");
+    return SMTP_OK;
+}
+
+/* The next recipient from the job's lists (advancing), or NULL. */
+static const char *smtp__job_next(smtp__job *j, size_t *idx)
+{
+    if (j->tried >= j->total) return NULL;
+    while (!j->lists[j->list] || !j->lists[j->list][j->list_pos]) { j->list++; j->list_pos = 0; }
+    *idx = j->tried++;
+    return j->lists[j->list][j->list_pos++];
+}
+
+/* Writes MAIL, the RCPTs and DATA of the job's next transaction into the
+   write buffer without waiting (RFC 2920): the carried-over recipients in
+   s->grp first, then the next ones from the lists, peeked at, not taken.
+   Returns how many recipients the group has. */
+static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smtp__ms dl)
 {
     char line[300];
-    size_t j;
+    smtp__job peek = *j;
+    size_t n = 0, idx;
+    const char *a;
     smtp_result r;
-    smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
-    int mail_ok;
-    *data_ok = 0; *ok = 0; mail_rb[0] = 0;
-    if (!(s->ext & SMTP_EXT_PIPELINING)) {
-        if ((r = smtp_mail_from(s, env)) != SMTP_OK) {
-            if (s->err) return r;
-            smtp__reply_str(s, mail_rb, mrn);
-            return SMTP_OK;
-        }
-        for (j = 0; j < n; j++) {
-            r = smtp_rcpt_to(s, s->grp[j].addr);
-            if (r == SMTP_OK) { s->grp[j].st = SMTP__OK; (*ok)++; continue; }
-            if (s->err) return r;
-            /* RFC 5321 4.5.3.1.10: 452 too many recipients: the rest go in a further transaction */
-            if (s->reply.code == 452 && *ok > 0) break;
-            s->grp[j].st = s->reply.code == 452 ? SMTP__DEFERRED : SMTP__REFUSED;
-            if (s->grp[j].st == SMTP__REFUSED) smtp__result(s, s->cur_msg, s->grp[j].idx, s->grp[j].addr, 0);
-        }
-        if (*ok == 0) return SMTP_OK;
-        r = smtp_data_begin(s);
-        if (s->err) return r;
-        *data_ok = r == SMTP_OK;
-        return SMTP_OK;
-    }
-    if (s->err) return s->err;
-    if (s->rpos < s->rlen)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before MAIL",
-                                         s->peer, (int)(s->rlen - s->rpos)));
-    smtp__path_cmd(line, sizeof line, "MAIL FROM", env, 0);
+    smtp__path_cmd(line, sizeof line, "MAIL FROM", j->env, 0);
     if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
-    for (j = 0; j < n; j++) {
-        smtp__path_cmd(line, sizeof line, "RCPT TO", s->grp[j].addr, 1);
+    for (; n < j->carry; n++) {
+        smtp__path_cmd(line, sizeof line, "RCPT TO", s->grp[n].addr, 1);
         if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
     }
-    if ((r = smtp__put_cmd(s, "DATA", dl)) != SMTP_OK) return r;
-    snprintf(s->cmd, sizeof s->cmd, "the pipelined MAIL, RCPT and DATA");
-    if ((r = smtp__flush(s, dl)) != SMTP_OK) return r;
-    smtp__path_cmd(s->cmd, sizeof s->cmd, "MAIL FROM", env, 0);
+    while (n < SMTP__TXN_MAX && (a = smtp__job_next(&peek, &idx)) != NULL) {
+        smtp__path_cmd(line, sizeof line, "RCPT TO", a, 1);
+        if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
+        n++;
+    }
+    *g = n;
+    return smtp__put_cmd(s, "DATA", dl);
+}
+
+/* Reads the replies to what smtp__env_write sent, in order, and fills
+   s->grp. *data_ok: DATA got 354. mail_rb: MAIL's refusal, if any. */
+static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *data_ok, size_t *ok,
+                                  char *mail_rb, size_t mrn)
+{
+    smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
+    size_t k;
+    int mail_ok;
+    smtp_result r;
+    *data_ok = 0; *ok = 0; mail_rb[0] = 0;
+    for (k = j->carry; k < g; k++) {
+        s->grp[k].addr = smtp__job_next(j, &s->grp[k].idx);
+    }
+    for (k = 0; k < g; k++) s->grp[k].st = SMTP__UNTRIED;
+    smtp__path_cmd(s->cmd, sizeof s->cmd, "MAIL FROM", j->env, 0);
     if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
     if (s->reply.code == 421) return smtp__refused(s);
     mail_ok = s->reply.code == 250;
     if (!mail_ok) smtp__reply_str(s, mail_rb, mrn);
     s->state = mail_ok ? SMTP__MAIL : SMTP__READY;
-    for (j = 0; j < n; j++) {
-        smtp__path_cmd(s->cmd, sizeof s->cmd, "RCPT TO", s->grp[j].addr, 1);
+    for (k = 0; k < g; k++) {
+        smtp__path_cmd(s->cmd, sizeof s->cmd, "RCPT TO", s->grp[k].addr, 1);
         if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
         if (s->reply.code == 421) return smtp__refused(s);
-        if (!mail_ok) { s->grp[j].st = SMTP__DEFERRED; continue; }
-        if (s->reply.code == 250 || s->reply.code == 251) { s->grp[j].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; }
-        else if (s->reply.code == 452) s->grp[j].st = SMTP__DEFERRED;
+        if (!mail_ok) { s->grp[k].st = SMTP__DEFERRED; continue; }
+        if (s->reply.code == 250 || s->reply.code == 251) { s->grp[k].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; }
+        else if (s->reply.code == 452) s->grp[k].st = SMTP__DEFERRED;
         else {
-            s->grp[j].st = SMTP__REFUSED;
-            smtp__result(s, s->cur_msg, s->grp[j].idx, s->grp[j].addr, 0);
+            s->grp[k].st = SMTP__REFUSED;
+            smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, 0);
         }
     }
     snprintf(s->cmd, sizeof s->cmd, "DATA");
@@ -4157,132 +4215,238 @@ static smtp_result smtp__envelope(smtp_session *s, const char *env, size_t n, in
         if (!mail_ok || *ok == 0) {
             /* RFC 2920 3.2: DATA accepted with no recipient: end it empty; it is refused or dropped */
             r = smtp_data_end(s);
-            if (s->err) return s->err;
-            (void)r;
-            return SMTP_OK;
+            return s->err ? s->err : SMTP_OK;
         }
         *data_ok = 1;
     }
     return SMTP_OK;
 }
 
+/* The same one command at a time, for servers without PIPELINING. */
+static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, int *data_ok, size_t *ok,
+                                      char *mail_rb, size_t mrn)
+{
+    size_t k, n = j->carry, idx;
+    const char *a;
+    smtp_result r;
+    *data_ok = 0; *ok = 0; mail_rb[0] = 0;
+    while (n < SMTP__TXN_MAX && (a = smtp__job_next(j, &idx)) != NULL) { s->grp[n].addr = a; s->grp[n].idx = idx; n++; }
+    *g = n;
+    for (k = 0; k < n; k++) s->grp[k].st = SMTP__UNTRIED;
+    if ((r = smtp_mail_from(s, j->env)) != SMTP_OK) {
+        if (s->err) return r;
+        smtp__reply_str(s, mail_rb, mrn);
+        return SMTP_OK;
+    }
+    for (k = 0; k < n; k++) {
+        r = smtp_rcpt_to(s, s->grp[k].addr);
+        if (r == SMTP_OK) { s->grp[k].st = SMTP__OK; (*ok)++; continue; }
+        if (s->err) return r;
+        /* RFC 5321 4.5.3.1.10: 452 too many recipients: the rest go in a further transaction */
+        if (s->reply.code == 452 && *ok > 0) break;
+        s->grp[k].st = s->reply.code == 452 ? SMTP__DEFERRED : SMTP__REFUSED;
+        if (s->grp[k].st == SMTP__REFUSED) smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, 0);
+    }
+    if (*ok == 0) return SMTP_OK;
+    r = smtp_data_begin(s);
+    if (s->err) return r;
+    *data_ok = r == SMTP_OK;
+    return SMTP_OK;
+}
+
+/* After the final reply (r: its verdict, or SMTP_ERR_REPLY without data):
+   outcomes for the accepted recipients, RSET when a transaction is still
+   open, and the recipients carried into a further transaction. */
+static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, size_t ok, smtp_result r)
+{
+    size_t k;
+    for (k = 0; k < g; k++) {
+        if (s->grp[k].st == SMTP__REFUSED && j->first_refused == (size_t)-1) {
+            j->first_refused = s->grp[k].idx;
+            snprintf(j->first_rb, sizeof j->first_rb, "%s", s->refused_rb);
+        }
+        if (s->grp[k].st != SMTP__OK) continue;
+        if (r != SMTP_OK && j->first_refused == (size_t)-1) {
+            j->first_refused = s->grp[k].idx;
+            smtp__reply_str(s, j->first_rb, sizeof j->first_rb);
+        }
+        smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, r == SMTP_OK);
+        if (r == SMTP_OK) j->sent++;
+    }
+    /* RFC 2920 3.1: a refused DATA leaves the transaction open */
+    if (s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) return r;
+    /* what a 452 left over goes into the next transaction; with nothing
+       accepted in this one that would loop, so it counts as refused */
+    j->carry = 0;
+    for (k = 0; k < g; k++) {
+        if (s->grp[k].st != SMTP__DEFERRED && s->grp[k].st != SMTP__UNTRIED) continue;
+        if (ok == 0) {
+            smtp__result_of(j->m, s->grp[k].idx, s->grp[k].addr, 0, 452, "4.5.3", "too many recipients", 19);
+            if (j->first_refused == (size_t)-1) {
+                j->first_refused = s->grp[k].idx;
+                snprintf(j->first_rb, sizeof j->first_rb, "452 too many recipients, and none accepted");
+            }
+            continue;
+        }
+        s->grp[j->carry++] = s->grp[k];
+    }
+    return SMTP_OK;
+}
+
+/* The job's verdict once every recipient has its outcome. */
+static smtp_result smtp__job_result(smtp_session *s, smtp__job *j)
+{
+    const char *who = "?";
+    size_t idx = 0, i;
+    int k;
+    if (j->sent == j->total) return SMTP_OK;
+    for (k = 0; k < 3; k++)
+        for (i = 0; j->lists[k] && j->lists[k][i]; i++, idx++)
+            if (idx == j->first_refused) who = j->lists[k][i];
+    if (j->sent == 0)
+        return smtp__fail(s, SMTP_ERR_REPLY, "%s accepted none of the %d recipient%s; the first refused was "
+                          "\"%.80s\": %s", s->peer, (int)j->total, j->total == 1 ? "" : "s", who, j->first_rb);
+    return smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; the first refused was "
+                      "\"%.80s\": %s", (int)j->sent, (int)j->total, who, j->first_rb);
+}
+
+/* The end of data into the write buffer, not sent yet: the next message's
+   envelope may join it (RFC 2920 3.1). */
+static smtp_result smtp__dot_put(smtp_session *s)
+{
+    smtp__dot st;
+    smtp_result r;
+    size_t o;
+    st.bol = s->body_bol; st.cr = s->body_cr;
+    if (sizeof s->wbuf - s->wlen < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+        return r;
+    o = smtp__dot_finish(&st, s->wbuf + s->wlen);
+    smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wbuf + s->wlen, o);
+    s->wlen += o;
+    s->state = SMTP__END;
+    return SMTP_OK;
+}
+
+/* Sends what is buffered and reads the reply to the end of data. */
+static smtp_result smtp__final_reply(smtp_session *s)
+{
+    smtp_result r;
+    snprintf(s->cmd, sizeof s->cmd, "the end of the message");
+    if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
+    r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
+    if (r) return r;
+    s->state = SMTP__READY;
+    if (s->reply.code / 100 != 2) return smtp__refused(s);
+    return SMTP_OK;
+}
+
+static int smtp__any_deferred(const smtp_session *s, size_t g)
+{
+    size_t k;
+    for (k = 0; k < g; k++) if (s->grp[k].st == SMTP__DEFERRED || s->grp[k].st == SMTP__UNTRIED) return 1;
+    return 0;
+}
+
+/* Sends jobs[0..n) (results into res). With PIPELINING, the end of one
+   message and the next message's envelope leave in one write; each
+   message's result still comes only from its own final reply. */
+static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n, smtp_result *res)
+{
+    smtp__job jobs[2];
+    size_t i, g = 0, ok = 0, next_g = 0, nx = 0;
+    int cur = 0, data_ok, ahead = 0, pipe = (s->ext & SMTP_EXT_PIPELINING) != 0;
+    char mail_rb[300];
+    smtp_result r = SMTP_OK, last = SMTP_OK;
+    for (i = 0; i < n; i++) {
+        smtp__job *j = &jobs[cur];
+        nx = 0;
+        if (!ahead) {
+            if ((r = smtp__job_init(s, j, &msgs[i])) != SMTP_OK) { res[i] = last = r; continue; }
+        }
+        s->cur_msg = j->m;
+        s->refused_rb[0] = 0;
+        for (;;) {   /* the transactions of this message */
+            if (pipe) {
+                smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
+                if (!ahead) {
+                    if (s->rpos < s->rlen)
+                        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer "
+                                           "nothing before MAIL", s->peer, (int)(s->rlen - s->rpos)));
+                    if ((r = smtp__env_write(s, j, &g, dl)) != SMTP_OK) return r;
+                    snprintf(s->cmd, sizeof s->cmd, "the pipelined MAIL, RCPT and DATA");
+                    if ((r = smtp__flush(s, dl)) != SMTP_OK) return r;
+                } else g = next_g;
+                ahead = 0;
+                if ((r = smtp__env_read(s, j, g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK)
+                    return s->err ? s->err : r;
+            } else if ((r = smtp__env_lockstep(s, j, &g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK)
+                return s->err ? s->err : r;
+            if (mail_rb[0]) {   /* MAIL refused: this message goes to nobody more */
+                if (s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) return r;
+                r = j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL FROM "
+                                         "was refused: %s", (int)j->sent, (int)j->total, mail_rb)
+                            : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM:<%.*s>: %s", s->peer,
+                                         (int)strlen(j->env), j->env, mail_rb);
+                break;
+            }
+            r = SMTP_ERR_REPLY;
+            if (data_ok) {
+                if ((r = smtp__compose(s, j->m, j->from, j->date, j->msgid)) != SMTP_OK) return r;
+                if ((r = smtp__dot_put(s)) != SMTP_OK) return r;
+                /* the next message's envelope rides with this end of data, when this
+                   message needs no further transaction (nothing can be carried over) */
+                if (pipe && i + 1 < n && j->tried == j->total && !smtp__any_deferred(s, g)) {
+                    smtp__job *nj = &jobs[!cur];
+                    for (nx = i + 1; nx < n; nx++) {
+                        smtp_result ir = smtp__job_init(s, nj, &msgs[nx]);
+                        if (ir == SMTP_OK) break;
+                        res[nx] = last = ir;   /* it cannot go: its error is its result */
+                    }
+                    if (nx < n) {
+                        if ((r = smtp__env_write(s, nj, &next_g, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
+                        ahead = 1;
+                    }
+                }
+                r = smtp__final_reply(s);
+                if (s->err) return s->err;
+            }
+            if ((r = smtp__job_settle(s, j, g, ok, r)) != SMTP_OK) return r;
+            if (j->carry == 0 && j->tried == j->total) { r = smtp__job_result(s, j); break; }
+        }
+        res[i] = r;
+        if (r != SMTP_OK) last = r;
+        if (nx > i + 1) i = nx - 1;   /* the ones skipped while looking ahead have their results */
+        if (ahead) cur = !cur;
+        s->cur_msg = NULL;
+    }
+    s->cur_msg = NULL;
+    return last;
+}
+
 SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
 {
-    const char *from, *env, *a, *bad, *rc;
-    char date[64], msgid[160], first_rb[300];
-    size_t n, total = 0, tried = 0, sent = 0, i, first_refused = (size_t)-1, carry = 0, ok, list_pos = 0;
-    int k, list = 0, data_ok;
-    const char *const *lists[3];
-    smtp_result r;
+    smtp_result r, res;
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__READY, "smtp_send")) != SMTP_OK) return r;
     if (!m) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_send: the message is NULL");
-    /* Check everything before the first byte goes out. */
-    from = m->from ? m->from : s->cfg.from;
-    if (!from) return smtp__fail(s, SMTP_ERR_PARAM, "message.from is NULL (and cfg.from too)");
-    if ((bad = smtp__addr(from, 1, &a, &n)) != NULL)
-        return smtp__fail(s, SMTP_ERR_PARAM, "message.from \"%.80s\" %s", from, bad);
-    env = m->envelope_from ? m->envelope_from : from;
-    if ((bad = smtp__addr(env, 0, &a, &n)) != NULL)
-        return smtp__fail(s, SMTP_ERR_PARAM, "message.envelope_from \"%.80s\" %s", env, bad);
-    lists[0] = m->to; lists[1] = m->cc; lists[2] = m->bcc;
-    for (k = 0; k < 3; k++) {
-        const char *field = k == 0 ? "to" : k == 1 ? "cc" : "bcc";
-        for (i = 0; lists[k] && lists[k][i]; i++, total++)
-            if ((bad = smtp__addr(lists[k][i], 1, &a, &n)) != NULL)
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.%s[%d] \"%.80s\" %s", field, (int)i, lists[k][i], bad);
-    }
-    if (total == 0) return smtp__fail(s, SMTP_ERR_PARAM, "the message has no recipient (to, cc and bcc are empty)");
-    if (m->subject && !smtp__clean(m->subject))
-        return smtp__fail(s, SMTP_ERR_PARAM, "message.subject holds a control character (CR, LF, ...)");
+    r = smtp__run(s, m, 1, &res);
+    return s->err ? s->err : res;
+}
 
-    smtp__date(date, sizeof date, time(NULL));
-    s->msg_count++;
-    s->cur_msg = m;
-    s->refused_rb[0] = 0;
-    rc = strrchr(from, '@');
-    for (n = 0; rc && rc[1 + n] && rc[1 + n] != '>' && rc[1 + n] != ' ' && n < 100; n++) {}
-    snprintf(msgid, sizeof msgid, "<%016llx.%llu@%.*s>", s->nonce, s->msg_count,
-             rc ? (int)n : 9, rc ? rc + 1 : "localhost");
-    first_rb[0] = 0;
-
-    while (carry > 0 || tried < total) {
-        size_t g = carry, j;
-        char mail_rb[300];
-        /* the group: recipients carried over (after a 452) first, then the next ones */
-        for (j = 0; j < carry; j++) s->grp[j].st = SMTP__UNTRIED;
-        while (g < SMTP__TXN_MAX && tried < total) {
-            while (!lists[list] || !lists[list][list_pos]) { list++; list_pos = 0; }
-            s->grp[g].addr = lists[list][list_pos++];
-            s->grp[g].idx = tried++;
-            s->grp[g].st = SMTP__UNTRIED;
-            g++;
-        }
-        if ((r = smtp__envelope(s, env, g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK) {
-            s->cur_msg = NULL;
-            return s->err ? s->err : r;
-        }
-        for (j = 0; j < g; j++)
-            if (s->grp[j].st == SMTP__REFUSED && first_refused == (size_t)-1) {
-                first_refused = s->grp[j].idx;
-                snprintf(first_rb, sizeof first_rb, "%s", s->refused_rb);
-            }
-        if (mail_rb[0]) {   /* MAIL refused: the message goes to nobody more */
-            s->cur_msg = NULL;
-            if (s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) return r;
-            return sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL FROM "
-                                     "was refused: %s", (int)sent, (int)total, mail_rb)
-                        : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM:<%.*s>: %s", s->peer,
-                                     (int)strlen(env), env, mail_rb);
-        }
-        r = SMTP_ERR_REPLY;
-        if (data_ok) {
-            if ((r = smtp__compose(s, m, from, date, msgid)) != SMTP_OK) { s->cur_msg = NULL; return r; }
-            r = smtp_data_end(s);
-            if (s->err) { s->cur_msg = NULL; return s->err; }
-        }
-        /* the final reply (or the refusal of DATA) decides for every recipient accepted */
-        for (j = 0; j < g; j++) {
-            if (s->grp[j].st != SMTP__OK) continue;
-            if (r != SMTP_OK && first_refused == (size_t)-1) {
-                first_refused = s->grp[j].idx;
-                smtp__reply_str(s, first_rb, sizeof first_rb);
-            }
-            smtp__result(s, m, s->grp[j].idx, s->grp[j].addr, r == SMTP_OK);
-            if (r == SMTP_OK) sent++;
-        }
-        /* RFC 2920 3.1: a refused DATA leaves the transaction open */
-        if (s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) { s->cur_msg = NULL; return r; }
-        /* what a 452 left over goes into the next transaction; with nothing
-           accepted in this one that would loop, so it counts as refused */
-        carry = 0;
-        for (j = 0; j < g; j++) {
-            if (s->grp[j].st != SMTP__DEFERRED && s->grp[j].st != SMTP__UNTRIED) continue;
-            if (ok == 0) {
-                smtp__result_of(m, s->grp[j].idx, s->grp[j].addr, 0, 452, "4.5.3", "too many recipients", 19);
-                if (first_refused == (size_t)-1) {
-                    first_refused = s->grp[j].idx;
-                    snprintf(first_rb, sizeof first_rb, "452 too many recipients, and none accepted");
-                }
-                continue;
-            }
-            s->grp[carry++] = s->grp[j];
-        }
+SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, size_t count, smtp_result *results)
+{
+    smtp_result r;
+    size_t i;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__check_state(s, SMTP__READY, "smtp_send_batch")) != SMTP_OK) return r;
+    if ((!msgs && count) || !results) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_send_batch: msgs or results is NULL");
+    for (i = 0; i < count; i++) results[i] = SMTP_ERR_STATE;   /* "not sent": a transport failure stops the batch */
+    r = smtp__run(s, msgs, count, results);
+    if (s->err) {
+        for (i = 0; i < count; i++) if (results[i] == SMTP_ERR_STATE) results[i] = s->err;
+        return s->err;
     }
-    s->cur_msg = NULL;
-    if (sent == total) return SMTP_OK;
-    {
-        const char *who = "?";
-        size_t idx = 0;
-        for (k = 0; k < 3; k++)
-            for (i = 0; lists[k] && lists[k][i]; i++, idx++)
-                if (idx == first_refused) who = lists[k][i];
-        if (sent == 0)
-            return smtp__fail(s, SMTP_ERR_REPLY, "%s accepted none of the %d recipient%s; the first refused was "
-                              "\"%.80s\": %s", s->peer, (int)total, total == 1 ? "" : "s", who, first_rb);
-        return smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; the first refused was "
-                          "\"%.80s\": %s", (int)sent, (int)total, who, first_rb);
-    }
+    return r;
 }
 
 SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *m,

@@ -12,11 +12,12 @@ typedef struct fake {
     size_t proc;                            /* out bytes already interpreted */
     int in_data; size_t data_start;
     char msg[1 << 21]; size_t msglen;       /* the last message, as on the wire */
-    int messages, mails, rcpts_in_txn;
+    int messages, mails, rcpts_in_txn, writes;
     int max_rcpt;                           /* 452 after this many in one transaction */
     int refuse_data, rcpt_421, closed;
     const char *ehlo_reply;
-    const char *data_reply;                 /* reply to the final dot */
+    const char *data_reply;                 /* reply to the final dot ... */
+    int data_reply_at;                      /* ... of this message (1 = the first) */
     const char *const *auth_script;         /* replies to AUTH and each line after it, until not 334 */
     int auth_step, in_auth, auths;          /* auths: AUTH commands seen */
 } fake;
@@ -73,7 +74,7 @@ static void fake_process(void)
             F.messages++;
             F.proc = end + 3;
             F.in_data = 0;
-            fake_queue(F.data_reply ? F.data_reply : "250 2.0.0 Ok: queued as FAKE1\r\n");
+            fake_queue(F.data_reply && F.messages == F.data_reply_at ? F.data_reply : "250 2.0.0 Ok: queued as FAKE1\r\n");
         } else {
             const char *nl = memchr(F.out + F.proc, '\n', F.outlen - F.proc);
             size_t n;
@@ -101,6 +102,7 @@ static int fake_write(smtp_session *s, const void *buf, size_t len, long long dl
 {
     (void)s; (void)dl;
     if (F.closed) return SMTP_ERR_CLOSED;
+    F.writes++;
     memcpy(F.out + F.outlen, buf, len);
     F.outlen += len;
     fake_process();
@@ -112,6 +114,7 @@ static void fake_close(smtp_session *s) { (void)s; }
 static void fake_reset(void)
 {
     memset(&F, 0, sizeof F);
+    F.data_reply_at = 1;
     fake_queue("220 fake.test ESMTP\r\n");
 }
 

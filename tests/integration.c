@@ -316,6 +316,28 @@ TEST(postfix_delivers_intact)
     free(eml);
 }
 
+TEST(postfix_batch_pipelined)
+{
+    smtp_config cfg;
+    smtp_message m[20];
+    smtp_result res[20];
+    static char texts[20][64];
+    const char *to[] = { "bob@example.com", NULL }, *to_bad[] = { "refuse@example.com", NULL };
+    char path[700];
+    int i;
+    cfg_plain(&cfg, PF_PORT);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    memset(m, 0, sizeof m);
+    for (i = 0; i < 20; i++) {
+        snprintf(texts[i], sizeof texts[i], "batch message %d of %lld", i, now_ms());
+        m[i].from = "alice@example.com"; m[i].to = i == 7 ? to_bad : to; m[i].text = texts[i];
+    }
+    CHECK_EQ_INT(smtp_send_batch(&S, m, 20, res), SMTP_ERR_REPLY);
+    for (i = 0; i < 20; i++) CHECK_EQ_INT(res[i], i == 7 ? SMTP_ERR_REPLY : SMTP_OK);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+    for (i = 0; i < 20; i++) if (i != 7) CHECK(pf_find(texts[i], path, sizeof path));
+}
+
 /* ---- the hostile server: faults no real server makes ------------------- */
 
 static int hport(int k) { return HOSTILE + k; }
@@ -473,6 +495,7 @@ int main(void)
     RUN(aiosmtpd_ipv6_loopback);
     RUN(connect_refused_names_the_server);
     RUN(postfix_delivers_intact);
+    RUN(postfix_batch_pipelined);
     /* timing tests, one at a time */
     RUN(hostile_greeting_never_sent);
     RUN(hostile_reply_trickled);

@@ -560,6 +560,36 @@ TEST(pipelined_group_all_refused)
     smtp_close(&S);
 }
 
+TEST(batch_pipelines_across_messages)
+{
+    smtp_config cfg;
+    smtp_message m[4];
+    smtp_result res[4];
+    const char *to1[] = { "a@x.org", NULL }, *to2[] = { "b@x.org", "refuse@x.org", NULL }, *bad[] = { "no-at-sign", NULL };
+    int i;
+    fake_reset();
+    F.data_reply = "554 5.7.1 rejected\r\n"; F.data_reply_at = 3;   /* the third message that arrives */
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(m, 0, sizeof m);
+    for (i = 0; i < 4; i++) { m[i].from = "s@x.org"; m[i].to = to1; m[i].text = "batch"; }
+    m[1].to = to2;          /* partial */
+    m[2].to = bad;          /* refused before a byte: PARAM, and the batch goes on */
+    F.writes = 0;
+    CHECK_EQ_INT(smtp_send_batch(&S, m, 4, res), SMTP_ERR_REPLY);
+    CHECK_EQ_INT(res[0], SMTP_OK);
+    CHECK_EQ_INT(res[1], SMTP_PARTIAL);
+    CHECK_EQ_INT(res[2], SMTP_ERR_PARAM);
+    CHECK_EQ_INT(res[3], SMTP_ERR_REPLY);    /* its final reply was 554 */
+    CHECK_EQ_INT(F.messages, 3);
+    /* the end of one message and the next envelope went out in one write */
+    CHECK_EQ_INT(fake_count("\r\n.\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<"), 2);
+    CHECK_EQ_INT(fake_count("no-at-sign"), 0);
+    CHECK_EQ_INT(F.writes, 4);                /* envelope 1; dot 1 + envelope 2; dot 2 + envelope 4; dot 4 */
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
+    smtp_close(&S);
+}
+
 TEST(refused_data_then_rset)
 {
     smtp_config cfg;
@@ -1420,6 +1450,7 @@ int main(void)
     RUN(too_many_recipients_452_continues);
     RUN(all_refused_sends_nothing);
     RUN(pipelined_group_all_refused);
+    RUN(batch_pipelines_across_messages);
     RUN(refused_data_then_rset);
     RUN(final_reply_refused_counts_nothing);
     RUN(injection_is_param_before_any_byte);

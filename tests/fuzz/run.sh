@@ -18,14 +18,14 @@ fail=0
 summary=""
 for t in "$@"; do
     bin="$fz/fuzz_$t"; log="$fz/logs/$t.log"; corp="$fz/corpus/$t"
-    status=ok
+    status=""
     # regressions
     regs=$(ls "$here/regress/$t"-* 2>/dev/null || true)
     nreg=0
     if [ -n "$regs" ]; then
         nreg=$(echo "$regs" | wc -l)
         if ! "$bin" $regs > "$fz/logs/$t.regress.log" 2>&1; then
-            status="REGRESSION FAILED (see $fz/logs/$t.regress.log)"
+            status="REGRESSION FAILED (see $fz/logs/$t.regress.log); "
             fail=1
         fi
     fi
@@ -45,9 +45,10 @@ for t in "$@"; do
     if [ $rc -ne 0 ]; then
         art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
         why=$(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|invariant failed' "$log" | sed 's/^==[0-9]*==//')
-        status="CRASH: ${why:-exit $rc} -> ${art:-see $log}"
+        status="${status}CRASH: ${why:-exit $rc} -> ${art:-see $log}"
         fail=1
     fi
+    [ -n "$status" ] || status=ok
     line=$(printf '%-14s execs %-10s cov %-5s ft %-6s corpus %-5s exec/s %-7s regress %-3s %s' \
            "fuzz_$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corpn:-?}" "${eps:-?}" "$nreg" "$status")
     echo "   $line"
