@@ -77,7 +77,8 @@
      smtp_session is a struct you own: on the stack, static, or on the
      heap. It holds the read and write buffers, the last reply and the
      BearSSL contexts with their 33 KB record buffer (sizeof(smtp_session)
-     is about 85 KB with TLS, 35 KB with SMTP_NO_TLS). Sending a
+     is about 110 KB with TLS, 62 KB with SMTP_NO_TLS: a 16 KB table holds the
+     recipients of one transaction and 12 KB the text of the last reply). Sending a
      message allocates nothing. One session belongs to one thread at a
      time; sessions in different threads never touch each other.
 
@@ -458,7 +459,7 @@ typedef struct smtp_session {
     char cmd[80];                       /* the command being answered, for messages */
     char detail[512];
     char tls_name[256];                 /* host name for SNI and checks (no trailing dot) */
-    struct { const char *addr; size_t idx; int st; } grp[1000];   /* the recipients of one transaction */
+    struct { const char *addr; unsigned idx; int st; } grp[1000];   /* the recipients of one transaction */
     const smtp_message *cur_msg;        /* the message smtp_send is sending */
     char refused_rb[200];               /* the first recipient refusal of smtp_send, for its detail */
 #ifndef SMTP_NO_TLS
@@ -4140,11 +4141,11 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
 }
 
 /* The next recipient from the job's lists (advancing), or NULL. */
-static const char *smtp__job_next(smtp__job *j, size_t *idx)
+static const char *smtp__job_next(smtp__job *j, unsigned *idx)
 {
     if (j->tried >= j->total) return NULL;
     while (!j->lists[j->list] || !j->lists[j->list][j->list_pos]) { j->list++; j->list_pos = 0; }
-    *idx = j->tried++;
+    *idx = (unsigned)j->tried++;
     return j->lists[j->list][j->list_pos++];
 }
 
@@ -4156,7 +4157,8 @@ static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smt
 {
     char line[300];
     smtp__job peek = *j;
-    size_t n = 0, idx;
+    size_t n = 0;
+    unsigned idx;
     const char *a;
     smtp_result r;
     smtp__path_cmd(line, sizeof line, "MAIL FROM", j->env, 0);
@@ -4226,7 +4228,8 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
 static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, int *data_ok, size_t *ok,
                                       char *mail_rb, size_t mrn)
 {
-    size_t k, n = j->carry, idx;
+    size_t k, n = j->carry;
+    unsigned idx;
     const char *a;
     smtp_result r;
     *data_ok = 0; *ok = 0; mail_rb[0] = 0;

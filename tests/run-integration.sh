@@ -82,6 +82,8 @@ echo "== AUTH"
 $B/auth || fail=1
 echo "== proxies"
 $B/proxy || fail=1
+echo "== allocation"
+$B/alloc || fail=1
 echo "== smtp-send (and msmtp side by side)"
 bash tests/cli.sh || fail=1
 exit $fail
