@@ -164,7 +164,8 @@
      fails before connecting). smtp_tls_version and smtp_tls_cipher tell
      what was negotiated. AES-GCM suites come first on CPUs with AES-NI,
      ChaCha20-Poly1305 elsewhere. After QUIT, close_notify is sent without
-     waiting for the server's. TLS session resumption is not done yet.
+     waiting for the server's. TLS session resumption through a cache the
+     caller owns (cfg.tls_cache), only for fully verified sessions.
 
    PROXIES
      cfg.proxy: SMTP_PROXY_SOCKS4 (the client resolves the SMTP host to
@@ -355,6 +356,7 @@ typedef struct smtp_config {
     const char *ca_file;               /* PEM bundle; NULL: the system bundle */
     const char *ca_pem; size_t ca_pem_len;   /* CA certificates as PEM in memory */
     const struct smtp_trust *trust;    /* shared trust store; NULL: load per session */
+    struct smtp_tls_cache *tls_cache;  /* TLS session resumption (smtp_tls_cache_new); NULL: none */
     int tls_verify;                    /* SMTP_VERIFY_FULL (0), _NO_HOSTNAME, _NONE */
     const char *tls_fingerprint;       /* pin: SHA-256 of the server certificate, hex */
     const char *tls_cert_file, *tls_key_file;  /* client certificate chain and key, PEM files */
@@ -422,7 +424,7 @@ typedef struct smtp__x509 {
     br_sha256_context sha;
     unsigned char ee[8192];             /* the server's certificate (DER), for SAN and pin checks */
     size_t ee_len;
-    int ee_over, index, verify, ip_len, has_pin, relaxed;
+    int ee_over, index, verify, ip_len, has_pin, relaxed, chain_seen;
     unsigned err;                       /* what minimal said */
     unsigned char ip[16], pin[32];
 } smtp__x509;
@@ -448,7 +450,8 @@ typedef struct smtp_session {
     unsigned long size_max;             /* SIZE parameter, 0 when none */
     int body_bol, body_cr;              /* body writer state */
     unsigned long long body_sent;       /* bytes of this message on the wire, for progress */
-    int tls_on;                         /* TLS is the top layer */
+    int tls_on, tls_resumed;            /* TLS is the top layer; its session was resumed */
+    smtp_security sec_try;              /* the mode being tried (the cache key) */
     unsigned tls_err;                   /* BearSSL's error code of a failed handshake */
     smtp_security sec_used;             /* the mode that got through (AUTO tells which) */
     unsigned long long msg_count;       /* for Message-ID */
@@ -557,6 +560,19 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
                                          char *detail, size_t detail_size);
 SMTP_API size_t smtp_trust_count(const smtp_trust *t);           /* anchors loaded */
 SMTP_API void smtp_trust_free(smtp_trust *t);                    /* NULL is fine */
+
+/* TLS session resumption. A cache the caller owns, named in cfg.tls_cache:
+   a later smtp_open to the same host, port and mode, with the same trust
+   settings, resumes the TLS session and skips the full handshake. Only
+   sessions whose certificate was fully verified (SMTP_VERIFY_FULL, or a
+   pin) are kept: a resumed session is not verified again. It remembers
+   the 8 newest. Use it from one thread at a time. smtp_tls_resumed tells
+   whether a session was resumed. NULL from new when out of memory or with
+   SMTP_NO_TLS. */
+typedef struct smtp_tls_cache smtp_tls_cache;
+SMTP_API smtp_tls_cache *smtp_tls_cache_new(void);
+SMTP_API void smtp_tls_cache_free(smtp_tls_cache *c);
+SMTP_API int smtp_tls_resumed(const smtp_session *s);
 
 /* After smtp_open: the security mode that got through (AUTO says which),
    the port, and the TLS version and cipher suite ("TLSv1.2",
@@ -929,6 +945,13 @@ static int smtp__hexval(int c)
     return -1;
 }
 
+/* Overwrites secrets so the compiler cannot drop it. */
+static void smtp__wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = (volatile unsigned char *)p;
+    while (n--) *v++ = 0;
+}
+
 /* Base64 digit value (RFC 4648), -1 for anything else. */
 static int smtp__b64val(unsigned char c)
 {
@@ -1269,7 +1292,7 @@ static int smtp__san_has_ip(const unsigned char *san, size_t n, const unsigned c
 static void smtp__x_start_chain(const br_x509_class **ctx, const char *server_name)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
-    x->index = -1; x->ee_len = 0; x->ee_over = 0; x->err = 0; x->relaxed = 0;
+    x->index = -1; x->ee_len = 0; x->ee_over = 0; x->err = 0; x->relaxed = 0; x->chain_seen = 1;
     br_sha256_init(&x->sha);
     br_x509_decoder_init(&x->dec, NULL, NULL);
     /* names are checked by minimal only in full mode; IP literals by us */
@@ -1574,6 +1597,40 @@ static int smtp__parse_pin(const char *h, unsigned char out[32])
     return n == 64 ? 0 : -1;
 }
 
+/* The resumption cache: the newest sessions, keyed by everything that
+   decided their verification. */
+#define SMTP__CACHE_N 8
+struct smtp_tls_cache {
+    struct { char key[600]; br_ssl_session_parameters p; unsigned long long stamp; } e[SMTP__CACHE_N];
+    unsigned long long clock;
+};
+
+SMTP_API smtp_tls_cache *smtp_tls_cache_new(void)
+{
+    smtp_tls_cache *c = (smtp_tls_cache *)SMTP_MALLOC(sizeof *c);
+    if (c) memset(c, 0, sizeof *c);
+    return c;
+}
+
+SMTP_API void smtp_tls_cache_free(smtp_tls_cache *c)
+{
+    if (!c) return;
+    smtp__wipe(c, sizeof *c);   /* master secrets */
+    SMTP_FREE(c);
+}
+
+/* host, port, mode, and the trust settings; "" when the session may not be
+   kept (its certificate was not fully checked). */
+static void smtp__cache_key(const smtp_session *s, char *key, size_t n)
+{
+    key[0] = 0;
+    if (s->cfg.tls_verify != SMTP_VERIFY_FULL && !s->cfg.tls_fingerprint) return;
+    snprintf(key, n, "%s|%d|%d|%p|%s|%.40s|%s|%s|%u", s->tls_name, s->cfg.port, (int)s->sec_try,
+             (const void *)s->cfg.trust, s->cfg.ca_file ? s->cfg.ca_file : "", s->cfg.ca_pem ? s->cfg.ca_pem : "",
+             s->cfg.tls_fingerprint ? s->cfg.tls_fingerprint : "", s->cfg.tls_cert_file ? s->cfg.tls_cert_file : "",
+             s->cfg.tls_versions);
+}
+
 /* A client certificate: its chain (DER copies) and its private key (kept
    inside the decoder that decoded it). */
 #define SMTP__CHAIN_MAX 8
@@ -1703,7 +1760,7 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     smtp__x509 *x = &s->tls.x;
     size_t i, ns = 0;
     smtp_result r;
-    int rr, aesni;
+    int rr, aesni, resume;
     if (s->rpos < s->rlen)   /* after a proxy: the server spoke before TLS */
         return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes before the TLS handshake",
                                          s->peer, (int)(s->rlen - s->rpos)));
@@ -1742,8 +1799,21 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     smtp__entropy(seed, sizeof seed);
     br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
     memset(seed, 0, sizeof seed);
+    {   /* resume a fully verified session of the same server and settings */
+        char key[600];
+        int k;
+        resume = 0;
+        smtp__cache_key(s, key, sizeof key);
+        if (s->cfg.tls_cache && key[0])
+            for (k = 0; k < SMTP__CACHE_N; k++)
+                if (s->cfg.tls_cache->e[k].stamp && !strcmp(s->cfg.tls_cache->e[k].key, key)) {
+                    br_ssl_engine_set_session_parameters(eng, &s->cfg.tls_cache->e[k].p);
+                    resume = 1;
+                }
+    }
+    x->chain_seen = 0;
     /* SNI carries names, never an IP literal (RFC 6066 3) */
-    if (!br_ssl_client_reset(&s->tls.sc, x->ip_len ? NULL : s->tls_name, 0) ||
+    if (!br_ssl_client_reset(&s->tls.sc, x->ip_len ? NULL : s->tls_name, resume) ||
         br_ssl_engine_last_error(eng) != BR_ERR_OK)
         return smtp__fail(s, SMTP_ERR_TLS, "cannot start TLS: BearSSL error %d", br_ssl_engine_last_error(eng));
     s->tls.lower = s->io;
@@ -1755,9 +1825,26 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     for (;;) {
         unsigned st = br_ssl_engine_current_state(eng);
         if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
-            char note[120];
-            snprintf(note, sizeof note, "TLS established: %s, %s", smtp_tls_version(s), smtp_tls_cipher(s));
+            char note[140];
+            s->tls_resumed = !x->chain_seen;   /* no certificate came: the session was resumed */
+            snprintf(note, sizeof note, "TLS established: %s, %s%s", smtp_tls_version(s), smtp_tls_cipher(s),
+                     s->tls_resumed ? ", resumed" : "");
             smtp__note(s, note);
+            if (s->cfg.tls_cache) {   /* keep it, in the oldest slot or its own */
+                smtp_tls_cache *c = s->cfg.tls_cache;
+                char key[600];
+                int k, slot = 0;
+                smtp__cache_key(s, key, sizeof key);
+                if (key[0]) {
+                    for (k = 0; k < SMTP__CACHE_N; k++) {
+                        if (!strcmp(c->e[k].key, key)) { slot = k; break; }
+                        if (c->e[k].stamp < c->e[slot].stamp) slot = k;
+                    }
+                    snprintf(c->e[slot].key, sizeof c->e[slot].key, "%s", key);
+                    br_ssl_engine_get_session_parameters(eng, &c->e[slot].p);
+                    c->e[slot].stamp = ++c->clock;
+                }
+            }
             return SMTP_OK;
         }
         if (st & BR_SSL_CLOSED) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
@@ -1821,6 +1908,8 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
 }
 SMTP_API size_t smtp_trust_count(const smtp_trust *t) { (void)t; return 0; }
 SMTP_API void smtp_trust_free(smtp_trust *t) { (void)t; }
+SMTP_API smtp_tls_cache *smtp_tls_cache_new(void) { return NULL; }
+SMTP_API void smtp_tls_cache_free(smtp_tls_cache *c) { (void)c; }
 #endif /* SMTP_NO_TLS */
 
 /* ------------------------------------------------------------------------ */
@@ -2114,12 +2203,6 @@ static long smtp__unb64(const char *t, size_t n, unsigned char *out)
     return (long)o;
 }
 
-/* Overwrites secrets so the compiler cannot drop it. */
-static void smtp__wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = (volatile unsigned char *)p;
-    while (n--) *v++ = 0;
-}
 
 /* ------------------------------------------------------------------------ */
 /* >>md5  MD5 (RFC 1321) and HMAC-MD5 (RFC 2104), for CRAM-MD5: our own,   */
@@ -3705,6 +3788,7 @@ static smtp_result smtp__auth(smtp_session *s)
 static smtp_result smtp__session_start(smtp_session *s, smtp_security mode, int hs_ms)
 {
     smtp_result r;
+    s->sec_try = mode;
 #ifndef SMTP_NO_TLS
     if (mode == SMTP_SECURITY_IMPLICIT &&
         (r = smtp__tls_handshake(s, smtp__deadline(hs_ms), hs_ms)) != SMTP_OK)
@@ -4470,6 +4554,7 @@ SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *
 }
 
 SMTP_API smtp_security smtp_security_used(const smtp_session *s) { return s ? s->sec_used : SMTP_SECURITY_NONE; }
+SMTP_API int smtp_tls_resumed(const smtp_session *s) { return s && s->tls_on && s->tls_resumed; }
 SMTP_API int smtp_port_used(const smtp_session *s) { return s ? s->cfg.port : 0; }
 
 SMTP_API const char *smtp_tls_version(const smtp_session *s)

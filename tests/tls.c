@@ -305,6 +305,47 @@ TEST(client_certificate_rsa_and_ec)
     smtp_close(&S);
 }
 
+TEST(session_resumption_only_when_verified)
+{
+    smtp_tls_cache *c = smtp_tls_cache_new();
+    smtp_config cfg;
+    long long t0, full = 0, resumed = 0;
+    int i;
+    CHECK(c != NULL);
+    for (i = 0; i < 3; i++) {
+        cfg_tls(&cfg, "localhost", AIOTLS_IMPL, SMTP_SECURITY_IMPLICIT, CA);
+        cfg.tls_cache = c;
+        t0 = now_ms();
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        if (i == 0) full = now_ms() - t0; else resumed += now_ms() - t0;
+        CHECK_EQ_INT(smtp_tls_resumed(&S), i > 0);
+        CHECK_EQ_INT(send_one(i ? "resumed" : "full handshake"), SMTP_OK);
+        smtp_close(&S);
+    }
+    printf("  open with a full handshake %lld ms, resumed %lld ms (mean of 2)\n", full, resumed / 2);
+    /* another name for the same server: another key, a full handshake */
+    cfg_tls(&cfg, "127.0.0.1", AIOTLS_IMPL, SMTP_SECURITY_IMPLICIT, CA);
+    cfg.tls_cache = c;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_tls_resumed(&S), 0);
+    smtp_close(&S);
+    /* sessions whose certificate was not checked are never kept, nor resumed */
+    cfg_tls(&cfg, "localhost", BAD_BASE + 3, SMTP_SECURITY_STARTTLS, NULL);   /* self-signed */
+    cfg.tls_verify = SMTP_VERIFY_NONE; cfg.tls_cache = c;
+    for (i = 0; i < 2; i++) {
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        CHECK_EQ_INT(smtp_tls_resumed(&S), 0);
+        smtp_close(&S);
+    }
+    /* and a verified session is not offered to a session with other trust settings */
+    cfg_tls(&cfg, "localhost", AIOTLS_IMPL, SMTP_SECURITY_IMPLICIT, NULL);
+    cfg.tls_verify = SMTP_VERIFY_NONE; cfg.tls_cache = c;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_tls_resumed(&S), 0);
+    smtp_close(&S);
+    smtp_tls_cache_free(c);
+}
+
 /* ---- the hostile server's TLS scenarios ---------------------------------- */
 
 static int hport(int k) { return HOSTILE + k; }
@@ -418,6 +459,7 @@ int main(void)
     RUN(trust_store_shared_and_system);
     RUN(aiosmtpd_starttls_byte_exact);
     RUN(client_certificate_rsa_and_ec);
+    RUN(session_resumption_only_when_verified);
     RUN(hostile_starttls_injection_refused);
     RUN(hostile_starttls_missing_sends_nothing_more);
     RUN(hostile_capabilities_forgotten_after_starttls);
