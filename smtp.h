@@ -4341,6 +4341,19 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
     return SMTP_OK;
 }
 
+/* Ends an open transaction. RSET must succeed (RFC 5321 4.1.1.5): a
+   server that refuses it leaves the session in no known state. */
+static smtp_result smtp__must_rset(smtp_session *s)
+{
+    char rb[300];
+    if (s->state == SMTP__READY) return SMTP_OK;
+    if (smtp_rset(s) == SMTP_OK) return SMTP_OK;
+    if (s->err) return s->err;
+    smtp__reply_str(s, rb, sizeof rb);
+    return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s refused RSET (%s); the session cannot go on",
+                                     s->peer, rb));
+}
+
 /* After the final reply (r: its verdict, or SMTP_ERR_REPLY without data):
    outcomes for the accepted recipients, RSET when a transaction is still
    open, and the recipients carried into a further transaction. */
@@ -4361,7 +4374,7 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
         if (r == SMTP_OK) j->sent++;
     }
     /* RFC 2920 3.1: a refused DATA leaves the transaction open */
-    if (s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) return r;
+    if ((r = smtp__must_rset(s)) != SMTP_OK) return r;
     /* what a 452 left over goes into the next transaction; with nothing
        accepted in this one that would loop, so it counts as refused */
     j->carry = 0;
@@ -4469,7 +4482,7 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
             } else if ((r = smtp__env_lockstep(s, j, &g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK)
                 return s->err ? s->err : r;
             if (mail_rb[0]) {   /* MAIL refused: this message goes to nobody more */
-                if (s->state != SMTP__READY && (r = smtp_rset(s)) != SMTP_OK) return r;
+                if ((r = smtp__must_rset(s)) != SMTP_OK) return r;
                 r = j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL FROM "
                                          "was refused: %s", (int)j->sent, (int)j->total, mail_rb)
                             : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM:<%.*s>: %s", s->peer,
@@ -4516,8 +4529,10 @@ SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__READY, "smtp_send")) != SMTP_OK) return r;
     if (!m) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_send: the message is NULL");
+    res = SMTP_ERR_STATE;
     r = smtp__run(s, m, 1, &res);
-    return s->err ? s->err : res;
+    if (s->err) return s->err;
+    return res == SMTP_ERR_STATE ? r : res;
 }
 
 SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, size_t count, smtp_result *results)
