@@ -4,6 +4,7 @@
 #                 tests against real servers, under ASan + UBSan
 #   make demo     start a local SMTP server, send a message, show what it got
 #   make deps     install the Debian packages the tests and demo need
+#   make bench    smtp.h vs smtp-source, curl, smtplib on loopback (tests/bench/results.md)
 #   make clean
 
 CC      ?= cc
@@ -161,3 +162,26 @@ fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3
+
+# ---- benchmark: tests/bench/ (run.sh starts and stops its sinks, writes
+# tests/bench/results.md). Optimised, no sanitizers.
+BENCH      := $(B)/bench
+BENCH_BINS := $(BENCH)/bench_smtph $(BENCH)/tls_sink $(BENCH)/timeit
+
+.PHONY: bench
+
+$(BENCH)/bench_smtph: tests/bench/bench_smtph.c smtp.h
+	@mkdir -p $(BENCH)
+	$(CC) $(WARN) -O2 -g -o $@ tests/bench/bench_smtph.c $(LDLIBS)
+
+$(BENCH)/tls_sink: tests/bench/tls_sink.c
+	@mkdir -p $(BENCH)
+	$(CC) $(WARN) -O2 -g -o $@ tests/bench/tls_sink.c $(LDLIBS)
+
+$(BENCH)/timeit: tests/bench/timeit.c
+	@mkdir -p $(BENCH)
+	$(CC) $(WARN) -O2 -o $@ tests/bench/timeit.c
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@bash tests/bench/run.sh

@@ -362,6 +362,7 @@ typedef struct smtp_config {
     const char *tls_cert_file, *tls_key_file;  /* client certificate chain and key, PEM files */
     const char *tls_cert_pem, *tls_key_pem;    /* the same as PEM text in memory (NUL-terminated) */
     smtp_trace_fn trace; void *trace_user;     /* see TRACE */
+    int no_chunking;                   /* 1: never BDAT, even when offered (DATA instead) */
     /* Called as the message body goes out (after each write of up to
        16 KB): bytes sent so far. A non-zero return cancels: the
        connection is dropped before the end of data, so the server
@@ -450,6 +451,9 @@ typedef struct smtp_session {
     unsigned long size_max;             /* SIZE parameter, 0 when none */
     int body_bol, body_cr;              /* body writer state */
     unsigned long long body_sent;       /* bytes of this message on the wire, for progress */
+    int bdat_on, bdat_last;             /* BDAT in use (RFC 3030); the last chunk awaits its reply */
+    int bdat_pending, bdat_failed;      /* BDAT replies not read yet; a chunk was refused */
+    int bdat_code; char bdat_status[16];   /* the refusal */
     int tls_on, tls_resumed;            /* TLS is the top layer; its session was resumed */
     smtp_security sec_try;              /* the mode being tried (the cache key) */
     unsigned tls_err;                   /* BearSSL's error code of a failed handshake */
@@ -676,7 +680,7 @@ SMTP_API smtp_result smtp_settings_set(smtp_settings *s, const char *key, const 
 #define SMTP__PRINTF(f, a)
 #endif
 
-enum { SMTP__CLOSED = 0, SMTP__READY, SMTP__MAIL, SMTP__RCPT, SMTP__DATA, SMTP__END };
+enum { SMTP__CLOSED = 0, SMTP__READY, SMTP__MAIL, SMTP__RCPT, SMTP__DATA, SMTP__END, SMTP__BDAT };
 typedef long long smtp__ms;     /* absolute monotonic milliseconds; -1: no deadline */
 
 SMTP_API const char *smtp_result_str(smtp_result r)
@@ -2361,10 +2365,11 @@ static size_t smtp__sasl_oauthbearer(const char *user, const char *host, int por
 
 /* Body state: bol = at the beginning of a line; cr = the last input byte
    was a CR (its CRLF is out; an LF right after it belongs to it). */
-typedef struct smtp__dot { int bol, cr; } smtp__dot;
+typedef struct smtp__dot { int bol, cr, nostuff; } smtp__dot;   /* nostuff: BDAT (RFC 3030) */
 
 /* Normalises in[0..n) into out[0..cap): every bare CR and bare LF becomes
-   CRLF, a '.' that starts a line gets another (RFC 5321 4.5.2), other
+   CRLF, a '.' that starts a line gets another (RFC 5321 4.5.2; not for
+   BDAT, which has no end-of-data line), other
    bytes pass as they are. Stops when out has less than 2 bytes left.
    Returns bytes written; *used = bytes of in consumed. */
 static size_t smtp__dot_encode(smtp__dot *st, const unsigned char *in, size_t n,
@@ -2385,7 +2390,7 @@ static size_t smtp__dot_encode(smtp__dot *st, const unsigned char *in, size_t n,
             continue;
         }
         st->cr = 0;
-        if (st->bol && c == '.') out[o++] = '.';
+        if (st->bol && c == '.' && !st->nostuff) out[o++] = '.';
         st->bol = 0;
         lim = n - i < cap - o ? n : i + (cap - o);
         for (j = i + 1; j < lim && in[j] != '\r' && in[j] != '\n'; j++) {}
@@ -2407,12 +2412,82 @@ static size_t smtp__dot_finish(const smtp__dot *st, unsigned char *out)
     return o + 3;
 }
 
+/* BDAT (RFC 3030): the body goes in chunks, each "BDAT n" and n bytes,
+   the last "BDAT n LAST"; no dot-stuffing, no end-of-data line. The
+   write buffer keeps SMTP__BDAT_HDR bytes free at its start for the
+   chunk's command. Replies are read as they come (each chunk has one),
+   without waiting, so a long body cannot fill both directions. */
+#define SMTP__BDAT_HDR 32
+static smtp_result smtp__io_error(smtp_session *s, int r);
+static smtp_result smtp__refused(smtp_session *s);   /* >>session: a 421 ends the session */
+
+/* Reads the replies to chunks that are already complete in the buffer or
+   on the socket, without waiting (wait: wait for all of them). */
+static smtp_result smtp__bdat_replies(smtp_session *s, int wait)
+{
+    smtp_result r;
+    while (s->bdat_pending > 0) {
+        smtp__rp rp;
+        int n;
+        memset(&rp, 0, sizeof rp);
+        if (!wait && smtp__reply_feed(&rp, (const char *)s->rbuf + s->rpos, s->rlen - s->rpos, NULL, NULL) <= 0) {
+            /* nothing whole buffered: take what the socket has, now */
+            if (s->rpos > 0) { memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos); s->rlen -= s->rpos; s->rpos = 0; }
+            if (s->rlen == sizeof s->rbuf) return SMTP_OK;
+            n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, smtp__now());
+            if (n == SMTP_ERR_TIMEOUT) return SMTP_OK;
+            if (n < 0) return smtp__io_error(s, n);
+            s->rlen += (size_t)n;
+            continue;
+        }
+        snprintf(s->cmd, sizeof s->cmd, "BDAT");
+        r = smtp__read_reply(s, smtp__deadline(s->bdat_pending == 1 ? s->cfg.data_timeout_ms : s->cfg.timeout_ms), 0,
+                             s->bdat_pending == 1 ? s->cfg.data_timeout_ms : s->cfg.timeout_ms);
+        if (r) return r;
+        s->bdat_pending--;
+        if (s->reply.code == 421) return smtp__refused(s);
+        if (s->reply.code != 250 && !s->bdat_failed) {
+            /* RFC 3030 2: after a refused chunk, no more chunks; the transaction failed */
+            s->bdat_failed = 1;
+            smtp__reply_str(s, s->refused_rb, sizeof s->refused_rb);
+            s->bdat_code = s->reply.code;
+            memcpy(s->bdat_status, s->reply.status, sizeof s->bdat_status);
+        }
+    }
+    return SMTP_OK;
+}
+
+/* Sends the buffered chunk ("BDAT n" or "BDAT n LAST" before it). */
+static smtp_result smtp__bdat_chunk(smtp_session *s, int last, smtp__ms dl)
+{
+    char hdr[SMTP__BDAT_HDR];
+    size_t n = s->wlen - SMTP__BDAT_HDR;
+    int hl, w;
+    smtp_result r;
+    if (!last && n == 0) return SMTP_OK;
+    if (s->bdat_failed) { s->wlen = SMTP__BDAT_HDR; return SMTP_ERR_REPLY; }
+    hl = snprintf(hdr, sizeof hdr, "BDAT %lu%s\r\n", (unsigned long)n, last ? " LAST" : "");
+    memcpy(s->wbuf + SMTP__BDAT_HDR - hl, hdr, (size_t)hl);
+    smtp__trace(s, SMTP_TRACE_OUT, hdr, (size_t)hl - 2);
+    w = s->io.write(s, s->wbuf + SMTP__BDAT_HDR - hl, n + (size_t)hl, dl);
+    s->wlen = SMTP__BDAT_HDR;
+    if (w != SMTP_OK) return smtp__io_error(s, w);
+    s->bdat_pending++;
+    s->body_sent += n;
+    if (s->cfg.progress && s->cfg.progress(s->cfg.progress_user, s->body_sent) != 0)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
+                                         "after %llu bytes; the connection was dropped so %s discards it",
+                                         s->body_sent, s->peer));
+    if ((r = smtp__bdat_replies(s, 0)) != SMTP_OK) return r;
+    return s->bdat_failed ? SMTP_ERR_REPLY : SMTP_OK;
+}
+
 /* Flushes the write buffer, within timeout_ms. */
 static smtp_result smtp__flush(smtp_session *s, smtp__ms dl)
 {
     int r;
-    char ebuf[128];
     size_t n = s->wlen;
+    if (s->state == SMTP__BDAT) return smtp__bdat_chunk(s, 0, dl);
     if (s->wlen == 0) return SMTP_OK;
     r = s->io.write(s, s->wbuf, s->wlen, dl);
     s->wlen = 0;
@@ -2425,6 +2500,13 @@ static smtp_result smtp__flush(smtp_session *s, smtp__ms dl)
                                              s->body_sent, s->peer));
     }
     if (r == SMTP_OK) return SMTP_OK;
+    return smtp__io_error(s, r);
+}
+
+/* A write (or a non-waiting read) failed: the session is over. */
+static smtp_result smtp__io_error(smtp_session *s, int r)
+{
+    char ebuf[128];
     if (r == SMTP_ERR_TIMEOUT)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "sending %s to %s timed out after %d ms",
                                          s->cmd, s->peer, s->cfg.timeout_ms));
@@ -2440,7 +2522,7 @@ static smtp_result smtp__body(smtp_session *s, const void *data, size_t len)
 {
     const unsigned char *p = (const unsigned char *)data;
     smtp__dot st;
-    st.bol = s->body_bol; st.cr = s->body_cr;
+    st.bol = s->body_bol; st.cr = s->body_cr; st.nostuff = s->state == SMTP__BDAT;
     while (len > 0) {
         size_t used, o;
         if (sizeof s->wbuf - s->wlen < 2) {
@@ -3554,7 +3636,8 @@ static smtp_result smtp__command(smtp_session *s, const char *line, int want)
 
 static smtp_result smtp__check_state(smtp_session *s, int want, const char *call)
 {
-    static const char *names[] = { "closed", "ready", "after MAIL", "after RCPT", "in DATA", "awaiting the final reply" };
+    static const char *names[] = { "closed", "ready", "after MAIL", "after RCPT", "in DATA", "awaiting the final reply",
+                                   "in BDAT" };
     if (s->err) return s->err;
     if (s->state != want)
         return smtp__fail(s, SMTP_ERR_STATE, "%s called while the session is %s", call, names[s->state]);
@@ -4257,7 +4340,7 @@ static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smt
         n++;
     }
     *g = n;
-    return smtp__put_cmd(s, "DATA", dl);
+    return s->bdat_on ? SMTP_OK : smtp__put_cmd(s, "DATA", dl);   /* BDAT: the body's chunks carry it */
 }
 
 /* Reads the replies to what smtp__env_write sent, in order, and fills
@@ -4291,6 +4374,16 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
             s->grp[k].st = SMTP__REFUSED;
             smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, 0);
         }
+    }
+    if (s->bdat_on) {   /* RFC 3030: no DATA; the chunks start when someone was accepted */
+        if (mail_ok && *ok > 0) {
+            s->state = SMTP__BDAT;
+            s->wlen = SMTP__BDAT_HDR;
+            s->body_bol = 1; s->body_cr = 0; s->body_sent = 0;
+            s->bdat_pending = 0; s->bdat_failed = 0;
+            *data_ok = 1;
+        }
+        return SMTP_OK;
     }
     snprintf(s->cmd, sizeof s->cmd, "DATA");
     if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
@@ -4370,7 +4463,10 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
             j->first_refused = s->grp[k].idx;
             smtp__reply_str(s, j->first_rb, sizeof j->first_rb);
         }
-        smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, r == SMTP_OK);
+        if (r != SMTP_OK && s->bdat_failed)   /* the refused chunk decides, not what followed it */
+            smtp__result_of(j->m, s->grp[k].idx, s->grp[k].addr, 0, s->bdat_code, s->bdat_status,
+                            s->refused_rb, strlen(s->refused_rb));
+        else smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, r == SMTP_OK);
         if (r == SMTP_OK) j->sent++;
     }
     /* RFC 2920 3.1: a refused DATA leaves the transaction open */
@@ -4427,16 +4523,55 @@ static smtp_result smtp__dot_put(smtp_session *s)
     return SMTP_OK;
 }
 
-/* Sends what is buffered and reads the reply to the end of data. */
+/* The last chunk, "BDAT n LAST", made ready in the write buffer like an
+   end of data (the next envelope may join it). SMTP_ERR_REPLY when a
+   chunk was refused: then nothing more is sent (RFC 3030 2). */
+static smtp_result smtp__bdat_last(smtp_session *s)
+{
+    char hdr[SMTP__BDAT_HDR];
+    size_t n;
+    int hl;
+    smtp_result r;
+    if (!s->body_bol) {   /* the message ends with a line end */
+        if (sizeof s->wbuf - s->wlen < 2 && (r = smtp__bdat_chunk(s, 0, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+            return r;
+        memcpy(s->wbuf + s->wlen, "\r\n", 2);
+        smtp__trace(s, SMTP_TRACE_BODY, "\r\n", 2);
+        s->wlen += 2;
+    }
+    if (s->bdat_failed) { s->wlen = 0; return SMTP_ERR_REPLY; }
+    n = s->wlen - SMTP__BDAT_HDR;
+    hl = snprintf(hdr, sizeof hdr, "BDAT %lu LAST\r\n", (unsigned long)n);
+    memmove(s->wbuf + hl, s->wbuf + SMTP__BDAT_HDR, n);
+    memcpy(s->wbuf, hdr, (size_t)hl);
+    s->wlen = (size_t)hl + n;
+    smtp__trace(s, SMTP_TRACE_OUT, hdr, (size_t)hl - 2);
+    s->body_sent += n;
+    s->state = SMTP__END;
+    s->bdat_last = 1;
+    if (s->cfg.progress && s->cfg.progress(s->cfg.progress_user, s->body_sent) != 0)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
+                                         "before its last chunk; the connection was dropped so %s discards it", s->peer));
+    return SMTP_OK;
+}
+
+/* Sends what is buffered and reads the reply to the end of data (with
+   BDAT: the replies to the chunks first, then the one to the last). */
 static smtp_result smtp__final_reply(smtp_session *s)
 {
     smtp_result r;
     snprintf(s->cmd, sizeof s->cmd, "the end of the message");
     if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
+    if (s->bdat_last) {
+        s->bdat_last = 0;
+        if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
+        snprintf(s->cmd, sizeof s->cmd, "BDAT LAST");
+    }
     r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
     if (r) return r;
     s->state = SMTP__READY;
     if (s->reply.code / 100 != 2) return smtp__refused(s);
+    if (s->bdat_failed) return SMTP_ERR_REPLY;
     return SMTP_OK;
 }
 
@@ -4455,6 +4590,8 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
     smtp__job jobs[2];
     size_t i, g = 0, ok = 0, next_g = 0, nx = 0;
     int cur = 0, data_ok, ahead = 0, pipe = (s->ext & SMTP_EXT_PIPELINING) != 0;
+    /* RFC 3030: BDAT when offered, pipelined with the envelope */
+    s->bdat_on = pipe && (s->ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
     char mail_rb[300];
     smtp_result r = SMTP_OK, last = SMTP_OK;
     for (i = 0; i < n; i++) {
@@ -4491,8 +4628,16 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
             }
             r = SMTP_ERR_REPLY;
             if (data_ok) {
-                if ((r = smtp__compose(s, j->m, j->from, j->date, j->msgid)) != SMTP_OK) return r;
-                if ((r = smtp__dot_put(s)) != SMTP_OK) return r;
+                r = smtp__compose(s, j->m, j->from, j->date, j->msgid);
+                if (r == SMTP_OK) r = s->bdat_on ? smtp__bdat_last(s) : smtp__dot_put(s);
+                if (r == SMTP_ERR_REPLY && s->bdat_on && !s->err) {
+                    /* a chunk was refused: read what is owed; the transaction is over */
+                    s->wlen = 0;
+                    if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
+                    r = SMTP_ERR_REPLY;
+                    goto settle;
+                }
+                if (r != SMTP_OK) return r;
                 /* the next message's envelope rides with this end of data, when this
                    message needs no further transaction (nothing can be carried over) */
                 if (pipe && i + 1 < n && j->tried == j->total && !smtp__any_deferred(s, g)) {
@@ -4510,6 +4655,7 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
                 r = smtp__final_reply(s);
                 if (s->err) return s->err;
             }
+        settle:
             if ((r = smtp__job_settle(s, j, g, ok, r)) != SMTP_OK) return r;
             if (j->carry == 0 && j->tried == j->total) { r = smtp__job_result(s, j); break; }
         }

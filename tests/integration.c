@@ -316,6 +316,48 @@ TEST(postfix_delivers_intact)
     free(eml);
 }
 
+static char cmds[8192];
+static void collect(void *u, smtp_trace_dir d, const char *p, size_t n)
+{
+    size_t l = strlen(cmds);
+    (void)u;
+    if (d == SMTP_TRACE_OUT && l + n + 2 < sizeof cmds) { memcpy(cmds + l, p, n); cmds[l + n] = '\n'; cmds[l + n + 1] = 0; }
+}
+
+/* Postfix offers CHUNKING: the body goes as BDAT (RFC 3030), no dot-stuffing,
+   and arrives the same as with DATA (leading dots included). */
+TEST(postfix_bdat_and_data_agree)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "bob@example.com", NULL };
+    char text[200], path[700], *eml[2];
+    static char big[100000];
+    int k;
+    memset(big, 'b', sizeof big - 1);
+    for (k = 0; k < 2; k++) {
+        cfg_plain(&cfg, PF_PORT);
+        cfg.trace = collect; cfg.no_chunking = k;
+        cmds[0] = 0;
+        CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+        CHECK(smtp_extensions(&S) & SMTP_EXT_CHUNKING);
+        snprintf(text, sizeof text, ".leading dot %lld\n..two\n.\nend", now_ms());
+        memset(&m, 0, sizeof m);
+        m.from = "alice@example.com"; m.to = to; m.subject = "chunks"; m.text = text;
+        CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+        m.text = big;                                  /* several chunks */
+        CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+        CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+        if (k == 0) { CHECK_CONTAINS(cmds, "BDAT 16352\n"); CHECK_CONTAINS(cmds, " LAST\n"); CHECK(strstr(cmds, "DATA\n") == NULL); }
+        else { CHECK_CONTAINS(cmds, "DATA\n"); CHECK(strstr(cmds, "BDAT") == NULL); }
+        CHECK(pf_find(text, path, sizeof path));
+        eml[k] = slurp(path, NULL);
+        CHECK_CONTAINS(eml[k], "\n\n.leading dot ");
+        CHECK_CONTAINS(eml[k], "\n..two\n.\nend\n");
+    }
+    free(eml[0]); free(eml[1]);
+}
+
 TEST(postfix_batch_pipelined)
 {
     smtp_config cfg;
@@ -496,6 +538,7 @@ int main(void)
     RUN(connect_refused_names_the_server);
     RUN(postfix_delivers_intact);
     RUN(postfix_batch_pipelined);
+    RUN(postfix_bdat_and_data_agree);
     /* timing tests, one at a time */
     RUN(hostile_greeting_never_sent);
     RUN(hostile_reply_trickled);

@@ -139,7 +139,8 @@ static size_t enc_pieces(const unsigned char *in, size_t n, size_t split, size_t
 {
     smtp__dot st;
     size_t o = 0, pos = 0, end;
-    st.bol = 1; st.cr = 0;
+    memset(&st, 0, sizeof st);
+    st.bol = 1;
     while (pos < n) {
         end = pos < split && split <= n ? split : n;
         while (pos < end) {

@@ -364,7 +364,7 @@ int main(int argc, char **argv)
         total_conns++;
         if (!plain) {
             br_ssl_session_parameters sp;
-            unsigned v = br_ssl_engine_get_version(&sc.eng), err = br_ssl_engine_last_error(&sc.eng);
+            unsigned v = br_ssl_engine_get_version(&sc.eng), err = (unsigned)br_ssl_engine_last_error(&sc.eng);
             br_ssl_engine_get_session_parameters(&sc.eng, &sp);
             fprintf(stderr, "tls_sink: conn=%lu msgs=%lu version=TLSv1.%u suite=0x%04X resumed=%d err=%u\n",
                     total_conns, msgs, v >= 0x0301 ? v - 0x0301 : 0, sp.cipher_suite,

@@ -1,0 +1,409 @@
+#!/bin/bash
+# run.sh - `make bench`: smtp.h against the reference clients, on loopback.
+#
+# N messages (2000) of about 1 KB, one recipient each, over ONE connection:
+#   plain  to Postfix's smtp-sink: smtp.h, smtp-source -d, curl -K (N
+#          transfers, connection reused), Python smtplib
+#   TLS    implicit TLS to tests/bench/tls_sink (BearSSL server mode):
+#          smtp.h, curl smtps://, smtplib.SMTP_SSL (smtp-source has no TLS)
+#   and    the same clients in cleartext to tls_sink -P, to tell the TLS
+#          cost from the sink's
+# Every peer sends the same message: the one smtp.h composes, captured once
+# (msg.eml); run.sh checks that the sink received the same bytes from each.
+# Each client runs RUNS times, interleaved; the best wall-clock time counts
+# (process start included, for every client alike). Then reconnect costs,
+# syscalls per message (strace, perf when present), results.md.
+#
+# Environment: BENCH_N (2000), BENCH_RUNS (7), BENCH_RECONNECTS (200),
+# BENCH_OUT (tests/bench/results.md), B (tests/.build), RUNDIR (tests/.run).
+# Ports 24701-24712 on 127.0.0.1. Everything started is stopped by PID.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+B=${B:-tests/.build}
+BIN=$B/bench
+RUNDIR=${RUNDIR:-tests/.run}
+W=$RUNDIR/bench
+N=${BENCH_N:-2000}
+RUNS=${BENCH_RUNS:-7}
+RECONN=${BENCH_RECONNECTS:-200}
+OUT=${BENCH_OUT:-tests/bench/results.md}
+PY=/usr/bin/python3
+P_SINK=24701      # smtp-sink, timed runs
+P_SINKC=24702     # smtp-sink -c, the counted warm-up run of each client
+P_DUMP=24703      # smtp-sink -D, one message from each client, compared
+P_TLS=24711       # tls_sink, implicit TLS
+P_TLSP=24712      # tls_sink -P, cleartext
+FROM=bench@example.com
+TO=sink@example.com
+HELO=bench.example.com
+T_START=$(date +%s)
+
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    PIDS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "bench: $*" >&2; exit 1; }
+
+for t in smtp-sink smtp-source curl ss "$PY" "$BIN/bench_smtph" "$BIN/tls_sink" "$BIN/timeit"; do
+    command -v "$t" >/dev/null 2>&1 || fail "missing $t (make bench runs make deps and builds $BIN)"
+done
+for p in $P_SINK $P_SINKC $P_DUMP $P_TLS $P_TLSP; do
+    [ -z "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ] || fail "port $p is in use"
+done
+
+rm -rf "${W:?}/run" "$W/dump" "$W"/curl-*.cfg
+mkdir -p "$W/run" "$W/dump"
+chmod 777 "$W/dump"     # smtp-sink writes it as nobody
+bash tests/peers/certs.sh "$W/certs" || fail "certs.sh failed"
+CERTS=$W/certs
+CA=$CERTS/ca.pem
+
+# wait_listen PORT PID NAME
+wait_listen() {
+    local i
+    for i in $(seq 1 200); do
+        [ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ] && return 0
+        kill -0 "$2" 2>/dev/null || { cat "$W/run/$3.log" >&2; fail "$3 exited"; }
+        sleep 0.05
+    done
+    fail "$3 not listening on $1 after 10 s"
+}
+
+SINK_USER=()
+[ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)   # smtp-sink refuses to run as root without -u
+# -a: no AUTH in EHLO (smtp-sink would answer any AUTH with 250). PIPELINING,
+# 8BITMIME, ENHANCEDSTATUSCODES, DSN stay advertised, as a real server does.
+smtp-sink "${SINK_USER[@]}" -a 127.0.0.1:$P_SINK 1000 >"$W/run/sink.log" 2>&1 &
+PIDS+=($!); wait_listen $P_SINK $! sink
+smtp-sink "${SINK_USER[@]}" -a -c 127.0.0.1:$P_SINKC 1000 >"$W/run/sinkc.log" 2>&1 &
+PIDS+=($!); wait_listen $P_SINKC $! sinkc
+smtp-sink "${SINK_USER[@]}" -a -D "$W/dump/all" 127.0.0.1:$P_DUMP 1000 >"$W/run/dump.log" 2>&1 &
+PIDS+=($!); wait_listen $P_DUMP $! dump
+"$BIN/tls_sink" -a 127.0.0.1 -p $P_TLS -c "$CERTS/server.pem" -k "$CERTS/server.key" 2>"$W/run/tls.log" &
+PIDS+=($!); wait_listen $P_TLS $! tls
+"$BIN/tls_sink" -a 127.0.0.1 -p $P_TLSP -P 2>"$W/run/tlsp.log" &
+PIDS+=($!); wait_listen $P_TLSP $! tlsp
+
+# ---- the message: smtp.h composes it; the others send the same bytes ----
+"$BIN/bench_smtph" -p $P_DUMP -n 1 -d "$W/msg.eml" >/dev/null || fail "bench_smtph could not send to smtp-sink"
+tr -d '\r' <"$W/msg.eml" >"$W/msg.lf"     # smtp-source -F adds CRLF to each line
+MSG_BYTES=$(wc -c <"$W/msg.eml")
+
+# curl: one process, N transfers; connections are reused between them
+curl_cfg() {   # curl_cfg FILE URL CAFILE-or-"" COUNT (made once)
+    [ -f "$1" ] && return
+    {
+        echo "silent"; echo "show-error"; echo "fail-early"
+        echo "mail-from = \"$FROM\""; echo "mail-rcpt = \"$TO\""
+        [ -n "$3" ] && echo "cacert = \"$3\""
+        local i
+        for ((i = 0; i < $4; i++)); do
+            echo "url = \"$2\""; echo "upload-file = \"$W/msg.eml\""
+        done
+    } >"$1"
+}
+
+# cmd CLIENT PORT COUNT: the command line of one client, in CMD
+cmd() {
+    local c=$1 port=$2 n=$3
+    case $c in
+        smtph)      CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 100) ;;
+        smtph-send) CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 0) ;;
+        smtph-b10)  CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 10) ;;
+        smtph-ball) CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c "$n") ;;
+        smtph-tls)      CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 100 -t -a "$CA") ;;
+        smtph-send-tls) CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 0 -t -a "$CA") ;;
+        smtp-source) CMD=(smtp-source -d -m "$n" -M "$HELO" -f "$FROM" -t "$TO" -F "$W/msg.lf" "127.0.0.1:$port") ;;
+        curl)       curl_cfg "$W/curl-$port-$n.cfg" "smtp://127.0.0.1:$port/$HELO" "" "$n"
+                    CMD=(curl -K "$W/curl-$port-$n.cfg") ;;
+        curl-tls)   curl_cfg "$W/curl-$port-$n-tls.cfg" "smtps://127.0.0.1:$port/$HELO" "$CA" "$n"
+                    CMD=(curl -K "$W/curl-$port-$n-tls.cfg") ;;
+        python)     CMD=("$PY" tests/bench/smtplib_client.py 127.0.0.1 "$port" "$n" "$W/msg.eml") ;;
+        python-tls) CMD=("$PY" tests/bench/smtplib_client.py 127.0.0.1 "$port" "$n" "$W/msg.eml" "$CA") ;;
+    esac
+}
+
+# ---- 1. the same message from every client (smtp-sink -D) ----
+for c in smtp-source curl python; do
+    cmd $c $P_DUMP 1
+    "${CMD[@]}" >/dev/null 2>"$W/run/dump-$c.err" || { cat "$W/run/dump-$c.err" >&2; fail "$c could not send to smtp-sink"; }
+done
+sleep 0.2
+SAME=$("$PY" - "$W/dump/all" <<'EOF'
+import sys, re
+text = open(sys.argv[1], 'rb').read().decode('ascii', 'replace')
+msgs = [m for m in re.split(r'(?m)^X-Client-Addr: ', text) if m.strip()]
+bodies = []
+for m in msgs:
+    lines = m.split('\n')
+    i = next(k for k, l in enumerate(lines) if l.startswith('Received: from'))
+    body = [l for l in lines[i + 3:] if not l.startswith(('Date: ', 'Message-ID: '))]
+    bodies.append('\n'.join(body).rstrip('\n'))
+print('yes' if len(bodies) == 4 and len(set(bodies)) == 1 else 'NO (%d messages, %d different)' % (len(bodies), len(set(bodies))))
+EOF
+)
+[ "$SAME" = yes ] || fail "the clients did not send the same message: $SAME (see $W/dump/all)"
+
+# ---- 2. a counted warm-up run of each plain client: N messages, ONE session ----
+sink_counts() { tr '\r' '\n' <"$W/run/sinkc.log" | grep 'sess=' | tail -1; }
+for c in smtph smtph-send smtp-source curl python; do
+    before=$(sink_counts); b_sess=$(echo "$before" | sed -n 's/.*sess=\([0-9]*\).*/\1/p'); b_msg=$(echo "$before" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p')
+    cmd $c $P_SINKC "$N"
+    "${CMD[@]}" >/dev/null 2>"$W/run/warm-$c.err" || { cat "$W/run/warm-$c.err" >&2; fail "$c failed in the warm-up run"; }
+    for i in $(seq 1 40); do
+        after=$(sink_counts)
+        a_sess=$(echo "$after" | sed -n 's/.*sess=\([0-9]*\).*/\1/p'); a_msg=$(echo "$after" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p')
+        [ "$(( ${a_sess:-0} - ${b_sess:-0} ))" = 1 ] && [ "$(( ${a_msg:-0} - ${b_msg:-0} ))" = "$N" ] && break
+        sleep 0.05
+    done
+    [ "$(( ${a_sess:-0} - ${b_sess:-0} ))" = 1 ] && [ "$(( ${a_msg:-0} - ${b_msg:-0} ))" = "$N" ] ||
+        fail "$c: smtp-sink counted $(( ${a_sess:-0} - ${b_sess:-0} )) sessions and $(( ${a_msg:-0} - ${b_msg:-0} )) messages, expected 1 and $N"
+done
+
+# ---- 3. timed runs, interleaved ----
+PLAIN=(smtph smtph-send smtph-b10 smtph-ball smtp-source curl python)
+TLSP=(smtph smtp-source curl python)
+TLS=(smtph-tls smtph-send-tls curl-tls python-tls)
+# busy_pct: CPU use by everything else, over 1 s while nothing of ours runs
+busy_pct() {
+    local a b
+    a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+    awk -v u="$(( (b[1] + b[2] + b[3] + b[6] + b[7] + b[8]) - (a[1] + a[2] + a[3] + a[6] + a[7] + a[8]) ))" \
+        -v i="$(( (b[4] + b[5]) - (a[4] + a[5]) ))" 'BEGIN { printf "%.0f", (u + i) ? 100 * u / (u + i) : 0 }'
+}
+BUSY_START=$(busy_pct)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: $N messages of $MSG_BYTES bytes, one connection each run, best of $RUNS (other processes: $BUSY_START% CPU)"
+timed() {   # timed TAG CLIENT PORT
+    cmd "$2" "$3" "$N"
+    "$BIN/timeit" "$W/run/$1.times" "${CMD[@]}" >>"$W/run/$1.out" 2>>"$W/run/$1.err" ||
+        { cat "$W/run/$1.err" >&2; fail "$2 failed (port $3)"; }
+}
+for r in $(seq 1 "$RUNS"); do
+    for c in "${PLAIN[@]}"; do timed "plain-$c" "$c" $P_SINK; done
+    for c in "${TLSP[@]}"; do timed "tlsp-$c" "$c" $P_TLSP; done
+    for c in "${TLS[@]}"; do timed "tls-$c" "$c" $P_TLS; done
+    printf '.'
+done
+echo
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+BUSY_END=$(busy_pct)
+sleep 0.2
+got=$(grep -c " msgs=$N " "$W/run/tls.log")
+[ "$got" = "$(( RUNS * ${#TLS[@]} ))" ] || fail "tls_sink saw $got connections with $N messages, expected $(( RUNS * ${#TLS[@]} ))"
+got=$(grep -c " msgs=$N plain" "$W/run/tlsp.log")
+[ "$got" = "$(( RUNS * ${#TLSP[@]} ))" ] || fail "tls_sink -P saw $got connections with $N messages, expected $(( RUNS * ${#TLSP[@]} ))"
+
+# stats TAG: "best_rate median_rate cpu_ms_of_best"
+stats() {
+    sort -n "$W/run/$1.times" | awk -v n="$N" '{ w[NR] = $1; c[NR] = ($2 + $3) * 1000 }
+        END { m = (NR % 2) ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2;
+              printf "%.0f %.0f %.1f\n", n / w[1], n / m, c[1] }'
+}
+
+# ---- 4. reconnects: open + 1 message + close, RECONN times ----
+best_reconnect() {   # best_reconnect ARGS...: best ms per connection of 3
+    local i best=""
+    for i in 1 2 3; do
+        local ms
+        ms=$("$BIN/bench_smtph" "$@" -r "$RECONN" | sed -n 's/.*ms_per_conn=\([0-9.]*\).*/\1/p')
+        [ -n "$ms" ] || return 1
+        best=$(awk -v a="$ms" -v b="${best:-1e9}" 'BEGIN { printf "%.3f", a < b ? a : b }')
+    done
+    echo "$best"
+}
+RC_PLAIN=$(best_reconnect -p $P_SINK) || fail "bench_smtph -r failed (smtp-sink)"
+RC_TLSP=$(best_reconnect -p $P_TLSP) || fail "bench_smtph -r failed (tls_sink -P)"
+RC_TLS=$(best_reconnect -p $P_TLS -t -a "$CA") || fail "bench_smtph -r -t failed (tls_sink)"
+
+# ---- 5. syscalls per message: runs of 200 and 400, the difference / 200 ----
+# perf stat counts syscall tracepoints without slowing the client (strace
+# does, and then fewer reads find nothing there); strace -c is the fallback.
+SC_CLIENTS=(smtph smtph-send smtp-source curl python)
+SYSCALLS=""
+SC_HOW=""
+EV_W="sendto write sendmsg writev"; EV_R="recvfrom read recvmsg readv"
+EV_P="poll ppoll select pselect6 epoll_wait epoll_pwait"
+if command -v perf >/dev/null 2>&1 && perf stat -e raw_syscalls:sys_enter -x, -o /dev/null true >/dev/null 2>&1; then
+    SC_HOW=perf
+    PERF_EV=(-e raw_syscalls:sys_enter -e context-switches)
+    for e in $EV_W $EV_R $EV_P; do PERF_EV+=(-e "syscalls:sys_enter_$e"); done
+    for e in $EV_R; do PERF_EV+=(-e "syscalls:sys_exit_$e" --filter 'ret == -11'); done
+    for c in "${SC_CLIENTS[@]}"; do
+        for n in 200 400; do
+            cmd $c $P_SINK $n
+            perf stat -x, -o "$W/run/perf-$c-$n" "${PERF_EV[@]}" "${CMD[@]}" >/dev/null 2>&1 || fail "perf stat $c failed"
+        done
+        row=$(awk -F, -v ew=" $EV_W " -v er=" $EV_R " -v ep=" $EV_P " '
+            FNR == 1 { f++ }
+            NF > 3 && $1 ~ /^[0-9]+$/ {
+                ev = $3; k = ""
+                if (ev == "raw_syscalls:sys_enter") k = "t"
+                else if (ev == "context-switches") k = "cs"
+                else if (ev ~ /^syscalls:sys_exit_/) k = "e"
+                else { sub(/^syscalls:sys_enter_/, "", ev)
+                       if (index(ew, " " ev " ")) k = "w"; else if (index(er, " " ev " ")) k = "r"; else if (index(ep, " " ev " ")) k = "p" }
+                if (k != "") v[f, k] += $1 }
+            END { d = 200; t = (v[2, "t"] - v[1, "t"]) / d; w = (v[2, "w"] - v[1, "w"]) / d
+                  r = (v[2, "r"] - v[1, "r"]) / d; p = (v[2, "p"] - v[1, "p"]) / d
+                  printf "%.1f | %.1f | %.1f (%.1f) | %.1f | %.1f | %.1f", t, w, r, (v[2, "e"] - v[1, "e"]) / d, p,
+                         t - w - r - p, (v[2, "cs"] - v[1, "cs"]) / d }' "$W/run/perf-$c-200" "$W/run/perf-$c-400")
+        SYSCALLS+=$'\n'"| $c | $row |"
+    done
+elif command -v strace >/dev/null 2>&1; then
+    SC_HOW=strace
+    for c in "${SC_CLIENTS[@]}"; do
+        for n in 200 400; do
+            cmd $c $P_SINK $n
+            strace -f -c -o "$W/run/strace-$c-$n" "${CMD[@]}" >/dev/null 2>&1 || fail "strace $c failed"
+        done
+        row=$(awk -v ew=" $EV_W " -v er=" $EV_R " -v ep=" $EV_P " '
+            FNR == 1 { f++ }
+            /^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/ && $NF != "total" {
+                ev = $NF; calls = $4; errs = (NF == 6) ? $5 : 0; k = "o"
+                if (index(ew, " " ev " ")) k = "w"
+                else if (index(er, " " ev " ")) { k = "r"; v[f, "e"] += errs }
+                else if (index(ep, " " ev " ")) k = "p"
+                v[f, k] += calls; v[f, "t"] += calls }
+            END { d = 200
+                  printf "%.1f | %.1f | %.1f (%.1f) | %.1f | %.1f | —", (v[2, "t"] - v[1, "t"]) / d, (v[2, "w"] - v[1, "w"]) / d,
+                         (v[2, "r"] - v[1, "r"]) / d, (v[2, "e"] - v[1, "e"]) / d, (v[2, "p"] - v[1, "p"]) / d,
+                         (v[2, "o"] - v[1, "o"]) / d }' "$W/run/strace-$c-200" "$W/run/strace-$c-400")
+        SYSCALLS+=$'\n'"| $c | $row |"
+    done
+fi
+
+# ---- 6. the report ----
+declare -A RATE MED CPU
+for tag in $(cd "$W/run" && ls ./*.times | sed 's|^\./||; s|\.times$||'); do
+    read -r RATE[$tag] MED[$tag] CPU[$tag] <<<"$(stats "$tag")"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+row() {   # row LABEL TAG REF_TAG COMMAND
+    local r="—"
+    [ -n "$3" ] && r="$(ratio "${RATE[$3]}" "${RATE[$2]}")×"
+    echo "| $1 | ${RATE[$2]} | ${MED[$2]} | ${CPU[$2]} | $r | \`$4\` |"
+}
+HDR="| client | msgs/s (best of $RUNS) | msgs/s (median) | CPU ms, best run | smtp.h ÷ client | command |"$'\n'"|---|---:|---:|---:|---:|---|"
+R_SRC=$(ratio "${RATE[plain-smtph]}" "${RATE[plain-smtp-source]}")
+R_CURL=$(ratio "${RATE[plain-smtph]}" "${RATE[plain-curl]}")
+R_TCURL=$(ratio "${RATE[tls-smtph-tls]}" "${RATE[tls-curl-tls]}")
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "met" : "NOT met" }'; }
+pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
+T_END=$(date +%s)
+
+{
+echo "# smtp.h benchmark results"
+echo
+echo "Written by \`make bench\` (tests/bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'); the run took $((T_END - T_START)) s."
+echo
+echo "## Machine"
+echo
+echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores online"
+echo "- Memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); kernel $(uname -r); Debian $(cat /etc/debian_version)"
+echo "- Peers: postfix (smtp-sink, smtp-source) $(pkgv postfix); curl $(pkgv curl) ($(curl --version | head -1 | grep -o 'OpenSSL/[0-9.]*')); Python $("$PY" -c 'import sys; print(sys.version.split()[0])') (python3 $(pkgv python3)); libbearssl-dev $(pkgv libbearssl-dev); gcc $(pkgv gcc-12)"
+echo "- Other processes used $BUSY_START% of the CPUs just before the timed runs and $BUSY_END% just after"
+echo "  (1 s samples of /proc/stat; load average $LOAD_START, then $LOAD_END). Client and sink share the"
+echo "  $(nproc) cores with whatever else runs, and every other process shows in the figures: compare runs"
+echo "  made on a quiet machine (near 0%)."
+echo
+echo "## Method"
+echo
+echo "- $N messages of $MSG_BYTES bytes (the message smtp.h composes: Date, From, To, Subject, Message-ID,"
+echo "  MIME headers and a 10-line text body), one recipient each, over one connection, then QUIT."
+echo "  The other clients send that same file; run.sh checks that smtp-sink received the same bytes from"
+echo "  each client (apart from smtp.h's own Date and Message-ID) and, in a counted warm-up run, that"
+echo "  every client used one session for all $N messages."
+echo "- Wall clock from fork to exit (process start, connect, TLS handshake, EHLO, QUIT included) for every"
+echo "  client alike, $RUNS runs per client interleaved, best run reported (median beside it); CPU is"
+echo "  user+sys of the client process in its best run. The ratio is smtp.h's best rate over the client's."
+echo "- smtp.h: \`bench_smtph\` (-O2, no sanitizers), \`smtp_send_batch\` in calls of 100 messages unless"
+echo "  said otherwise; TLS verified against the test CA (trust store loaded once), TLS 1.2."
+echo "- Sinks: Postfix's \`smtp-sink -u nobody -a 127.0.0.1:$P_SINK 1000\` (advertises PIPELINING; \`-a\` drops"
+echo "  its fake AUTH); \`tests/bench/tls_sink\` (BearSSL server, RSA-2048 certificate, replies flushed when the"
+echo "  input holds no complete line, as Postfix's smtpd does), with implicit TLS or \`-P\` in cleartext."
+echo
+echo "## Cleartext, to Postfix's smtp-sink"
+echo
+echo "$HDR"
+row "smtp.h, smtp_send_batch × 100" plain-smtph "" "bench_smtph -p PORT -n $N -c 100"
+row "smtp.h, smtp_send_batch × 10" plain-smtph-b10 plain-smtph "bench_smtph -p PORT -n $N -c 10"
+row "smtp.h, smtp_send_batch × $N (one call)" plain-smtph-ball plain-smtph "bench_smtph -p PORT -n $N -c $N"
+row "smtp.h, smtp_send one at a time" plain-smtph-send plain-smtph "bench_smtph -p PORT -n $N -c 0"
+row "smtp-source -d (Postfix)" plain-smtp-source plain-smtph "smtp-source -d -m $N -M $HELO -f $FROM -t $TO -F msg.lf 127.0.0.1:PORT"
+row "curl -K, $N transfers" plain-curl plain-smtph "curl -K curl.cfg  (url = smtp://127.0.0.1:PORT/$HELO + upload-file = msg.eml, × $N)"
+row "Python smtplib" plain-python plain-smtph "python3 smtplib_client.py 127.0.0.1 PORT $N msg.eml"
+echo
+echo "## Cleartext, to tls_sink -P (the TLS sink without TLS)"
+echo
+echo "$HDR"
+row "smtp.h, smtp_send_batch × 100" tlsp-smtph "" "bench_smtph -p PORT -n $N -c 100"
+row "smtp-source -d" tlsp-smtp-source tlsp-smtph "(as above)"
+row "curl -K" tlsp-curl tlsp-smtph "(as above)"
+row "Python smtplib" tlsp-python tlsp-smtph "(as above)"
+echo
+echo "## Implicit TLS, to tls_sink (BearSSL)"
+echo
+echo "$HDR"
+row "smtp.h, smtp_send_batch × 100" tls-smtph-tls "" "bench_smtph -p PORT -n $N -c 100 -t -a ca.pem"
+row "smtp.h, smtp_send one at a time" tls-smtph-send-tls tls-smtph-tls "bench_smtph -p PORT -n $N -c 0 -t -a ca.pem"
+row "curl -K, $N transfers" tls-curl-tls tls-smtph-tls "curl -K curl-tls.cfg  (url = smtps://127.0.0.1:PORT/$HELO, cacert = ca.pem)"
+row "Python smtplib.SMTP_SSL" tls-python-tls tls-smtph-tls "python3 smtplib_client.py 127.0.0.1 PORT $N msg.eml ca.pem"
+echo
+echo "smtp-source has no TLS. Cipher suites: $(grep -o 'suite=0x[0-9A-F]*' "$W/run/tls.log" | sort | uniq -c | awk '{ printf "%s%s × %s", sep, $2, $1; sep = ", " }')"
+echo "(0xC02F = ECDHE-RSA-AES128-GCM-SHA256, smtp.h; 0xC030 = ECDHE-RSA-AES256-GCM-SHA384, curl and Python)."
+echo
+echo "## Targets"
+echo
+echo "- cleartext, smtp.h ≥ 2 × smtp-source: **$R_SRC×, $(verdict "$R_SRC" 2)**"
+echo "- cleartext, smtp.h ≥ 3 × curl: **$R_CURL×, $(verdict "$R_CURL" 3)**"
+echo "- implicit TLS, smtp.h ≥ 3 × curl: **$R_TCURL×, $(verdict "$R_TCURL" 3)**"
+echo
+echo "## Reconnects (smtp.h: open, one message, close; $RECONN times, best of 3)"
+echo
+echo "| connection | ms per connection | handshake cost |"
+echo "|---|---:|---:|"
+echo "| cleartext, smtp-sink | $RC_PLAIN | — |"
+echo "| cleartext, tls_sink -P | $RC_TLSP | — |"
+echo "| implicit TLS, full handshake (RSA-2048, ECDHE P-256) | $RC_TLS | $(awk -v a="$RC_TLS" -v b="$RC_TLSP" 'BEGIN { printf "%.3f ms", a - b }') |"
+echo "| implicit TLS, resumed session | not measured: TLS session resumption is not implemented in smtp.h yet | — |"
+echo
+echo "tls_sink keeps a BearSSL session cache and logs \`resumed=1\` for a resumed session: once smtp.h resumes,"
+echo "a resumed run of \`bench_smtph -r\` fills the last row, and the difference is the handshake time saved."
+echo
+echo "## Syscalls per message (cleartext, smtp-sink)"
+echo
+if [ -n "$SC_HOW" ]; then
+    if [ "$SC_HOW" = perf ]; then
+        echo "Counted by \`perf stat\` on the syscall tracepoints (the client is not slowed), over runs of 200"
+        echo "and of 400 messages; the difference divided by 200, so start-up and connection setup drop out."
+        echo "Reads that found nothing (EAGAIN) in brackets; context switches of the client process last."
+    else
+        echo "Counted by \`strace -f -c\` over runs of 200 and of 400 messages; the difference divided by 200."
+        echo "strace slows the client, so replies are often there when it reads: an untraced run sees more"
+        echo "EAGAIN reads and polls than shown here (perf was not available)."
+    fi
+    echo
+    echo "| client | syscalls/msg | writes | reads (EAGAIN) | poll/epoll/select | other | context switches/msg |"
+    echo "|---|---:|---:|---:|---:|---:|---:|$SYSCALLS"
+    echo
+    echo "smtph = smtp_send_batch × 100, smtph-send = smtp_send one at a time."
+else
+    echo "Neither perf nor strace is installed: skipped."
+fi
+echo
+if [ -f tests/bench/notes.md ]; then
+    cat tests/bench/notes.md
+fi
+} >"$OUT"
+
+echo
+sed -n '/^## Cleartext, to Postfix/,/^## Syscalls/p' "$OUT" | grep -v '^## Syscalls'
+echo "bench: written to $OUT"
