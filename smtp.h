@@ -4631,8 +4631,9 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
                 r = smtp__compose(s, j->m, j->from, j->date, j->msgid);
                 if (r == SMTP_OK) r = s->bdat_on ? smtp__bdat_last(s) : smtp__dot_put(s);
                 if (r == SMTP_ERR_REPLY && s->bdat_on && !s->err) {
-                    /* a chunk was refused: read what is owed; the transaction is over */
+                    /* a chunk was refused: read what is owed; the transaction stays open until RSET */
                     s->wlen = 0;
+                    s->state = SMTP__RCPT;
                     if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
                     r = SMTP_ERR_REPLY;
                     goto settle;

@@ -20,6 +20,8 @@ typedef struct fake {
     int data_reply_at;                      /* ... of this message (1 = the first) */
     const char *const *auth_script;         /* replies to AUTH and each line after it, until not 334 */
     int auth_step, in_auth, auths;          /* auths: AUTH commands seen */
+    size_t bdat_left; int bdat_last, chunks, refuse_chunk;   /* BDAT: bytes still owed; refuse chunk N (1-based) */
+    int chunk_failed;
 } fake;
 
 static fake F;
@@ -43,7 +45,7 @@ static void fake_line(const char *l, size_t n)
     }
     if (n >= 4 && !strncmp(l, "EHLO", 4)) fake_queue(F.ehlo_reply ? F.ehlo_reply : "250-fake.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n");
     else if (n >= 4 && !strncmp(l, "HELO", 4)) fake_queue("250 fake.test\r\n");
-    else if (n >= 4 && !strncmp(l, "MAIL", 4)) { F.mails++; F.rcpts_in_txn = 0; fake_queue("250 2.1.0 Ok\r\n"); }
+    else if (n >= 4 && !strncmp(l, "MAIL", 4)) { F.mails++; F.rcpts_in_txn = 0; F.msglen = 0; F.chunks = 0; fake_queue("250 2.1.0 Ok\r\n"); }
     else if (n >= 4 && !strncmp(l, "RCPT", 4)) {
         if (F.rcpt_421) fake_queue("421 4.3.2 shutting down\r\n");
         else if (memmem(l, n, "<refuse", 7)) fake_queue("550 5.1.1 <refuse>: Recipient address rejected\r\n");
@@ -54,7 +56,12 @@ static void fake_line(const char *l, size_t n)
         if (F.refuse_data || F.rcpts_in_txn == 0) fake_queue("554 5.5.1 Error: no valid recipients\r\n");
         else { fake_queue("354 End data with <CR><LF>.<CR><LF>\r\n"); F.in_data = 1; F.data_start = (size_t)-1; }
     }
-    else if (n >= 4 && !strncmp(l, "RSET", 4)) fake_queue("250 2.0.0 Ok\r\n");
+    else if (n >= 4 && !strncmp(l, "BDAT", 4)) {
+        F.bdat_left = strtoul(l + 5, NULL, 10);
+        F.bdat_last = memmem(l, n, "LAST", 4) != NULL;
+        F.data_start = (size_t)-2;   /* the chunk's bytes follow this line */
+    }
+    else if (n >= 4 && !strncmp(l, "RSET", 4)) { F.chunk_failed = 0; fake_queue("250 2.0.0 Ok\r\n"); }
     else if (n >= 4 && !strncmp(l, "NOOP", 4)) fake_queue("250 2.0.0 Ok\r\n");
     else if (n >= 4 && !strncmp(l, "QUIT", 4)) fake_queue("221 2.0.0 Bye\r\n");
     else fake_queue("502 5.5.2 Error: command not recognized\r\n");
@@ -76,8 +83,22 @@ static void fake_process(void)
             F.in_data = 0;
             fake_queue(F.data_reply && F.messages == F.data_reply_at ? F.data_reply : "250 2.0.0 Ok: queued as FAKE1\r\n");
         } else {
-            const char *nl = memchr(F.out + F.proc, '\n', F.outlen - F.proc);
+            const char *nl;
             size_t n;
+            if (F.data_start == (size_t)-2) {   /* inside a BDAT chunk: raw bytes */
+                size_t have = F.outlen - F.proc, k = have < F.bdat_left ? have : F.bdat_left;
+                memcpy(F.msg + F.msglen, F.out + F.proc, k);
+                F.msglen += k; F.proc += k; F.bdat_left -= k;
+                if (F.bdat_left) return;
+                F.data_start = 0;
+                F.chunks++;
+                if (F.chunk_failed) fake_queue("503 5.5.1 Error: previous chunk refused\r\n");
+                else if (F.chunks == F.refuse_chunk) { F.chunk_failed = 1; fake_queue("552 5.3.4 Message too big\r\n"); }
+                else if (F.bdat_last) { F.messages++; fake_queue("250 2.0.0 Ok: queued as BDAT1\r\n"); }
+                else fake_queue("250 2.0.0 Ok: chunk\r\n");
+                continue;
+            }
+            nl = memchr(F.out + F.proc, '\n', F.outlen - F.proc);
             if (!nl) return;
             n = (size_t)(nl - (F.out + F.proc));
             fake_line(F.out + F.proc, n > 0 ? n - 1 : 0);

@@ -591,6 +591,42 @@ TEST(batch_pipelines_across_messages)
     smtp_close(&S);
 }
 
+TEST(bdat_chunks_and_a_refused_chunk)
+{
+    smtp_config cfg;
+    smtp_message m;
+    smtp_rcpt_result res[1];
+    const char *to[] = { "a@x.org", NULL };
+    static char body[60000];
+    size_t i;
+    for (i = 0; i < sizeof body - 1; i++) body[i] = (i % 61 == 0) ? '\n' : (i % 61 == 1 ? '.' : 'x');
+    fake_reset();
+    F.ehlo_reply = "250-fake.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = body; m.results = res; m.results_cap = 1;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    CHECK_EQ_INT(F.messages, 1);
+    CHECK(F.chunks >= 4);                                  /* 60 KB in 16 KB chunks */
+    CHECK_EQ_INT(fake_count("DATA\r\n"), 0);
+    CHECK(memmem(F.msg, F.msglen, "\r\n.xxx", 6) != NULL);  /* no dot-stuffing in BDAT */
+    CHECK(memmem(F.msg, F.msglen, "\r\n..", 4) == NULL);
+    /* the second chunk refused: no more chunks, nothing counted as sent, RSET, the session goes on */
+    F.refuse_chunk = 2;
+    i = (size_t)fake_count("BDAT");
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_REPLY);
+    CHECK_EQ_INT(F.messages, 1);
+    CHECK(fake_count("BDAT") - (int)i <= 3);            /* the refused one, maybe one more in flight */
+    CHECK_EQ_INT(fake_count(" LAST\r\n"), 1);             /* the refused message never got its LAST */
+    CHECK_EQ_INT(res[0].accepted, 0);
+    CHECK_EQ_INT(res[0].code, 552);
+    CHECK_EQ_STR(res[0].status, "5.3.4");
+    CHECK_EQ_INT(fake_count("RSET\r\n"), 1);
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
+    smtp_close(&S);
+}
+
 TEST(refused_data_then_rset)
 {
     smtp_config cfg;
@@ -1452,6 +1488,7 @@ int main(void)
     RUN(all_refused_sends_nothing);
     RUN(pipelined_group_all_refused);
     RUN(batch_pipelines_across_messages);
+    RUN(bdat_chunks_and_a_refused_chunk);
     RUN(refused_data_then_rset);
     RUN(final_reply_refused_counts_nothing);
     RUN(injection_is_param_before_any_byte);

@@ -5,7 +5,7 @@
    the same way as for the other clients, and uses that for the table.
 
    bench_smtph -p PORT [-h HOST] [-n N] [-c CHUNK] [-t] [-a CAFILE]
-               [-d FILE] [-r CONNS]
+               [-d FILE] [-r CONNS [-R]] [-k]
      -n N       messages (default 2000)
      -c CHUNK   messages per smtp_send_batch call (default 100);
                 0 = smtp_send, one message per call
@@ -16,6 +16,10 @@
                 without the final ".") to FILE: the other clients send it
      -r CONNS   reconnect mode: CONNS sessions, each open + one message +
                 close (full handshake each time with -t); prints conn/s
+     -R         with -r -t: resume TLS sessions (cfg.tls_cache; needs -a, as
+                only verified sessions are kept): every connection after
+                the first resumes; prints how many did
+     -k         cfg.no_chunking: DATA even when the server offers CHUNKING
    Output (one line, for run.sh):
      smtph mode=batch chunk=100 n=2000 secs=0.123456 rate=16203.1 ok=2000 */
 #define SMTP_IMPLEMENTATION
@@ -69,7 +73,7 @@ static void on_trace(void *user, smtp_trace_dir dir, const char *data, size_t le
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_smtph -p PORT [-h HOST] [-n N] [-c CHUNK] [-t] [-a CAFILE] [-d FILE] [-r CONNS]\n");
+    fprintf(stderr, "usage: bench_smtph -p PORT [-h HOST] [-n N] [-c CHUNK] [-t] [-a CAFILE] [-d FILE] [-r CONNS [-R]] [-k]\n");
     exit(2);
 }
 
@@ -81,12 +85,14 @@ int main(int argc, char **argv)
     smtp_result *res, r;
     smtp_trust *trust = NULL;
     const char *host = "127.0.0.1", *ca = NULL, *dump = NULL;
-    int port = 0, tls = 0, opt;
-    long n = 2000, chunk = 100, conns = 0, i, ok = 0;
+    smtp_tls_cache *cache = NULL;
+    int port = 0, tls = 0, resume = 0, opt;
+    long n = 2000, chunk = 100, conns = 0, i, ok = 0, resumed = 0;
     double t0, t1;
     char cipher[64] = "";
+    int bdat = 0;
 
-    while ((opt = getopt(argc, argv, "p:h:n:c:ta:d:r:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:h:n:c:ta:d:r:Rk")) != -1) {
         switch (opt) {
         case 'p': port = atoi(optarg); break;
         case 'h': host = optarg; break;
@@ -96,10 +102,12 @@ int main(int argc, char **argv)
         case 'a': ca = optarg; break;
         case 'd': dump = optarg; break;
         case 'r': conns = atol(optarg); break;
+        case 'R': resume = 1; break;
+        case 'k': cfg.no_chunking = 1; break;
         default: usage();
         }
     }
-    if (port <= 0 || n <= 0 || chunk < 0) usage();
+    if (port <= 0 || n <= 0 || chunk < 0 || (resume && (!tls || !ca || !conns))) usage();
     make_body();
 
     s = (smtp_session *)malloc(sizeof *s);
@@ -136,9 +144,11 @@ int main(int argc, char **argv)
 
     if (conns > 0) {   /* reconnects: open, one message, close; CONNS times */
         long c;
+        if (resume && !(cfg.tls_cache = cache = smtp_tls_cache_new())) { fprintf(stderr, "no TLS cache\n"); return 1; }
         t0 = now();
         for (c = 0; c < conns; c++) {
             r = smtp_open(s, &cfg);
+            if (r == SMTP_OK && smtp_tls_resumed(s)) resumed++;
             if (r == SMTP_OK) r = smtp_send(s, &msgs[0]);
             if (r == SMTP_OK) ok++;
             else fprintf(stderr, "bench_smtph: connection %ld: %s: %s\n", c, smtp_result_str(r), smtp_error_detail(s));
@@ -146,10 +156,12 @@ int main(int argc, char **argv)
             if (r != SMTP_OK) break;
         }
         t1 = now();
-        printf("smtph mode=reconnect%s conns=%ld secs=%.6f rate=%.1f ms_per_conn=%.3f ok=%ld\n",
-               tls ? "-tls" : "", conns, t1 - t0, (double)ok / (t1 - t0), (t1 - t0) * 1000.0 / (double)conns, ok);
+        printf("smtph mode=reconnect%s%s conns=%ld secs=%.6f rate=%.1f ms_per_conn=%.3f ok=%ld resumed=%ld\n",
+               tls ? "-tls" : "", resume ? "-resume" : "", conns, t1 - t0, (double)ok / (t1 - t0),
+               (t1 - t0) * 1000.0 / (double)conns, ok, resumed);
+        smtp_tls_cache_free(cache);
         smtp_trust_free(trust);
-        return ok == conns ? 0 : 1;
+        return ok == conns && (!resume || resumed == conns - 1) ? 0 : 1;
     }
 
     t0 = now();
@@ -160,6 +172,7 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(cipher, sizeof cipher, "%s", smtp_tls_cipher(s));
+    bdat = (smtp_extensions(s) & SMTP_EXT_CHUNKING) && (smtp_extensions(s) & SMTP_EXT_PIPELINING) && !cfg.no_chunking;
     if (!(smtp_extensions(s) & SMTP_EXT_PIPELINING))
         fprintf(stderr, "bench_smtph: note: the server does not offer PIPELINING\n");
     if (chunk == 0) {
@@ -179,8 +192,8 @@ int main(int argc, char **argv)
     r = smtp_close(s);
     t1 = now();
     if (dump_f) fclose(dump_f);
-    printf("smtph mode=%s chunk=%ld n=%ld secs=%.6f rate=%.1f ok=%ld%s%s\n", chunk ? "batch" : "send", chunk, n,
-           t1 - t0, (double)ok / (t1 - t0), ok, tls ? " tls=" : "", cipher);
+    printf("smtph mode=%s chunk=%ld n=%ld secs=%.6f rate=%.1f ok=%ld body=%s%s%s\n", chunk ? "batch" : "send", chunk, n,
+           t1 - t0, (double)ok / (t1 - t0), ok, bdat ? "BDAT" : "DATA", tls ? " tls=" : "", cipher);
     smtp_trust_free(trust);
     free(msgs); free(res); free(s);
     return ok == n ? 0 : 1;

@@ -2,10 +2,11 @@
    mode), for `make bench`: the TLS counterpart of Postfix's smtp-sink,
    which has no TLS. It takes messages and throws them away.
 
-   tls_sink -a ADDR -p PORT -c CERT.pem -k KEY.pem [-P] [-r READYFILE]
+   tls_sink -a ADDR -p PORT -c CERT.pem -k KEY.pem [-P] [-C] [-r READYFILE]
      -c, -k   server certificate chain and private key, PEM (RSA or EC;
               the key raw or unencrypted PKCS#8)
      -P       plain: no TLS (to tell the TLS cost from the sink's own)
+     -C       offer CHUNKING and take BDAT (RFC 3030): 250 for each chunk
      -r FILE  created once listening
    Answers EHLO (250-PIPELINING, 8BITMIME, ENHANCEDSTATUSCODES), HELO,
    MAIL, RCPT, DATA (354), the end of data (250), RSET, NOOP, QUIT (221,
@@ -181,6 +182,7 @@ static const br_ssl_session_cache_class cache_class = { sizeof(cache_t), cache_s
 /* ---- the SMTP side ---- */
 
 static volatile sig_atomic_t stop;
+static int chunking;
 static unsigned long total_msgs, total_conns;
 
 static void on_signal(int sig) { (void)sig; stop = 1; }
@@ -205,8 +207,8 @@ static unsigned long serve(conn_t *c)
 {
     static unsigned char in[INBUF];
     static char out[OUTBUF];
-    size_t inlen = 0, outlen = 0, pos;
-    int data = 0, bol = 1, quit = 0;
+    size_t inlen = 0, outlen = 0, pos, bdat_left = 0;
+    int data = 0, bol = 1, quit = 0, bdat_last = 0, in_bdat = 0;
     unsigned long msgs = 0;
 #define REPLY(s) do { size_t l_ = sizeof(s) - 1; memcpy(out + outlen, s, l_); outlen += l_; } while (0)
 
@@ -219,9 +221,23 @@ static unsigned long serve(conn_t *c)
         inlen += (size_t)n;
         pos = 0;
         for (;;) {
-            unsigned char *nl = (unsigned char *)memchr(in + pos, '\n', inlen - pos);
+            unsigned char *nl;
             size_t len;
             const char *line = (const char *)in + pos;
+            if (outlen > OUTBUF - 256) {   /* a very long pipelined group */
+                if (conn_write(c, out, outlen) < 0) return msgs;
+                outlen = 0;
+            }
+            if (in_bdat) {   /* BDAT: exactly bdat_left octets, then the chunk's reply */
+                size_t k = inlen - pos < bdat_left ? inlen - pos : bdat_left;
+                pos += k; bdat_left -= k;
+                if (bdat_left > 0) break;
+                in_bdat = 0;
+                if (bdat_last) { msgs++; REPLY("250 2.0.0 Ok: queued as BENCH\r\n"); }
+                else REPLY("250 2.0.0 Ok: chunk received\r\n");
+                continue;
+            }
+            nl = (unsigned char *)memchr(in + pos, '\n', inlen - pos);
             if (!nl) {
                 if (data && inlen - pos > 0 && pos == 0 && inlen == INBUF) {
                     /* a very long body line: drop what we have */
@@ -242,9 +258,17 @@ static unsigned long serve(conn_t *c)
                 bol = 1;
                 continue;
             }
-            if (ieq_prefix(line, len, "EHLO"))
-                REPLY("250-tls-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 0\r\n"
-                      "250 ENHANCEDSTATUSCODES\r\n");
+            if (ieq_prefix(line, len, "EHLO")) {
+                REPLY("250-tls-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 0\r\n");
+                if (chunking) REPLY("250-CHUNKING\r\n");
+                REPLY("250 ENHANCEDSTATUSCODES\r\n");
+            }
+            else if (chunking && ieq_prefix(line, len, "BDAT")) {
+                char *end;
+                unsigned long long v = strtoull(line + 5, &end, 10);
+                in_bdat = 1; bdat_left = (size_t)v;
+                bdat_last = (end[0] == ' ' && (end[1] == 'L' || end[1] == 'l'));
+            }
             else if (ieq_prefix(line, len, "HELO")) REPLY("250 tls-sink\r\n");
             else if (ieq_prefix(line, len, "MAIL")) REPLY("250 2.1.0 Ok\r\n");
             else if (ieq_prefix(line, len, "RCPT")) REPLY("250 2.1.5 Ok\r\n");
@@ -253,10 +277,6 @@ static unsigned long serve(conn_t *c)
             else if (ieq_prefix(line, len, "NOOP")) REPLY("250 2.0.0 Ok\r\n");
             else if (ieq_prefix(line, len, "QUIT")) { REPLY("221 2.0.0 Bye\r\n"); quit = 1; break; }
             else REPLY("502 5.5.2 Error: command not recognized\r\n");
-            if (outlen > OUTBUF - 256) {   /* a very long pipelined group */
-                if (conn_write(c, out, outlen) < 0) return msgs;
-                outlen = 0;
-            }
         }
         if (pos > 0) { memmove(in, in + pos, inlen - pos); inlen -= pos; }
         if (outlen > 0 && (quit || !conn_pending(c))) {
@@ -283,16 +303,17 @@ int main(int argc, char **argv)
     struct sockaddr_in sa;
     struct sigaction act;
 
-    while ((opt = getopt(argc, argv, "a:p:c:k:Pr:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:c:k:PCr:")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = atoi(optarg); break;
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
         case 'P': plain = 1; break;
+        case 'C': chunking = 1; break;
         case 'r': ready = optarg; break;
         default:
-            fprintf(stderr, "usage: tls_sink -a ADDR -p PORT -c CERT.pem -k KEY.pem [-P] [-r READYFILE]\n");
+            fprintf(stderr, "usage: tls_sink -a ADDR -p PORT -c CERT.pem -k KEY.pem [-P] [-C] [-r READYFILE]\n");
             return 2;
         }
     }

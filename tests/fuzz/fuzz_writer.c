@@ -1,7 +1,8 @@
 /* fuzz_writer.c - the body writer (smtp__dot_encode, smtp__dot_finish):
    CRLF normalisation and dot-stuffing in pieces. The first two input
    bytes seed the piece sizes and output capacities (2 and up, as the
-   session never offers less), the rest is the body. The result must be
+   session never offers less) and pick DATA (dot-stuffing, end-of-data
+   line) or BDAT (RFC 3030: neither); the rest is the body. The result must be
    byte for byte what a plain one-byte-at-a-time reference gives; each
    call writes only inside its capacity (an exact heap buffer) and always
    makes progress. */
@@ -9,8 +10,8 @@
 
 /* The rules written plainly: every CR, LF and CRLF becomes CRLF, a '.'
    that starts a line gets another; then CRLF unless at a line start, and
-   ".CRLF". */
-static size_t reference(const unsigned char *in, size_t n, unsigned char *out)
+   ".CRLF". BDAT: the line ends only. */
+static size_t reference(const unsigned char *in, size_t n, int bdat, unsigned char *out)
 {
     size_t i, o = 0;
     int bol = 1, cr = 0;
@@ -19,9 +20,10 @@ static size_t reference(const unsigned char *in, size_t n, unsigned char *out)
         if (c == '\n' && cr) { cr = 0; continue; }
         cr = c == '\r';
         if (c == '\r' || c == '\n') { out[o++] = '\r'; out[o++] = '\n'; bol = 1; continue; }
-        if (bol && c == '.') out[o++] = '.';
+        if (bol && c == '.' && !bdat) out[o++] = '.';
         out[o++] = c; bol = 0;
     }
+    if (bdat) return o;
     if (!bol) { out[o++] = '\r'; out[o++] = '\n'; }
     out[o++] = '.'; out[o++] = '\r'; out[o++] = '\n';
     return o;
@@ -34,16 +36,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char *got, *want;
     uint32_t rs;
     smtp__dot st;
-    int mode;
+    int mode, bdat;
     if (size < 2) return 0;
     rs = (uint32_t)data[0] << 8 | data[1];
     mode = data[0] & 3;
+    bdat = (data[0] >> 2) & 1;
     in = data + 2; n = size - 2;
     max = 2 * n + 5;
     got = (unsigned char *)malloc(max);
     want = (unsigned char *)malloc(max);
     FCHECK(got && want);
-    st.bol = 1; st.cr = 0;
+    memset(&st, 0, sizeof st);
+    st.bol = 1;
+    st.nostuff = bdat;
     while (pos < n) {
         /* a piece as smtp_data_write might get it */
         size_t piece = mode == 0 ? n - pos : 1 + fuzz_rng(&rs) % (mode == 1 ? 4 : mode == 2 ? 64 : n - pos);
@@ -63,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             o += w; pos += used;
         }
     }
-    {
+    if (!bdat) {
         unsigned char fin[5];
         size_t f = smtp__dot_finish(&st, fin);
         FCHECK(f == 3 || f == 5);
@@ -71,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(got + o, fin, f);
         o += f;
     }
-    ro = reference(in, n, want);
+    ro = reference(in, n, bdat, want);
     if (o != ro || memcmp(got, want, o) != 0) {
         fprintf(stderr, "writer: got %zu bytes, reference %zu\n", o, ro);
         FCHECK(0);
