@@ -381,6 +381,18 @@ typedef struct smtp_reply {
     int lines;               /* number of lines in the reply */
 } smtp_reply;
 
+/* A file or a block of memory attached to a message (smtp_message.attachments). */
+typedef struct smtp_attachment {
+    const char *filename;            /* the name shown (UTF-8); NULL: the path's last part */
+    const char *path;                /* read from this file as it is sent, never held whole; or */
+    const void *data; size_t size;   /* from memory */
+    const char *content_type;        /* NULL: from the file name's extension */
+    const char *content_id;          /* set: an inline part (multipart/related), "cid:" in the HTML */
+} smtp_attachment;
+
+/* An extra header line (smtp_message.headers): Reply-To, X-... */
+typedef struct smtp_header { const char *name, *value; } smtp_header;
+
 /* What became of one recipient of smtp_send. */
 typedef struct smtp_rcpt_result {
     const char *address;     /* the recipient string as given in the message */
@@ -396,6 +408,14 @@ typedef struct smtp_message {
     const char *const *to, *const *cc, *const *bcc;  /* NULL-terminated; NULL = none */
     const char *subject;                             /* UTF-8; RFC 2047 when needed; NULL = none */
     const char *text;                                /* UTF-8 text body; NULL = empty */
+    const char *html;                                /* an HTML alternative to text (multipart/alternative) */
+    const smtp_attachment *attachments; size_t attachment_count;
+    const smtp_header *headers; size_t header_count; /* extra headers, checked and folded */
+    /* DSN (RFC 3461), used when the server offers DSN, else noted in the trace */
+    const char *dsn_notify;                          /* "NEVER" or e.g. "SUCCESS,FAILURE,DELAY", every recipient */
+    int dsn_orcpt;                                   /* 1: ORCPT=rfc822;address on every recipient */
+    const char *dsn_ret;                             /* "FULL" or "HDRS" */
+    const char *dsn_envid;                           /* the envelope id */
     /* Per-recipient outcome, in the order to, cc, bcc. Optional. */
     smtp_rcpt_result *results; size_t results_cap;   /* caller's array and its length */
     void (*on_result)(void *user, const smtp_rcpt_result *r); void *user;
@@ -452,6 +472,8 @@ typedef struct smtp_session {
     int body_bol, body_cr;              /* body writer state */
     unsigned long long body_sent;       /* bytes of this message on the wire, for progress */
     int bdat_on, bdat_last;             /* BDAT in use (RFC 3030); the last chunk awaits its reply */
+    int counting, body8, utf8;          /* measuring for SIZE; BODY=8BITMIME declared; SMTPUTF8 in use */
+    unsigned long long count;
     int bdat_pending, bdat_failed;      /* BDAT replies not read yet; a chunk was refused */
     int bdat_code; char bdat_status[16];   /* the refusal */
     int tls_on, tls_resumed;            /* TLS is the top layer; its session was resumed */
@@ -541,6 +563,12 @@ SMTP_API smtp_result smtp_close(smtp_session *s);
                    the final reply; SMTP_OK means the server took it.
    smtp_rset, smtp_noop: RSET and NOOP. */
 SMTP_API smtp_result smtp_mail_from(smtp_session *s, const char *addr);
+/* smtp_mail_from_opts: MAIL FROM with ESMTP parameters appended, e.g.
+   "BODY=8BITMIME SIZE=12345" (checked: printable ASCII words only). A body
+   with 8-bit bytes given to smtp_data_write needs BODY=8BITMIME here and a
+   server that offers 8BITMIME; otherwise smtp_data_write refuses it with
+   SMTP_ERR_UNSUPPORTED and drops the connection rather than send it. */
+SMTP_API smtp_result smtp_mail_from_opts(smtp_session *s, const char *addr, const char *params);
 SMTP_API smtp_result smtp_rcpt_to(smtp_session *s, const char *addr);
 SMTP_API smtp_result smtp_data_begin(smtp_session *s);
 SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t len);
@@ -1932,6 +1960,18 @@ static int smtp__ieq(const char *t, size_t n, const char *lit)
     return lit[n] == 0;
 }
 
+/* ASCII case-insensitive comparisons, whatever the locale. */
+static int smtp__casecmp(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
+        if (x != y) return 1;
+    }
+    return *a != *b;
+}
+
 /* One reply line p[0..n), line end removed (RFC 5321 4.2: Reply-code
    [ ("-" / SP) textstring ]). Sets code, last (SP or nothing after the
    code) and the text. SMTP_OK or SMTP_ERR_PROTOCOL. */
@@ -2359,6 +2399,151 @@ static size_t smtp__sasl_oauthbearer(const char *user, const char *host, int por
     return o + (size_t)sprintf((char *)out + o, ",\001host=%s\001port=%d\001auth=Bearer %s\001\001", host, port, token);
 }
 
+/* ---- internationalized addresses: SMTPUTF8 (RFC 6531) or A-labels ------ */
+
+/* The next code point of UTF-8 p[0..n) at *i; -1 when malformed. */
+static long smtp__utf8_next(const unsigned char *p, size_t n, size_t *i)
+{
+    unsigned c = p[*i];
+    int k, len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    unsigned long v;
+    if (!len || *i + (size_t)len > n) return -1;
+    v = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (k = 1; k < len; k++) {
+        if ((p[*i + (size_t)k] & 0xC0) != 0x80) return -1;
+        v = v << 6 | (p[*i + (size_t)k] & 0x3F);
+    }
+    if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
+        (v >= 0xD800 && v <= 0xDFFF))
+        return -1;
+    *i += (size_t)len;
+    return (long)v;
+}
+
+/* Without the UTS 46 tables a single header cannot map or normalise a
+   label; it takes only labels that are already lower case and composed:
+   no ASCII capitals, no combining marks, none of the capital letters of
+   the common alphabets (Latin-1, Latin Extended-A, Greek, Cyrillic). */
+static int smtp__label_ok(const long *cp, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        long c = cp[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 0x300 && c <= 0x36F) || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ||
+            (c >= 0x100 && c <= 0x17F && c % 2 == 0 && c != 0x138) || (c >= 0x391 && c <= 0x3AB) ||
+            (c >= 0x400 && c <= 0x42F) || c == 0x1E9E)
+            return 0;
+    }
+    return 1;
+}
+
+/* RFC 3492 punycode of cp[0..n) after "xn--" into out; length or 0. */
+static size_t smtp__punycode(const long *cp, size_t n, char *out, size_t cap)
+{
+    unsigned long nn = 128, delta = 0, bias = 72, h, b = 0, m, q, k, t;
+    size_t o = 4, j;
+    memcpy(out, "xn--", 4);
+    for (j = 0; j < n; j++) if (cp[j] < 128) { if (o + 1 >= cap) return 0; out[o++] = (char)cp[j]; b++; }
+    h = b;
+    if (b > 0) { if (o + 1 >= cap) return 0; out[o++] = '-'; }
+    while (h < n) {
+        for (m = (unsigned long)-1, j = 0; j < n; j++) if ((unsigned long)cp[j] >= nn && (unsigned long)cp[j] < m) m = (unsigned long)cp[j];
+        delta += (m - nn) * (h + 1);
+        nn = m;
+        for (j = 0; j < n; j++) {
+            if ((unsigned long)cp[j] < nn) delta++;
+            if ((unsigned long)cp[j] == nn) {
+                for (q = delta, k = 36;; k += 36) {
+                    t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+                    if (q < t) break;
+                    if (o + 1 >= cap) return 0;
+                    out[o++] = "abcdefghijklmnopqrstuvwxyz0123456789"[t + (q - t) % (36 - t)];
+                    q = (q - t) / (36 - t);
+                }
+                if (o + 1 >= cap) return 0;
+                out[o++] = "abcdefghijklmnopqrstuvwxyz0123456789"[q];
+                /* adapt (RFC 3492 6.1) */
+                delta = h == b ? delta / 700 : delta / 2;
+                delta += delta / (h + 1);
+                for (k = 0; delta > 455; k += 36) delta /= 35;
+                bias = k + 36 * delta / (delta + 38);
+                delta = 0;
+                h++;
+            }
+        }
+        delta++; nn++;
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* The address with its domain as A-labels (RFC 5890), for servers without
+   SMTPUTF8. NULL when it converts; else what is wrong, and the label in bad. */
+static const char *smtp__idna_addr(const char *a, size_t n, char *out, size_t cap, char *bad, size_t bn)
+{
+    const char *at = NULL, *p;
+    size_t o, i;
+    for (p = a; p < a + n; p++) if (*p == '@') at = p;
+    if (!at) return "has no domain";
+    for (p = a; p < at; p++)
+        if ((unsigned char)*p >= 0x80) return "has a non-ASCII local part and the server does not offer SMTPUTF8";
+    o = (size_t)(at - a) + 1;
+    if (o >= cap) return "is too long";
+    memcpy(out, a, o);
+    for (p = at + 1; p <= a + n;) {
+        const char *e = p;
+        long cp[64];
+        size_t ncp = 0, ascii = 1;
+        while (e < a + n && *e != '.') e++;
+        for (i = 0; p + i < e;) {
+            size_t pos = i;
+            long c = smtp__utf8_next((const unsigned char *)p, (size_t)(e - p), &pos);
+            if (c < 0 || ncp == 64) return "has a domain that is not UTF-8 or a label over 63 characters";
+            if (c >= 128) ascii = 0;
+            cp[ncp++] = c;
+            i = pos;
+        }
+        if (ascii) {
+            if (o + (size_t)(e - p) + 1 >= cap) return "is too long";
+            memcpy(out + o, p, (size_t)(e - p)); o += (size_t)(e - p);
+        } else {
+            size_t k;
+            if (!smtp__label_ok(cp, ncp)) {
+                snprintf(bad, bn, "%.*s", (int)(e - p), p);
+                return "has a domain label that is not lower-case NFC (no UTS 46 mapping here): write it so, or use "
+                       "a server with SMTPUTF8";
+            }
+            if (!(k = smtp__punycode(cp, ncp, out + o, cap - o))) return "is too long";
+            o += k;
+        }
+        if (e < a + n) out[o++] = '.';
+        p = e + 1;
+    }
+    out[o] = 0;
+    return NULL;
+}
+
+static int smtp__is_ascii(const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) if ((unsigned char)p[i] >= 0x80) return 0;
+    return 1;
+}
+
+/* xtext (RFC 3461 4): '+', '=' and bytes outside 33..126 as +XX. */
+static size_t smtp__xtext(const char *p, size_t n, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i, o = 0;
+    for (i = 0; i < n && o + 4 < cap; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 33 || c > 126 || c == '+' || c == '=') { out[o++] = '+'; out[o++] = hex[c >> 4]; out[o++] = hex[c & 15]; }
+        else out[o++] = (char)c;
+    }
+    out[o] = 0;
+    return o;
+}
+
 /* ------------------------------------------------------------------------ */
 /* >>writer  CRLF normalisation + dot-stuffing (pure), message composer     */
 /* ------------------------------------------------------------------------ */
@@ -2522,7 +2707,16 @@ static smtp_result smtp__body(smtp_session *s, const void *data, size_t len)
 {
     const unsigned char *p = (const unsigned char *)data;
     smtp__dot st;
-    st.bol = s->body_bol; st.cr = s->body_cr; st.nostuff = s->state == SMTP__BDAT;
+    st.bol = s->body_bol; st.cr = s->body_cr; st.nostuff = s->state == SMTP__BDAT || s->counting;
+    if (s->counting) {   /* SIZE (RFC 1870): line ends normalised, no dot-stuffing, nothing sent */
+        unsigned char scratch[512];
+        while (len > 0) {
+            size_t used, o = smtp__dot_encode(&st, p, len, scratch, sizeof scratch, &used);
+            s->count += o; p += used; len -= used;
+        }
+        s->body_bol = st.bol; s->body_cr = st.cr;
+        return SMTP_OK;
+    }
     while (len > 0) {
         size_t used, o;
         if (sizeof s->wbuf - s->wlen < 2) {
@@ -2627,22 +2821,53 @@ static void smtp__hw_text(smtp__hw *h, const char *p, size_t n)
 
 /* An address as given ("a@b" or "Name <a@b>") as one header token, its
    display name as encoded words when it is not ASCII. */
+static const char *smtp__idna_addr(const char *a, size_t n, char *out, size_t cap, char *bad, size_t bn);
+static int smtp__is_ascii(const char *p, size_t n);
+
 static void smtp__hw_addr(smtp__hw *h, const char *sep, const char *a)
 {
-    size_t n = strlen(a);
-    const char *lt = strrchr(a, '<');
-    if (smtp__is_ascii_text(a, n) || !lt) {
-        smtp__hw_add(h, sep, a, n);
+    const char *lt = strrchr(a, '<'), *nb = a, *ne, *ab, *ae;
+    char tok[960], conv[600], bad[8];
+    size_t o = 0, k;
+    int quote = 0;
+    /* split "Name <addr>" */
+    if (lt) { ab = lt + 1; ae = strchr(ab, '>'); if (!ae) ae = ab + strlen(ab); ne = lt; }
+    else { ab = a; ae = a + strlen(a); ne = a; }
+    while (ab < ae && (*ab == ' ' || *ab == '\t')) ab++;
+    while (ae > ab && (ae[-1] == ' ' || ae[-1] == '\t')) ae--;
+    while (nb < ne && (*nb == ' ' || *nb == '\t')) nb++;
+    while (ne > nb && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
+    /* without SMTPUTF8 the header shows the domain as A-labels too (checked before) */
+    if (!h->s->utf8 && !smtp__is_ascii(ab, (size_t)(ae - ab)) &&
+        !smtp__idna_addr(ab, (size_t)(ae - ab), conv, sizeof conv, bad, sizeof bad)) {
+        ab = conv; ae = conv + strlen(conv);
+    }
+    if (ne > nb) {
+        if (ne - nb >= 2 && *nb == '"' && ne[-1] == '"') { nb++; ne--; quote = 1; }
+        if (!smtp__is_ascii_text(nb, (size_t)(ne - nb))) {
+            smtp__hw_words(h, sep, nb, (size_t)(ne - nb));   /* RFC 2047 */
+            sep = " ";
+        } else {
+            /* RFC 5322 3.4: a name with specials goes in quotes */
+            for (k = 0; nb + k < ne && !quote; k++) if (strchr("()<>[]:;@\\,.\"", nb[k])) quote = 1;
+            if (quote) tok[o++] = '"';
+            for (k = 0; nb + k < ne && o < 900; k++) {
+                if (quote && (nb[k] == '"' || nb[k] == '\\') && !(k > 0 && nb[k - 1] == '\\')) tok[o++] = '\\';
+                tok[o++] = nb[k];
+            }
+            if (quote) tok[o++] = '"';
+            smtp__hw_add(h, sep, tok, o);
+            sep = " ";
+            o = 0;
+        }
+        tok[o++] = '<';
+        memcpy(tok + o, ab, (size_t)(ae - ab)); o += (size_t)(ae - ab);
+        tok[o++] = '>';
+        smtp__hw_add(h, sep, tok, o);
         return;
     }
-    {
-        const char *nb = a, *ne = lt;
-        while (nb < ne && (*nb == ' ' || *nb == '\t')) nb++;
-        while (ne > nb && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
-        if (ne - nb >= 2 && *nb == '"' && ne[-1] == '"') { nb++; ne--; }
-        smtp__hw_words(h, sep, nb, (size_t)(ne - nb));
-        smtp__hw_add(h, " ", lt, strlen(lt));
-    }
+    memcpy(tok, ab, (size_t)(ae - ab));
+    smtp__hw_add(h, sep, tok, (size_t)(ae - ab));
 }
 
 /* Body text as quoted-printable (RFC 2045 6.7): lines of at most 76
@@ -2681,18 +2906,6 @@ static smtp_result smtp__qp(smtp_session *s, const char *text, size_t n)
     return o ? smtp__body(s, buf, o) : SMTP_OK;
 }
 
-/* Does the body need quoted-printable: 8-bit bytes, or a line over 998? */
-static int smtp__needs_qp(const char *p, size_t n)
-{
-    size_t i, run = 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '\r' || c == '\n') { run = 0; continue; }
-        if (c >= 0x80 || ++run > 998) return 1;
-    }
-    return 0;
-}
-
 /* RFC 5322 3.3 date-time, in UTC (the zone name "+0000"). */
 static size_t smtp__date(char *out, size_t n, time_t t)
 {
@@ -2704,15 +2917,212 @@ static size_t smtp__date(char *out, size_t n, time_t t)
                             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* Content-Type from a file name's extension. */
+static const char *smtp__mime_type(const char *name)
+{
+    static const char *const t[][2] = {
+        { "txt", "text/plain" }, { "html", "text/html" }, { "htm", "text/html" }, { "csv", "text/csv" },
+        { "json", "application/json" }, { "xml", "application/xml" }, { "ics", "text/calendar" },
+        { "pdf", "application/pdf" }, { "png", "image/png" }, { "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" },
+        { "gif", "image/gif" }, { "svg", "image/svg+xml" }, { "webp", "image/webp" }, { "zip", "application/zip" },
+        { "gz", "application/gzip" } };
+    const char *dot = name ? strrchr(name, '.') : NULL;
+    size_t i;
+    if (dot && !strchr(dot, '/'))
+        for (i = 0; i < sizeof t / sizeof *t; i++)
+            if (!smtp__casecmp(dot + 1, t[i][0])) return t[i][1];
+    return "application/octet-stream";
+}
+
+/* A header parameter: ; name="value" when ASCII, else RFC 2231 ;
+   name*=UTF-8''percent-encoded, a token of its own for folding. */
+static void smtp__hw_param(smtp__hw *h, const char *name, const char *v)
+{
+    char tok[960];
+    size_t n = strlen(v), o, i;
+    if (smtp__is_ascii_text(v, n) && n < 400) {
+        o = (size_t)snprintf(tok, sizeof tok, "%s=\"", name);
+        for (i = 0; i < n && o < sizeof tok - 4; i++) {
+            if (v[i] == '"' || v[i] == '\\') tok[o++] = '\\';
+            tok[o++] = v[i];
+        }
+        tok[o++] = '"';
+    } else {
+        static const char hex[] = "0123456789ABCDEF";
+        o = (size_t)snprintf(tok, sizeof tok, "%s*=UTF-8''", name);
+        for (i = 0; i < n && o < sizeof tok - 4; i++) {
+            unsigned char c = (unsigned char)v[i];
+            /* RFC 2231 7: attribute-char, everything else %XX */
+            if (c > 32 && c < 127 && !strchr("*'%()<>@,;:\\\"/[]?=", c)) tok[o++] = (char)c;
+            else { tok[o++] = '%'; tok[o++] = hex[c >> 4]; tok[o++] = hex[c & 15]; }
+        }
+    }
+    smtp__hw_add(h, "; ", tok, o);
+}
+
+/* The boundary of a multipart at depth d: "=_" cannot occur in base64 or
+   quoted-printable, and 7bit text holding it is sent quoted-printable. */
+static void smtp__boundary(smtp_session *s, int d, char *out, size_t n)
+{
+    snprintf(out, n, "=_smtph_%016llx_%llu_%d", s->nonce, s->msg_count, d);
+}
+
+/* How a text part goes: 0 7bit, 1 8bit, 2 quoted-printable. */
+static int smtp__text_enc(smtp_session *s, const char *t, size_t n)
+{
+    size_t i, run = 0;
+    int eight = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (c == '\r' || c == '\n') { run = 0; continue; }
+        if (++run > 998) return 2;
+        if (c >= 0x80) eight = 1;
+        if (c == '=' && i + 1 < n && t[i + 1] == '_') return 2;   /* could look like our boundary */
+    }
+    if (!eight) return 0;
+    return s->body8 ? 1 : 2;   /* 8bit only with BODY=8BITMIME (RFC 6152) */
+}
+
+static smtp_result smtp__text_part(smtp_session *s, smtp__hw *h, const char *sub, const char *t)
+{
+    size_t n = strlen(t);
+    int enc = smtp__text_enc(s, t, n);
+    char line[120];
+    snprintf(line, sizeof line, "Content-Type: text/%s; charset=utf-8\r\nContent-Transfer-Encoding: %s\r\n\r\n",
+             sub, enc == 0 ? "7bit" : enc == 1 ? "8bit" : "quoted-printable");
+    smtp__hw_emits(h, line);
+    if (h->err) return h->err;
+    if (!n) return SMTP_OK;
+    return enc == 2 ? smtp__qp(s, t, n) : smtp__body(s, t, n);
+}
+
+/* Base64 in 76-column lines (RFC 2045 6.8), from memory or streamed from
+   a file in 57-byte lines (the file is never held whole). When counting,
+   a file is measured by its size, not read. */
+static smtp_result smtp__b64_part(smtp_session *s, const smtp_attachment *a)
+{
+    unsigned char in[57 * 64];
+    char out[78 * 64];
+    FILE *f = NULL;
+    const unsigned char *mem = (const unsigned char *)a->data;
+    size_t left = a->size;
+    smtp_result r = SMTP_OK;
+    if (a->path) {
+        if (s->counting) {
+            struct stat sb;
+            unsigned long long sz;
+            if (stat(a->path, &sb) != 0) return smtp__fail(s, SMTP_ERR_PARAM, "attachment %s: cannot read it", a->path);
+            sz = (unsigned long long)sb.st_size;
+            s->count += 4 * ((sz + 2) / 3) + 2 * ((sz + 56) / 57);
+            return SMTP_OK;
+        }
+        if (!(f = fopen(a->path, "rb")))
+            return smtp__fail(s, SMTP_ERR_PARAM, "attachment %s: cannot open it", a->path);
+    }
+    for (;;) {
+        size_t n, i, o = 0;
+        if (f) n = fread(in, 1, sizeof in, f);
+        else { n = left < sizeof in ? left : sizeof in; if (n) memcpy(in, mem, n); mem += n; left -= n; }
+        if (n == 0) break;
+        for (i = 0; i < n; i += 57) {
+            o += smtp__b64(in + i, n - i < 57 ? n - i : 57, out + o);
+            out[o++] = '\r'; out[o++] = '\n';
+        }
+        if ((r = smtp__body(s, out, o)) != SMTP_OK) break;
+        if (n < sizeof in) break;
+    }
+    if (f) {
+        if (ferror(f) && r == SMTP_OK) r = smtp__fail(s, SMTP_ERR_IO, "attachment %s: a read failed", a->path);
+        fclose(f);
+    }
+    return r;
+}
+
+static smtp_result smtp__attach_part(smtp_session *s, smtp__hw *h, const smtp_attachment *a)
+{
+    const char *name = a->filename, *slash;
+    if (!name && a->path) name = (slash = strrchr(a->path, '/')) ? slash + 1 : a->path;
+    smtp__hw_start(h, "Content-Type: ");
+    smtp__hw_add(h, "", a->content_type ? a->content_type : smtp__mime_type(name),
+                 strlen(a->content_type ? a->content_type : smtp__mime_type(name)));
+    if (name) smtp__hw_param(h, "name", name);
+    smtp__hw_end(h);
+    smtp__hw_emits(h, "Content-Transfer-Encoding: base64\r\n");
+    smtp__hw_start(h, "Content-Disposition: ");
+    smtp__hw_add(h, "", a->content_id ? "inline" : "attachment", a->content_id ? 6 : 10);
+    if (name) smtp__hw_param(h, "filename", name);
+    smtp__hw_end(h);
+    if (a->content_id) {
+        smtp__hw_start(h, "Content-ID: <");
+        smtp__hw_add(h, "", a->content_id, strlen(a->content_id));
+        smtp__hw_add(h, "", ">", 1);
+        smtp__hw_end(h);
+    }
+    smtp__hw_emits(h, "\r\n");
+    if (h->err) return h->err;
+    return smtp__b64_part(s, a);
+}
+
+static void smtp__mp_open(smtp__hw *h, const char *type, const char *b)
+{
+    smtp__hw_start(h, "Content-Type: ");
+    smtp__hw_add(h, "", type, strlen(type));
+    smtp__hw_param(h, "boundary", b);
+    smtp__hw_end(h);
+    smtp__hw_emits(h, "\r\n");
+}
+
+static void smtp__mp_sep(smtp__hw *h, const char *b, int last)
+{
+    smtp__hw_emits(h, "\r\n--");
+    smtp__hw_emits(h, b);
+    smtp__hw_emits(h, last ? "--\r\n" : "\r\n");
+}
+
+/* The body of the message below its top headers: text, or text and HTML
+   (multipart/alternative), with inline parts (multipart/related) and
+   attachments (multipart/mixed) around them as needed. */
+static smtp_result smtp__compose_body(smtp_session *s, smtp__hw *h, const smtp_message *m)
+{
+    char bm[64], br[64], ba[64];
+    size_t i, inl = 0, att = 0;
+    smtp_result r;
+    const char *text = m->text ? m->text : "";
+    for (i = 0; i < m->attachment_count; i++) { if (m->attachments[i].content_id) inl++; else att++; }
+    if (att) { smtp__boundary(s, 1, bm, sizeof bm); smtp__mp_open(h, "multipart/mixed", bm); smtp__mp_sep(h, bm, 0); }
+    if (inl && m->html) { smtp__boundary(s, 2, br, sizeof br); smtp__mp_open(h, "multipart/related", br); smtp__mp_sep(h, br, 0); }
+    if (m->html) {
+        smtp__boundary(s, 3, ba, sizeof ba);
+        smtp__mp_open(h, "multipart/alternative", ba);
+        smtp__mp_sep(h, ba, 0);
+        if ((r = smtp__text_part(s, h, "plain", text)) != SMTP_OK) return r;
+        smtp__mp_sep(h, ba, 0);
+        if ((r = smtp__text_part(s, h, "html", m->html)) != SMTP_OK) return r;
+        smtp__mp_sep(h, ba, 1);
+    } else if ((r = smtp__text_part(s, h, "plain", text)) != SMTP_OK) return r;
+    for (i = 0; i < m->attachment_count; i++) {   /* inline parts: with the HTML, else as attachments */
+        if (!m->attachments[i].content_id) continue;
+        smtp__mp_sep(h, inl && m->html ? br : bm, 0);
+        if ((r = smtp__attach_part(s, h, &m->attachments[i])) != SMTP_OK) return r;
+    }
+    if (inl && m->html) smtp__mp_sep(h, br, 1);
+    for (i = 0; i < m->attachment_count; i++) {
+        if (m->attachments[i].content_id) continue;
+        smtp__mp_sep(h, bm, 0);
+        if ((r = smtp__attach_part(s, h, &m->attachments[i])) != SMTP_OK) return r;
+    }
+    if (att) smtp__mp_sep(h, bm, 1);
+    return h->err;
+}
+
 /* The message's headers and body, through smtp__body. msgid and date are
-   made once per smtp_send, the same in every transaction. */
+   made once per message, the same in every transaction. */
 static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const char *from,
                                  const char *date, const char *msgid)
 {
     smtp__hw h;
     const char *const *l;
-    size_t tn = m->text ? strlen(m->text) : 0;
-    int qp = smtp__needs_qp(m->text ? m->text : "", tn);
+    size_t i;
     h.s = s; h.err = SMTP_OK;
     smtp__hw_start(&h, "Date: "); smtp__hw_add(&h, "", date, strlen(date)); smtp__hw_end(&h);
     smtp__hw_start(&h, "From:"); smtp__hw_addr(&h, " ", from); smtp__hw_end(&h);
@@ -2732,12 +3142,20 @@ static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const c
         smtp__hw_end(&h);
     }
     smtp__hw_start(&h, "Message-ID: "); smtp__hw_add(&h, "", msgid, strlen(msgid)); smtp__hw_end(&h);
-    smtp__hw_emits(&h, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n");
-    smtp__hw_emits(&h, qp ? "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-                          : "Content-Transfer-Encoding: 7bit\r\n\r\n");
+    for (i = 0; i < m->header_count; i++) {
+        char name[80];
+        snprintf(name, sizeof name, "%s:", m->headers[i].name);
+        smtp__hw_start(&h, name);
+        if (!smtp__casecmp(m->headers[i].name, "Reply-To") || !smtp__casecmp(m->headers[i].name, "Sender")) {
+            /* address lists: names encoded and quoted like From's */
+            const char *v = m->headers[i].value;
+            smtp__hw_addr(&h, " ", v);
+        } else smtp__hw_text(&h, m->headers[i].value, strlen(m->headers[i].value));
+        smtp__hw_end(&h);
+    }
+    smtp__hw_emits(&h, "MIME-Version: 1.0\r\n");
     if (h.err) return h.err;
-    if (!tn) return SMTP_OK;
-    return qp ? smtp__qp(s, m->text, tn) : smtp__body(s, m->text, tn);
+    return smtp__compose_body(s, &h, m);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -4108,10 +4526,10 @@ SMTP_API smtp_result smtp_close(smtp_session *s)
     return r == SMTP_ERR_STATE ? SMTP_OK : r;
 }
 
-SMTP_API smtp_result smtp_mail_from(smtp_session *s, const char *addr)
+SMTP_API smtp_result smtp_mail_from_opts(smtp_session *s, const char *addr, const char *params)
 {
-    char line[300];
-    const char *a, *bad;
+    char line[600];
+    const char *a, *bad, *q;
     size_t n;
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
@@ -4119,10 +4537,20 @@ SMTP_API smtp_result smtp_mail_from(smtp_session *s, const char *addr)
     if (!addr) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_mail_from: the sender address is NULL");
     if ((bad = smtp__addr(addr, 0, &a, &n)) != NULL)
         return smtp__fail(s, SMTP_ERR_PARAM, "the sender address \"%.80s\" %s", addr, bad);
-    snprintf(line, sizeof line, "MAIL FROM:<%.*s>", (int)n, a);
+    for (q = params; q && *q; q++)
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7E)
+            return smtp__fail(s, SMTP_ERR_PARAM, "smtp_mail_from_opts: the parameters hold a byte outside printable ASCII");
+    if (params && strlen(params) > 400) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_mail_from_opts: parameters too long");
+    snprintf(line, sizeof line, "MAIL FROM:<%.*s>%s%s", (int)n, a, params && *params ? " " : "", params ? params : "");
     if ((r = smtp__command(s, line, 250)) != SMTP_OK) return r;
     s->state = SMTP__MAIL;
+    s->body8 = params && strstr(params, "BODY=8BITMIME") != NULL;
     return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_mail_from(smtp_session *s, const char *addr)
+{
+    return smtp_mail_from_opts(s, addr, NULL);
 }
 
 SMTP_API smtp_result smtp_rcpt_to(smtp_session *s, const char *addr)
@@ -4164,6 +4592,18 @@ SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t l
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_write")) != SMTP_OK) return r;
     if (!data && len) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_data_write: data is NULL");
+    if (!s->body8) {   /* RFC 6152: 8-bit bytes only after BODY=8BITMIME to a server that offers it */
+        const unsigned char *p = (const unsigned char *)data;
+        size_t i;
+        for (i = 0; i < len; i++)
+            if (p[i] >= 0x80)
+                /* what went before cannot be taken back: the connection is dropped, so the
+                   server discards the partial message instead of delivering it damaged */
+                return smtp__break(s, smtp__fail(s, SMTP_ERR_UNSUPPORTED, "the message has 8-bit bytes but %s; "
+                    "nothing was delivered (the connection was dropped before the end of data)",
+                    (s->ext & SMTP_EXT_8BITMIME) ? "MAIL FROM did not declare BODY=8BITMIME (smtp_mail_from_opts)"
+                                                : "the server does not offer 8BITMIME: encode it (quoted-printable, base64)"));
+    }
     return smtp__body(s, data, len);
 }
 
@@ -4267,9 +4707,160 @@ typedef struct smtp__job {
     const char *from, *env;
     const char *const *lists[3];
     size_t total, tried, sent, carry, first_refused, list_pos;
-    int list;
+    int list, utf8, body8, dsn;         /* SMTPUTF8, BODY=8BITMIME, DSN parameters in use */
+    unsigned long long size;            /* for SIZE (RFC 1870), 0 when not declared */
     char date[64], msgid[160], first_rb[300];
 } smtp__job;
+
+static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const char *from,
+                                 const char *date, const char *msgid);
+
+/* One address of the envelope as it goes on the wire: as given with
+   SMTPUTF8, else with its domain in A-labels (an error names the label). */
+static smtp_result smtp__wire_addr(smtp_session *s, const smtp__job *j, const char *addr, int kind, char *out, size_t n)
+{
+    const char *a, *why;
+    size_t len = 0;
+    char bad[80];
+    (void)smtp__addr(addr, kind, &a, &len);
+    if (len >= n) len = n - 1;
+    if (j->utf8 || smtp__is_ascii(a, len)) { memcpy(out, a, len); out[len] = 0; return SMTP_OK; }
+    bad[0] = 0;
+    if ((why = smtp__idna_addr(a, len, out, n, bad, sizeof bad)) != NULL)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "the address \"%.*s\" %s%s%s%s", (int)len, a, why,
+                          bad[0] ? " (the label \"" : "", bad, bad[0] ? "\")" : "");
+    return SMTP_OK;
+}
+
+/* The MAIL and RCPT command lines of a job, with their parameters. */
+static smtp_result smtp__mail_line(smtp_session *s, const smtp__job *j, char *line, size_t n)
+{
+    char a[600], x[300];
+    size_t o;
+    smtp_result r;
+    if ((r = smtp__wire_addr(s, j, j->env, 0, a, sizeof a)) != SMTP_OK) return r;
+    o = (size_t)snprintf(line, n, "MAIL FROM:<%s>", a);
+    if (j->size && o < n) o += (size_t)snprintf(line + o, n - o, " SIZE=%llu", j->size);
+    if (j->body8 && o < n) o += (size_t)snprintf(line + o, n - o, " BODY=8BITMIME");
+    if (j->utf8 && o < n) o += (size_t)snprintf(line + o, n - o, " SMTPUTF8");
+    if (j->dsn && j->m->dsn_ret && o < n) o += (size_t)snprintf(line + o, n - o, " RET=%s", j->m->dsn_ret);
+    if (j->dsn && j->m->dsn_envid && o < n) {
+        smtp__xtext(j->m->dsn_envid, strlen(j->m->dsn_envid), x, sizeof x);
+        o += (size_t)snprintf(line + o, n - o, " ENVID=%s", x);
+    }
+    return SMTP_OK;
+}
+
+static smtp_result smtp__rcpt_line(smtp_session *s, const smtp__job *j, const char *addr, char *line, size_t n)
+{
+    char a[600], x[800];
+    const char *raw;
+    size_t o, len;
+    smtp_result r;
+    if ((r = smtp__wire_addr(s, j, addr, 1, a, sizeof a)) != SMTP_OK) return r;
+    o = (size_t)snprintf(line, n, "RCPT TO:<%s>", a);
+    if (j->dsn && j->m->dsn_notify && o < n) o += (size_t)snprintf(line + o, n - o, " NOTIFY=%s", j->m->dsn_notify);
+    if (j->dsn && j->m->dsn_orcpt && o < n) {   /* RFC 3461 4.2: the address as given */
+        (void)smtp__addr(addr, 1, &raw, &len);
+        smtp__xtext(raw, len, x, sizeof x);
+        o += (size_t)snprintf(line + o, n - o, " ORCPT=rfc822;%s", x);
+    }
+    return SMTP_OK;
+}
+
+/* Extra headers, attachments, DSN, 8-bit text, international addresses and
+   SIZE: all settled before a byte goes out. */
+static int smtp__job_check(smtp_session *s, smtp__job *j)
+{
+    static const char *const ours[] = { "Date", "From", "To", "Cc", "Bcc", "Subject", "Message-ID", "MIME-Version",
+                                        "Content-Type", "Content-Transfer-Encoding" };
+    const smtp_message *m = j->m;
+    size_t i, k, len;
+    const char *a;
+    char line[1000];
+    smtp_result r;
+    for (i = 0; i < m->header_count; i++) {
+        const char *nm = m->headers[i].name, *v = m->headers[i].value;
+        if (!nm || !v || !*nm || strlen(nm) > 60 || strlen(v) > 4000 || !smtp__clean(v))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: a name of 1..60 characters and a value "
+                              "without control characters are needed", (int)i);
+        for (a = nm; *a; a++)
+            if ((unsigned char)*a <= 32 || (unsigned char)*a >= 127 || *a == ':')
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: \"%.60s\" is not a header name", (int)i, nm);
+        for (k = 0; k < sizeof ours / sizeof *ours; k++)
+            if (!smtp__casecmp(nm, ours[k]))
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: %s is written by smtp.h itself", (int)i, nm);
+    }
+    for (i = 0; i < m->attachment_count; i++) {
+        const smtp_attachment *at = &m->attachments[i];
+        if ((!at->path && !at->data && at->size) || (at->path && at->data) ||
+            (at->filename && !smtp__clean(at->filename)) || (at->content_id && (!smtp__clean(at->content_id) ||
+            strpbrk(at->content_id, "<> \t") || strlen(at->content_id) > 200)) ||
+            (at->content_type && (!smtp__clean(at->content_type) || !strchr(at->content_type, '/') ||
+            strpbrk(at->content_type, " \t;") || strlen(at->content_type) > 100)) ||
+            (at->filename && strlen(at->filename) > 250))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: give path or data; names, types and "
+                              "content ids without control characters", (int)i);
+        if (at->path && access(at->path, R_OK) != 0)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: cannot read %s", (int)i, at->path);
+    }
+    /* DSN (RFC 3461) */
+    if (m->dsn_notify || m->dsn_ret || m->dsn_envid || m->dsn_orcpt) {
+        if (m->dsn_notify) {
+            char tmp[72];
+            const char *p = m->dsn_notify;
+            if (!*p || strlen(p) > 60 || (strstr(p, "NEVER") && strcmp(p, "NEVER")))
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_notify must be NEVER or a list of SUCCESS, FAILURE, DELAY");
+            snprintf(tmp, sizeof tmp, ",%.60s,", p);
+            for (a = tmp + 1; *a; a = strchr(a, ',') + 1) {
+                size_t w = strcspn(a, ",");
+                if (!w) break;
+                if (!((w == 7 && !strncmp(a, "SUCCESS", 7)) || (w == 7 && !strncmp(a, "FAILURE", 7)) ||
+                      (w == 5 && !strncmp(a, "DELAY", 5)) || (w == 5 && !strncmp(a, "NEVER", 5))))
+                    return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_notify: \"%.*s\" is not SUCCESS, FAILURE, DELAY or NEVER", (int)w, a);
+            }
+        }
+        if (m->dsn_ret && strcmp(m->dsn_ret, "FULL") && strcmp(m->dsn_ret, "HDRS"))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_ret must be FULL or HDRS");
+        if (m->dsn_envid && (strlen(m->dsn_envid) > 100 || !smtp__clean(m->dsn_envid)))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_envid: at most 100 characters, no control characters");
+        if (s->ext & SMTP_EXT_DSN) j->dsn = 1;
+        else smtp__note(s, "DSN was asked for but the server does not offer it: sent without DSN parameters");
+    }
+    /* international addresses (RFC 6531), else A-labels for the domains */
+    (void)smtp__addr(j->env, 0, &a, &len);
+    j->utf8 = !smtp__is_ascii(a, len);
+    for (k = 0; k < 3; k++)
+        for (i = 0; j->lists[k] && j->lists[k][i]; i++) {
+            (void)smtp__addr(j->lists[k][i], 1, &a, &len);
+            if (!smtp__is_ascii(a, len)) j->utf8 = 1;
+        }
+    if (j->utf8 && !(s->ext & SMTP_EXT_SMTPUTF8)) {
+        j->utf8 = 0;   /* each address must then convert */
+        if ((r = smtp__wire_addr(s, j, j->env, 0, line, sizeof line)) != SMTP_OK) return r;
+        for (k = 0; k < 3; k++)
+            for (i = 0; j->lists[k] && j->lists[k][i]; i++)
+                if ((r = smtp__wire_addr(s, j, j->lists[k][i], 1, line, sizeof line)) != SMTP_OK) return r;
+    }
+    /* 8-bit text: as 8bit with BODY=8BITMIME when offered (RFC 6152), else encoded */
+    j->body8 = (s->ext & SMTP_EXT_8BITMIME) &&
+               ((m->text && !smtp__is_ascii(m->text, strlen(m->text))) || (m->html && !smtp__is_ascii(m->html, strlen(m->html))));
+    /* SIZE (RFC 1870): measured by composing without sending */
+    if (s->ext & SMTP_EXT_SIZE) {
+        int bol = s->body_bol, cr = s->body_cr;
+        s->body8 = j->body8; s->utf8 = j->utf8;
+        s->counting = 1; s->count = 0; s->body_bol = 1; s->body_cr = 0;
+        r = smtp__compose(s, m, j->from, "Thu, 01 Jan 1970 00:00:00 +0000", "<0000000000000000.0@x>");
+        if (!s->body_bol) s->count += 2;
+        s->counting = 0; s->body_bol = bol; s->body_cr = cr;
+        if (r != SMTP_OK) return r;
+        j->size = s->count + 40;   /* the real Date and Message-ID may be a little longer */
+        if (s->size_max && j->size > s->size_max)
+            return smtp__fail(s, SMTP_ERR_TOO_LONG, "the message is %llu bytes and %s takes at most %lu (SIZE); "
+                              "nothing was sent", j->size, s->peer, s->size_max);
+    }
+    return SMTP_OK;
+}
 
 /* Checks everything in m before a byte goes out, and readies the job. */
 static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_message *m)
@@ -4298,6 +4889,7 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
     if (j->total == 0) return smtp__fail(s, SMTP_ERR_PARAM, "the message has no recipient (to, cc and bcc are empty)");
     if (m->subject && !smtp__clean(m->subject))
         return smtp__fail(s, SMTP_ERR_PARAM, "message.subject holds a control character (CR, LF, ...)");
+    if ((k = smtp__job_check(s, j)) != SMTP_OK) return (smtp_result)k;
     smtp__date(j->date, sizeof j->date, time(NULL));
     s->msg_count++;
     rc = strrchr(j->from, '@');
@@ -4322,20 +4914,20 @@ static const char *smtp__job_next(smtp__job *j, unsigned *idx)
    Returns how many recipients the group has. */
 static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smtp__ms dl)
 {
-    char line[300];
+    char line[1600];
     smtp__job peek = *j;
     size_t n = 0;
     unsigned idx;
     const char *a;
     smtp_result r;
-    smtp__path_cmd(line, sizeof line, "MAIL FROM", j->env, 0);
+    if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
     if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
     for (; n < j->carry; n++) {
-        smtp__path_cmd(line, sizeof line, "RCPT TO", s->grp[n].addr, 1);
+        if ((r = smtp__rcpt_line(s, j, s->grp[n].addr, line, sizeof line)) != SMTP_OK) return r;
         if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
     }
     while (n < SMTP__TXN_MAX && (a = smtp__job_next(&peek, &idx)) != NULL) {
-        smtp__path_cmd(line, sizeof line, "RCPT TO", a, 1);
+        if ((r = smtp__rcpt_line(s, j, a, line, sizeof line)) != SMTP_OK) return r;
         if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
         n++;
     }
@@ -4408,20 +5000,25 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
     size_t k, n = j->carry;
     unsigned idx;
     const char *a;
+    char line[1600];
     smtp_result r;
     *data_ok = 0; *ok = 0; mail_rb[0] = 0;
     while (n < SMTP__TXN_MAX && (a = smtp__job_next(j, &idx)) != NULL) { s->grp[n].addr = a; s->grp[n].idx = idx; n++; }
     *g = n;
     for (k = 0; k < n; k++) s->grp[k].st = SMTP__UNTRIED;
-    if ((r = smtp_mail_from(s, j->env)) != SMTP_OK) {
+    if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
+    if ((r = smtp__command(s, line, 250)) != SMTP_OK) {
         if (s->err) return r;
         smtp__reply_str(s, mail_rb, mrn);
         return SMTP_OK;
     }
+    s->state = SMTP__MAIL;
     for (k = 0; k < n; k++) {
-        r = smtp_rcpt_to(s, s->grp[k].addr);
-        if (r == SMTP_OK) { s->grp[k].st = SMTP__OK; (*ok)++; continue; }
-        if (s->err) return r;
+        if ((r = smtp__rcpt_line(s, j, s->grp[k].addr, line, sizeof line)) != SMTP_OK) return r;
+        r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0);
+        if (r) return r;
+        if (s->reply.code == 250 || s->reply.code == 251) { s->grp[k].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; continue; }
+        if (s->reply.code == 421) return smtp__refused(s);
         /* RFC 5321 4.5.3.1.10: 452 too many recipients: the rest go in a further transaction */
         if (s->reply.code == 452 && *ok > 0) break;
         s->grp[k].st = s->reply.code == 452 ? SMTP__DEFERRED : SMTP__REFUSED;
@@ -4628,6 +5225,7 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
             }
             r = SMTP_ERR_REPLY;
             if (data_ok) {
+                s->body8 = j->body8; s->utf8 = j->utf8;
                 r = smtp__compose(s, j->m, j->from, j->date, j->msgid);
                 if (r == SMTP_OK) r = s->bdat_on ? smtp__bdat_last(s) : smtp__dot_put(s);
                 if (r == SMTP_ERR_REPLY && s->bdat_on && !s->err) {

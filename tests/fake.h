@@ -43,7 +43,7 @@ static void fake_line(const char *l, size_t n)
         fake_queue(r);
         return;
     }
-    if (n >= 4 && !strncmp(l, "EHLO", 4)) fake_queue(F.ehlo_reply ? F.ehlo_reply : "250-fake.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n");
+    if (n >= 4 && !strncmp(l, "EHLO", 4)) fake_queue(F.ehlo_reply ? F.ehlo_reply : "250-fake.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
     else if (n >= 4 && !strncmp(l, "HELO", 4)) fake_queue("250 fake.test\r\n");
     else if (n >= 4 && !strncmp(l, "MAIL", 4)) { F.mails++; F.rcpts_in_txn = 0; F.msglen = 0; F.chunks = 0; fake_queue("250 2.1.0 Ok\r\n"); }
     else if (n >= 4 && !strncmp(l, "RCPT", 4)) {

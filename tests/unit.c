@@ -888,7 +888,7 @@ TEST(trace_sees_both_directions)
     CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
     smtp_close(&S);
     CHECK_EQ_STR(trace_buf, "S: 220 fake.test ESMTP\nC: EHLO me.test\nS: 250-fake.test\nS: 250-PIPELINING\n"
-                 "S: 250-SIZE 1000\nS: 250 8BITMIME\nC: QUIT\nS: 221 2.0.0 Bye\n");
+                 "S: 250 8BITMIME\nC: QUIT\nS: 221 2.0.0 Bye\n");
 }
 
 TEST(date_format)
@@ -1468,6 +1468,197 @@ TEST(settings_set_for_command_lines)
     smtp_settings_free(&st);
 }
 
+/* ---- messages and extensions (issue 9) ------------------------------------ */
+
+TEST(punycode_and_idna)
+{
+    static const char *words[][2] = { { "münchen", "xn--mnchen-3ya" }, { "bücher", "xn--bcher-kva" },
+                                      { "例子", "xn--fsqu00a" }, { "ελληνικά", "xn--hxargifdar" } };
+    char out[200], bad[80];
+    size_t i;
+    for (i = 0; i < 4; i++) {
+        long cp[64];
+        size_t n = 0, pos = 0, len = strlen(words[i][0]);
+        while (pos < len) cp[n++] = smtp__utf8_next((const unsigned char *)words[i][0], len, &pos);
+        CHECK(smtp__punycode(cp, n, out, sizeof out) > 0);
+        CHECK_EQ_STR(out, words[i][1]);
+    }
+    CHECK(smtp__idna_addr("info@bücher.example", strlen("info@bücher.example"), out, sizeof out, bad, sizeof bad) == NULL);
+    CHECK_EQ_STR(out, "info@xn--bcher-kva.example");
+    CHECK(smtp__idna_addr("jörg@x.de", strlen("jörg@x.de"), out, sizeof out, bad, sizeof bad) != NULL);
+    bad[0] = 0;
+    CHECK(smtp__idna_addr("a@Bücher.de", strlen("a@Bücher.de"), out, sizeof out, bad, sizeof bad) != NULL);
+    CHECK_EQ_STR(bad, "Bücher");
+    CHECK(smtp__idna_addr("a@BÜCHER.de", strlen("a@BÜCHER.de"), out, sizeof out, bad, sizeof bad) != NULL);
+    CHECK(smtp__idna_addr("a@b\xff.de", 7, out, sizeof out, bad, sizeof bad) != NULL);   /* not UTF-8 */
+}
+
+static smtp_result send_to(const char *ehlo, const char *rcpt, const char *text, smtp_message *mm)
+{
+    smtp_config cfg;
+    static const char *to[2];
+    smtp_message m;
+    fake_reset();
+    F.ehlo_reply = ehlo;
+    trace_buf[0] = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trace = tracer;
+    if (fake_open(&S, &cfg) != SMTP_OK) return SMTP_ERR_STATE;
+    to[0] = rcpt; to[1] = NULL;
+    if (mm) m = *mm; else memset(&m, 0, sizeof m);
+    m.from = m.from ? m.from : "alice@example.com"; m.to = to; m.text = text;
+    return smtp_send(&S, &m);
+}
+
+TEST(smtputf8_or_a_labels)
+{
+    CHECK_EQ_INT(send_to("250-fake\r\n250-PIPELINING\r\n250 SMTPUTF8\r\n", "jörg@bücher.example", "hi", NULL), SMTP_OK);
+    CHECK_EQ_INT(fake_count("MAIL FROM:<alice@example.com> SMTPUTF8\r\n"), 1);
+    CHECK_EQ_INT(fake_count("RCPT TO:<jörg@bücher.example>\r\n"), 1);
+    CHECK(memmem(F.msg, F.msglen, "To: jörg@bücher.example", 24) != NULL);
+    smtp_close(&S);
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "info@bücher.example", "hi", NULL), SMTP_OK);
+    CHECK_EQ_INT(fake_count("RCPT TO:<info@xn--bcher-kva.example>\r\n"), 1);
+    CHECK(memmem(F.msg, F.msglen, "To: info@xn--bcher-kva.example", 30) != NULL);
+    CHECK_EQ_INT(fake_count("SMTPUTF8"), 0);
+    smtp_close(&S);
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "jörg@x.example", "hi", NULL), SMTP_ERR_UNSUPPORTED);
+    CHECK_CONTAINS(smtp_error_detail(&S), "jörg@x.example");
+    CHECK_CONTAINS(smtp_error_detail(&S), "local part");
+    CHECK_EQ_INT(fake_count("MAIL"), 0);
+    smtp_close(&S);
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "a@Straße.example", "hi", NULL), SMTP_ERR_UNSUPPORTED);
+    CHECK_CONTAINS(smtp_error_detail(&S), "Straße");
+    CHECK_EQ_INT(fake_count("MAIL"), 0);
+    smtp_close(&S);
+}
+
+TEST(eightbit_declared_or_encoded)
+{
+    smtp_config cfg;
+    CHECK_EQ_INT(send_to("250-fake\r\n250-PIPELINING\r\n250 8BITMIME\r\n", "b@x.org", "grüß dich\n", NULL), SMTP_OK);
+    CHECK_EQ_INT(fake_count("MAIL FROM:<alice@example.com> BODY=8BITMIME\r\n"), 1);
+    CHECK(memmem(F.msg, F.msglen, "Content-Transfer-Encoding: 8bit", 31) != NULL);
+    CHECK(memmem(F.msg, F.msglen, "grüß dich", 11) != NULL);
+    smtp_close(&S);
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "b@x.org", "grüß dich\n", NULL), SMTP_OK);
+    CHECK_EQ_INT(fake_count("BODY="), 0);
+    CHECK(memmem(F.msg, F.msglen, "quoted-printable", 16) != NULL);
+    for (size_t i = 0; i < F.msglen; i++) if ((unsigned char)F.msg[i] >= 0x80) { CHECK(0); break; }
+    smtp_close(&S);
+    /* raw 8-bit bytes through smtp_data_write: refused unless declared, never sent damaged */
+    fake_reset();
+    F.ehlo_reply = "250-fake\r\n250 PIPELINING\r\n";
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_mail_from(&S, "a@b.c"), SMTP_OK);
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "d@e.f"), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_begin(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_write(&S, "plain\n", 6), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_write(&S, "gr\xc3\xbc\xc3\x9f\n", 7), SMTP_ERR_UNSUPPORTED);
+    CHECK_CONTAINS(smtp_error_detail(&S), "does not offer 8BITMIME");
+    CHECK(memmem(F.out, F.outlen, "gr\xc3\xbc", 4) == NULL);
+    CHECK_EQ_INT(F.messages, 0);
+    smtp_close(&S);
+    fake_reset();
+    F.ehlo_reply = "250-fake\r\n250 8BITMIME\r\n";
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_mail_from_opts(&S, "a@b.c", "BODY=8BITMIME"), SMTP_OK);
+    CHECK_EQ_INT(fake_count("MAIL FROM:<a@b.c> BODY=8BITMIME\r\n"), 1);
+    CHECK_EQ_INT(smtp_rcpt_to(&S, "d@e.f"), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_begin(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_write(&S, "gr\xc3\xbc\xc3\x9f\n", 7), SMTP_OK);
+    CHECK_EQ_INT(smtp_data_end(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_mail_from_opts(&S, "a@b.c", "BODY=8BITMIME\r\nRSET"), SMTP_ERR_PARAM);
+    smtp_close(&S);
+}
+
+TEST(size_declared_and_enforced)
+{
+    static char big[5000];
+    long declared;
+    const char *p;
+    memset(big, 'x', sizeof big - 1);
+    CHECK_EQ_INT(send_to("250-fake\r\n250-PIPELINING\r\n250 SIZE 100000\r\n", "b@x.org", "short\n", NULL), SMTP_OK);
+    p = memmem(F.out, F.outlen, " SIZE=", 6);
+    CHECK(p != NULL);
+    declared = p ? strtol(p + 6, NULL, 10) : 0;
+    CHECK(declared >= (long)F.msglen && declared <= (long)F.msglen + 40);   /* the real size, a little over */
+    smtp_close(&S);
+    CHECK_EQ_INT(send_to("250-fake\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", "b@x.org", big, NULL), SMTP_ERR_TOO_LONG);
+    CHECK_CONTAINS(smtp_error_detail(&S), "at most 1000");
+    CHECK_EQ_INT(fake_count("MAIL"), 0);                   /* refused before anything was sent */
+    smtp_close(&S);
+}
+
+TEST(dsn_parameters)
+{
+    smtp_message m;
+    memset(&m, 0, sizeof m);
+    m.dsn_notify = "SUCCESS,FAILURE"; m.dsn_ret = "HDRS"; m.dsn_envid = "id+1=2"; m.dsn_orcpt = 1;
+    CHECK_EQ_INT(send_to("250-fake\r\n250-PIPELINING\r\n250 DSN\r\n", "b@x.org", "dsn", &m), SMTP_OK);
+    CHECK_EQ_INT(fake_count("MAIL FROM:<alice@example.com> RET=HDRS ENVID=id+2B1+3D2\r\n"), 1);
+    CHECK_EQ_INT(fake_count("RCPT TO:<b@x.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.org\r\n"), 1);
+    smtp_close(&S);
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "b@x.org", "dsn", &m), SMTP_OK);
+    CHECK_EQ_INT(fake_count("NOTIFY"), 0);             /* not offered: sent without, a note in the trace */
+    smtp_close(&S);
+    m.dsn_notify = "SOMETIMES";
+    CHECK_EQ_INT(send_to("250-fake\r\n250-PIPELINING\r\n250 DSN\r\n", "b@x.org", "dsn", &m), SMTP_ERR_PARAM);
+    smtp_close(&S);
+}
+
+TEST(mime_parts_and_headers)
+{
+    smtp_message m;
+    smtp_attachment at[3];
+    smtp_header hd[2];
+    static char blob[1000];
+    size_t i;
+    for (i = 0; i < sizeof blob; i++) blob[i] = (char)i;
+    memset(&m, 0, sizeof m); memset(at, 0, sizeof at);
+    at[0].filename = "Übersicht €.pdf"; at[0].data = blob; at[0].size = sizeof blob;
+    at[1].filename = "logo.png"; at[1].data = blob; at[1].size = 10; at[1].content_id = "logo@x";
+    at[2].filename = "notes.TXT"; at[2].data = "hello"; at[2].size = 5;
+    hd[0].name = "Reply-To"; hd[0].value = "Smith, John <john@example.com>";
+    hd[1].name = "X-Mailer"; hd[1].value = "smtp.h";
+    m.html = "<p>Hi <img src=\"cid:logo@x\"></p>"; m.attachments = at; m.attachment_count = 3;
+    m.headers = hd; m.header_count = 2;
+    m.from = "Smith, John <john@example.com>";
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "b@x.org", "text part", &m), SMTP_OK);
+    memcpy(body_buf, F.msg, F.msglen); body_buf[F.msglen] = 0;
+    CHECK_CONTAINS(body_buf, "From: \"Smith, John\" <john@example.com>\r\n");
+    CHECK_CONTAINS(body_buf, "Reply-To: \"Smith, John\" <john@example.com>\r\n");
+    CHECK_CONTAINS(body_buf, "X-Mailer: smtp.h\r\n");
+    CHECK_CONTAINS(body_buf, "Content-Type: multipart/mixed; boundary=\"=_smtph_");
+    CHECK_CONTAINS(body_buf, "Content-Type: multipart/related; boundary=");
+    CHECK_CONTAINS(body_buf, "Content-Type: multipart/alternative; boundary=");
+    CHECK_CONTAINS(body_buf, "Content-Type: text/html; charset=utf-8");
+    CHECK_CONTAINS(body_buf, "Content-Type: application/pdf; name*=UTF-8''%C3%9Cbersicht%20%E2%82%AC.pdf");
+    CHECK_CONTAINS(body_buf, "Content-Disposition: attachment;\r\n filename*=UTF-8''%C3%9Cbersicht%20%E2%82%AC.pdf");   /* folded */
+    CHECK_CONTAINS(body_buf, "Content-Type: image/png; name=\"logo.png\"");
+    CHECK_CONTAINS(body_buf, "Content-Disposition: inline; filename=\"logo.png\"\r\nContent-ID: <logo@x>");
+    CHECK_CONTAINS(body_buf, "Content-Type: text/plain; name=\"notes.TXT\"");
+    CHECK_CONTAINS(body_buf, "aGVsbG8=\r\n");                 /* "hello" */
+    CHECK(longest_line(F.msg, F.msglen) <= 78);
+    smtp_close(&S);
+    /* bad extra headers and attachments: PARAM before a byte */
+    hd[0].name = "Content-Type";
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "b@x.org", "x", &m), SMTP_ERR_PARAM);
+    CHECK_EQ_INT(fake_count("MAIL"), 0);
+    smtp_close(&S);
+    hd[0].name = "X-Bad:Name";
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "b@x.org", "x", &m), SMTP_ERR_PARAM);
+    smtp_close(&S);
+    hd[0].name = "X-Ok"; hd[0].value = "a\r\nBcc: evil@x.org";
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "b@x.org", "x", &m), SMTP_ERR_PARAM);
+    smtp_close(&S);
+    hd[0].value = "fine"; at[2].path = "/nonexistent/file"; at[2].data = NULL;
+    CHECK_EQ_INT(send_to("250-fake\r\n250 PIPELINING\r\n", "b@x.org", "x", &m), SMTP_ERR_PARAM);
+    CHECK_CONTAINS(smtp_error_detail(&S), "/nonexistent/file");
+    smtp_close(&S);
+}
+
 int main(void)
 {
     RUN(reply_single_and_multi);
@@ -1506,6 +1697,12 @@ int main(void)
     RUN(config_file_errors);
     RUN(url_table);
     RUN(progress_and_cancel);
+    RUN(punycode_and_idna);
+    RUN(smtputf8_or_a_labels);
+    RUN(eightbit_declared_or_encoded);
+    RUN(size_declared_and_enforced);
+    RUN(dsn_parameters);
+    RUN(mime_parts_and_headers);
     RUN(settings_set_for_command_lines);
     RUN(md5_rfc1321_suite_and_padding);
     RUN(hmac_md5_rfc2202);

@@ -594,7 +594,7 @@ async def main(args):
             return RecordingSMTP(
                 handler, recorder=recorder, dsn=not args.no_dsn,
                 pipelining=args.pipelining, listener=listener,
-                hostname=HOSTNAME, data_size_limit=None, enable_SMTPUTF8=True,
+                hostname=HOSTNAME, data_size_limit=args.size_limit, enable_SMTPUTF8=not args.no_smtputf8,
                 tls_context=None if implicit else ctx,
                 require_starttls=args.require_starttls and not implicit,
                 auth_required=args.auth_required,
@@ -676,6 +676,10 @@ def cli():
                    help="530 to commands other than EHLO/NOOP/QUIT/STARTTLS before TLS")
     p.add_argument("--no-dsn", action="store_true",
                    help="do not advertise DSN nor accept RET/ENVID/NOTIFY/ORCPT")
+    p.add_argument("--size-limit", type=int, default=None,
+                   help="advertise and enforce SIZE (bytes); default: no limit")
+    p.add_argument("--no-smtputf8", action="store_true",
+                   help="do not offer SMTPUTF8")
     p.add_argument("--pipelining", action="store_true",
                    help="advertise PIPELINING (aiosmtpd copes with it but does not say so)")
     p.add_argument("--timeout", type=float, default=300,
