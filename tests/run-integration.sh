@@ -10,7 +10,7 @@ mkdir -p "$RUNDIR"
 source tests/servers.sh
 trap servers_stop EXIT
 
-export AIO_PORT=24525 AIO452_PORT=24527 PF_PLAIN=24526 HOSTILE_BASE=24600
+export AIO_PORT=24525 AIO452_PORT=24527 PF_PLAIN=24526 HOSTILE_BASE=24600 AIO_NOUTF8=24528 AIO_SIZE=24529
 export PF_SUBMISSION=24587 PF_IMPLICIT=24465 PF_TLS13=24466
 export AIOAUTH_PORT=24550 AIOAUTH_IMPLICIT=24551 AIOAUTH_PLAIN=24552 AIOAUTH_TWO=24553
 export AIOTLS_PORT=24530 AIOTLS_IMPLICIT=24531 BADCERT_BASE=24540 CLIENTCERT_PORT=24536
@@ -27,6 +27,8 @@ export PIN_SELFSIGNED_CERT PIN_SELFSIGNED_SPKI
 # long lines (RFC 5321 says 1000; smtp_data_write passes what it is given) must arrive intact
 start_aiosmtpd aiosmtpd "$AIO_PORT" --line-length-limit 1000000 || exit 1
 start_aiosmtpd aiosmtpd452 "$AIO452_PORT" --max-rcpt 2 --pipelining || exit 1   # the pipelined 452 path
+start_aiosmtpd aionoutf8 "$AIO_NOUTF8" --no-smtputf8 || exit 1
+start_aiosmtpd aiosize "$AIO_SIZE" --size-limit 20000 || exit 1
 start_hostile "$HOSTILE_BASE" --certs "$CERTS" || exit 1
 start_postfix || exit 1
 start_proxies || exit 1
@@ -82,6 +84,8 @@ echo "== AUTH"
 $B/auth || fail=1
 echo "== proxies"
 $B/proxy || fail=1
+echo "== messages and extensions"
+$B/mime || fail=1
 echo "== allocation"
 $B/alloc || fail=1
 echo "== smtp-send (and msmtp side by side)"
