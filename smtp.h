@@ -1,4 +1,4 @@
-/* smtp.h - v0.5.0 - a blocking SMTP client in one header - public domain (Unlicense) */
+/* smtp.h - v0.6.0 - a blocking SMTP client in one header - public domain (Unlicense) */
 #if defined(SMTP_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L   /* getaddrinfo, poll, clock_gettime under -std=c99 */
 #endif
@@ -38,10 +38,11 @@
 
      Build: cc -std=c99 app.c -lbearssl   (or -DSMTP_NO_TLS without BearSSL)
 
-   STATUS (v0.5)
+   STATUS (v0.6)
      Cleartext and TLS sessions with every deadline, AUTH, SOCKS and HTTP
-     proxies, msmtp configuration files and smtp:// URLs, the reply
-     reader, the body writer and the composer.
+     proxies, msmtp configuration files and smtp:// URLs, pipelining,
+     BDAT, batches, TLS resumption, the MIME composer and the extensions
+     (SIZE, 8BITMIME, SMTPUTF8, DSN).
 
    CONFIG FILE
      smtp_config_load reads msmtp's format into an smtp_settings whose cfg
@@ -112,18 +113,41 @@
 
    MESSAGES
      smtp_send composes: Date (UTC), Message-ID, From, To, Cc, Subject
-     (RFC 2047 when not ASCII, folded under 78 columns), MIME-Version,
-     Content-Type text/plain; charset=utf-8, and Content-Transfer-Encoding
-     7bit when the text allows, else quoted-printable; no line on the wire
-     exceeds 998 octets. Bcc recipients get the message but never appear
-     in the headers. The envelope sender is envelope_from, or the address
-     inside from; "" is the null sender <>. A 452 "too many recipients"
-     continues with the rest in a further transaction.
-     Programs that write their own message use smtp_mail_from,
+     (RFC 2047 when not ASCII, folded under 78 columns), extra headers
+     (message.headers: checked and folded; the ones smtp.h writes cannot
+     be given), MIME-Version, and the body: text/plain; text + html as
+     multipart/alternative; attachments with a content_id as inline parts
+     of a multipart/related around the HTML; other attachments in a
+     multipart/mixed. Attachments come from memory or from a file read as
+     it is sent (never held whole), in base64 lines of 76 columns; their
+     Content-Type from the extension (txt html htm csv json xml ics pdf png
+     jpg jpeg gif svg webp zip gz, else application/octet-stream); non-ASCII
+     file names as RFC 2231 parameters. Display names: RFC 2047 when not
+     ASCII, quoted when they hold specials. Text parts: 7bit when ASCII;
+     8bit with BODY=8BITMIME when the server offers 8BITMIME; otherwise
+     quoted-printable: no 8-bit byte reaches a server that did not offer
+     it, and no line on the wire exceeds 998 octets. Bcc recipients get the
+     message but never appear in the headers. The envelope sender is
+     envelope_from, or the address inside from; "" is the null sender <>.
+     Extensions, each only when the server offers it: PIPELINING (MAIL,
+     RCPT and DATA in one write), CHUNKING (BDAT), SIZE (the message is
+     measured first: over the server's limit it is SMTP_ERR_TOO_LONG before
+     a byte is sent), SMTPUTF8 (UTF-8 addresses as they are; without it a
+     non-ASCII domain goes as A-labels when each label is already lower
+     case and composed, since there are no UTS 46 tables here, and a
+     non-ASCII local part is SMTP_ERR_UNSUPPORTED), DSN (dsn_notify,
+     dsn_orcpt, dsn_ret, dsn_envid; ignored with a trace note otherwise),
+     ENHANCEDSTATUSCODES (in smtp_last_reply and the per-recipient
+     results). A 452 "too many recipients" continues with the rest in a
+     further transaction. smtp_send_batch sends many messages with the end
+     of one and the next envelope in one write.
+     Programs that write their own message use smtp_mail_from (or
+     smtp_mail_from_opts for BODY=8BITMIME and other parameters),
      smtp_rcpt_to, smtp_data_begin, smtp_data_write and smtp_data_end:
      smtp_data_write turns every bare LF and bare CR into CRLF and doubles
      a '.' that starts a line (RFC 5321 4.5.2), in pieces of any size;
-     long lines pass as given.
+     long lines pass as given; 8-bit bytes without BODY=8BITMIME are
+     refused (the connection is dropped, nothing is delivered).
 
    TLS (BearSSL; TLS 1.0 to 1.2, TLS 1.2 only by default)
      security modes:
@@ -238,9 +262,9 @@
 #endif
 
 #define SMTP_VERSION_MAJOR 0
-#define SMTP_VERSION_MINOR 5
+#define SMTP_VERSION_MINOR 6
 #define SMTP_VERSION_PATCH 0
-#define SMTP_VERSION_STRING "0.5.0"
+#define SMTP_VERSION_STRING "0.6.0"
 
 #ifndef SMTP_API
 #  ifdef SMTP_STATIC
@@ -5361,6 +5385,8 @@ SMTP_API const char *smtp_error_detail(const smtp_session *s)
 
 /*
    REVISION HISTORY
+     0.6.0  2026-11-21  pipelining, smtp_send_batch, BDAT, TLS resumption,
+                        attachments, HTML, SIZE, 8BITMIME, SMTPUTF8, DSN.
      0.5.0  2026-11-21  msmtp configuration files, smtp:// URLs, progress
                         callback with cancel, smtp_settings_set.
      0.4.0  2026-11-21  proxies: SOCKS4, SOCKS4a, SOCKS5, HTTP CONNECT.
