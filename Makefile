@@ -122,6 +122,7 @@ integration: $(B)/integration $(EXAMPLES)
 	bash tests/run-integration.sh
 
 test: deps check-warnings all
+	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory fuzz-smoke
 	@echo "== unit tests"; $(B)/unit
 	@echo "== unit tests, built with SMTP_NO_TLS"; $(B)/unit-notls
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh

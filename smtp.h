@@ -514,6 +514,7 @@ typedef struct smtp_session {
     char tls_name[256];                 /* host name for SNI and checks (no trailing dot) */
     struct { const char *addr; unsigned idx; int st; } grp[1000];   /* the recipients of one transaction */
     const smtp_message *cur_msg;        /* the message smtp_send is sending */
+    int mail_code; char mail_status[16];   /* a refused MAIL, for the recipients it leaves */
     char refused_rb[200];               /* the first recipient refusal of smtp_send, for its detail */
 #ifndef SMTP_NO_TLS
     smtp__tls tls;
@@ -1099,9 +1100,12 @@ static int smtp__pem_each(const void *pem, size_t len, smtp__pem_sink *k)
                 if (pad || (v = smtp__b64val((unsigned char)*q)) < 0) return -1;
                 acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;
                 bits += 6;
-                if (bits >= 8) { bits -= 8; out[o++] = (unsigned char)(acc >> bits); }
+                if (bits >= 8) {
+                    bits -= 8;
+                    out[o++] = (unsigned char)(acc >> bits);
+                    if (o == sizeof out) { k->data(k->ctx, out, o); o = 0; }   /* a line of any length */
+                }
             }
-            if (o > sizeof out - 64) { k->data(k->ctx, out, o); o = 0; }
         }
         p = eol ? eol + 1 : end;
     }
@@ -4732,6 +4736,7 @@ typedef struct smtp__job {
     const char *const *lists[3];
     size_t total, tried, sent, carry, first_refused, list_pos;
     int list, utf8, body8, dsn;         /* SMTPUTF8, BODY=8BITMIME, DSN parameters in use */
+    size_t live;                        /* s->grp[0..live) belong to this job and are not settled */
     unsigned long long size;            /* for SIZE (RFC 1870), 0 when not declared */
     char date[64], msgid[160], first_rb[300];
 } smtp__job;
@@ -4972,12 +4977,17 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
     for (k = j->carry; k < g; k++) {
         s->grp[k].addr = smtp__job_next(j, &s->grp[k].idx);
     }
+    j->live = g;
     for (k = 0; k < g; k++) s->grp[k].st = SMTP__UNTRIED;
     smtp__path_cmd(s->cmd, sizeof s->cmd, "MAIL FROM", j->env, 0);
     if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
     if (s->reply.code == 421) return smtp__refused(s);
     mail_ok = s->reply.code == 250;
-    if (!mail_ok) smtp__reply_str(s, mail_rb, mrn);
+    if (!mail_ok) {
+        smtp__reply_str(s, mail_rb, mrn);
+        s->mail_code = s->reply.code;
+        memcpy(s->mail_status, s->reply.status, sizeof s->mail_status);
+    }
     s->state = mail_ok ? SMTP__MAIL : SMTP__READY;
     for (k = 0; k < g; k++) {
         smtp__path_cmd(s->cmd, sizeof s->cmd, "RCPT TO", s->grp[k].addr, 1);
@@ -5029,11 +5039,14 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
     *data_ok = 0; *ok = 0; mail_rb[0] = 0;
     while (n < SMTP__TXN_MAX && (a = smtp__job_next(j, &idx)) != NULL) { s->grp[n].addr = a; s->grp[n].idx = idx; n++; }
     *g = n;
+    j->live = n;
     for (k = 0; k < n; k++) s->grp[k].st = SMTP__UNTRIED;
     if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
     if ((r = smtp__command(s, line, 250)) != SMTP_OK) {
         if (s->err) return r;
         smtp__reply_str(s, mail_rb, mrn);
+        s->mail_code = s->reply.code;
+        memcpy(s->mail_status, s->reply.status, sizeof s->mail_status);
         return SMTP_OK;
     }
     s->state = SMTP__MAIL;
@@ -5107,7 +5120,22 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
         }
         s->grp[j->carry++] = s->grp[k];
     }
+    j->live = j->carry;
     return SMTP_OK;
+}
+
+/* The job cannot go on (MAIL refused, or the session ended): every
+   recipient without an outcome gets this one, not delivered. */
+static void smtp__job_abandon(smtp_session *s, smtp__job *j, int code, const char *status, const char *text)
+{
+    size_t k;
+    unsigned idx;
+    const char *a;
+    for (k = 0; k < j->live; k++)
+        if (s->grp[k].st != SMTP__REFUSED)
+            smtp__result_of(j->m, s->grp[k].idx, s->grp[k].addr, 0, code, status, text, strlen(text));
+    j->live = 0;
+    while ((a = smtp__job_next(j, &idx)) != NULL) smtp__result_of(j->m, idx, a, 0, code, status, text, strlen(text));
 }
 
 /* The job's verdict once every recipient has its outcome. */
@@ -5211,10 +5239,10 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
     smtp__job jobs[2];
     size_t i, g = 0, ok = 0, next_g = 0, nx = 0;
     int cur = 0, data_ok, ahead = 0, pipe = (s->ext & SMTP_EXT_PIPELINING) != 0;
-    /* RFC 3030: BDAT when offered, pipelined with the envelope */
-    s->bdat_on = pipe && (s->ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
     char mail_rb[300];
     smtp_result r = SMTP_OK, last = SMTP_OK;
+    /* RFC 3030: BDAT when offered, pipelined with the envelope */
+    s->bdat_on = pipe && (s->ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
     for (i = 0; i < n; i++) {
         smtp__job *j = &jobs[cur];
         nx = 0;
@@ -5227,20 +5255,22 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
             if (pipe) {
                 smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
                 if (!ahead) {
-                    if (s->rpos < s->rlen)
-                        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer "
-                                           "nothing before MAIL", s->peer, (int)(s->rlen - s->rpos)));
-                    if ((r = smtp__env_write(s, j, &g, dl)) != SMTP_OK) return r;
+                    if (s->rpos < s->rlen) {
+                        r = smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer "
+                                        "nothing before MAIL", s->peer, (int)(s->rlen - s->rpos)));
+                        goto broken;
+                    }
+                    if ((r = smtp__env_write(s, j, &g, dl)) != SMTP_OK) goto broken;
                     snprintf(s->cmd, sizeof s->cmd, "the pipelined MAIL, RCPT and DATA");
-                    if ((r = smtp__flush(s, dl)) != SMTP_OK) return r;
+                    if ((r = smtp__flush(s, dl)) != SMTP_OK) goto broken;
                 } else g = next_g;
                 ahead = 0;
-                if ((r = smtp__env_read(s, j, g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK)
-                    return s->err ? s->err : r;
+                if ((r = smtp__env_read(s, j, g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK) goto broken;
             } else if ((r = smtp__env_lockstep(s, j, &g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK)
-                return s->err ? s->err : r;
+                goto broken;
             if (mail_rb[0]) {   /* MAIL refused: this message goes to nobody more */
-                if ((r = smtp__must_rset(s)) != SMTP_OK) return r;
+                smtp__job_abandon(s, j, s->mail_code, s->mail_status, mail_rb);
+                if ((r = smtp__must_rset(s)) != SMTP_OK) goto broken;
                 r = j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL FROM "
                                          "was refused: %s", (int)j->sent, (int)j->total, mail_rb)
                             : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM:<%.*s>: %s", s->peer,
@@ -5256,11 +5286,11 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
                     /* a chunk was refused: read what is owed; the transaction stays open until RSET */
                     s->wlen = 0;
                     s->state = SMTP__RCPT;
-                    if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
+                    if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) goto broken;
                     r = SMTP_ERR_REPLY;
                     goto settle;
                 }
-                if (r != SMTP_OK) return r;
+                if (r != SMTP_OK) goto broken;
                 /* the next message's envelope rides with this end of data, when this
                    message needs no further transaction (nothing can be carried over) */
                 if (pipe && i + 1 < n && j->tried == j->total && !smtp__any_deferred(s, g)) {
@@ -5271,15 +5301,15 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
                         res[nx] = last = ir;   /* it cannot go: its error is its result */
                     }
                     if (nx < n) {
-                        if ((r = smtp__env_write(s, nj, &next_g, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
+                        if ((r = smtp__env_write(s, nj, &next_g, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) goto broken;
                         ahead = 1;
                     }
                 }
                 r = smtp__final_reply(s);
-                if (s->err) return s->err;
+                if (s->err) goto broken;
             }
         settle:
-            if ((r = smtp__job_settle(s, j, g, ok, r)) != SMTP_OK) return r;
+            if ((r = smtp__job_settle(s, j, g, ok, r)) != SMTP_OK) goto broken;
             if (j->carry == 0 && j->tried == j->total) { r = smtp__job_result(s, j); break; }
         }
         res[i] = r;
@@ -5290,6 +5320,21 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
     }
     s->cur_msg = NULL;
     return last;
+
+broken:
+    /* The session ended (or a caller error stopped this message). DESIGN.md,
+       "Nothing lost": recipients whose final reply came have their outcome;
+       the others get the error; the message counts as sent only to the first. */
+    {
+        smtp__job *j = &jobs[cur];
+        char why[sizeof s->detail];
+        smtp_result e = s->err ? s->err : r;
+        memcpy(why, s->detail, sizeof why);
+        smtp__job_abandon(s, j, 0, "", why);
+        res[i] = j->sent ? SMTP_PARTIAL : e;   /* the detail stays the session's error */
+        s->cur_msg = NULL;
+        return e;
+    }
 }
 
 SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
@@ -5300,8 +5345,8 @@ SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
     if (!m) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_send: the message is NULL");
     res = SMTP_ERR_STATE;
     r = smtp__run(s, m, 1, &res);
-    if (s->err) return s->err;
-    return res == SMTP_ERR_STATE ? r : res;
+    if (res != SMTP_ERR_STATE) return res;   /* SMTP_PARTIAL even when the session ended after some got it */
+    return s->err ? s->err : r;
 }
 
 SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, size_t count, smtp_result *results)

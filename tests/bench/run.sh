@@ -13,11 +13,20 @@
 # (msg.eml); run.sh checks that the sink received the same bytes from each.
 # Each client runs RUNS times, interleaved; the best wall-clock time counts
 # (process start included, for every client alike). Then reconnect costs,
-# syscalls per message (strace, perf when present), results.md.
+# syscalls per message (perf, else strace, when present), results.md.
+#
+# Placement: sinks and clients are pinned to one CPU, the idlest when the
+# run starts (BENCH_PIN=one, the default), because on a small VM where
+# the scheduler puts the two ends of a loopback connection decides the
+# figures: on one core a round trip costs a context switch, across cores
+# a wake-up of the other vCPU (about 50 us here), and the placement
+# changes from run to run. One more section pins the sink to a second CPU
+# on purpose: every round trip then crosses cores, a stand-in for a real
+# network. BENCH_PIN=none leaves everything to the scheduler.
 #
 # Environment: BENCH_N (2000), BENCH_RUNS (7), BENCH_RECONNECTS (200),
-# BENCH_OUT (tests/bench/results.md), B (tests/.build), RUNDIR (tests/.run).
-# Ports 24701-24713 on 127.0.0.1. Everything started is stopped by PID.
+# BENCH_PIN (one|none), BENCH_OUT (tests/bench/results.md), B
+# (tests/.build), RUNDIR (tests/.run). Ports 24701-24713 on 127.0.0.1. Everything started is stopped by PID.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -27,12 +36,14 @@ RUNDIR=${RUNDIR:-tests/.run}
 W=$RUNDIR/bench
 N=${BENCH_N:-2000}
 RUNS=${BENCH_RUNS:-7}
+PIN_MODE=${BENCH_PIN:-one}
 RECONN=${BENCH_RECONNECTS:-200}
 OUT=${BENCH_OUT:-tests/bench/results.md}
 PY=/usr/bin/python3
 P_SINK=24701      # smtp-sink, timed runs
 P_SINKC=24702     # smtp-sink -c, the counted warm-up run of each client
 P_DUMP=24703      # smtp-sink -D, one message from each client, compared
+P_SPLIT=24704     # smtp-sink on a second CPU, clients on the first
 P_TLS=24711       # tls_sink, implicit TLS
 P_TLSP=24712      # tls_sink -P, cleartext
 P_CHUNK=24713     # tls_sink -P -C, cleartext, CHUNKING offered
@@ -56,7 +67,7 @@ fail() { echo "bench: $*" >&2; exit 1; }
 for t in smtp-sink smtp-source curl ss "$PY" "$BIN/bench_smtph" "$BIN/tls_sink" "$BIN/timeit"; do
     command -v "$t" >/dev/null 2>&1 || fail "missing $t (make bench runs make deps and builds $BIN)"
 done
-for p in $P_SINK $P_SINKC $P_DUMP $P_TLS $P_TLSP $P_CHUNK; do
+for p in $P_SINK $P_SINKC $P_DUMP $P_SPLIT $P_TLS $P_TLSP $P_CHUNK; do
     [ -z "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ] || fail "port $p is in use"
 done
 
@@ -78,21 +89,41 @@ wait_listen() {
     fail "$3 not listening on $1 after 10 s"
 }
 
+# ---- placement: the two idlest CPUs over 1 s ----
+cpu_rank() {
+    local a b
+    a=$(grep '^cpu[0-9]' /proc/stat); sleep 1; b=$(grep '^cpu[0-9]' /proc/stat)
+    paste -d' ' <(echo "$a") <(echo "$b") | awk '{ n = NF / 2
+        busy = ($(n + 2) + $(n + 3) + $(n + 4) + $(n + 7) + $(n + 8) + $(n + 9)) - ($2 + $3 + $4 + $7 + $8 + $9)
+        sub(/^cpu/, "", $1); print busy, $1 }' | sort -n | awk '{ print $2 }' | tr '\n' ' '
+}
+read -r CPU_A CPU_B _ <<<"$(cpu_rank)"
+P=()       # the prefix that pins a sink or a client
+PB=()      # the sink of the split section
+if command -v taskset >/dev/null 2>&1; then
+    [ "$PIN_MODE" = one ] && P=(taskset -c "$CPU_A")
+    [ -n "${CPU_B:-}" ] && PB=(taskset -c "$CPU_B")
+fi
+
 SINK_USER=()
 [ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)   # smtp-sink refuses to run as root without -u
 # -a: no AUTH in EHLO (smtp-sink would answer any AUTH with 250). PIPELINING,
 # 8BITMIME, ENHANCEDSTATUSCODES, DSN stay advertised, as a real server does.
-smtp-sink "${SINK_USER[@]}" -a 127.0.0.1:$P_SINK 1000 >"$W/run/sink.log" 2>&1 &
+"${P[@]}" smtp-sink "${SINK_USER[@]}" -a 127.0.0.1:$P_SINK 1000 >"$W/run/sink.log" 2>&1 &
 PIDS+=($!); wait_listen $P_SINK $! sink
-smtp-sink "${SINK_USER[@]}" -a -c 127.0.0.1:$P_SINKC 1000 >"$W/run/sinkc.log" 2>&1 &
+"${P[@]}" smtp-sink "${SINK_USER[@]}" -a -c 127.0.0.1:$P_SINKC 1000 >"$W/run/sinkc.log" 2>&1 &
 PIDS+=($!); wait_listen $P_SINKC $! sinkc
 smtp-sink "${SINK_USER[@]}" -a -D "$W/dump/all" 127.0.0.1:$P_DUMP 1000 >"$W/run/dump.log" 2>&1 &
 PIDS+=($!); wait_listen $P_DUMP $! dump
-"$BIN/tls_sink" -a 127.0.0.1 -p $P_TLS -c "$CERTS/server.pem" -k "$CERTS/server.key" 2>"$W/run/tls.log" &
+if [ ${#PB[@]} -gt 0 ]; then
+    "${PB[@]}" smtp-sink "${SINK_USER[@]}" -a 127.0.0.1:$P_SPLIT 1000 >"$W/run/split.log" 2>&1 &
+    PIDS+=($!); wait_listen $P_SPLIT $! split
+fi
+"${P[@]}" "$BIN/tls_sink" -a 127.0.0.1 -p $P_TLS -c "$CERTS/server.pem" -k "$CERTS/server.key" 2>"$W/run/tls.log" &
 PIDS+=($!); wait_listen $P_TLS $! tls
-"$BIN/tls_sink" -a 127.0.0.1 -p $P_TLSP -P 2>"$W/run/tlsp.log" &
+"${P[@]}" "$BIN/tls_sink" -a 127.0.0.1 -p $P_TLSP -P 2>"$W/run/tlsp.log" &
 PIDS+=($!); wait_listen $P_TLSP $! tlsp
-"$BIN/tls_sink" -a 127.0.0.1 -p $P_CHUNK -P -C 2>"$W/run/chunk.log" &
+"${P[@]}" "$BIN/tls_sink" -a 127.0.0.1 -p $P_CHUNK -P -C 2>"$W/run/chunk.log" &
 PIDS+=($!); wait_listen $P_CHUNK $! chunk
 
 # ---- the message: smtp.h composes it; the others send the same bytes ----
@@ -161,7 +192,7 @@ sink_counts() { tr '\r' '\n' <"$W/run/sinkc.log" | grep 'sess=' | tail -1; }
 for c in smtph smtph-send smtp-source curl python; do
     before=$(sink_counts); b_sess=$(echo "$before" | sed -n 's/.*sess=\([0-9]*\).*/\1/p'); b_msg=$(echo "$before" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p')
     cmd $c $P_SINKC "$N"
-    "${CMD[@]}" >/dev/null 2>"$W/run/warm-$c.err" || { cat "$W/run/warm-$c.err" >&2; fail "$c failed in the warm-up run"; }
+    "${P[@]}" "${CMD[@]}" >/dev/null 2>"$W/run/warm-$c.err" || { cat "$W/run/warm-$c.err" >&2; fail "$c failed in the warm-up run"; }
     for i in $(seq 1 40); do
         after=$(sink_counts)
         a_sess=$(echo "$after" | sed -n 's/.*sess=\([0-9]*\).*/\1/p'); a_msg=$(echo "$after" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p')
@@ -177,6 +208,8 @@ PLAIN=(smtph smtph-send smtph-b10 smtph-ball smtp-source curl python)
 TLSP=(smtph smtp-source curl python)
 TLS=(smtph-tls smtph-send-tls curl-tls python-tls)
 CHUNK=(smtph smtph-data smtph-send)
+SPLIT=()
+[ ${#PB[@]} -gt 0 ] && SPLIT=(smtph smtph-send smtp-source curl python)
 # busy_pct: CPU use by everything else, over 1 s while nothing of ours runs
 busy_pct() {
     local a b
@@ -187,9 +220,11 @@ busy_pct() {
 BUSY_START=$(busy_pct)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: $N messages of $MSG_BYTES bytes, one connection each run, best of $RUNS (other processes: $BUSY_START% CPU)"
-timed() {   # timed TAG CLIENT PORT
+timed() {   # timed TAG CLIENT PORT [CPU]
+    local pin=("${P[@]}")
+    [ $# -gt 3 ] && pin=(taskset -c "$4")
     cmd "$2" "$3" "$N"
-    "$BIN/timeit" "$W/run/$1.times" "${CMD[@]}" >>"$W/run/$1.out" 2>>"$W/run/$1.err" ||
+    "${pin[@]}" "$BIN/timeit" "$W/run/$1.times" "${CMD[@]}" >>"$W/run/$1.out" 2>>"$W/run/$1.err" ||
         { cat "$W/run/$1.err" >&2; fail "$2 failed (port $3)"; }
 }
 for r in $(seq 1 "$RUNS"); do
@@ -197,6 +232,7 @@ for r in $(seq 1 "$RUNS"); do
     for c in "${TLSP[@]}"; do timed "tlsp-$c" "$c" $P_TLSP; done
     for c in "${TLS[@]}"; do timed "tls-$c" "$c" $P_TLS; done
     for c in "${CHUNK[@]}"; do timed "chunk-$c" "$c" $P_CHUNK; done
+    for c in "${SPLIT[@]}"; do timed "split-$c" "$c" $P_SPLIT "$CPU_A"; done
     printf '.'
 done
 echo
@@ -224,7 +260,7 @@ best_reconnect() {   # best_reconnect ARGS...: best ms per connection of 3
     local i best=""
     for i in 1 2 3; do
         local ms
-        ms=$("$BIN/bench_smtph" -r "$RECONN" "$@" | sed -n 's/.*ms_per_conn=\([0-9.]*\).*/\1/p')
+        ms=$("${P[@]}" "$BIN/bench_smtph" -r "$RECONN" "$@" | sed -n 's/.*ms_per_conn=\([0-9.]*\).*/\1/p')
         [ -n "$ms" ] || return 1
         best=$(awk -v a="$ms" -v b="${best:-1e9}" 'BEGIN { printf "%.3f", a < b ? a : b }')
     done
@@ -254,7 +290,7 @@ if command -v perf >/dev/null 2>&1 && perf stat -e raw_syscalls:sys_enter -x, -o
     for c in "${SC_CLIENTS[@]}"; do
         for n in 200 400; do
             cmd $c $P_SINK $n
-            perf stat -x, -o "$W/run/perf-$c-$n" "${PERF_EV[@]}" "${CMD[@]}" >/dev/null 2>&1 || fail "perf stat $c failed"
+            "${P[@]}" perf stat -x, -o "$W/run/perf-$c-$n" "${PERF_EV[@]}" "${CMD[@]}" >/dev/null 2>&1 || fail "perf stat $c failed"
         done
         row=$(awk -F, -v ew=" $EV_W " -v er=" $EV_R " -v ep=" $EV_P " '
             FNR == 1 { f++ }
@@ -277,7 +313,7 @@ elif command -v strace >/dev/null 2>&1; then
     for c in "${SC_CLIENTS[@]}"; do
         for n in 200 400; do
             cmd $c $P_SINK $n
-            strace -f -c -o "$W/run/strace-$c-$n" "${CMD[@]}" >/dev/null 2>&1 || fail "strace $c failed"
+            "${P[@]}" strace -f -c -o "$W/run/strace-$c-$n" "${CMD[@]}" >/dev/null 2>&1 || fail "strace $c failed"
         done
         row=$(awk -v ew=" $EV_W " -v er=" $EV_R " -v ep=" $EV_P " '
             FNR == 1 { f++ }
@@ -304,12 +340,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 row() {   # row LABEL TAG REF_TAG COMMAND
     local r="—"
     [ -n "$3" ] && r="$(ratio "${RATE[$3]}" "${RATE[$2]}")×"
-    echo "| $1 | ${RATE[$2]} | ${MED[$2]} | ${CPU[$2]} | $r | \`$4\` |"
+    local c="\`$4\`"
+    [ -z "$4" ] && c=""
+    echo "| $1 | ${RATE[$2]} | ${MED[$2]} | ${CPU[$2]} | $r | $c |"
 }
 HDR="| client | msgs/s (best of $RUNS) | msgs/s (median) | CPU ms, best run | smtp.h ÷ client | command |"$'\n'"|---|---:|---:|---:|---:|---|"
 R_SRC=$(ratio "${RATE[plain-smtph]}" "${RATE[plain-smtp-source]}")
 R_CURL=$(ratio "${RATE[plain-smtph]}" "${RATE[plain-curl]}")
 R_TCURL=$(ratio "${RATE[tls-smtph-tls]}" "${RATE[tls-curl-tls]}")
+SPLIT_SRC=""; SPLIT_CURL=""
+if [ ${#SPLIT[@]} -gt 0 ]; then
+    SPLIT_SRC=" (across CPUs: $(ratio "${RATE[split-smtph]}" "${RATE[split-smtp-source]}")×)"
+    SPLIT_CURL=" (across CPUs: $(ratio "${RATE[split-smtph]}" "${RATE[split-curl]}")×)"
+fi
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "met" : "NOT met" }'; }
 pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
 T_END=$(date +%s)
@@ -324,6 +367,11 @@ echo
 echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores online"
 echo "- Memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); kernel $(uname -r); Debian $(cat /etc/debian_version)"
 echo "- Peers: postfix (smtp-sink, smtp-source) $(pkgv postfix); curl $(pkgv curl) ($(curl --version | head -1 | grep -o 'OpenSSL/[0-9.]*')); Python $("$PY" -c 'import sys; print(sys.version.split()[0])') (python3 $(pkgv python3)); libbearssl-dev $(pkgv libbearssl-dev); gcc $(pkgv gcc-12)"
+if [ ${#P[@]} -gt 0 ]; then
+    echo "- Placement: every sink and client pinned to CPU $CPU_A (the idlest when the run started; \`taskset\`)."
+else
+    echo "- Placement: left to the scheduler (BENCH_PIN=$PIN_MODE)."
+fi
 echo "- Other processes used $BUSY_START% of the CPUs just before the timed runs and $BUSY_END% just after"
 echo "  (1 s samples of /proc/stat; load average $LOAD_START, then $LOAD_END). Client and sink share the"
 echo "  $(nproc) cores with whatever else runs, and every other process shows in the figures: compare runs"
@@ -360,9 +408,9 @@ echo "## Cleartext, to tls_sink -P (the TLS sink without TLS)"
 echo
 echo "$HDR"
 row "smtp.h, smtp_send_batch × 100" tlsp-smtph "" "bench_smtph -p PORT -n $N -c 100"
-row "smtp-source -d" tlsp-smtp-source tlsp-smtph "(as above)"
-row "curl -K" tlsp-curl tlsp-smtph "(as above)"
-row "Python smtplib" tlsp-python tlsp-smtph "(as above)"
+row "smtp-source -d" tlsp-smtp-source tlsp-smtph ""
+row "curl -K" tlsp-curl tlsp-smtph ""
+row "Python smtplib" tlsp-python tlsp-smtph ""
 echo
 echo "## Implicit TLS, to tls_sink (BearSSL)"
 echo
@@ -382,10 +430,24 @@ row "smtp.h, smtp_send_batch × 100, BDAT" chunk-smtph "" "bench_smtph -p PORT -
 row "smtp.h, smtp_send_batch × 100, DATA (no_chunking)" chunk-smtph-data chunk-smtph "bench_smtph -p PORT -n $N -c 100 -k"
 row "smtp.h, smtp_send one at a time, BDAT" chunk-smtph-send chunk-smtph "bench_smtph -p PORT -n $N -c 0"
 echo
+if [ ${#SPLIT[@]} -gt 0 ]; then
+    echo "## Cleartext, to smtp-sink on another CPU (sink on CPU $CPU_B, client on CPU $CPU_A)"
+    echo
+    echo "Every round trip wakes the other vCPU: $(awk -v r="${RATE[split-smtph]}" 'BEGIN { printf "%.0f", 1e6 / r }') µs per message for smtp.h (one round trip each) against"
+    echo "$(awk -v r="${RATE[plain-smtph]}" 'BEGIN { printf "%.0f", 1e6 / r }') µs on one core: a stand-in for a network, where round trips cost more than the work."
+    echo
+    echo "$HDR"
+    row "smtp.h, smtp_send_batch × 100" split-smtph "" "taskset -c $CPU_A bench_smtph -p PORT -n $N -c 100"
+    row "smtp.h, smtp_send one at a time" split-smtph-send split-smtph ""
+    row "smtp-source -d" split-smtp-source split-smtph ""
+    row "curl -K" split-curl split-smtph ""
+    row "Python smtplib" split-python split-smtph ""
+    echo
+fi
 echo "## Targets"
 echo
-echo "- cleartext, smtp.h ≥ 2 × smtp-source: **$R_SRC×, $(verdict "$R_SRC" 2)**"
-echo "- cleartext, smtp.h ≥ 3 × curl: **$R_CURL×, $(verdict "$R_CURL" 3)**"
+echo "- cleartext, smtp.h ≥ 2 × smtp-source: **$R_SRC×, $(verdict "$R_SRC" 2)**$SPLIT_SRC"
+echo "- cleartext, smtp.h ≥ 3 × curl: **$R_CURL×, $(verdict "$R_CURL" 3)**$SPLIT_CURL"
 echo "- implicit TLS, smtp.h ≥ 3 × curl: **$R_TCURL×, $(verdict "$R_TCURL" 3)**"
 echo
 echo "## Reconnects (smtp.h: open, one message, close; $RECONN times, best of 3)"
