@@ -801,9 +801,9 @@ static int smtp__poll(int fd, short ev, smtp__ms dl)
     for (;;) {
         struct pollfd p;
         int t = smtp__left(dl), r;
-        if (t == 0) return SMTP_ERR_TIMEOUT;
         p.fd = fd; p.events = ev; p.revents = 0;
-        r = poll(&p, 1, t);
+        r = poll(&p, 1, t);   /* t == 0 (the deadline is now): only "is it ready?" */
+        if (r == 0 && t == 0) return SMTP_ERR_TIMEOUT;
         if (r > 0) return SMTP_OK;
         if (r < 0 && errno != EINTR) return SMTP_ERR_IO;
     }
@@ -823,15 +823,15 @@ static int smtp__tcp_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
 {
     if (len > INT_MAX) len = INT_MAX;
     for (;;) {
-        ssize_t n = recv(s->fd, buf, len, 0);
+        ssize_t n;
+        /* a reply is read right after its command went out: wait first, then
+           read (trying recv first came back empty once per message) */
+        int r = smtp__poll(s->fd, POLLIN, dl);
+        if (r) return r;
+        n = recv(s->fd, buf, len, 0);
         if (n > 0) return (int)n;
         if (n == 0) return SMTP_ERR_CLOSED;
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            int r = smtp__poll(s->fd, POLLIN, dl);
-            if (r) return r;
-            continue;
-        }
+        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
         s->sys_errno = errno;
         return smtp__errno_result(errno);
     }

@@ -31,7 +31,7 @@ static long run(parser f, const unsigned char *src, size_t n, smtp__preply *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t which, n, k, step;
+    size_t which, n, i;
     const unsigned char *b;
     smtp__preply whole, part;
     long rw;
@@ -40,21 +40,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     b = data + 1; n = size - 1;
     rw = run(parsers[which], b, n, &whole);
     if (rw > 0 && parsers[which] == smtp__http_reply) {
-        size_t i;
+        size_t j;
         FCHECK(rw >= 12 && !memcmp(b, "HTTP/1.", 7));
         FCHECK(whole.status >= 100 && whole.status <= 599);
         FCHECK(b[rw - 1] == '\n');
         FCHECK(b[rw - 2] == '\n' || (b[rw - 2] == '\r' && b[rw - 3] == '\n'));
-        for (i = 0; whole.reason[i]; i++) FCHECK((unsigned char)whole.reason[i] >= 0x20);
+        for (j = 0; whole.reason[j]; j++) FCHECK((unsigned char)whole.reason[j] >= 0x20);
         /* the empty line is the first one: no earlier blank line */
-        for (i = 1; i + 1 < (size_t)rw; i++)
-            FCHECK(!(b[i] == '\n' && (b[i - 1] == '\n' || (i >= 2 && b[i - 1] == '\r' && b[i - 2] == '\n'))));
+        for (j = 1; j + 1 < (size_t)rw; j++)
+            FCHECK(!(b[j] == '\n' && (b[j - 1] == '\n' || (j >= 2 && b[j - 1] == '\r' && b[j - 2] == '\n'))));
     }
     if (rw > 0 && parsers[which] != smtp__http_reply) FCHECK(whole.status >= 0 && whole.status <= 255);
-    /* every prefix for short inputs, a sample of them for long ones */
-    step = n <= 600 ? 1 : n / 300;
-    for (k = 0; k <= n; k += step) {
-        long rp = run(parsers[which], b, k, &part);
+    /* every prefix of a short input; of a long one, the first 64, 32 spread
+       over the rest, and the two around the end of the reply */
+    for (i = 0; i <= n; i++) {
+        long rp;
+        if (n > 256 && i > 64) {
+            size_t step = n / 32 ? n / 32 : 1;
+            if (i % step != 0 && i != n && !(rw > 0 && (i == (size_t)rw || i + 1 == (size_t)rw))) continue;
+        }
+        rp = run(parsers[which], b, i, &part);
         if (rp != 0) {
             FCHECK(rp == rw);
             if (rp > 0) {
