@@ -158,6 +158,32 @@ TEST(aiosmtpd_8bit_size_and_dsn)
     free(json);
 }
 
+/* Postfix advertising SIZE 100000: a bigger message is refused before MAIL. */
+TEST(postfix_size_limit)
+{
+    smtp_config cfg;
+    smtp_message m;
+    smtp_attachment at[1];
+    const char *to[] = { "bob@example.com", NULL };
+    static char blob[200000];
+    char path[700], text[80];
+    memset(blob, 7, sizeof blob);
+    cfg_plain(&cfg, env_int("PF_SMALL", 24588));
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_size_limit(&S), 100000);
+    memset(&m, 0, sizeof m); memset(at, 0, sizeof at);
+    at[0].data = blob; at[0].size = sizeof blob; at[0].filename = "blob.bin";
+    m.from = "alice@example.com"; m.to = to; m.text = "too big"; m.attachments = at; m.attachment_count = 1;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_TOO_LONG);
+    CHECK_CONTAINS(smtp_error_detail(&S), "at most 100000");
+    at[0].size = 50000;                                    /* under the limit: declared and delivered */
+    snprintf(text, sizeof text, "fits %lld", now_ms());
+    m.text = text;
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+    CHECK(pf_find(text, path, sizeof path));
+}
+
 TEST(no_8bitmime_server_gets_no_8bit_byte)
 {
     smtp_config cfg;
@@ -197,6 +223,7 @@ int main(void)
     RUN(postfix_rich_message_parsed_back);
     RUN(aiosmtpd_smtputf8_and_a_labels);
     RUN(aiosmtpd_8bit_size_and_dsn);
+    RUN(postfix_size_limit);
     RUN(no_8bitmime_server_gets_no_8bit_byte);
     return TEST_END();
 }

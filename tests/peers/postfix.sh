@@ -7,6 +7,7 @@
 #   PF_SUBMISSION=24587  STARTTLS required (530 before it), AUTH after TLS
 #   PF_IMPLICIT=24465    implicit TLS (wrapper mode), AUTH
 #   PF_TLS13=24466       implicit TLS, TLS 1.3 only
+#   PF_SMALL=24588       plain, advertising SIZE 100000 (smtpd's own message_size_limit)
 #   PF_KEYS=rsa          server key: rsa | ec | both (both: OpenSSL picks by client)
 #   PF_IPV4_ONLY=1       do not listen on [::1] (automatic when ::1 is absent)
 # All listen on 127.0.0.1 and, when the loopback has ::1, on [::1] too.
@@ -18,6 +19,7 @@ PF_PLAIN=${PF_PLAIN:-24526}
 PF_SUBMISSION=${PF_SUBMISSION:-24587}
 PF_IMPLICIT=${PF_IMPLICIT:-24465}
 PF_TLS13=${PF_TLS13:-24466}
+PF_SMALL=${PF_SMALL:-24588}
 PF_KEYS=${PF_KEYS:-rsa}
 PF_HOSTNAME=mail.test.local
 SASL_USER=alice
@@ -95,7 +97,7 @@ if [ "$CMD" = status ]; then
 fi
 
 # ---------------------------------------------------------------- start
-for p in "$PF_PLAIN" "$PF_SUBMISSION" "$PF_IMPLICIT" "$PF_TLS13"; do
+for p in "$PF_PLAIN" "$PF_SUBMISSION" "$PF_IMPLICIT" "$PF_TLS13" "$PF_SMALL"; do
     case $p in ''|*[!0-9]*) die "bad port '$p'" ;; esac
 done
 case $PF_KEYS in rsa|ec|both) ;; *) die "PF_KEYS must be rsa, ec or both" ;; esac
@@ -110,7 +112,7 @@ ls /usr/lib/x86_64-linux-gnu/sasl2/libsasldb.so* /usr/lib/*/sasl2/libsasldb.so* 
 
 do_stop   # starting twice = restart
 
-busy=$(ss -Hltnp 2>/dev/null | awk -v P=" $PF_PLAIN $PF_SUBMISSION $PF_IMPLICIT $PF_TLS13 " '
+busy=$(ss -Hltnp 2>/dev/null | awk -v P=" $PF_PLAIN $PF_SUBMISSION $PF_IMPLICIT $PF_TLS13 $PF_SMALL " '
     { n = split($4, a, ":"); if (index(P, " " a[n] " ")) print $4, $6 }')
 [ -z "$busy" ] || die "port(s) already in use: $busy"
 
@@ -210,6 +212,7 @@ EOF
         echo "$a:$PF_SUBMISSION inet n - n - - smtpd -o smtpd_tls_security_level=encrypt"
         echo "$a:$PF_IMPLICIT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt"
         echo "$a:$PF_TLS13 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt -o smtpd_tls_protocols=>=TLSv1.3 -o smtpd_tls_mandatory_protocols=>=TLSv1.3"
+        echo "$a:$PF_SMALL inet n - n - - smtpd -o message_size_limit=100000"
     done
     cat <<EOF
 pickup     unix  n       -       n       60      1       pickup
@@ -309,7 +312,7 @@ fi
 # Wait until every listener is up.
 want=""
 for a in $ADDRS; do
-    for p in "$PF_PLAIN" "$PF_SUBMISSION" "$PF_IMPLICIT" "$PF_TLS13"; do
+    for p in "$PF_PLAIN" "$PF_SUBMISSION" "$PF_IMPLICIT" "$PF_TLS13" "$PF_SMALL"; do
         want="$want $a:$p"
     done
 done
