@@ -20,7 +20,8 @@ LDLIBS  := -lbearssl
 EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example $(B)/smtp-send \
             $(B)/ex-cleartext $(B)/ex-starttls $(B)/ex-implicit-tls $(B)/ex-auto $(B)/ex-socks5 $(B)/ex-http-proxy \
             $(B)/ex-cram-md5 $(B)/ex-tls-versions $(B)/ex-bind-address $(B)/ex-config-file $(B)/ex-stream-body
-TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth $(B)/proxy $(B)/alloc $(B)/mime
+TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth $(B)/proxy $(B)/alloc $(B)/mime $(B)/abuse \
+            $(B)/bench/tls_sink
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
@@ -94,6 +95,9 @@ $(B)/tls: tests/tls.c tests/test.h tests/itest.h smtp.h | $(B)
 
 $(B)/auth: tests/auth.c tests/test.h tests/itest.h smtp.h | $(B)
 	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/auth.c $(LDLIBS)
+
+$(B)/abuse: tests/abuse.c tests/test.h tests/itest.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/abuse.c $(LDLIBS)
 
 $(B)/mime: tests/mime.c tests/test.h tests/itest.h smtp.h | $(B)
 	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/mime.c $(LDLIBS)

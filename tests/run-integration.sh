@@ -32,6 +32,8 @@ start_aiosmtpd aiosize "$AIO_SIZE" --size-limit 20000 || exit 1
 start_hostile "$HOSTILE_BASE" --certs "$CERTS" || exit 1
 start_postfix || exit 1
 start_proxies || exit 1
+export SINK_PORT=24560
+start_sink "$SINK_PORT" || exit 1
 start_aiosmtpd readme 2525 || exit 1
 # TLS: STARTTLS and implicit with the good certificate; one STARTTLS server per bad certificate
 start_aiosmtpd aiotls "$AIOTLS_PORT" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
@@ -86,6 +88,8 @@ echo "== proxies"
 $B/proxy || fail=1
 echo "== messages and extensions"
 $B/mime || fail=1
+echo "== caller abuse"
+$B/abuse || fail=1
 echo "== allocation"
 $B/alloc || fail=1
 echo "== smtp-send (and msmtp side by side)"

@@ -49,6 +49,14 @@ start_postfix() {
     bash tests/peers/postfix.sh start "$POSTFIX_DIR"
 }
 
+# start_sink PORT: our discarding SMTP sink (tests/bench/tls_sink.c without TLS)
+start_sink() {
+    rm -f "$RUNDIR/sink.ready"
+    tests/.build/bench/tls_sink -a 127.0.0.1 -p "$1" -P -r "$RUNDIR/sink.ready" >"$RUNDIR/sink.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_ready "$RUNDIR/sink.ready" $! sink
+}
+
 PROXIES_DIR=""
 start_proxies() {
     PROXIES_DIR="$RUNDIR/proxies"
