@@ -21,7 +21,7 @@ EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example $(B)/smtp-send \
             $(B)/ex-cleartext $(B)/ex-starttls $(B)/ex-implicit-tls $(B)/ex-auto $(B)/ex-socks5 $(B)/ex-http-proxy \
             $(B)/ex-cram-md5 $(B)/ex-tls-versions $(B)/ex-bind-address $(B)/ex-config-file $(B)/ex-stream-body
 TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth $(B)/proxy $(B)/alloc $(B)/mime $(B)/abuse \
-            $(B)/bench/tls_sink
+            $(B)/bench/tls_sink $(B)/threads $(B)/unit-vg
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
@@ -96,6 +96,14 @@ $(B)/tls: tests/tls.c tests/test.h tests/itest.h smtp.h | $(B)
 $(B)/auth: tests/auth.c tests/test.h tests/itest.h smtp.h | $(B)
 	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/auth.c $(LDLIBS)
 
+# ThreadSanitizer: two sessions in two threads, one shared trust store
+$(B)/threads: tests/threads.c tests/test.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 -fsanitize=thread -o $@ tests/threads.c $(LDLIBS) -lpthread
+
+# for valgrind: no sanitizers
+$(B)/unit-vg: tests/unit.c tests/test.h tests/fake.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 -o $@ tests/unit.c $(LDLIBS)
+
 $(B)/abuse: tests/abuse.c tests/test.h tests/itest.h smtp.h | $(B)
 	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/abuse.c $(LDLIBS)
 
@@ -129,6 +137,9 @@ test: deps check-warnings all
 	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory fuzz-smoke
 	@echo "== unit tests"; $(B)/unit
 	@echo "== unit tests, built with SMTP_NO_TLS"; $(B)/unit-notls
+	@echo "== unit tests under valgrind memcheck (no sanitizers)"; \
+	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    $(B)/unit-vg > $(B)/unit-vg.log 2>&1 || { cat $(B)/unit-vg.log; exit 1; }; tail -1 $(B)/unit-vg.log
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh
 
 demo: deps $(B)/transcript

@@ -4098,7 +4098,8 @@ static void smtp__helo_name(smtp_session *s, char *out, size_t n)
     socklen_t sl = sizeof ss;
     char a[INET6_ADDRSTRLEN];
     if (s->cfg.helo_name) { snprintf(out, n, "%s", s->cfg.helo_name); return; }
-    if (gethostname(out, n) == 0 && out[n - 1] == 0 && strchr(out, '.') && smtp__clean(out) &&
+    out[n - 1] = 0;   /* a name that does not fit is not used */
+    if (gethostname(out, n - 1) == 0 && strlen(out) < n - 2 && strchr(out, '.') && smtp__clean(out) &&
         !strchr(out, ' '))
         return;
     if (s->fd >= 0 && getsockname(s->fd, (struct sockaddr *)&ss, &sl) == 0 &&

@@ -73,11 +73,18 @@ if $B/hello 127.0.0.1 "$AIO_PORT" alice@example.com bob@example.com; then
 else
     echo "FAIL examples/hello"; fail=1
 fi
-# examples/tls.c against Postfix's implicit-TLS port, by AUTO
-if $B/tls-example localhost "$PF_IMPLICIT" alice@example.com bob@example.com implicit "$RUNDIR/postfix/certs/ca.pem"; then
-    echo "examples/tls: sent"
+# examples/tls.c against Postfix's implicit-TLS port, under valgrind memcheck (no sanitizers in examples)
+VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
+if "${VG[@]}" $B/tls-example localhost "$PF_IMPLICIT" alice@example.com bob@example.com implicit "$RUNDIR/postfix/certs/ca.pem"; then
+    echo "examples/tls under valgrind: sent, no memory errors"
 else
-    echo "FAIL examples/tls"; fail=1
+    echo "FAIL examples/tls under valgrind"; fail=1
+fi
+if printf 'Subject: valgrind\n\nsmtp-send under memcheck\n' | "${VG[@]}" $B/smtp-send --host 127.0.0.1 --port "$AIO_PORT" \
+       --security=none -f alice@example.com bob@example.com; then
+    echo "smtp-send under valgrind: sent, no memory errors"
+else
+    echo "FAIL smtp-send under valgrind"; fail=1
 fi
 $B/integration || fail=1
 echo "== TLS"
@@ -90,6 +97,8 @@ echo "== messages and extensions"
 $B/mime || fail=1
 echo "== caller abuse"
 $B/abuse || fail=1
+echo "== threads (ThreadSanitizer)"
+$B/threads || fail=1
 echo "== allocation"
 $B/alloc || fail=1
 echo "== smtp-send (and msmtp side by side)"
