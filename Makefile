@@ -4,6 +4,8 @@
 #                 tests against real servers, under ASan + UBSan
 #   make demo     start a local SMTP server, send a message, show what it got
 #   make deps     install the Debian packages the tests and demo need
+#   make stress   1 GB through smtp_data_write to a discarding sink
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS (60)
 #   make bench    smtp.h vs smtp-source, curl, smtplib on loopback (tests/bench/results.md)
 #   make clean
 
@@ -27,7 +29,7 @@ DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sas
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
   curl ca-certificates valgrind msmtp swaks libnet-ssleay-perl libio-socket-inet6-perl iproute2 procps
 
-.PHONY: all test demo deps clean check-warnings unit integration
+.PHONY: all test demo deps clean check-warnings unit integration stress
 
 all: $(EXAMPLES) $(TESTS)
 
@@ -142,6 +144,14 @@ test: deps check-warnings all
 	    $(B)/unit-vg > $(B)/unit-vg.log 2>&1 || { cat $(B)/unit-vg.log; exit 1; }; tail -1 $(B)/unit-vg.log
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh
 
+# make stress: 1 GB (STRESS_MB) through smtp_data_write to our discarding sink; optimised build
+$(B)/stress: tests/stress.c tests/test.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -O2 -g -o $@ tests/stress.c $(LDLIBS)
+
+stress: deps $(B)/stress $(B)/bench/tls_sink
+	@bash -c 'RUNDIR=tests/.run; mkdir -p $$RUNDIR; source tests/servers.sh; trap servers_stop EXIT; \
+	  start_sink 24561 && SINK_PORT=24561 $(B)/stress'
+
 demo: deps $(B)/transcript
 	@bash tests/demo.sh
 
@@ -167,7 +177,7 @@ clean:
 # found: tests/fuzz/regress/<target>-* (replayed first); summary at the end.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_TARGETS := reply ehlo proxy b64 writer session
+FUZZ_TARGETS := reply ehlo proxy b64 url config writer session
 FZ           := $(B)/fuzz
 
 .PHONY: fuzz fuzz-smoke
