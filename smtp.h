@@ -1140,20 +1140,26 @@ typedef struct smtp__loader {
     int in_cert, nomem, certs;
 } smtp__loader;
 
+/* Appends p[0..n) to a growing buffer from SMTP_MALLOC; -1 when out of memory. */
+static int smtp__append(unsigned char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+    if (*len + n > *cap) {
+        size_t c = (*len + n) * 2;
+        unsigned char *b = (unsigned char *)SMTP_MALLOC(c);
+        if (!b) return -1;
+        if (*len) memcpy(b, *buf, *len);
+        SMTP_FREE(*buf);
+        *buf = b; *cap = c;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    return 0;
+}
+
 static void smtp__dn_append(void *ctx, const void *buf, size_t len)
 {
     smtp__loader *l = (smtp__loader *)ctx;
-    if (l->nomem) return;
-    if (l->dn_len + len > l->dn_cap) {
-        size_t cap = (l->dn_len + len) * 2;
-        unsigned char *p = (unsigned char *)SMTP_MALLOC(cap);
-        if (!p) { l->nomem = 1; return; }
-        if (l->dn_len) memcpy(p, l->dn, l->dn_len);
-        SMTP_FREE(l->dn);
-        l->dn = p; l->dn_cap = cap;
-    }
-    memcpy(l->dn + l->dn_len, buf, len);
-    l->dn_len += len;
+    if (!l->nomem && smtp__append(&l->dn, &l->dn_len, &l->dn_cap, buf, len)) l->nomem = 1;
 }
 
 static int smtp__is_cert_pem(const char *name)
@@ -1733,17 +1739,7 @@ static void smtp__cl_data(void *ctx, const void *p, size_t n)
 {
     smtp__client *c = (smtp__client *)ctx;
     if (c->what == 2) br_skey_decoder_push(&c->key, p, n);
-    if (c->what != 1 || c->nomem) return;
-    if (c->cur_len + n > c->cur_cap) {
-        size_t cap = (c->cur_len + n) * 2;
-        unsigned char *b = (unsigned char *)SMTP_MALLOC(cap);
-        if (!b) { c->nomem = 1; return; }
-        if (c->cur_len) memcpy(b, c->cur, c->cur_len);
-        SMTP_FREE(c->cur);
-        c->cur = b; c->cur_cap = cap;
-    }
-    memcpy(c->cur + c->cur_len, p, n);
-    c->cur_len += n;
+    if (c->what == 1 && !c->nomem && smtp__append(&c->cur, &c->cur_len, &c->cur_cap, p, n)) c->nomem = 1;
 }
 
 static void smtp__cl_end(void *ctx)
