@@ -24,6 +24,7 @@ EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example $(B)/smtp-send \
             $(B)/ex-cram-md5 $(B)/ex-tls-versions $(B)/ex-bind-address $(B)/ex-config-file $(B)/ex-stream-body
 TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth $(B)/proxy $(B)/alloc $(B)/mime $(B)/abuse \
             $(B)/bench/tls_sink $(B)/threads $(B)/unit-vg
+TESTS    += $(B)/certpolicy $(B)/evil_tls
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
@@ -117,6 +118,14 @@ $(B)/alloc: tests/alloc.c tests/test.h tests/itest.h smtp.h | $(B)
 
 $(B)/proxy: tests/proxy.c tests/test.h tests/itest.h smtp.h | $(B)
 	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/proxy.c $(LDLIBS)
+
+# hostile certificate chains (tests/peers/badcerts.sh) through real handshakes
+# with tests/peers/evil_tls.c, a BearSSL server that sends any chain as given
+$(B)/certpolicy: tests/certpolicy.c tests/test.h tests/itest.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -o $@ tests/certpolicy.c $(LDLIBS)
+
+$(B)/evil_tls: tests/peers/evil_tls.c | $(B)
+	$(CC) $(WARN) -O2 -g -o $@ tests/peers/evil_tls.c $(LDLIBS)
 
 # The header alone: gcc and clang with every warning, as C++, SMTP_STATIC,
 # with and without TLS. Any warning fails.
