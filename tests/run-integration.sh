@@ -47,6 +47,12 @@ start_aiosmtpd aioauth "$AIOAUTH_PORT" --tls-cert "$CERTS/server.pem" --tls-key 
 start_aiosmtpd aioauthplain "$AIOAUTH_PLAIN" "${AUTHARGS[@]}" --auth-plaintext || exit 1
 start_aiosmtpd aioauthtwo "$AIOAUTH_TWO" --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
     "${AUTHARGS[@]}" --auth-mechs PLAIN,LOGIN || exit 1
+# threads (ThreadSanitizer): its own spool, so every stored message is one of its 1600
+export THREADS_PORT=24951 THREADS_MAILDIR="$RUNDIR/threads"
+THREADS_IMPLICIT=(--implicit-listen "127.0.0.1:$THREADS_PORT")
+have_ipv6 && THREADS_IMPLICIT+=(--implicit-listen "[::1]:$THREADS_PORT")
+start_aiosmtpd threads 24950 --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+    "${THREADS_IMPLICIT[@]}" --pipelining || exit 1
 k=0
 for c in expired notyet wronghost selfsigned server; do
     start_aiosmtpd "badcert-$c" $((BADCERT_BASE + k)) --tls-cert "$CERTS/$c.pem" --tls-key "$CERTS/$c.key" || exit 1
