@@ -223,3 +223,23 @@ $(BENCH)/timeit: tests/bench/timeit.c
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	@bash tests/bench/run.sh
+
+# ---- interoperability: eight real servers (tests/interop/README.md).
+#   make interop        every server, one table (under 15 minutes)
+#   make interop-fast   Dovecot submission, Haraka, chasquid only
+# Both exit non-zero when any cell fails. interop-deps installs what
+# make deps does not: packages beside Postfix, unpacked .debs and npm
+# packages under tests/interop/.cache, and the servers' run-as users.
+.PHONY: interop interop-fast interop-deps
+
+$(B)/interop-matrix: tests/interop/matrix.c smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -I. -o $@ tests/interop/matrix.c $(LDLIBS)
+
+interop-deps: deps
+	@bash tests/interop/deps.sh
+
+interop: interop-deps $(B)/interop-matrix
+	@bash tests/interop/run.sh
+
+interop-fast: interop-deps $(B)/interop-matrix
+	@bash tests/interop/run.sh dovecot haraka chasquid

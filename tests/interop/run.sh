@@ -1,0 +1,136 @@
+#!/bin/bash
+# run.sh [SERVER...]: the interoperability matrix (issue 18). For each
+# server: start it (tests/interop/servers/NAME.sh start), run the matrix
+# client against it with the profile the start script wrote, stop it. Then
+# print one table (rows: servers, columns: checks), the notes behind every
+# cell that is not "ok", and AUTO's time to connect on each port.
+# Exit status 1 when any cell is FAIL (or a server did not start).
+#
+#   MATRIX=path/to/matrix   the client (default tests/.build/interop-matrix)
+#   INTEROP_RUN=dir         where servers keep their files (tests/.run/interop)
+# Default servers: all eight. `make interop-fast` runs dovecot haraka chasquid.
+set -u
+source "$(dirname "$0")/lib.sh"
+cd "$REPO" || exit 1
+ALL=(exim dovecot nodemailer haraka chasquid opensmtpd msmtpd sendmail)
+SERVERS=("$@")
+[ ${#SERVERS[@]} -gt 0 ] || SERVERS=("${ALL[@]}")
+MATRIX=${MATRIX:-$REPO/tests/.build/interop-matrix}
+CHECKS=(plain starttls implicit auth-plain auth-login auth-cram badpass batch20 5mb utf8 refused auto-implicit auto-starttls)
+[ -x "$MATRIX" ] || { ilog "no matrix client at $MATRIX (make tests/.build/interop-matrix)"; exit 1; }
+mkdir -p "$RUNBASE"
+RESULTS=$RUNBASE/results.tsv
+: >"$RESULTS"
+CURRENT=""
+BACKGROUND=()
+
+cleanup() {
+    local s
+    [ -n "$CURRENT" ] && bash "$INTEROP/servers/$CURRENT.sh" stop
+    for s in "${BACKGROUND[@]}"; do bash "$INTEROP/servers/$s.sh" stop; done
+    CURRENT=""; BACKGROUND=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+T0=$(ms)
+make_certs || exit 1
+
+# sendmail takes long to listen: start it first, in the background, so it
+# comes up while the others run
+SM_STARTED=""
+for s in "${SERVERS[@]}"; do
+    if [ "$s" = sendmail ]; then
+        BACKGROUND+=(sendmail)
+        ( bash "$INTEROP/servers/sendmail.sh" start >"$RUNBASE/sendmail-start.log" 2>&1; echo $? >"$RUNBASE/sendmail-start.rc" ) &
+        SM_STARTED=$!
+        SM_T0=$(ms)
+    fi
+done
+
+declare -A START_MS RUN_MS
+for s in "${SERVERS[@]}"; do
+    [ -f "$INTEROP/servers/$s.sh" ] || { ilog "no server $s (have: ${ALL[*]})"; exit 2; }
+    echo "== $s" >&2
+    t=$(ms)
+    if [ "$s" = sendmail ] && [ -n "$SM_STARTED" ]; then
+        wait "$SM_STARTED"; rc=$(cat "$RUNBASE/sendmail-start.rc" 2>/dev/null || echo 1)
+        cat "$RUNBASE/sendmail-start.log" >&2
+        START_MS[$s]=$(( $(ms) - SM_T0 ))
+        BACKGROUND=()
+    else
+        bash "$INTEROP/servers/$s.sh" start; rc=$?
+        START_MS[$s]=$(( $(ms) - t ))
+    fi
+    CURRENT=$s
+    D=$RUNBASE/$s
+    if [ "$rc" != 0 ] || [ ! -f "$D/profile" ]; then
+        for c in "${CHECKS[@]}"; do
+            printf 'CELL\t%s\t%s\tFAIL\tno server\tthe server did not start (see %s)\n' "$s" "$c" "$D" >>"$RESULTS"
+        done
+    else
+        mapfile -t PROFILE <"$D/profile"
+        t=$(ms)
+        "$MATRIX" "${PROFILE[@]}" --log "$D/matrix.log" >"$D/matrix.out" 2>"$D/matrix.err"
+        mrc=$?
+        RUN_MS[$s]=$(( $(ms) - t ))
+        cat "$D/matrix.out" >>"$RESULTS"
+        if [ -s "$D/matrix.err" ] || { [ $mrc -ne 0 ] && [ $mrc -ne 1 ]; }; then
+            ilog "matrix for $s exited $mrc:"; tail -n 20 "$D/matrix.err" >&2
+            printf 'CELL\t%s\tclient\tFAIL\tclient exit %s\tsee %s/matrix.err\n' "$s" "$mrc" "$D" >>"$RESULTS"
+        fi
+    fi
+    bash "$INTEROP/servers/$s.sh" stop
+    CURRENT=""
+    echo "   started in ${START_MS[$s]} ms, checks in ${RUN_MS[$s]:-0} ms" >&2
+done
+TOTAL=$(( $(ms) - T0 ))
+
+# ---- the table ----
+echo
+echo "Interoperability matrix (smtp.h $(sed -n 's/^#define SMTP_VERSION_STRING "\(.*\)"/\1/p' smtp.h), $(date -u +%Y-%m-%d))"
+awk -F'\t' -v checks="${CHECKS[*]}" -v servers="${SERVERS[*]}" '
+$1 == "CELL" {
+    v = $4; if (v == "FAIL") v = "FAIL(" $5 ")";
+    cell[$2, $3] = v
+    if ($4 != "ok") { notes[++nn] = $2 "/" $3 ": " $4 ($5 != "" ? " " $5 : "") ($6 != "" ? " -- " $6 : "") }
+    else if ($5 != "") detail[$2, $3] = $5
+    if ($3 == "client") extra[$2] = 1
+}
+$1 == "TIME" { time[$2, $3] = $4; tmode[$2, $3] = $5 }
+END {
+    nc = split(checks, C, " "); ns = split(servers, S, " ")
+    w0 = length("server"); for (i = 1; i <= ns; i++) if (length(S[i]) > w0) w0 = length(S[i])
+    for (j = 1; j <= nc; j++) {
+        W[j] = length(C[j])
+        for (i = 1; i <= ns; i++) { v = ((S[i], C[j]) in cell) ? cell[S[i], C[j]] : "-"; if (length(v) > W[j]) W[j] = length(v) }
+    }
+    line = sprintf("%-" w0 "s", "server"); for (j = 1; j <= nc; j++) line = line sprintf(" | %-" W[j] "s", C[j]); print line
+    line = ""; for (k = 0; k < w0; k++) line = line "-"
+    for (j = 1; j <= nc; j++) { line = line "-+-"; for (k = 0; k < W[j]; k++) line = line "-" }
+    print line
+    for (i = 1; i <= ns; i++) {
+        line = sprintf("%-" w0 "s", S[i])
+        for (j = 1; j <= nc; j++) { v = ((S[i], C[j]) in cell) ? cell[S[i], C[j]] : "-"; line = line sprintf(" | %-" W[j] "s", v) }
+        print line
+    }
+    if (nn) { print ""; print "Notes (every cell that is not ok):"; for (k = 1; k <= nn; k++) print "  " notes[k] }
+    print ""
+    print "AUTO (default timeouts): time to a usable session"
+    printf "  %-" w0 "s  %-22s  %-22s\n", "server", "implicit-TLS port", "STARTTLS port"
+    for (i = 1; i <= ns; i++) {
+        a = ((S[i], "auto-implicit") in time) ? time[S[i], "auto-implicit"] " ms (" tmode[S[i], "auto-implicit"] ")" : "n/a"
+        b = ((S[i], "auto-starttls") in time) ? time[S[i], "auto-starttls"] " ms (" tmode[S[i], "auto-starttls"] ")" : "n/a"
+        printf "  %-" w0 "s  %-22s  %-22s\n", S[i], a, b
+    }
+}' "$RESULTS"
+echo
+for s in "${SERVERS[@]}"; do printf '  %-10s started in %6d ms, checks in %6d ms\n' "$s" "${START_MS[$s]:-0}" "${RUN_MS[$s]:-0}"; done
+echo "  total $((TOTAL / 1000)) s; results in $RESULTS, logs in $RUNBASE/<server>/"
+FAILS=$(awk -F'\t' '$1 == "CELL" && $4 == "FAIL"' "$RESULTS" | wc -l)
+CELLS=$(awk -F'\t' '$1 == "CELL"' "$RESULTS" | wc -l)
+OKS=$(awk -F'\t' '$1 == "CELL" && $4 == "ok"' "$RESULTS" | wc -l)
+NA=$(awk -F'\t' '$1 == "CELL" && $4 == "n/a"' "$RESULTS" | wc -l)
+echo "interop: $OKS passed, $FAILS failed, $NA skipped"
+[ "$FAILS" -eq 0 ]
