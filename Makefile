@@ -5,6 +5,7 @@
 #   make demo     start a local SMTP server, send a message, show what it got
 #   make deps     install the Debian packages the tests and demo need
 #   make stress   1 GB through smtp_data_write to a discarding sink
+#   make test-loaded  make test beside stress-ng --cpu 2 (calm on a busy machine)
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (60)
 #   make bench    smtp.h vs smtp-source, curl, smtplib on loopback (tests/bench/results.md)
 #   make clean
@@ -29,6 +30,8 @@ TESTS    += $(B)/certpolicy $(B)/evil_tls
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
   curl ca-certificates valgrind msmtp swaks libnet-ssleay-perl libio-socket-inet6-perl iproute2 procps
+# smtp-send as sendmail for real programs (tests/sendmail/run.sh)
+DEB_PACKAGES += mutt neomutt s-nail bsd-mailx git-email libmailtools-perl php-cli time man-db
 
 .PHONY: all test demo deps clean check-warnings unit integration stress
 
@@ -43,8 +46,11 @@ $(B)/hello: examples/hello.c smtp.h | $(B)
 $(B)/transcript: examples/transcript.c smtp.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/transcript.c $(LDLIBS)
 
+# smtp-send uses smtp_settings_get / smtp_rcpt_to_opts when this smtp.h has them
+SEND_DEFS := $(shell grep -q 'SMTP_API.*smtp_settings_get' smtp.h && echo -DSMTP_SEND_HAVE_SETTINGS_GET=1) \
+             $(shell grep -q 'SMTP_API.*smtp_rcpt_to_opts' smtp.h && echo -DSMTP_SEND_HAVE_RCPT_TO_OPTS=1)
 $(B)/smtp-send: examples/smtp-send.c smtp.h | $(B)
-	$(CC) $(WARN) $(CFLAGS) -o $@ examples/smtp-send.c $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(SEND_DEFS) -o $@ examples/smtp-send.c $(LDLIBS)
 
 $(B)/tls-example: examples/tls.c smtp.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ examples/tls.c $(LDLIBS)
@@ -161,6 +167,19 @@ stress: deps $(B)/stress $(B)/bench/tls_sink
 	@bash -c 'RUNDIR=tests/.run; mkdir -p $$RUNDIR; source tests/servers.sh; trap servers_stop EXIT; \
 	  start_sink 24561 && SINK_PORT=24561 $(B)/stress'
 
+# make test-loaded: make test while stress-ng keeps both CPUs busy (issue 12:
+# tests must be calm on a busy machine). stress-ng stops when make test ends
+# (or after LOAD_SECONDS, 3600, whichever comes first).
+DEB_PACKAGES += stress-ng
+LOAD_SECONDS ?= 3600
+.PHONY: test-loaded
+test-loaded: deps
+	@bash -c 'stress-ng --cpu 2 --timeout $(LOAD_SECONDS)s --quiet & sp=$$!; \
+	  trap "kill $$sp 2>/dev/null; wait $$sp 2>/dev/null" EXIT; t0=$$(date +%s); \
+	  echo "== make test beside stress-ng --cpu 2 (pid $$sp)"; \
+	  $(MAKE) --no-print-directory test; rc=$$?; \
+	  echo "== make test beside stress-ng --cpu 2: exit $$rc after $$(( $$(date +%s) - t0 )) s"; exit $$rc'
+
 demo: deps $(B)/transcript
 	@bash tests/demo.sh
 
@@ -243,3 +262,29 @@ interop: interop-deps $(B)/interop-matrix
 
 interop-fast: interop-deps $(B)/interop-matrix
 	@bash tests/interop/run.sh dovecot haraka chasquid
+
+# ---- install: make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall
+#   $(PREFIX)/include/smtp.h, bin/smtp-send, share/man/man1/smtp-send.1,
+#   lib/pkgconfig/smtp.pc. As the system's sendmail: see smtp-send(1), USE AS SENDMAIL.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+.PHONY: install uninstall
+
+$(B)/smtp-send-release: examples/smtp-send.c smtp.h | $(B)
+	$(CC) $(WARN) -O2 $(SEND_DEFS) -o $@ examples/smtp-send.c $(LDLIBS)
+
+$(B)/smtp.pc: smtp.h | $(B)
+	@printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: smtp.h\nDescription: a blocking SMTP client in one header (BearSSL TLS)\nVersion: %s\nCflags: -I$${includedir}\nLibs: -lbearssl\n' \
+	  '$(PREFIX)' "$$(sed -n 's/^#define SMTP_VERSION_STRING "\(.*\)"/\1/p' smtp.h)" > $@
+
+install: $(B)/smtp-send-release $(B)/smtp.pc
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 smtp.h $(DESTDIR)$(PREFIX)/include/smtp.h
+	install -m 755 $(B)/smtp-send-release $(DESTDIR)$(PREFIX)/bin/smtp-send
+	install -m 644 examples/smtp-send.1 $(DESTDIR)$(PREFIX)/share/man/man1/smtp-send.1
+	install -m 644 $(B)/smtp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/smtp.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/smtp.h $(DESTDIR)$(PREFIX)/bin/smtp-send \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/smtp-send.1 $(DESTDIR)$(PREFIX)/lib/pkgconfig/smtp.pc

@@ -131,4 +131,6 @@ echo "== allocation"
 $B/alloc || fail=1
 echo "== smtp-send (and msmtp side by side)"
 bash tests/cli.sh || fail=1
+echo "== smtp-send as sendmail for real programs (mutt, s-nail, mailx, cron, git, PHP, Python; tests/sendmail)"
+bash tests/sendmail/run.sh || fail=1
 exit $fail
