@@ -827,6 +827,16 @@ static int aliases_load(const char *path, alias **out, size_t *n, char *err, siz
     return 0;
 }
 
+static void aliases_free(alias *a, size_t n)
+{
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < a[i].to.n; j++) free(a[i].to.v[j]);
+        free(a[i].to.v); free(a[i].name);
+    }
+    free(a);
+}
+
 static const alias *alias_find(const alias *a, size_t n, const char *name)
 {
     size_t i;
@@ -1716,13 +1726,12 @@ failed:
 int main(int argc, char **argv)
 {
     static run R;
+    static message m;   /* static: what it holds stays reachable until exit */
     run *r = &R;
-    message m;
     int code, early;
     size_t i;
     const char *v;
 
-    memset(&m, 0, sizeof m);
     if ((code = parse_args(&r->o, argc, argv, &early)) != 0) return code;
     if (early >= 0) return early;
     if (r->o.help) { usage(stdout); return EX_OK_; }
@@ -1793,11 +1802,14 @@ int main(int argc, char **argv)
             if (aliases_load(r->aliases, &al, &nal, err, sizeof err) != 0) { code = fail(r, EX_CONFIG_, "%s", err); goto done; }
             for (i = 0; i < raw.n; i++) {
                 if (strchr(raw.v[i], '@')) list_add_unique(&r->rcpts, raw.v[i]);
-                else if (alias_expand(al, nal, raw.v[i], &r->rcpts, 0) != 0) {
-                    code = fail(r, EX_CONFIG_, "%s: alias %s expands in a loop", r->aliases, raw.v[i]);
-                    goto done;
+                else {
+                    int loop = alias_expand(al, nal, raw.v[i], &r->rcpts, 0);
+                    if (loop) code = fail(r, EX_CONFIG_, "%s: alias %s expands in a loop", r->aliases, raw.v[i]);
+                    free(raw.v[i]);
+                    if (loop) { aliases_free(al, nal); free(raw.v); goto done; }
                 }
             }
+            aliases_free(al, nal);
         } else for (i = 0; i < raw.n; i++) list_add_unique(&r->rcpts, raw.v[i]);
         free(raw.v);
         for (i = 0; i < r->rcpts.n; i++)
