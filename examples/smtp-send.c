@@ -1210,6 +1210,26 @@ static int field_dropped(const run *r, const message *m, size_t i)
     return 0;
 }
 
+/* A header field as given, but a line over 998 octets (RFC 5322 2.1.1; many
+   servers refuse longer ones) is folded before its last blank within the
+   limit: a line end inserted before white space, which unfolding removes. */
+static smtp_result out_field(sender *w, const char *p, size_t n, int lf_only)
+{
+    size_t start = 0, line_start = 0, last_ws = (size_t)-1, i;
+    smtp_result e;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '\n') { line_start = i + 1; last_ws = (size_t)-1; continue; }
+        if ((p[i] == ' ' || p[i] == '\t') && i > line_start) last_ws = i;
+        if (i - line_start >= 998 && last_ws != (size_t)-1) {
+            if ((e = out(w, p + start, last_ws - start)) != SMTP_OK) return e;
+            if ((e = out(w, lf_only ? "\n" : "\r\n", lf_only ? 1 : 2)) != SMTP_OK) return e;
+            start = line_start = i = last_ws;   /* the blank begins the next line */
+            last_ws = (size_t)-1;
+        }
+    }
+    return out(w, p + start, n - start);
+}
+
 /* The whole message once: added lines, kept headers, the empty line, and
    the body read from standard input as it comes. */
 static smtp_result send_body(run *r, sender *w, const message *m, const buf *pre)
@@ -1219,7 +1239,8 @@ static smtp_result send_body(run *r, sender *w, const message *m, const buf *pre
     (void)r;
     if ((e = out(w, pre->p, pre->len)) != SMTP_OK) return e;
     for (i = 0; i < m->nf; i++)
-        if (!field_dropped(r, m, i) && (e = out(w, m->hdr.p + m->f[i].off, m->f[i].len)) != SMTP_OK) return e;
+        if (!field_dropped(r, m, i) && (e = out_field(w, m->hdr.p + m->f[i].off, m->f[i].len, m->lf_only)) != SMTP_OK)
+            return e;
     if (m->sep.len) { if ((e = out(w, m->sep.p, m->sep.len)) != SMTP_OK) return e; }
     else if (m->body_start.len || ipos < ilen || !in_eof) {
         /* the headers ended on a line that is not a header: an empty line first (RFC 5322 3.5) */

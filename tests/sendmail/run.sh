@@ -27,7 +27,7 @@ export HOME=$T/home LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC
 unset XDG_CONFIG_HOME MAILRC
 mkdir -p "$HOME"
 
-PLAIN=24900 NO8BIT=24901 MAXRCPT=24902 AUTHP=24903 AUTHPLAIN=24904
+PLAIN=24900 NO8BIT=24901 MAXRCPT=24902 AUTHP=24903 AUTHPLAIN=24904 STRICT=24905
 pass=0; failn=0
 ok()   { pass=$((pass + 1)); echo "ok   $1"; }
 bad()  { failn=$((failn + 1)); echo "FAIL $1"; }
@@ -62,6 +62,7 @@ start no8bit $NO8BIT --no-8bitmime
 start maxrcpt $MAXRCPT --max-rcpt 1000
 start authp $AUTHP --auth-user alice --auth-pass secret
 start authplain $AUTHPLAIN --auth-user alice --auth-pass secret --auth-mechs PLAIN
+start strict $STRICT --line-length-limit 1001   # aiosmtpd's own limit: a line over 1000 octets is refused
 
 count() { ls "$R/$1"/msg-*.json 2>/dev/null | wc -l; }
 last() { ls "$R/$1"/msg-*.json 2>/dev/null | sort | tail -1; }
@@ -258,11 +259,20 @@ to = "To: " + ", ".join(addrs[:-1]) + ", victim@example.com"
 assert len(to) > 9000, len(to)
 open(sys.argv[1], "w").write("From: alice@example.com\n" + to + "\nSubject: long To\n\nbody\n")
 PYEOF
-n0=$(count plain)
-"${S[@]}" -t < "$T/long.eml"; rc=$?
-f=$(newmsg plain "$n0")
+n0=$(count strict)
+"${S[@]}" --port $STRICT -t < "$T/long.eml"; rc=$?
+f=$(newmsg strict "$n0")
 check "-t: a To header over 9000 bytes: every address, the last one whole" \
     [ "$rc $(js "$f" 'len(d["rcpt_tos"]), d["rcpt_tos"][-1]')" = "0 (440, 'victim@example.com')" ]
+check "... folded under 1000 octets a line for a server that allows no more, the same addresses once unfolded" \
+    $PY - "$f" "$T/long.eml" <<'PYEOF'
+import email, sys
+a = email.message_from_bytes(open(sys.argv[1], "rb").read())
+b = email.message_from_bytes(open(sys.argv[2], "rb").read())
+unfold = lambda v: " ".join(v.replace("\r\n", "\n").replace("\n", "").split())
+longest = max(len(l) for l in open(sys.argv[1], "rb").read().split(b"\r\n"))
+sys.exit(0 if unfold(a["To"]) == unfold(b["To"]) and longest <= 998 else 1)
+PYEOF
 # 1500 recipients; the server takes 1000 per transaction (452 after that)
 $PY - "$T/many.eml" <<'PYEOF'
 import sys
