@@ -1163,7 +1163,7 @@ static void build_prepend(run *r, const message *m, buf *pre)
         else if (field_is(m, i, "Date")) have_date = 1;
         else if (field_is(m, i, "Message-ID")) have_msgid = 1;
     }
-    if (r->set_from == 1 || (r->set_from == 2 && !have_from)) {
+    if (r->from[0] && (r->set_from == 1 || (r->set_from == 2 && !have_from))) {   /* none for the null sender */
         if (r->full_name && *r->full_name) {
             char *n = encode_name(r->full_name);
             buf_str(pre, "From: "); buf_str(pre, n); buf_str(pre, " <"); buf_str(pre, r->from); buf_str(pre, ">");
