@@ -634,7 +634,7 @@ static size_t parse_address_list(const char *v, size_t n, strlist *out)
             size_t al = have_angle ? angle.len : cur.len;
             if (in_angle && t.kind == ',') { buf_add(&angle, ",", 1); continue; }   /* obs-route "<@a,@b:x@y>" */
             if (a && al) {
-                const char *colon = have_angle && a[0] == '@' ? memchr(a, ':', al) : NULL;   /* drop a source route */
+                const char *colon = have_angle && a[0] == '@' ? (const char *)memchr(a, ':', al) : NULL;   /* drop a source route */
                 if (colon) { al -= (size_t)(colon + 1 - a); a = colon + 1; }
                 if (al) { list_push(out, xstrndup(a, al)); found++; }
             }
@@ -755,7 +755,7 @@ static void read_headers(message *m)
     }
     if (m->hdr.p) m->hdr.p[m->hdr.len] = 0;
     {   /* line ends of the block: CRLF when the first line has CRLF */
-        const char *nl = m->hdr.len ? memchr(m->hdr.p, '\n', m->hdr.len) : NULL;
+        const char *nl = m->hdr.len ? (const char *)memchr(m->hdr.p, '\n', m->hdr.len) : NULL;
         m->lf_only = !(nl && nl > m->hdr.p && nl[-1] == '\r');
     }
 }
@@ -769,7 +769,7 @@ static int field_is(const message *m, size_t i, const char *name)
 /* The value of field i (after the colon, folding kept). */
 static const char *field_value(const message *m, size_t i, size_t *n)
 {
-    const char *p = m->hdr.p + m->f[i].off, *c = memchr(p, ':', m->f[i].len);
+    const char *p = m->hdr.p + m->f[i].off, *c = (const char *)memchr(p, ':', m->f[i].len);
     *n = m->f[i].len - (size_t)(c + 1 - p);
     return c + 1;
 }
