@@ -470,18 +470,22 @@ typedef struct smtp__io {
 #define SMTP__TEXT_SIZE 12400   /* a whole AUTH challenge (RFC 4954: 12288) */
 
 #ifndef SMTP_NO_TLS
-/* private: certificate checks around BearSSL's x509 "minimal" engine: IP
-   literals against iPAddress SANs, pinning, and the relaxed modes. */
+/* private: certificate checks around BearSSL's x509 "minimal" engine
+   (names, key policy, name constraints, pins, the relaxed modes). */
+#ifndef SMTP_CERT_MAX
+#define SMTP_CERT_MAX 8192           /* the largest certificate of a server's chain (DER) */
+#endif
 typedef struct smtp__x509 {
     const br_x509_class *vtable;
     br_x509_minimal_context minimal;
-    br_x509_decoder_context dec;        /* the server's own key, when checks are relaxed */
-    br_sha256_context sha;
-    unsigned char ee[8192];             /* the server's certificate (DER), for SAN and pin checks */
-    size_t ee_len;
-    int ee_over, index, verify, ip_len, has_pin, relaxed, chain_seen;
-    unsigned err;                       /* what minimal said */
+    const char *host;                   /* the name checked (the session's tls_name) */
+    br_x509_pkey pkey;                  /* the server's key from our own reader (relaxed modes) */
+    int index, over, verify, ip_len, has_pin, pin_ok, has_key, weak_sig, relaxed, chain_seen;
+    unsigned err, policy;               /* what minimal said; our own first refusal */
     unsigned char ip[16], pin[32];
+    unsigned char key[520];             /* pkey's bytes: RSA n and e, or the EC point */
+    size_t cert_len;
+    unsigned char cert[SMTP_CERT_MAX];  /* the certificate being received */
 } smtp__x509;
 
 typedef struct smtp__tls {
@@ -739,8 +743,10 @@ SMTP_API smtp_result smtp_settings_set(smtp_settings *s, const char *key, const 
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SMTP__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define SMTP__MAYBE_UNUSED __attribute__((unused))   /* seams for the tests and fuzzers */
 #else
 #define SMTP__PRINTF(f, a)
+#define SMTP__MAYBE_UNUSED
 #endif
 
 enum { SMTP__CLOSED = 0, SMTP__READY, SMTP__MAIL, SMTP__RCPT, SMTP__DATA, SMTP__END, SMTP__BDAT };
@@ -872,23 +878,59 @@ static void smtp__tcp_close(smtp_session *s)
     s->fd = -1;
 }
 
-/* Formats into s->detail; returns r. */
+/* Bytes from outside made harmless for a terminal or a log: printable
+   ASCII and well-formed UTF-8 (from U+00A0 on) pass; control bytes (ESC,
+   BEL, CR, ...), DEL, the C1 controls and bytes that are not UTF-8 become
+   \xHH. Writes at most n-1 bytes and a NUL; returns the length. */
+static size_t smtp__visible(char *out, size_t n, const unsigned char *p, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0, o = 0;
+    if (!n) return 0;
+    while (i < len) {
+        unsigned c = p[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        unsigned long cp = k == 2 ? c & 0x1F : k == 3 ? c & 0x0F : c & 0x07;
+        size_t j;
+        int ok = k == 1 ? c >= 0x20 && c != 0x7F : k > 1 && i + k <= len;
+        for (j = 1; ok && k > 1 && j < k; j++) {
+            if ((p[i + j] & 0xC0) != 0x80) ok = 0;
+            cp = cp << 6 | (p[i + j] & 0x3F);
+        }
+        if (ok && k > 1 && (cp < 0xA0 || (k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+                            (cp >= 0xD800 && cp <= 0xDFFF)))
+            ok = 0;
+        if (!ok) k = 1;
+        if (o + (ok ? k : 4) >= n) break;
+        if (ok) { memcpy(out + o, p + i, k); o += k; }
+        else { out[o++] = '\\'; out[o++] = 'x'; out[o++] = hex[c >> 4]; out[o++] = hex[c & 15]; }
+        i += k;
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* Formats into s->detail; returns r. The sentence carries server text and
+   names from outside: it goes through smtp__visible. */
 static smtp_result smtp__fail(smtp_session *s, smtp_result r, const char *fmt, ...) SMTP__PRINTF(3, 4);
 static smtp_result smtp__fail(smtp_session *s, smtp_result r, const char *fmt, ...)
 {
+    char raw[sizeof s->detail];
     va_list ap;
+    int n;
     va_start(ap, fmt);
-    vsnprintf(s->detail, sizeof s->detail, fmt, ap);
+    n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    if (n < 0) n = 0;
+    smtp__visible(s->detail, sizeof s->detail, (const unsigned char *)raw,
+                  (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1);
     return r;
 }
 
-/* Up to n-1 bytes of what a server sent, for a message: control bytes as '?'. */
+/* Up to n-1 bytes of what a server sent, for a message (smtp__visible). */
 static void smtp__printable(char *out, size_t n, const unsigned char *p, size_t len)
 {
-    size_t i;
-    for (i = 0; i < len && i + 1 < n; i++) out[i] = (char)(p[i] < 0x20 || p[i] == 0x7F ? '?' : p[i]);
-    out[i] = 0;
+    smtp__visible(out, n, p, len);
 }
 
 static void smtp__trace(smtp_session *s, smtp_trace_dir dir, const char *p, size_t n)
@@ -1048,7 +1090,10 @@ static int smtp__b64val(unsigned char c)
 #include <sys/random.h>
 #endif
 
-struct smtp_trust { br_x509_trust_anchor *ta; size_t n, cap; };
+struct smtp_trust {
+    br_x509_trust_anchor *ta; size_t n, cap;
+    unsigned char digest[32];           /* SHA-256 of every anchor's name and key: the cache key's trust */
+};
 
 static void smtp__detail(char *d, size_t n, const char *fmt, ...) SMTP__PRINTF(3, 4);
 static void smtp__detail(char *d, size_t n, const char *fmt, ...)
@@ -1131,12 +1176,32 @@ static int smtp__pem_each(const void *pem, size_t len, smtp__pem_sink *k)
 }
 
 
-/* Loading state: certificates go through the X.509 decoder; the DN is
-   collected as it comes. */
+/* One DER element header in p[0..n): tag, header length, content length. */
+static int smtp__der(const unsigned char *p, size_t n, unsigned *tag, size_t *hdr, size_t *len)
+{
+    size_t i = 2, l, k;
+    if (n < 2 || (p[0] & 0x1F) == 0x1F) return -1;
+    *tag = p[0];
+    l = p[1];
+    if (l & 0x80) {
+        k = l & 0x7F;
+        if (k == 0 || k > 3 || n < 2 + k) return -1;
+        for (l = 0; k > 0; k--) l = l << 8 | p[i++];
+    }
+    if (l > n - i) return -1;
+    *hdr = i; *len = l;
+    return 0;
+}
+
+/* Loading state: each certificate's DER is gathered whole, then given to
+   BearSSL's X.509 decoder in one push of exactly its length (the decoder
+   must never be pushed bytes after it stopped); the DN is collected as
+   it decodes. */
 typedef struct smtp__loader {
     smtp_trust *t;
     br_x509_decoder_context dc;
     unsigned char *dn; size_t dn_len, dn_cap;
+    unsigned char *der; size_t der_len, der_cap;
     int in_cert, nomem, certs;
 } smtp__loader;
 
@@ -1147,7 +1212,7 @@ static int smtp__append(unsigned char **buf, size_t *len, size_t *cap, const voi
         size_t c = (*len + n) * 2;
         unsigned char *b = (unsigned char *)SMTP_MALLOC(c);
         if (!b) return -1;
-        if (*len) memcpy(b, *buf, *len);
+        if (*len) { memcpy(b, *buf, *len); smtp__wipe(*buf, *len); }   /* key bytes pass here */
         SMTP_FREE(*buf);
         *buf = b; *cap = c;
     }
@@ -1173,13 +1238,21 @@ static void smtp__ta_begin(void *ctx, const char *name)
     smtp__loader *l = (smtp__loader *)ctx;
     l->in_cert = smtp__is_cert_pem(name);
     l->dn_len = 0;
-    br_x509_decoder_init(&l->dc, smtp__dn_append, l);
+    l->der_len = 0;
 }
 
 static void smtp__ta_data(void *ctx, const void *p, size_t n)
 {
     smtp__loader *l = (smtp__loader *)ctx;
-    if (l->in_cert) br_x509_decoder_push(&l->dc, p, n);
+    if (l->in_cert && !l->nomem && smtp__append(&l->der, &l->der_len, &l->der_cap, p, n)) l->nomem = 1;
+}
+
+/* 0 when p[0..n) is exactly one DER element (a SEQUENCE), nothing after it. */
+static int smtp__der_whole(const unsigned char *p, size_t n)
+{
+    unsigned tag;
+    size_t h, l;
+    return smtp__der(p, n, &tag, &h, &l) || tag != 0x30 || h + l != n ? -1 : 0;
 }
 
 /* The certificate just decoded becomes an anchor: DN and key copied into
@@ -1187,13 +1260,17 @@ static void smtp__ta_data(void *ctx, const void *p, size_t n)
 static void smtp__ta_end(void *ctx)
 {
     smtp__loader *l = (smtp__loader *)ctx;
-    const br_x509_pkey *pk = br_x509_decoder_get_pkey(&l->dc);
+    const br_x509_pkey *pk;
     br_x509_trust_anchor *ta;
     size_t klen;
     unsigned char *mem;
     if (!l->in_cert) return;
     l->in_cert = 0;
     l->certs++;
+    if (l->nomem || smtp__der_whole(l->der, l->der_len)) return;
+    br_x509_decoder_init(&l->dc, smtp__dn_append, l);
+    br_x509_decoder_push(&l->dc, l->der, l->der_len);
+    pk = br_x509_decoder_get_pkey(&l->dc);
     if (!pk || br_x509_decoder_last_error(&l->dc) != 0 || l->nomem) return;
     klen = pk->key_type == BR_KEYTYPE_RSA ? pk->key.rsa.nlen + pk->key.rsa.elen : pk->key.ec.qlen;
     if (l->t->n == l->t->cap) {
@@ -1239,6 +1316,7 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
     k.begin = smtp__ta_begin; k.data = smtp__ta_data; k.end = smtp__ta_end; k.ctx = &l;
     bad = smtp__pem_each(pem, len, &k);
     SMTP_FREE(l.dn);
+    SMTP_FREE(l.der);
     if (l.nomem) { smtp_trust_free(l.t); smtp__detail(detail, detail_size, "out of memory"); return SMTP_ERR_NOMEM; }
     if (bad) {
         smtp__detail(detail, detail_size, "the PEM data is malformed or truncated (after %d certificates)", l.certs);
@@ -1249,6 +1327,28 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
         smtp__detail(detail, detail_size, "no usable certificate in the PEM data (%d found)", l.certs);
         smtp_trust_free(l.t);
         return SMTP_ERR_CERT;
+    }
+    {
+        br_sha256_context c;
+        size_t i;
+        br_sha256_init(&c);
+        for (i = 0; i < l.t->n; i++) {
+            const br_x509_trust_anchor *ta = &l.t->ta[i];
+            unsigned char hdr[9];
+            size_t kl = ta->pkey.key_type == BR_KEYTYPE_RSA ? ta->pkey.key.rsa.nlen : ta->pkey.key.ec.qlen;
+            hdr[0] = (unsigned char)ta->flags; hdr[1] = ta->pkey.key_type;
+            hdr[2] = (unsigned char)(ta->dn.len >> 8); hdr[3] = (unsigned char)ta->dn.len;
+            hdr[4] = (unsigned char)(kl >> 8); hdr[5] = (unsigned char)kl;
+            hdr[6] = (unsigned char)(ta->pkey.key_type == BR_KEYTYPE_RSA ? (unsigned)ta->pkey.key.rsa.elen : (unsigned)ta->pkey.key.ec.curve);
+            hdr[7] = hdr[8] = 0;
+            br_sha256_update(&c, hdr, sizeof hdr);
+            br_sha256_update(&c, ta->dn.data, ta->dn.len);
+            if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
+                br_sha256_update(&c, ta->pkey.key.rsa.n, ta->pkey.key.rsa.nlen);
+                br_sha256_update(&c, ta->pkey.key.rsa.e, ta->pkey.key.rsa.elen);
+            } else br_sha256_update(&c, ta->pkey.key.ec.q, ta->pkey.key.ec.qlen);
+        }
+        br_sha256_out(&c, l.t->digest);
     }
     *out = l.t;
     return SMTP_OK;
@@ -1294,113 +1394,325 @@ SMTP_API smtp_result smtp_trust_load_system(smtp_trust **out, char *detail, size
 }
 
 /* ---- certificate checks ---------------------------------------------- */
+/* BearSSL's x509 "minimal" engine checks signatures, dates and the chain
+   to a trust anchor. Around it we check what it does not: the host name
+   against the subjectAltName only (RFC 6125: no CN fallback, a wildcard
+   only as the whole leftmost label with two labels after it), the server
+   key's size and extendedKeyUsage, the name constraints of issuing CAs,
+   the pin; and we give the server's key in the relaxed modes. The bytes
+   of the server's certificates reach only minimal (which stops on its
+   first error) and our own bounded DER reader below: never
+   br_x509_decoder, which dereferences NULL when pushed more bytes after
+   it stopped (a certificate entry with bytes after its DER did that). */
 
-#define SMTP__ERR_PIN 200u         /* our own end_chain verdict (BearSSL's own codes stop at 63): pin mismatch */
+/* Our own end_chain verdicts (BearSSL's codes stop at 63, alerts start at 256). */
+#define SMTP__ERR_PIN   200u       /* pin mismatch */
+#define SMTP__ERR_DER   201u       /* not one well-formed DER certificate */
+#define SMTP__ERR_BIG   202u       /* larger than SMTP_CERT_MAX */
+#define SMTP__ERR_NOSAN 203u       /* no DNS name or IP address in a subjectAltName */
+#define SMTP__ERR_EKU   204u       /* extendedKeyUsage without serverAuth */
+#define SMTP__ERR_RSA   205u       /* RSA key under 2048 bits */
+#define SMTP__ERR_SHA1  206u       /* signed with SHA-1 or MD5 */
+#define SMTP__ERR_NC    207u       /* outside an issuer's name constraints */
+#define SMTP__ERR_KEY   208u       /* a key type we cannot use */
 
-/* One DER element header in p[0..n): tag, header length, content length. */
-static int smtp__der(const unsigned char *p, size_t n, unsigned *tag, size_t *hdr, size_t *len)
+/* A window of DER bytes; smtp__der_next takes its first element. */
+typedef struct smtp__span { const unsigned char *p; size_t n; } smtp__span;
+
+static int smtp__der_next(smtp__span *in, unsigned *tag, smtp__span *content)
 {
-    size_t i = 2, l, k;
-    if (n < 2 || (p[0] & 0x1F) == 0x1F) return -1;
-    *tag = p[0];
-    l = p[1];
-    if (l & 0x80) {
-        k = l & 0x7F;
-        if (k == 0 || k > 3 || n < 2 + k) return -1;
-        for (l = 0; k > 0; k--) l = l << 8 | p[i++];
-    }
-    if (l > n - i) return -1;
-    *hdr = i; *len = l;
+    size_t h, l;
+    if (smtp__der(in->p, in->n, tag, &h, &l)) return -1;
+    content->p = in->p + h; content->n = l;
+    in->p += h + l; in->n -= h + l;
     return 0;
 }
 
-/* Walks the certificate (RFC 5280 4.1) to the fields we check: the
-   SubjectPublicKeyInfo element and the content of the subjectAltName
-   extension. 0 when the DER is sound. */
-static int smtp__cert_fields(const unsigned char *c, size_t n, const unsigned char **spki, size_t *spki_len,
-                             const unsigned char **san, size_t *san_len)
+static int smtp__oid_is(smtp__span o, const char *der, size_t n)
 {
+    return o.n == n && memcmp(o.p, der, n) == 0;
+}
+
+/* What we read of one certificate (RFC 5280 4.1). */
+typedef struct smtp__cert_info {
+    smtp__span issuer, subject, spki, san, eku, nc;   /* spki with its header; the others contents */
+    int weak_sig;                                     /* signed with MD5 or SHA-1 */
+} smtp__cert_info;
+
+static int smtp__cert_exts(smtp__span x, smtp__cert_info *ci)
+{
+    smtp__span seq, e, oid, v;
     unsigned tag;
-    size_t h, l, th, tn, k, eh, el;
-    const unsigned char *tbs;
-    int idx;
-    *spki = NULL; *san = NULL; *spki_len = *san_len = 0;
-    if (smtp__der(c, n, &tag, &h, &l) || tag != 0x30) return -1;            /* Certificate */
-    if (smtp__der(c + h, l, &tag, &th, &tn) || tag != 0x30) return -1;      /* TBSCertificate */
-    tbs = c + h + th;
-    /* [0] version (optional), serial, signature, issuer, validity, subject, spki, [1], [2], [3] */
-    for (k = 0, idx = 0; k < tn; k += eh + el) {
-        if (smtp__der(tbs + k, tn - k, &tag, &eh, &el)) return -1;
-        if (tag == 0xA0 && k == 0) continue;
-        if (idx++ == 5) { *spki = tbs + k; *spki_len = eh + el; }
-        if (tag == 0xA3) {                                                   /* extensions */
-            const unsigned char *x = tbs + k + eh;
-            size_t xh, xl, j, oh, ol, ih, il, m;
-            if (smtp__der(x, el, &tag, &xh, &xl) || tag != 0x30) return -1;
-            x += xh;
-            for (j = 0; j < xl; j += oh + ol) {
-                const unsigned char *e;
-                if (smtp__der(x + j, xl - j, &tag, &oh, &ol) || tag != 0x30) return -1;
-                e = x + j + oh;
-                /* extnID 2.5.29.17, critical BOOLEAN (optional), extnValue OCTET STRING */
-                if (smtp__der(e, ol, &tag, &ih, &il) || tag != 0x06 || il != 3 ||
-                    memcmp(e + ih, "\x55\x1D\x11", 3) != 0)
-                    continue;
-                m = ih + il;
-                if (m < ol && !smtp__der(e + m, ol - m, &tag, &ih, &il) && tag == 0x01) m += ih + il;
-                if (m < ol && !smtp__der(e + m, ol - m, &tag, &ih, &il) && tag == 0x04) {
-                    *san = e + m + ih; *san_len = il;
-                }
-            }
+    if (smtp__der_next(&x, &tag, &seq) || tag != 0x30 || x.n) return -1;
+    while (seq.n) {
+        smtp__span *slot = NULL;
+        if (smtp__der_next(&seq, &tag, &e) || tag != 0x30) return -1;
+        if (smtp__der_next(&e, &tag, &oid) || tag != 0x06) return -1;
+        if (smtp__der_next(&e, &tag, &v)) return -1;
+        if (tag == 0x01 && smtp__der_next(&e, &tag, &v)) return -1;        /* critical */
+        if (tag != 0x04 || e.n) return -1;
+        if (smtp__oid_is(oid, "\x55\x1D\x11", 3)) slot = &ci->san;          /* 2.5.29.17 */
+        else if (smtp__oid_is(oid, "\x55\x1D\x25", 3)) slot = &ci->eku;     /* 2.5.29.37 */
+        else if (smtp__oid_is(oid, "\x55\x1D\x1E", 3)) slot = &ci->nc;      /* 2.5.29.30 */
+        if (slot) {
+            if (slot->p) return -1;                                        /* twice (RFC 5280 4.2) */
+            *slot = v;
         }
     }
-    return *spki ? 0 : -1;
+    return 0;
 }
 
-/* Does the SAN content (GeneralNames) hold iPAddress ip? */
-static int smtp__san_has_ip(const unsigned char *san, size_t n, const unsigned char *ip, int ip_len)
+/* 0 when c[0..n) is exactly one certificate, nothing after it. */
+static int smtp__cert_parse(const unsigned char *c, size_t n, smtp__cert_info *ci)
 {
+    smtp__span in, cert, tbs, f, alg, oid;
     unsigned tag;
-    size_t h, l, i;
-    if (!san || smtp__der(san, n, &tag, &h, &l) || tag != 0x30) return 0;
-    san += h;
-    for (i = 0; i < l;) {
-        size_t eh, el;
-        if (smtp__der(san + i, l - i, &tag, &eh, &el)) return 0;
-        if (tag == 0x87 && el == (size_t)ip_len && !memcmp(san + i + eh, ip, el)) return 1;
-        i += eh + el;
+    int idx = 0;
+    memset(ci, 0, sizeof *ci);
+    in.p = c; in.n = n;
+    if (smtp__der_next(&in, &tag, &cert) || tag != 0x30 || in.n) return -1;
+    if (smtp__der_next(&cert, &tag, &tbs) || tag != 0x30) return -1;
+    if (smtp__der_next(&cert, &tag, &alg) || tag != 0x30) return -1;
+    if (smtp__der_next(&alg, &tag, &oid) || tag != 0x06) return -1;
+    if (smtp__der_next(&cert, &tag, &f) || tag != 0x03 || cert.n) return -1;
+    ci->weak_sig =   /* {md2,md5,sha1}WithRSAEncryption, ecdsa-with-SHA1, dsa-with-sha1 */
+        (oid.n == 9 && !memcmp(oid.p, "\x2A\x86\x48\x86\xF7\x0D\x01\x01", 8) &&
+         (oid.p[8] == 2 || oid.p[8] == 4 || oid.p[8] == 5)) ||
+        smtp__oid_is(oid, "\x2A\x86\x48\xCE\x3D\x04\x01", 7) || smtp__oid_is(oid, "\x2A\x86\x48\xCE\x38\x04\x03", 7);
+    /* [0] version, serial, signature, issuer, validity, subject, spki, [1], [2], [3] extensions */
+    while (tbs.n) {
+        const unsigned char *start = tbs.p;
+        if (smtp__der_next(&tbs, &tag, &f)) return -1;
+        if (idx == 0) { idx = 1; if (tag == 0xA0) continue; }   /* numbered from the serial, 1 */
+        switch (idx++) {
+        case 3: if (tag != 0x30) return -1; ci->issuer = f; break;
+        case 5: if (tag != 0x30) return -1; ci->subject = f; break;
+        case 6: if (tag != 0x30) return -1; ci->spki.p = start; ci->spki.n = (size_t)(tbs.p - start); break;
+        default:
+            if (idx > 7 && tag == 0xA3 && smtp__cert_exts(f, ci)) return -1;
+            break;
+        }
+    }
+    return idx >= 7 ? 0 : -1;
+}
+
+/* The key in a SubjectPublicKeyInfo (RSA: RFC 8017 A.1.1; EC: RFC 5480),
+   copied into buf. 0, -1 when malformed, -2 for another algorithm or curve. */
+static int smtp__spki_key(smtp__span spki, br_x509_pkey *pk, unsigned char *buf, size_t cap, int *rsa_bits)
+{
+    smtp__span seq, alg, oid, bits;
+    unsigned tag;
+    if (smtp__der_next(&spki, &tag, &seq) || tag != 0x30 || spki.n) return -1;
+    if (smtp__der_next(&seq, &tag, &alg) || tag != 0x30) return -1;
+    if (smtp__der_next(&seq, &tag, &bits) || tag != 0x03 || seq.n || bits.n < 2 || bits.p[0] != 0) return -1;
+    bits.p++; bits.n--;
+    if (smtp__der_next(&alg, &tag, &oid) || tag != 0x06) return -1;
+    if (smtp__oid_is(oid, "\x2A\x86\x48\x86\xF7\x0D\x01\x01\x01", 9)) {           /* rsaEncryption */
+        smtp__span rk, n, e;
+        unsigned top;
+        if (smtp__der_next(&bits, &tag, &rk) || tag != 0x30 || bits.n) return -1;
+        if (smtp__der_next(&rk, &tag, &n) || tag != 0x02 || !n.n || (n.p[0] & 0x80)) return -1;
+        if (smtp__der_next(&rk, &tag, &e) || tag != 0x02 || !e.n || (e.p[0] & 0x80) || rk.n) return -1;
+        while (n.n && !n.p[0]) { n.p++; n.n--; }
+        while (e.n && !e.p[0]) { e.p++; e.n--; }
+        if (!n.n || !e.n || n.n > 512 || e.n > 8 || n.n + e.n > cap) return -1;
+        memcpy(buf, n.p, n.n);
+        memcpy(buf + n.n, e.p, e.n);
+        pk->key_type = BR_KEYTYPE_RSA;
+        pk->key.rsa.n = buf; pk->key.rsa.nlen = n.n;
+        pk->key.rsa.e = buf + n.n; pk->key.rsa.elen = e.n;
+        for (*rsa_bits = (int)n.n * 8, top = n.p[0]; !(top & 0x80); top <<= 1) (*rsa_bits)--;
+        return 0;
+    }
+    if (smtp__oid_is(oid, "\x2A\x86\x48\xCE\x3D\x02\x01", 7)) {                   /* id-ecPublicKey */
+        smtp__span par;
+        int curve;
+        if (smtp__der_next(&alg, &tag, &par) || tag != 0x06) return -2;           /* named curves only */
+        if (smtp__oid_is(par, "\x2A\x86\x48\xCE\x3D\x03\x01\x07", 8)) curve = BR_EC_secp256r1;
+        else if (smtp__oid_is(par, "\x2B\x81\x04\x00\x22", 5)) curve = BR_EC_secp384r1;
+        else if (smtp__oid_is(par, "\x2B\x81\x04\x00\x23", 5)) curve = BR_EC_secp521r1;
+        else return -2;
+        if (!bits.n || bits.n > 133 || bits.n > cap) return -1;
+        memcpy(buf, bits.p, bits.n);
+        pk->key_type = BR_KEYTYPE_EC;
+        pk->key.ec.curve = curve; pk->key.ec.q = buf; pk->key.ec.qlen = bits.n;
+        return 0;
+    }
+    return -2;
+}
+
+static int smtp__ascii_ieq(const unsigned char *a, const char *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned x = a[i], y = (unsigned char)b[i];
+        if (x - 'A' < 26u) x += 32;
+        if (y - 'A' < 26u) y += 32;
+        if (x != y) return 0;
+    }
+    return 1;
+}
+
+/* RFC 6125 6.4: a subjectAltName dNSName against host, ASCII case-insensitive.
+   A '*' counts only as the whole leftmost label with at least two labels
+   after it ("*.example.test", never "*.test" or "f*.example.test"), and
+   stands for exactly one label. */
+static int smtp__name_match(const unsigned char *p, size_t n, const char *host)
+{
+    size_t hl = strlen(host), i;
+    const char *dot;
+    if (n && p[n - 1] == '.') n--;
+    if (!n || !hl) return 0;
+    for (i = 0; i < n; i++)
+        if (p[i] <= 32 || p[i] >= 127) return 0;
+    if (n > 2 && p[0] == '*' && p[1] == '.') {
+        if (memchr(p + 1, '*', n - 1) || !memchr(p + 2, '.', n - 2) || p[2] == '.') return 0;
+        dot = strchr(host, '.');
+        if (!dot || dot == host) return 0;
+        return hl - (size_t)(dot - host) == n - 1 && smtp__ascii_ieq(p + 1, dot, n - 1);
+    }
+    if (memchr(p, '*', n)) return 0;
+    return hl == n && smtp__ascii_ieq(p, host, n);
+}
+
+/* The SAN (GeneralNames) against the identity we verify: 1 a match, 0 none,
+   -1 malformed; *names counts its DNS names and IP addresses. */
+static int smtp__san_match(smtp__span san, const char *host, const unsigned char *ip, int ip_len, int *names)
+{
+    smtp__span seq, g;
+    unsigned tag;
+    int found = 0;
+    if (smtp__der_next(&san, &tag, &seq) || tag != 0x30 || san.n) return -1;
+    while (seq.n) {
+        if (smtp__der_next(&seq, &tag, &g)) return -1;
+        if (tag == 0x82 || tag == 0x87) (*names)++;
+        if (ip_len ? (tag == 0x87 && g.n == (size_t)ip_len && !memcmp(g.p, ip, g.n))
+                   : (tag == 0x82 && host && smtp__name_match(g.p, g.n, host)))
+            found = 1;
+    }
+    return found;
+}
+
+/* Does a name-constraint base (RFC 5280 4.2.1.10) cover our identity?
+   dNSName: the name itself or any name with labels added on the left;
+   iPAddress: address and mask of the same family. */
+static int smtp__nc_covers(unsigned tag, smtp__span b, const char *host, const unsigned char *ip, int ip_len)
+{
+    size_t i, hl;
+    if (!host && !ip_len) return 0;
+    if (ip_len) {
+        if (tag != 0x87 || b.n != 2 * (size_t)ip_len) return 0;
+        for (i = 0; i < (size_t)ip_len; i++)
+            if ((ip[i] & b.p[(size_t)ip_len + i]) != (b.p[i] & b.p[(size_t)ip_len + i])) return 0;
+        return 1;
+    }
+    if (tag != 0x82) return 0;
+    if (!b.n) return 1;
+    hl = strlen(host);
+    if (b.p[0] == '.') return hl > b.n && smtp__ascii_ieq(b.p, host + hl - b.n, b.n);
+    if (hl == b.n) return smtp__ascii_ieq(b.p, host, b.n);
+    return hl > b.n && host[hl - b.n - 1] == '.' && smtp__ascii_ieq(b.p, host + hl - b.n, b.n);
+}
+
+/* 0 when an issuer's nameConstraints allow the identity we verify; only
+   constraints of its own kind (DNS name or IP address) apply to it. */
+static int smtp__nc_check(smtp__span nc, const char *host, const unsigned char *ip, int ip_len)
+{
+    smtp__span seq, set, sub, base;
+    unsigned tag, btag, want = ip_len ? 0x87u : 0x82u;
+    int permitted = 0, inside = 0;
+    if (smtp__der_next(&nc, &tag, &seq) || tag != 0x30 || nc.n) return -1;
+    while (seq.n) {
+        int excluded;
+        if (smtp__der_next(&seq, &tag, &set) || (tag != 0xA0 && tag != 0xA1)) return -1;
+        excluded = tag == 0xA1;
+        while (set.n) {
+            if (smtp__der_next(&set, &tag, &sub) || tag != 0x30) return -1;
+            if (smtp__der_next(&sub, &btag, &base)) return -1;
+            if (btag != want) continue;
+            if (excluded && smtp__nc_covers(btag, base, host, ip, ip_len)) return -1;
+            if (!excluded) { permitted = 1; inside |= smtp__nc_covers(btag, base, host, ip, ip_len); }
+        }
+    }
+    return permitted && !inside ? -1 : 0;
+}
+
+/* extendedKeyUsage (RFC 5280 4.2.1.12) allows serverAuth or any purpose? */
+static int smtp__eku_server(smtp__span eku)
+{
+    smtp__span seq, oid;
+    unsigned tag;
+    if (smtp__der_next(&eku, &tag, &seq) || tag != 0x30 || eku.n) return 0;
+    while (seq.n) {
+        if (smtp__der_next(&seq, &tag, &oid) || tag != 0x06) return 0;
+        if (smtp__oid_is(oid, "\x2B\x06\x01\x05\x05\x07\x03\x01", 8) ||              /* id-kp-serverAuth */
+            smtp__oid_is(oid, "\x55\x1D\x25\x00", 4))                              /* anyExtendedKeyUsage */
+            return 1;
     }
     return 0;
+}
+
+/* At the end of each certificate: our checks on its DER. The first
+   failure is kept for end_chain. */
+static void smtp__x_check_cert(smtp__x509 *x)
+{
+    smtp__cert_info ci;
+    int checking = x->verify != SMTP_VERIFY_NONE, rsa_bits = 0, rc;
+    if (x->policy || (x->index > 0 && !checking)) return;
+    if (x->over) { x->policy = SMTP__ERR_BIG; return; }
+    if (smtp__cert_parse(x->cert, x->cert_len, &ci)) { x->policy = SMTP__ERR_DER; return; }
+    if (ci.weak_sig && !(ci.issuer.n == ci.subject.n && !memcmp(ci.issuer.p, ci.subject.p, ci.issuer.n)))
+        x->weak_sig = 1;   /* minimal has no SHA-1 or MD5: a chain that needs one fails there */
+    if (x->index > 0) {
+        /* the constraints apply to the name we connected to, also when its check is off (NO_HOSTNAME) */
+        if (ci.nc.p && smtp__nc_check(ci.nc, x->host, x->ip, x->ip_len)) x->policy = SMTP__ERR_NC;
+        return;
+    }
+    if (x->has_pin) {
+        unsigned char h[32];
+        br_sha256_context c;
+        br_sha256_init(&c); br_sha256_update(&c, x->cert, x->cert_len); br_sha256_out(&c, h);
+        x->pin_ok = !memcmp(h, x->pin, 32);
+        br_sha256_init(&c); br_sha256_update(&c, ci.spki.p, ci.spki.n); br_sha256_out(&c, h);
+        x->pin_ok |= !memcmp(h, x->pin, 32);
+    }
+    rc = smtp__spki_key(ci.spki, &x->pkey, x->key, sizeof x->key, &rsa_bits);
+    x->has_key = rc == 0;
+    if (!checking) return;
+    if (rc == 0 && x->pkey.key_type == BR_KEYTYPE_RSA && rsa_bits < 2048) x->policy = SMTP__ERR_RSA;
+    else if (ci.eku.p && !smtp__eku_server(ci.eku)) x->policy = SMTP__ERR_EKU;
+    else if (x->verify == SMTP_VERIFY_FULL) {
+        int names = 0, m = ci.san.p ? smtp__san_match(ci.san, x->host, x->ip, x->ip_len, &names) : 0;
+        if (m < 0) x->policy = SMTP__ERR_DER;
+        else if (!names) x->policy = SMTP__ERR_NOSAN;
+        else if (!m) x->policy = BR_ERR_X509_BAD_SERVER_NAME;
+    }
 }
 
 static void smtp__x_start_chain(const br_x509_class **ctx, const char *server_name)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
-    x->index = -1; x->ee_len = 0; x->ee_over = 0; x->err = 0; x->relaxed = 0; x->chain_seen = 1;
-    br_sha256_init(&x->sha);
-    br_x509_decoder_init(&x->dec, NULL, NULL);
-    /* names are checked by minimal only in full mode; IP literals by us */
-    x->minimal.vtable->start_chain(&x->minimal.vtable,
-                                   x->verify == SMTP_VERIFY_FULL && !x->ip_len ? server_name : NULL);
+    (void)server_name;   /* names are ours to check (x->host), minimal checks none */
+    x->index = -1; x->over = 0; x->err = 0; x->policy = 0; x->relaxed = 0; x->chain_seen = 1;
+    x->has_key = 0; x->pin_ok = 0; x->weak_sig = 0; x->cert_len = 0;
+    x->minimal.vtable->start_chain(&x->minimal.vtable, NULL);
 }
 
 static void smtp__x_start_cert(const br_x509_class **ctx, uint32_t length)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     x->index++;
+    x->cert_len = 0; x->over = 0;
     x->minimal.vtable->start_cert(&x->minimal.vtable, length);
 }
 
 static void smtp__x_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
-    if (x->index == 0) {
-        br_sha256_update(&x->sha, buf, len);
-        br_x509_decoder_push(&x->dec, buf, len);
-        if (x->ee_len + len <= sizeof x->ee) memcpy(x->ee + x->ee_len, buf, len);
-        else x->ee_over = 1;
-        x->ee_len += len;
-    }
+    if (!x->over && len <= sizeof x->cert - x->cert_len) {
+        memcpy(x->cert + x->cert_len, buf, len);
+        x->cert_len += len;
+    } else x->over = 1;
     x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
 
@@ -1408,35 +1720,28 @@ static void smtp__x_end_cert(const br_x509_class **ctx)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     x->minimal.vtable->end_cert(&x->minimal.vtable);
+    smtp__x_check_cert(x);
 }
 
 static unsigned smtp__x_end_chain(const br_x509_class **ctx)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     unsigned err = x->minimal.vtable->end_chain(&x->minimal.vtable);
-    const unsigned char *spki = NULL, *san = NULL;
-    size_t spki_len = 0, san_len = 0;
-    int fields = -1;
     x->err = err;
-    if (!x->ee_over && x->ee_len) fields = smtp__cert_fields(x->ee, x->ee_len, &spki, &spki_len, &san, &san_len);
-    if (x->has_pin) {
-        unsigned char h1[32], h2[32];
-        br_sha256_context c;
-        br_sha256_out(&x->sha, h1);
-        memset(h2, 0, sizeof h2);
-        if (fields == 0) { br_sha256_init(&c); br_sha256_update(&c, spki, spki_len); br_sha256_out(&c, h2); }
-        if (memcmp(h1, x->pin, 32) != 0 && (fields != 0 || memcmp(h2, x->pin, 32) != 0))
-            return x->err = SMTP__ERR_PIN;
-        /* the pin is the trust: an unknown issuer or a self-signed certificate is fine */
-        if (err == BR_ERR_X509_NOT_TRUSTED) err = 0;
+    if (x->index < 0) return err ? err : BR_ERR_X509_EMPTY_CHAIN;
+    if (x->policy == SMTP__ERR_DER || x->policy == SMTP__ERR_BIG) return x->policy;
+    if (x->has_pin && !x->pin_ok) return SMTP__ERR_PIN;
+    if (x->verify != SMTP_VERIFY_NONE) {
+        if (x->policy) return x->policy;
+        if (x->has_pin && err == BR_ERR_X509_NOT_TRUSTED) err = 0;   /* the pin is the trust */
+        if (err && x->weak_sig && err != BR_ERR_X509_EXPIRED && err != BR_ERR_X509_NOT_TRUSTED) return SMTP__ERR_SHA1;
+        if (err) return err;
     }
-    if (x->verify == SMTP_VERIFY_NONE) err = 0;
-    else if (x->verify == SMTP_VERIFY_FULL && x->ip_len && err == 0) {
-        if (fields != 0 || !smtp__san_has_ip(san, san_len, x->ip, x->ip_len))
-            return x->err = BR_ERR_X509_BAD_SERVER_NAME;
+    if (x->err) {          /* minimal refused, we accept: the key comes from our own reader */
+        if (!x->has_key) return SMTP__ERR_KEY;
+        x->relaxed = 1;
     }
-    if (err == 0 && x->err != 0) x->relaxed = 1;   /* the key comes from our own decoder */
-    return err;
+    return 0;
 }
 
 static const br_x509_pkey *smtp__x_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
@@ -1444,13 +1749,42 @@ static const br_x509_pkey *smtp__x_get_pkey(const br_x509_class *const *ctx, uns
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     if (!x->relaxed) return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
     if (usages) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
-    return br_x509_decoder_get_pkey(&x->dec);
+    return &x->pkey;
 }
 
 static const br_x509_class smtp__x509_vtable = {
     sizeof(smtp__x509), smtp__x_start_chain, smtp__x_start_cert, smtp__x_append,
     smtp__x_end_cert, smtp__x_end_chain, smtp__x_get_pkey
 };
+
+/* The settings of the checks, once x->minimal is initialised (by
+   br_ssl_client_init_full in the handshake): SHA-1 and MD5 signatures
+   and RSA keys under 2048 bits refused by minimal too; host is the name
+   checked (an IP literal is checked against iPAddress names); pin is a
+   SHA-256 or NULL. */
+static void smtp__x509_setup(smtp__x509 *x, int verify, const char *host, const unsigned char *pin)
+{
+    x->vtable = &smtp__x509_vtable;
+    br_x509_minimal_set_hash(&x->minimal, br_md5_ID, NULL);
+    br_x509_minimal_set_hash(&x->minimal, br_sha1_ID, NULL);
+    br_x509_minimal_set_minrsa(&x->minimal, 256);
+    x->verify = verify;
+    x->host = host;
+    x->ip_len = 0;
+    if (host && inet_pton(AF_INET, host, x->ip) == 1) x->ip_len = 4;
+    else if (host && inet_pton(AF_INET6, host, x->ip) == 1) x->ip_len = 16;
+    x->has_pin = pin != NULL;
+    if (pin) memcpy(x->pin, pin, 32);
+}
+
+/* For tests and the fuzzer: the checks without a TLS engine. */
+static SMTP__MAYBE_UNUSED void smtp__x509_init(smtp__x509 *x, const br_x509_trust_anchor *ta, size_t ta_n, int verify,
+                            const char *host, const unsigned char *pin)
+{
+    memset(x, 0, sizeof *x);
+    br_x509_minimal_init_full(&x->minimal, ta, ta_n);
+    smtp__x509_setup(x, verify, host, pin);
+}
 
 /* BearSSL's error codes in words. */
 static const char *smtp__br_error(unsigned e)
@@ -1500,9 +1834,18 @@ static const char *smtp__br_error(unsigned e)
         { BR_ERR_X509_CRITICAL_EXTENSION, "certificate: unsupported critical extension" },
         { BR_ERR_X509_NOT_CA, "certificate: an issuer is not a CA" },
         { BR_ERR_X509_FORBIDDEN_KEY_USAGE, "certificate: key usage forbids TLS" },
-        { BR_ERR_X509_WEAK_PUBLIC_KEY, "certificate: the key is too weak" },
+        { BR_ERR_X509_WEAK_PUBLIC_KEY, "certificate: a key is too weak (RSA under 2048 bits)" },
         { BR_ERR_X509_NOT_TRUSTED, "the certificate's issuer is unknown (not signed by a trusted CA, or self-signed)" },
-        { SMTP__ERR_PIN, "the certificate does not match the pinned fingerprint (tls_fingerprint)" }
+        { SMTP__ERR_PIN, "the certificate does not match the pinned fingerprint (tls_fingerprint)" },
+        { SMTP__ERR_DER, "a certificate is not well-formed DER (or has bytes after it)" },
+        { SMTP__ERR_BIG, "a certificate is larger than SMTP_CERT_MAX (8192 bytes unless defined otherwise)" },
+        { SMTP__ERR_NOSAN, "the certificate has no subjectAltName with a DNS name or IP address "
+                           "(a name only in the subject's CN is refused, as browsers refuse it)" },
+        { SMTP__ERR_EKU, "the certificate's extendedKeyUsage does not allow serverAuth" },
+        { SMTP__ERR_RSA, "the server's RSA key is shorter than 2048 bits" },
+        { SMTP__ERR_SHA1, "a certificate of the chain is signed with SHA-1 or MD5, which are refused" },
+        { SMTP__ERR_NC, "the host name is outside the name constraints of an issuing CA" },
+        { SMTP__ERR_KEY, "the server's key is neither RSA nor EC on P-256, P-384 or P-521" }
     };
     size_t i;
     for (i = 0; i < sizeof t / sizeof *t; i++)
@@ -1527,7 +1870,7 @@ static const char *smtp__alert_name(unsigned a)
 
 static int smtp__is_cert_error(unsigned e)
 {
-    return (e >= BR_ERR_X509_OK && e < BR_ERR_RECV_FATAL_ALERT) || e == SMTP__ERR_PIN;
+    return e >= BR_ERR_X509_OK && e < BR_ERR_RECV_FATAL_ALERT;   /* ours (200..208) too */
 }
 
 /* The engine closed: its error in words, in s->detail; the result code. */
@@ -1703,18 +2046,6 @@ SMTP_API void smtp_tls_cache_free(smtp_tls_cache *c)
     SMTP_FREE(c);
 }
 
-/* host, port, mode, and the trust settings; "" when the session may not be
-   kept (its certificate was not fully checked). */
-static void smtp__cache_key(const smtp_session *s, char *key, size_t n)
-{
-    key[0] = 0;
-    if (s->cfg.tls_verify != SMTP_VERIFY_FULL && !s->cfg.tls_fingerprint) return;
-    snprintf(key, n, "%s|%d|%d|%p|%s|%.40s|%s|%s|%u", s->tls_name, s->cfg.port, (int)s->sec_try,
-             (const void *)s->cfg.trust, s->cfg.ca_file ? s->cfg.ca_file : "", s->cfg.ca_pem ? s->cfg.ca_pem : "",
-             s->cfg.tls_fingerprint ? s->cfg.tls_fingerprint : "", s->cfg.tls_cert_file ? s->cfg.tls_cert_file : "",
-             s->cfg.tls_versions);
-}
-
 /* A client certificate: its chain (DER copies) and its private key (kept
    inside the decoder that decoded it). */
 #define SMTP__CHAIN_MAX 8
@@ -1723,7 +2054,7 @@ typedef struct smtp__client {
     br_x509_certificate chain[SMTP__CHAIN_MAX];
     size_t n;
     int what, keys, nomem;              /* what: 1 in a certificate, 2 in a key */
-    unsigned char *cur; size_t cur_len, cur_cap;
+    unsigned char *cur; size_t cur_len, cur_cap;   /* the object being read (DER) */
 } smtp__client;
 
 static void smtp__cl_begin(void *ctx, const char *name)
@@ -1731,22 +2062,30 @@ static void smtp__cl_begin(void *ctx, const char *name)
     smtp__client *c = (smtp__client *)ctx;
     size_t nl = strlen(name);
     c->what = 0;
-    if (smtp__is_cert_pem(name) && c->n < SMTP__CHAIN_MAX) { c->what = 1; c->cur = NULL; c->cur_len = c->cur_cap = 0; }
-    else if (nl >= 11 && !strcmp(name + nl - 11, "PRIVATE KEY") && !c->keys) { c->what = 2; br_skey_decoder_init(&c->key); }
+    c->cur = NULL; c->cur_len = c->cur_cap = 0;
+    if (smtp__is_cert_pem(name) && c->n < SMTP__CHAIN_MAX) c->what = 1;
+    else if (nl >= 11 && !strcmp(name + nl - 11, "PRIVATE KEY") && !c->keys) c->what = 2;
 }
 
 static void smtp__cl_data(void *ctx, const void *p, size_t n)
 {
     smtp__client *c = (smtp__client *)ctx;
-    if (c->what == 2) br_skey_decoder_push(&c->key, p, n);
-    if (c->what == 1 && !c->nomem && smtp__append(&c->cur, &c->cur_len, &c->cur_cap, p, n)) c->nomem = 1;
+    if (c->what && !c->nomem && smtp__append(&c->cur, &c->cur_len, &c->cur_cap, p, n)) c->nomem = 1;
 }
 
 static void smtp__cl_end(void *ctx)
 {
     smtp__client *c = (smtp__client *)ctx;
     if (c->what == 1 && c->cur) { c->chain[c->n].data = c->cur; c->chain[c->n++].data_len = c->cur_len; c->cur = NULL; }
-    if (c->what == 2) c->keys++;
+    if (c->what == 2) {   /* one push of exactly the key's DER (see smtp__loader) */
+        c->keys++;
+        br_skey_decoder_init(&c->key);
+        if (c->cur && !smtp__der_whole(c->cur, c->cur_len)) br_skey_decoder_push(&c->key, c->cur, c->cur_len);
+        /* else: not DER, no key (reported below) */
+        smtp__wipe(c->cur, c->cur_cap);
+        SMTP_FREE(c->cur);
+        c->cur = NULL;
+    }
     c->what = 0;
 }
 
@@ -1758,6 +2097,37 @@ static void smtp__client_free(smtp__client *c)
     SMTP_FREE(c->cur);
     memset(c, 0, sizeof *c);            /* the private key goes with it */
     SMTP_FREE(c);
+}
+
+/* The resumption key: host, port, mode, versions, the verification mode,
+   and a SHA-256 over everything that decided the verification: the whole
+   trust store's anchors (whichever way they were given), the pin, and
+   the client certificate chain. "" when the session may not be kept (its
+   certificate was not fully checked). */
+static void smtp__cache_key(const smtp_session *s, char *key, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const smtp_trust *t = s->cfg.trust ? s->cfg.trust : s->tls.own;
+    br_sha256_context c;
+    unsigned char d[32];
+    char dh[65];
+    size_t i;
+    key[0] = 0;
+    if (s->cfg.tls_verify != SMTP_VERIFY_FULL && !s->cfg.tls_fingerprint) return;
+    br_sha256_init(&c);
+    br_sha256_update(&c, "trust", 6);
+    if (t) br_sha256_update(&c, t->digest, 32);
+    br_sha256_update(&c, "pin", 4);
+    if (s->cfg.tls_fingerprint) br_sha256_update(&c, s->tls.x.pin, 32);
+    br_sha256_update(&c, "client", 7);
+    if (s->tls.client)
+        for (i = 0; i < s->tls.client->n; i++)
+            br_sha256_update(&c, s->tls.client->chain[i].data, s->tls.client->chain[i].data_len);
+    br_sha256_out(&c, d);
+    for (i = 0; i < 32; i++) { dh[2 * i] = hex[d[i] >> 4]; dh[2 * i + 1] = hex[d[i] & 15]; }
+    dh[64] = 0;
+    snprintf(key, n, "%s|%d|%d|%u|%d|%s", s->tls_name, s->cfg.port, (int)s->sec_try, s->cfg.tls_versions,
+             s->cfg.tls_verify, dh);
 }
 
 /* Loads cfg.tls_cert_* and cfg.tls_key_* (either text may hold both). */
@@ -1857,11 +2227,12 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     for (i = 0; i < sizeof gcm_first / sizeof *gcm_first; i++)
         if (aesni || (i != 4 && i != 5)) suites[ns++] = gcm_first[i];
     br_ssl_engine_set_suites(eng, suites, ns);
-    x->vtable = &smtp__x509_vtable;
-    x->verify = s->cfg.tls_verify;
-    x->has_pin = s->cfg.tls_fingerprint != NULL;
-    if (x->has_pin && smtp__parse_pin(s->cfg.tls_fingerprint, x->pin) != 0)
-        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_fingerprint must be 64 hex digits (SHA-256), colons allowed");
+    {
+        unsigned char pin[32];
+        if (s->cfg.tls_fingerprint && smtp__parse_pin(s->cfg.tls_fingerprint, pin) != 0)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_fingerprint must be 64 hex digits (SHA-256), colons allowed");
+        smtp__x509_setup(x, s->cfg.tls_verify, s->tls_name, s->cfg.tls_fingerprint ? pin : NULL);
+    }
     br_ssl_engine_set_x509(eng, &x->vtable);
     for (lo = 0; !(s->cfg.tls_versions & (1u << lo)); lo++) {}
     for (hi = 3; !(s->cfg.tls_versions & (1u << hi)); hi--) {}
@@ -2396,10 +2767,14 @@ static void smtp__hmac_md5(const void *key, size_t kn, const void *msg, size_t m
 
 #define SMTP__SASL_MAX 9000   /* raw payload: base64 of it stays under RFC 4954's 12288 */
 
+/* The payload builders write into out[0..cap) and return the length, or
+   0 when it does not fit (nothing is written past cap). */
+
 /* RFC 4616: [authzid] NUL authcid NUL passwd. */
-static size_t smtp__sasl_plain(const char *user, const char *pass, unsigned char *out)
+static size_t smtp__sasl_plain(const char *user, const char *pass, unsigned char *out, size_t cap)
 {
     size_t u = strlen(user), p = strlen(pass);
+    if (u + p + 2 > cap) return 0;
     out[0] = 0;
     memcpy(out + 1, user, u);
     out[1 + u] = 0;
@@ -2409,11 +2784,12 @@ static size_t smtp__sasl_plain(const char *user, const char *pass, unsigned char
 
 /* RFC 2195: user SP hex(HMAC-MD5(password, challenge)). */
 static size_t smtp__sasl_cram(const char *user, const char *pass, const unsigned char *ch, size_t cn,
-                              unsigned char *out)
+                              unsigned char *out, size_t cap)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char d[16];
     size_t u = strlen(user), i;
+    if (u + 33 > cap) return 0;
     smtp__hmac_md5(pass, strlen(pass), ch, cn, d);
     memcpy(out, user, u);
     out[u] = ' ';
@@ -2423,24 +2799,29 @@ static size_t smtp__sasl_cram(const char *user, const char *pass, const unsigned
 }
 
 /* Google's XOAUTH2: "user=" user ^A "auth=Bearer " token ^A ^A. */
-static size_t smtp__sasl_xoauth2(const char *user, const char *token, unsigned char *out)
+static size_t smtp__sasl_xoauth2(const char *user, const char *token, unsigned char *out, size_t cap)
 {
-    return (size_t)sprintf((char *)out, "user=%s\001auth=Bearer %s\001\001", user, token);
+    int k = snprintf((char *)out, cap, "user=%s\001auth=Bearer %s\001\001", user, token);
+    return k < 0 || (size_t)k >= cap ? 0 : (size_t)k;
 }
 
 /* RFC 7628 3.1: gs2 header "n,a=user," (',' and '=' escaped as =2C =3D),
    then ^A host= ^A port= ^A auth=Bearer token ^A ^A. */
 static size_t smtp__sasl_oauthbearer(const char *user, const char *host, int port, const char *token,
-                                     unsigned char *out)
+                                     unsigned char *out, size_t cap)
 {
-    size_t o = 0;
-    memcpy(out, "n,a=", 4); o = 4;
+    size_t o = 4;
+    int k;
+    if (cap < 4) return 0;
+    memcpy(out, "n,a=", 4);
     for (; *user; user++) {
-        if (*user == ',') { memcpy(out + o, "=2C", 3); o += 3; }
-        else if (*user == '=') { memcpy(out + o, "=3D", 3); o += 3; }
+        const char *e = *user == ',' ? "=2C" : *user == '=' ? "=3D" : NULL;
+        if (o + (e ? 3 : 1) > cap) return 0;
+        if (e) { memcpy(out + o, e, 3); o += 3; }
         else out[o++] = (unsigned char)*user;
     }
-    return o + (size_t)sprintf((char *)out + o, ",\001host=%s\001port=%d\001auth=Bearer %s\001\001", host, port, token);
+    k = snprintf((char *)out + o, cap - o, ",\001host=%s\001port=%d\001auth=Bearer %s\001\001", host, port, token);
+    return k < 0 || (size_t)k >= cap - o ? 0 : o + (size_t)k;
 }
 
 /* ---- internationalized addresses: SMTPUTF8 (RFC 6531) or A-labels ------ */
@@ -2481,11 +2862,14 @@ static int smtp__label_ok(const long *cp, size_t n)
     return 1;
 }
 
-/* RFC 3492 punycode of cp[0..n) after "xn--" into out; length or 0. */
+/* RFC 3492 punycode of cp[0..n) after "xn--" into out (NUL-terminated);
+   its length, or 0 when it does not fit cap or passes 63 octets (RFC 5890
+   2.3.2.1: an A-label is a DNS label). Every write checks room first. */
 static size_t smtp__punycode(const long *cp, size_t n, char *out, size_t cap)
 {
     unsigned long nn = 128, delta = 0, bias = 72, h, b = 0, m, q, k, t;
     size_t o = 4, j;
+    if (cap < 6) return 0;
     memcpy(out, "xn--", 4);
     for (j = 0; j < n; j++) if (cp[j] < 128) { if (o + 1 >= cap) return 0; out[o++] = (char)cp[j]; b++; }
     h = b;
@@ -2518,7 +2902,7 @@ static size_t smtp__punycode(const long *cp, size_t n, char *out, size_t cap)
         delta++; nn++;
     }
     out[o] = 0;
-    return o;
+    return o > 63 ? 0 : o;
 }
 
 /* The address with its domain as A-labels (RFC 5890), for servers without
@@ -2557,9 +2941,10 @@ static const char *smtp__idna_addr(const char *a, size_t n, char *out, size_t ca
                 return "has a domain label that is not lower-case NFC (no UTS 46 mapping here): write it so, or use "
                        "a server with SMTPUTF8";
             }
-            if (!(k = smtp__punycode(cp, ncp, out + o, cap - o))) return "is too long";
+            if (!(k = smtp__punycode(cp, ncp, out + o, cap - o))) return "is too long (or a label's A-label passes 63 octets)";
             o += k;
         }
+        if (o + 2 > cap) return "is too long";
         if (e < a + n) out[o++] = '.';
         p = e + 1;
     }
@@ -2792,18 +3177,29 @@ static void smtp__hw_emits(smtp__hw *h, const char *str) { smtp__hw_emit(h, str,
 static void smtp__hw_start(smtp__hw *h, const char *name)
 {
     h->len = strlen(name);
+    if (h->len > 64) h->len = 64;   /* ours, or checked: 1..60 characters and ':' */
     h->ntok = 0;
     memcpy(h->line, name, h->len);
 }
 
 /* Adds a token after sep on the current line when it fits in 78 columns;
    else folds: the non-blank part of sep (a comma) ends this line and the
-   token starts the next after one space. Tokens are at most 900 bytes. */
+   token starts the next after one space. A token has at most
+   SMTP__TOKEN_MAX bytes and sep at most 16, so with a header name of at
+   most 61 the line never passes 998 octets (callers check first; a
+   longer token is refused here too, never copied). */
+#define SMTP__TOKEN_MAX 900
 static void smtp__hw_add(smtp__hw *h, const char *sep, const char *tok, size_t n)
 {
     size_t sl = strlen(sep), keep = sl;
+    int fold = h->ntok > 0 && h->len + sl + n > 78;
+    if (n > SMTP__TOKEN_MAX || sl > 16 || (fold ? 1 : h->len + sl) + n + 2 > sizeof h->line) {
+        if (!h->err) h->err = smtp__fail(h->s, SMTP_ERR_PARAM, "a header word of %lu bytes is too long",
+                                         (unsigned long)n);
+        return;
+    }
     while (keep > 0 && sep[keep - 1] == ' ') keep--;
-    if (h->ntok > 0 && h->len + sl + n > 78) {
+    if (fold) {
         memcpy(h->line + h->len, sep, keep);
         memcpy(h->line + h->len + keep, "\r\n", 2);
         smtp__hw_emit(h, h->line, h->len + keep + 2);
@@ -2844,74 +3240,160 @@ static void smtp__hw_words(smtp__hw *h, const char *sep, const char *p, size_t n
 }
 
 /* Free text (a Subject): as it is, folded at spaces, when it is ASCII
-   without "=?" and no word is too long; otherwise encoded words. */
+   without "=?" and no word is too long; otherwise encoded words. A run of
+   spaces (up to 16 kept) separates words; a fold takes its place, so no
+   line is only white space (RFC 5322 3.2.2). */
 static void smtp__hw_text(smtp__hw *h, const char *p, size_t n)
 {
-    size_t i, b, longest = 0;
+    size_t i, b, longest = 0, run;
+    char sep[17];
     for (i = 0; i < n; i = b + 1) {
         for (b = i; b < n && p[b] != ' '; b++) {}
         if (b - i > longest) longest = b - i;
     }
-    if (!smtp__is_ascii_text(p, n) || strstr(p, "=?") || longest > 900) {
+    if (!smtp__is_ascii_text(p, n) || strstr(p, "=?") || longest > SMTP__TOKEN_MAX) {
         smtp__hw_words(h, " ", p, n);
         return;
     }
-    for (i = 0; i <= n; i = b + 1) {
+    for (i = 0, run = 1; i < n; i = b) {
+        for (; i < n && p[i] == ' '; i++) run++;
+        if (i >= n) break;
         for (b = i; b < n && p[b] != ' '; b++) {}
-        smtp__hw_add(h, " ", p + i, b - i);
-        if (b >= n) break;
+        if (run > 16) run = 16;
+        memset(sep, ' ', run);
+        sep[run] = 0;
+        smtp__hw_add(h, sep, p + i, b - i);
+        run = 0;
     }
 }
 
-/* An address as given ("a@b" or "Name <a@b>") as one header token, its
-   display name as encoded words when it is not ASCII. */
 static const char *smtp__idna_addr(const char *a, size_t n, char *out, size_t cap, char *bad, size_t bn);
 static int smtp__is_ascii(const char *p, size_t n);
 
+/* The display name of "Name <a@b>" as plain text into out: surrounding
+   quotes removed and quoted-pairs decoded (RFC 5322 3.2.4), so "Doe, J."
+   and Doe, J. are the same name. -1 when a '"' inside is not escaped. */
+static int smtp__dname(const char *nb, const char *ne, char *out, size_t cap, size_t *len)
+{
+    size_t o = 0;
+    int quoted = ne - nb >= 2 && *nb == '"' && ne[-1] == '"' && !(ne - nb >= 3 && ne[-2] == '\\');
+    if (quoted) { nb++; ne--; }
+    for (; nb < ne; nb++) {
+        char c = *nb;
+        if (quoted && c == '\\' && nb + 1 < ne) c = *++nb;
+        else if (c == '"') return -1;
+        if (o + 1 >= cap) return -1;
+        out[o++] = c;
+    }
+    out[o] = 0;
+    *len = o;
+    return 0;
+}
+
+/* Splits "Name <a@b>" (or "a@b") around the address, both trimmed. */
+static void smtp__addr_split(const char *a, const char **nb, const char **ne, const char **ab, const char **ae)
+{
+    const char *lt = strrchr(a, '<');
+    if (lt) { *ab = lt + 1; *ae = strchr(*ab, '>'); if (!*ae) *ae = *ab + strlen(*ab); *ne = lt; }
+    else { *ab = a; *ae = a + strlen(a); *ne = a; }
+    *nb = a;
+    while (*ab < *ae && (**ab == ' ' || **ab == '\t')) (*ab)++;
+    while (*ae > *ab && ((*ae)[-1] == ' ' || (*ae)[-1] == '\t')) (*ae)--;
+    while (*nb < *ne && (**nb == ' ' || **nb == '\t')) (*nb)++;
+    while (*ne > *nb && ((*ne)[-1] == ' ' || (*ne)[-1] == '\t')) (*ne)--;
+}
+
+/* Headers that hold address lists (RFC 5322 3.6.2, 3.6.6; RFC 8098,
+   RFC 2369 practice): given in message.headers, each address is checked
+   like a recipient's and written like From's. */
+static int smtp__is_addr_header(const char *name)
+{
+    static const char *const t[] = { "Reply-To", "Sender", "Resent-From", "Resent-Sender", "Resent-To",
+                                     "Resent-Cc", "Mail-Followup-To", "Mail-Reply-To",
+                                     "Disposition-Notification-To", "Return-Receipt-To", "Errors-To" };
+    size_t i;
+    for (i = 0; i < sizeof t / sizeof *t; i++)
+        if (!smtp__casecmp(name, t[i])) return 1;
+    return 0;
+}
+
+/* The next element of an address list at *p, split at commas outside
+   quoted strings and angle brackets, copied into out. 0; 1 at the end;
+   -1 when an element does not fit cap or a quote is not closed. */
+static int smtp__list_next(const char **p, char *out, size_t cap)
+{
+    const char *s = *p;
+    size_t o = 0;
+    int q = 0, ang = 0;
+    while (*s == ' ' || *s == '\t') s++;
+    if (!*s) return 1;
+    for (; *s; s++) {
+        if (q && *s == '\\' && s[1]) { if (o + 2 >= cap) return -1; out[o++] = *s++; }
+        else if (*s == '"') q = !q;
+        else if (!q && *s == '<') ang = 1;
+        else if (!q && *s == '>') ang = 0;
+        else if (!q && !ang && *s == ',') break;
+        if (o + 1 >= cap) return -1;
+        out[o++] = *s;
+    }
+    if (q) return -1;
+    out[o] = 0;
+    *p = *s ? s + 1 : s;
+    return 0;
+}
+
+/* An address as given ("a@b" or "Name <a@b>"): the display name as a
+   quoted string with every '"' and '\' escaped when it holds specials, as
+   RFC 2047 words when it is not ASCII (or too long to quote), then <a@b>.
+   The address was checked before (smtp__addr: at most 254 octets). */
 static void smtp__hw_addr(smtp__hw *h, const char *sep, const char *a)
 {
-    const char *lt = strrchr(a, '<'), *nb = a, *ne, *ab, *ae;
-    char tok[960], conv[600], bad[8];
-    size_t o = 0, k;
-    int quote = 0;
-    /* split "Name <addr>" */
-    if (lt) { ab = lt + 1; ae = strchr(ab, '>'); if (!ae) ae = ab + strlen(ab); ne = lt; }
-    else { ab = a; ae = a + strlen(a); ne = a; }
-    while (ab < ae && (*ab == ' ' || *ab == '\t')) ab++;
-    while (ae > ab && (ae[-1] == ' ' || ae[-1] == '\t')) ae--;
-    while (nb < ne && (*nb == ' ' || *nb == '\t')) nb++;
-    while (ne > nb && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
+    const char *nb, *ne, *ab, *ae;
+    char tok[SMTP__TOKEN_MAX + 8], name[SMTP__TOKEN_MAX + 8], conv[600], bad[8];
+    size_t o = 0, k, nl, al;
+    smtp__addr_split(a, &nb, &ne, &ab, &ae);
     /* without SMTPUTF8 the header shows the domain as A-labels too (checked before) */
     if (!h->s->utf8 && !smtp__is_ascii(ab, (size_t)(ae - ab)) &&
         !smtp__idna_addr(ab, (size_t)(ae - ab), conv, sizeof conv, bad, sizeof bad)) {
         ab = conv; ae = conv + strlen(conv);
     }
+    al = (size_t)(ae - ab);
+    if (al > 300) {
+        if (!h->err) h->err = smtp__fail(h->s, SMTP_ERR_PARAM, "an address of %lu bytes is too long", (unsigned long)al);
+        return;
+    }
     if (ne > nb) {
-        if (ne - nb >= 2 && *nb == '"' && ne[-1] == '"') { nb++; ne--; quote = 1; }
-        if (!smtp__is_ascii_text(nb, (size_t)(ne - nb))) {
-            smtp__hw_words(h, sep, nb, (size_t)(ne - nb));   /* RFC 2047 */
-            sep = " ";
-        } else {
-            /* RFC 5322 3.4: a name with specials goes in quotes */
-            for (k = 0; nb + k < ne && !quote; k++) if (strchr("()<>[]:;@\\,.\"", nb[k])) quote = 1;
+        int quote = 0;
+        if (smtp__dname(nb, ne, name, sizeof name, &nl)) {
+            if (!h->err) h->err = smtp__fail(h->s, SMTP_ERR_PARAM, "the display name of \"%.60s\" has an "
+                                             "unescaped '\"'", a);
+            return;
+        }
+        for (k = 0; k < nl; k++) {
+            if (strchr("()<>[]:;@\\,.\"", name[k])) quote = 1;
+            o += name[k] == '"' || name[k] == '\\' ? 2 : 1;
+        }
+        if (!smtp__is_ascii_text(name, nl) || o + 2 > SMTP__TOKEN_MAX || (nl >= 2 && name[0] == '=' && name[1] == '?')) {
+            smtp__hw_words(h, sep, name, nl);                 /* RFC 2047 5(3) */
+        } else if (nl) {
+            o = 0;
             if (quote) tok[o++] = '"';
-            for (k = 0; nb + k < ne && o < 900; k++) {
-                if (quote && (nb[k] == '"' || nb[k] == '\\') && !(k > 0 && nb[k - 1] == '\\')) tok[o++] = '\\';
-                tok[o++] = nb[k];
+            for (k = 0; k < nl; k++) {                        /* RFC 5322 3.2.4: quoted-pair */
+                if (quote && (name[k] == '"' || name[k] == '\\')) tok[o++] = '\\';
+                tok[o++] = name[k];
             }
             if (quote) tok[o++] = '"';
             smtp__hw_add(h, sep, tok, o);
-            sep = " ";
-            o = 0;
         }
+        if (nl) sep = " ";
+        o = 0;
         tok[o++] = '<';
-        memcpy(tok + o, ab, (size_t)(ae - ab)); o += (size_t)(ae - ab);
+        memcpy(tok + o, ab, al); o += al;
         tok[o++] = '>';
         smtp__hw_add(h, sep, tok, o);
         return;
     }
-    memcpy(tok, ab, (size_t)(ae - ab));
-    smtp__hw_add(h, sep, tok, (size_t)(ae - ab));
+    smtp__hw_add(h, sep, ab, al);
 }
 
 /* Body text as quoted-printable (RFC 2045 6.7): lines of at most 76
@@ -3082,14 +3564,58 @@ static smtp_result smtp__b64_part(smtp_session *s, const smtp_attachment *a)
     return r;
 }
 
+static int smtp__token_char(unsigned char c)
+{
+    return c > 32 && c < 127 && !strchr("()<>@,;:\\\"/[]?=", c);
+}
+
+/* A Content-Type as RFC 2045 5.1 has it: type "/" subtype, then any
+   number of "; attribute=value", each value a token or a quoted string,
+   all ASCII. NULL when well formed, else the rule it breaks. With h, the
+   type and each parameter go out as tokens of the header line (folded
+   between parameters); *named tells whether a name parameter was given. */
+static const char *smtp__ctype(const char *ct, smtp__hw *h, int *named)
+{
+    const char *p = ct, *q;
+    size_t n;
+    for (n = 0; smtp__token_char((unsigned char)p[n]); n++) {}
+    if (!n || p[n] != '/') return "must start with a type/subtype such as text/plain";
+    for (p += n + 1, n = 0; smtp__token_char((unsigned char)p[n]); n++) {}
+    if (!n) return "needs a subtype after '/'";
+    p += n;
+    if (h) smtp__hw_add(h, "", ct, (size_t)(p - ct));
+    for (;;) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) return NULL;
+        if (*p != ';') return "has something other than \"; name=value\" parameters after the type";
+        for (p++; *p == ' ' || *p == '\t'; p++) {}
+        for (q = p, n = 0; smtp__token_char((unsigned char)p[n]); n++) {}
+        if (!n || p[n] != '=') return "has a parameter that is not name=value";
+        if (named && smtp__ieq(p, n, "NAME")) *named = 1;
+        p += n + 1;
+        if (*p == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if ((unsigned char)*p >= 127) return "has a non-ASCII byte in a quoted value";
+                if (*p == '\\' && p[1]) p++;
+            }
+            if (*p++ != '"') return "has a quoted value without its closing '\"'";
+        } else {
+            for (n = 0; smtp__token_char((unsigned char)p[n]); n++) {}
+            if (!n) return "has a parameter value that is neither a token nor a quoted string";
+            p += n;
+        }
+        if (h) smtp__hw_add(h, "; ", q, (size_t)(p - q));
+    }
+}
+
 static smtp_result smtp__attach_part(smtp_session *s, smtp__hw *h, const smtp_attachment *a)
 {
     const char *name = a->filename, *slash;
+    int named = 0;
     if (!name && a->path) name = (slash = strrchr(a->path, '/')) ? slash + 1 : a->path;
     smtp__hw_start(h, "Content-Type: ");
-    smtp__hw_add(h, "", a->content_type ? a->content_type : smtp__mime_type(name),
-                 strlen(a->content_type ? a->content_type : smtp__mime_type(name)));
-    if (name) smtp__hw_param(h, "name", name);
+    (void)smtp__ctype(a->content_type ? a->content_type : smtp__mime_type(name), h, &named);
+    if (name && !named) smtp__hw_param(h, "name", name);
     smtp__hw_end(h);
     smtp__hw_emits(h, "Content-Transfer-Encoding: base64\r\n");
     smtp__hw_start(h, "Content-Disposition: ");
@@ -3128,11 +3654,12 @@ static void smtp__mp_sep(smtp__hw *h, const char *b, int last)
    attachments (multipart/mixed) around them as needed. */
 static smtp_result smtp__compose_body(smtp_session *s, smtp__hw *h, const smtp_message *m)
 {
-    char bm[64], br[64], ba[64];
+    char bm[64] = "", br[64] = "", ba[64] = "";
     size_t i, inl = 0, att = 0;
     smtp_result r;
     const char *text = m->text ? m->text : "";
     for (i = 0; i < m->attachment_count; i++) { if (m->attachments[i].content_id) inl++; else att++; }
+    if (!m->html) { att += inl; inl = 0; }   /* inline parts belong with the HTML; without it, attachments */
     if (att) { smtp__boundary(s, 1, bm, sizeof bm); smtp__mp_open(h, "multipart/mixed", bm); smtp__mp_sep(h, bm, 0); }
     if (inl && m->html) { smtp__boundary(s, 2, br, sizeof br); smtp__mp_open(h, "multipart/related", br); smtp__mp_sep(h, br, 0); }
     if (m->html) {
@@ -3146,7 +3673,7 @@ static smtp_result smtp__compose_body(smtp_session *s, smtp__hw *h, const smtp_m
     } else if ((r = smtp__text_part(s, h, "plain", text)) != SMTP_OK) return r;
     for (i = 0; i < m->attachment_count; i++) {   /* inline parts: with the HTML, else as attachments */
         if (!m->attachments[i].content_id) continue;
-        smtp__mp_sep(h, inl && m->html ? br : bm, 0);
+        smtp__mp_sep(h, inl ? br : bm, 0);
         if ((r = smtp__attach_part(s, h, &m->attachments[i])) != SMTP_OK) return r;
     }
     if (inl && m->html) smtp__mp_sep(h, br, 1);
@@ -3190,10 +3717,11 @@ static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const c
         char name[80];
         snprintf(name, sizeof name, "%s:", m->headers[i].name);
         smtp__hw_start(&h, name);
-        if (!smtp__casecmp(m->headers[i].name, "Reply-To") || !smtp__casecmp(m->headers[i].name, "Sender")) {
-            /* address lists: names encoded and quoted like From's */
+        if (smtp__is_addr_header(m->headers[i].name)) {   /* checked in smtp__job_check */
             const char *v = m->headers[i].value;
-            smtp__hw_addr(&h, " ", v);
+            char el[SMTP__TOKEN_MAX + 4];
+            int first = 1;
+            while (smtp__list_next(&v, el, sizeof el) == 0) { smtp__hw_addr(&h, first ? " " : ", ", el); first = 0; }
         } else smtp__hw_text(&h, m->headers[i].value, strlen(m->headers[i].value));
         smtp__hw_end(&h);
     }
@@ -3540,6 +4068,21 @@ static const char *smtp__addr(const char *in, int kind, const char **a, size_t *
         return "has no '@'";
     }
     if (at == p || at + 1 == e) return "has an empty local part or domain";
+    return NULL;
+}
+
+/* smtp__addr, and the display name of "Name <a@b>" must decode (every '"'
+   inside a quoted name escaped). */
+static const char *smtp__addr_check(const char *in, int kind)
+{
+    const char *a, *bad, *nb, *ne, *ab, *ae;
+    char name[SMTP__TOKEN_MAX + 8];
+    size_t n;
+    if ((bad = smtp__addr(in, kind, &a, &n)) != NULL) return bad;
+    smtp__addr_split(in, &nb, &ne, &ab, &ae);
+    if (ne > nb && smtp__dname(nb, ne, name, sizeof name, &n))
+        return "has a '\"' in its display name that is not escaped (write the name plainly, or quote it "
+               "with every inner '\"' as \\\")";
     return NULL;
 }
 
@@ -4241,7 +4784,7 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     snprintf(cmd, sizeof cmd, "AUTH %s", name);
     switch (mech) {
     case SMTP_AUTH_PLAIN:   /* RFC 4954 4: with the initial response */
-        n = smtp__sasl_plain(user, pass, raw);
+        if (!(n = smtp__sasl_plain(user, pass, raw, sizeof raw))) break;
         r = smtp__exchange_as(s, "AUTH PLAIN ", raw, n, "AUTH PLAIN <credentials>", dl, 0);
         if (!r && s->reply.code == 334 && s->reply.len == 0)
             r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
@@ -4262,15 +4805,16 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
                                              "(not base64): \"%.60s\"", s->peer, s->text));
         {
             unsigned char resp[1024 + 40];
-            n = smtp__sasl_cram(user, pass, raw, (size_t)cn, resp);
-            r = smtp__exchange_as(s, "", resp, n, "<credentials>", dl, 0);
+            n = smtp__sasl_cram(user, pass, raw, (size_t)cn, resp, sizeof resp);
+            if (n) r = smtp__exchange_as(s, "", resp, n, "<credentials>", dl, 0);
             smtp__wipe(resp, sizeof resp);
         }
         break;
     case SMTP_AUTH_XOAUTH2:
     case SMTP_AUTH_OAUTHBEARER:
-        n = mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw)
-                                      : smtp__sasl_oauthbearer(user, s->tls_name, s->cfg.port, pass, raw);
+        n = mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw, sizeof raw)
+                                      : smtp__sasl_oauthbearer(user, s->tls_name, s->cfg.port, pass, raw, sizeof raw);
+        if (!n) break;
         snprintf(cmd, sizeof cmd, "AUTH %s ", name);
         r = smtp__exchange_as(s, cmd, raw, n, mech == SMTP_AUTH_XOAUTH2 ? "AUTH XOAUTH2 <token>"
                                                                            : "AUTH OAUTHBEARER <token>", dl, 0);
@@ -4286,6 +4830,9 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     }
     smtp__wipe(raw, sizeof raw);
     if (r) return r;
+    if (!n && mech != SMTP_AUTH_LOGIN)   /* a payload that does not fit: nothing was sent for it */
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username and cfg.password are too long together for AUTH %s "
+                          "(its payload must stay under %d bytes)", name, (int)sizeof raw);
     if (s->reply.code == 334) {   /* more challenges than the mechanism has: cancel (RFC 4954 4) */
         r = smtp__exchange(s, "*", dl, 0);
         if (r) return r;
@@ -4476,8 +5023,6 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
         snprintf(s->tls_name, sizeof s->tls_name, "%s", s->cfg.host);
         hl = strlen(s->tls_name);
         if (hl > 1 && s->tls_name[hl - 1] == '.') s->tls_name[hl - 1] = 0;
-        if (inet_pton(AF_INET, s->tls_name, s->tls.x.ip) == 1) s->tls.x.ip_len = 4;
-        else if (inet_pton(AF_INET6, s->tls_name, s->tls.x.ip) == 1) s->tls.x.ip_len = 16;
     }
 #endif
     if (s->cfg.proxy.type != SMTP_PROXY_NONE) {
@@ -4660,6 +5205,46 @@ SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t l
     return smtp__body(s, data, len);
 }
 
+/* Before the end of the message goes out: the server may owe replies to
+   BDAT chunks (owed), nothing more. A reply it sent before it had the
+   end of the message answers nothing we sent: taken as the final reply,
+   a "250" right after "354" would report a message as sent that the
+   server never received. What arrived is read without waiting; a 421
+   there means the server is closing (the message was not taken), any
+   other byte is a protocol violation. Either way nothing counts as sent
+   and the connection is dropped before the end of data goes out. */
+static smtp_result smtp__premature(smtp_session *s, int owed)
+{
+    char seen[64];
+    size_t off = s->rpos;
+    int whole = 0;
+    long k;
+    if (s->rpos > 0) { memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos); s->rlen -= s->rpos; s->rpos = off = 0; }
+    if (s->rlen < sizeof s->rbuf) {
+        int n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, smtp__now());
+        if (n > 0) s->rlen += (size_t)n;
+        else if (n != SMTP_ERR_TIMEOUT) return smtp__io_error(s, n);
+    }
+    for (;;) {   /* the whole replies buffered */
+        smtp__rp rp;
+        memset(&rp, 0, sizeof rp);
+        k = smtp__reply_feed(&rp, (const char *)s->rbuf + off, s->rlen - off, NULL, NULL);
+        if (k <= 0) break;
+        if (whole == owed && rp.code == 421) {
+            smtp__printable(seen, sizeof seen, s->rbuf + off, (size_t)k);
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the session before the end of the "
+                                             "message: \"%s\"; the message was not sent", s->peer, seen));
+        }
+        whole++;
+        off += (size_t)k;
+    }
+    if (whole <= owed && (whole < owed || off == s->rlen)) return SMTP_OK;
+    smtp__printable(seen, sizeof seen, s->rbuf, s->rlen);
+    return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s replied before the end of the message (%d bytes: "
+                                     "\"%s\"); a reply that comes before what it answers claims nothing: the "
+                                     "message was not sent", s->peer, (int)s->rlen, seen));
+}
+
 SMTP_API smtp_result smtp_data_end(smtp_session *s)
 {
     smtp__dot st;
@@ -4675,6 +5260,7 @@ SMTP_API smtp_result smtp_data_end(smtp_session *s)
         s->wlen += o;
     }
     snprintf(s->cmd, sizeof s->cmd, "the end of the message");
+    if ((r = smtp__premature(s, 0)) != SMTP_OK) return r;
     if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
     r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
     if (r) return r;
@@ -4715,9 +5301,7 @@ static void smtp__result_of(const smtp_message *m, size_t i, const char *addr, i
     rr->accepted = ok;
     rr->code = code;
     snprintf(rr->status, sizeof rr->status, "%s", status);
-    if (tn > sizeof rr->text - 1) tn = sizeof rr->text - 1;
-    memcpy(rr->text, text, tn);
-    rr->text[tn] = 0;
+    smtp__visible(rr->text, sizeof rr->text, (const unsigned char *)text, tn);   /* for printing */
     if (m->on_result) m->on_result(m->user, rr);
 }
 
@@ -4835,26 +5419,72 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
     smtp_result r;
     for (i = 0; i < m->header_count; i++) {
         const char *nm = m->headers[i].name, *v = m->headers[i].value;
-        if (!nm || !v || !*nm || strlen(nm) > 60 || strlen(v) > 4000 || !smtp__clean(v))
-            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: a name of 1..60 characters and a value "
-                              "without control characters are needed", (int)i);
+        if (!nm || !*nm) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name is NULL or empty", (int)i);
+        if (!v) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value is NULL", (int)i);
+        if (strlen(nm) > 60)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name is longer than 60 characters", (int)i);
         for (a = nm; *a; a++)
             if ((unsigned char)*a <= 32 || (unsigned char)*a >= 127 || *a == ':')
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: \"%.60s\" is not a header name", (int)i, nm);
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name \"%.60s\" holds a character a "
+                                  "header name cannot have (RFC 5322 2.2: printable ASCII, no ':')", (int)i, nm);
         for (k = 0; k < sizeof ours / sizeof *ours; k++)
             if (!smtp__casecmp(nm, ours[k]))
                 return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: %s is written by smtp.h itself", (int)i, nm);
+        if (!smtp__casecmp(nm, "Resent-Bcc"))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: Resent-Bcc would show the blind copies' "
+                              "addresses to every recipient", (int)i);
+        if (strlen(v) > 4000)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value (%s) is longer than 4000 bytes", (int)i, nm);
+        if (!smtp__clean(v))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value (%s) holds a control character "
+                              "(CR, LF, ...)", (int)i, nm);
+        if (smtp__is_addr_header(nm)) {
+            const char *p = v, *bad;
+            char el[SMTP__TOKEN_MAX + 4];
+            int rc, idx = 0;
+            while ((rc = smtp__list_next(&p, el, sizeof el)) == 0) {
+                if ((bad = smtp__addr_check(el, 1)) != NULL)
+                    return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s): address %d \"%.80s\" %s%s",
+                                      (int)i, nm, idx + 1, el, bad, strchr(v, ',') ? " (the value is a list "
+                                      "split at commas: quote a display name that holds one)" : "");
+                idx++;
+            }
+            if (rc < 0)
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s): a quoted string is not closed, or "
+                                  "an address is longer than %d bytes", (int)i, nm, SMTP__TOKEN_MAX);
+            if (idx == 0) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s) holds no address", (int)i, nm);
+        }
     }
+    if (m->attachment_count && !m->attachments)
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments is NULL but attachment_count is %lu",
+                          (unsigned long)m->attachment_count);
     for (i = 0; i < m->attachment_count; i++) {
         const smtp_attachment *at = &m->attachments[i];
-        if ((!at->path && !at->data && at->size) || (at->path && at->data) ||
-            (at->filename && !smtp__clean(at->filename)) || (at->content_id && (!smtp__clean(at->content_id) ||
-            strpbrk(at->content_id, "<> \t") || strlen(at->content_id) > 200)) ||
-            (at->content_type && (!smtp__clean(at->content_type) || !strchr(at->content_type, '/') ||
-            strpbrk(at->content_type, " \t;") || strlen(at->content_type) > 100)) ||
-            (at->filename && strlen(at->filename) > 250))
-            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: give path or data; names, types and "
-                              "content ids without control characters", (int)i);
+        const char *why;
+        if (at->path && at->data)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: give path or data, not both", (int)i);
+        if (!at->path && !at->data && at->size)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: size is %lu but data and path are NULL",
+                              (int)i, (unsigned long)at->size);
+        if (at->filename && !smtp__clean(at->filename))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d].filename holds a control character", (int)i);
+        if (at->filename && strlen(at->filename) > 250)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d].filename is longer than 250 bytes", (int)i);
+        if (at->content_id && (!*at->content_id || strlen(at->content_id) > 200))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d].content_id must have 1 to 200 characters", (int)i);
+        if (at->content_id) {
+            for (a = at->content_id; *a; a++)
+                if ((unsigned char)*a <= 32 || (unsigned char)*a >= 127 || *a == '<' || *a == '>')
+                    return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d].content_id may hold only printable "
+                                      "ASCII without spaces, '<' or '>' (RFC 2392: the part inside <>)", (int)i);
+        }
+        if (at->content_type && strlen(at->content_type) > 900)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d].content_type is longer than 900 bytes", (int)i);
+        if (at->content_type && !smtp__clean(at->content_type))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d].content_type holds a control character", (int)i);
+        if (at->content_type && (why = smtp__ctype(at->content_type, NULL, NULL)) != NULL)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d].content_type \"%.80s\" %s (RFC 2045 5.1)",
+                              (int)i, at->content_type, why);
         if (at->path && access(at->path, R_OK) != 0)
             return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: cannot read %s", (int)i, at->path);
     }
@@ -4896,6 +5526,13 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
             for (i = 0; j->lists[k] && j->lists[k][i]; i++)
                 if ((r = smtp__wire_addr(s, j, j->lists[k][i], 1, line, sizeof line)) != SMTP_OK) return r;
     }
+    for (i = 0; i < m->header_count; i++)   /* the same for addresses in headers */
+        if (!j->utf8 && smtp__is_addr_header(m->headers[i].name)) {
+            const char *p = m->headers[i].value;
+            char el[SMTP__TOKEN_MAX + 4];
+            while (smtp__list_next(&p, el, sizeof el) == 0)
+                if ((r = smtp__wire_addr(s, j, el, 1, line, sizeof line)) != SMTP_OK) return r;
+        }
     /* 8-bit text: as 8bit with BODY=8BITMIME when offered (RFC 6152), else encoded */
     j->body8 = (s->ext & SMTP_EXT_8BITMIME) &&
                ((m->text && !smtp__is_ascii(m->text, strlen(m->text))) || (m->html && !smtp__is_ascii(m->html, strlen(m->html))));
@@ -4928,7 +5565,7 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
     j->m = m;
     j->from = m->from ? m->from : s->cfg.from;
     if (!j->from) return smtp__fail(s, SMTP_ERR_PARAM, "message.from is NULL (and cfg.from too)");
-    if ((bad = smtp__addr(j->from, 1, &a, &n)) != NULL)
+    if ((bad = smtp__addr_check(j->from, 1)) != NULL)
         return smtp__fail(s, SMTP_ERR_PARAM, "message.from \"%.80s\" %s", j->from, bad);
     j->env = m->envelope_from ? m->envelope_from : j->from;
     if ((bad = smtp__addr(j->env, 0, &a, &n)) != NULL)
@@ -4937,7 +5574,7 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
     for (k = 0; k < 3; k++) {
         const char *field = k == 0 ? "to" : k == 1 ? "cc" : "bcc";
         for (i = 0; j->lists[k] && j->lists[k][i]; i++, j->total++)
-            if ((bad = smtp__addr(j->lists[k][i], 1, &a, &n)) != NULL)
+            if ((bad = smtp__addr_check(j->lists[k][i], 1)) != NULL)
                 return smtp__fail(s, SMTP_ERR_PARAM, "message.%s[%d] \"%.80s\" %s", field, (int)i, j->lists[k][i], bad);
     }
     if (j->total == 0) return smtp__fail(s, SMTP_ERR_PARAM, "the message has no recipient (to, cc and bcc are empty)");
@@ -5235,6 +5872,7 @@ static smtp_result smtp__final_reply(smtp_session *s)
 {
     smtp_result r;
     snprintf(s->cmd, sizeof s->cmd, "the end of the message");
+    if ((r = smtp__premature(s, s->bdat_last ? s->bdat_pending : 0)) != SMTP_OK) return r;
     if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
     if (s->bdat_last) {
         s->bdat_last = 0;

@@ -57,8 +57,10 @@ static const cp_case cases[] = {
     { "good",        "localhost",       FULL,   PIN_NONE,  SMTP_OK, NULL, NULL },
     { "good",        "127.0.0.1",       FULL,   PIN_NONE,  SMTP_OK, NULL, NULL },
     { "goodec",      "localhost",       FULL,   PIN_NONE,  SMTP_OK, NULL, NULL },
-    { "big",         "localhost",       FULL,   PIN_NONE,  SMTP_OK, NULL, NULL },
     { "good",        "localhost",       FULL,   PIN_DER,   SMTP_OK, NULL, NULL },
+    /* a 9.9 KB leaf: over SMTP_CERT_MAX (8192 by default), refused by name, in every mode */
+    { "big",         "localhost",       FULL,   PIN_NONE,  CERT, "SMTP_CERT_MAX", NULL },
+    { "big",         "localhost",       NONE,   PIN_NONE,  CERT, "SMTP_CERT_MAX", NULL },
     /* malformed: the leaf's DER followed by garbage inside its entry; every mode */
     { "trailing",    "localhost",       FULL,   PIN_NONE,  CERT, NULL, NULL },
     { "trailing",    "localhost",       NOHOST, PIN_NONE,  CERT, NULL, NULL },
