@@ -15,7 +15,7 @@ static void cfg_auth(smtp_config *c, const char *host, int port, smtp_security m
 {
     memset(c, 0, sizeof *c);
     c->host = host; c->port = port; c->security = mode; c->ca_file = ca;
-    c->helo_name = "client.test"; c->timeout_ms = 5000;
+    c->helo_name = "client.test"; c->timeout_ms = CALM_MS;
     c->username = USER; c->password = PASS; c->allowed_auth = mechs;
 }
 
@@ -42,7 +42,7 @@ static int maillog_count(const char *needle)
 
 static int wait_maillog(const char *needle, int want)
 {
-    long long end = now_ms() + 5000;
+    long long end = now_ms() + CALM_MS;
     while (maillog_count(needle) < want && now_ms() < end) usleep(20000);
     return maillog_count(needle);
 }

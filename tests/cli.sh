@@ -13,7 +13,8 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; 
 
 last_msg() { ls "$RUNDIR/$1"/msg-*.json 2>/dev/null | sort | tail -1; }
 count_msgs() { ls "$RUNDIR/$1"/msg-*.json 2>/dev/null | wc -l; }
-wait_count() { local i; for i in $(seq 1 100); do [ "$(count_msgs "$1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
+# waits for the spool to hold N messages: 120 s at most (calm on a busy machine)
+wait_count() { local end=$((SECONDS + 120)); while [ $SECONDS -lt $end ]; do [ "$(count_msgs "$1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

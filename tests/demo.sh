@@ -19,7 +19,7 @@ TEXT=$'Hi Bob,\n\nthis message went through smtp.h.\n.A line that starts with a 
 echo
 echo "== the message as the server received it ($RUNDIR/demo/msg-0001.eml):"
 echo
-for i in $(seq 1 100); do [ -e "$RUNDIR/demo/msg-0001.json" ] && break; sleep 0.05; done
+end=$((SECONDS + 120)); while [ $SECONDS -lt $end ]; do [ -e "$RUNDIR/demo/msg-0001.json" ] && break; sleep 0.05; done
 cat "$RUNDIR/demo/msg-0001.eml" | tr -d '\r'
 echo
 $PY -c 'import json, sys; d = json.load(open(sys.argv[1]))

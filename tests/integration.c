@@ -394,7 +394,7 @@ TEST(hostile_greeting_never_sent)
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TIMEOUT);
     el = now_ms() - t0;
     printf("  greeting timeout 300 ms ended after %lld ms\n", el);
-    CHECK(el >= 300 && el <= 450);
+    CHECK(deadline_kept(el, 300));              /* the server holds the socket 60 s */
     CHECK_CONTAINS(smtp_error_detail(&S), "no greeting");
     smtp_close(&S);
 }
@@ -409,7 +409,7 @@ TEST(hostile_reply_trickled)
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TIMEOUT);
     el = now_ms() - t0;
     printf("  trickled reply, timeout 500 ms, ended after %lld ms\n", el);
-    CHECK(el >= 500 && el < 800);
+    CHECK(deadline_kept(el, 500));              /* the whole reply takes 30 s */
     CHECK_CONTAINS(smtp_error_detail(&S), "EHLO");
     smtp_close(&S);
 }
@@ -423,7 +423,8 @@ TEST(hostile_greeting_trickled)
     t0 = now_ms();
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TIMEOUT);
     el = now_ms() - t0;
-    CHECK(el >= 400 && el < 700);
+    printf("  trickled greeting, timeout 400 ms, ended after %lld ms\n", el);
+    CHECK(deadline_kept(el, 400));              /* the whole greeting takes 20 s */
     smtp_close(&S);
 }
 
@@ -460,13 +461,12 @@ TEST(hostile_drop_during_data_is_not_success)
     const char *to[] = { "bob@example.com", NULL };
     long long t0;
     cfg_plain(&cfg, hport(3));
-    cfg.timeout_ms = 3000;
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
     big_message(&m, to);
     m.results = res; m.results_cap = 1; res[0].accepted = 7;
     t0 = now_ms();
-    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_CLOSED);
-    CHECK(now_ms() - t0 < 3000);
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_CLOSED);   /* seen as the drop, not as a timeout */
+    CHECK(now_ms() - t0 < CALM_MS / 2);
     CHECK_EQ_INT(res[0].accepted, 0);          /* not delivered, and said why: nothing counted as sent */
     CHECK_EQ_INT(res[0].code, 0);
     CHECK_CONTAINS(res[0].text, "closed the connection");
@@ -514,13 +514,14 @@ TEST(hostile_helo_fallback_and_quit_never_answered)
     CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
     smtp_close(&S);
     cfg_plain(&cfg, hport(10));
-    cfg.timeout_ms = 300;
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
     CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    S.cfg.timeout_ms = 300;                      /* the deadline under test is QUIT's alone */
     t0 = now_ms();
     CHECK_EQ_INT(smtp_close(&S), SMTP_OK);       /* the message went; QUIT's silence is no error */
     el = now_ms() - t0;
-    CHECK(el >= 300 && el < 600);
+    printf("  QUIT never answered, timeout 300 ms, close took %lld ms\n", el);
+    CHECK(deadline_kept(el, 300));               /* the server holds the socket 60 s */
 }
 
 int main(void)

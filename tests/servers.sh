@@ -8,15 +8,15 @@ POSTFIX_DIR=""
 
 have_ipv6() { ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; }
 
-# wait_ready FILE PID NAME: until FILE exists (15 s), or the server died
+# wait_ready FILE PID NAME: until FILE exists (120 s: a busy machine), or the server died
 wait_ready() {
-    local i
-    for i in $(seq 1 300); do
+    local end=$((SECONDS + 120))
+    while [ $SECONDS -lt $end ]; do
         [ -e "$1" ] && return 0
         kill -0 "$2" 2>/dev/null || { echo "servers.sh: $3 exited; its log:" >&2; cat "$RUNDIR/$3.log" >&2; return 1; }
         sleep 0.05
     done
-    echo "servers.sh: $3 not ready after 15 s; its log:" >&2; cat "$RUNDIR/$3.log" >&2
+    echo "servers.sh: $3 not ready after 120 s; its log:" >&2; cat "$RUNDIR/$3.log" >&2
     return 1
 }
 

@@ -24,7 +24,7 @@ PF_KEYS=${PF_KEYS:-rsa}
 PF_HOSTNAME=mail.test.local
 SASL_USER=alice
 SASL_PASS='s3cret pass'
-START_TIMEOUT=15
+START_TIMEOUT=120   # listening after start; generous: a busy machine
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 
@@ -299,7 +299,7 @@ chmod 755 "$DIR/deliver.sh"
 touch -d "@$(( $(date +%s) - 10 ))" "$CONF/main.cf" "$CONF/master.cf"
 
 # postfix reports errors only on a terminal: give it one with script(1).
-OUT=$(timeout 60 script -qec "postfix -c '$CONF' start" /dev/null 2>&1)
+OUT=$(timeout 120 script -qec "postfix -c '$CONF' start" /dev/null 2>&1)
 RC=$?
 if [ $RC -ne 0 ]; then
     echo "postfix.sh: 'postfix -c $CONF start' failed (rc $RC):" >&2

@@ -13,7 +13,7 @@
 #   PROXY_HTTP_NOAUTH=24585    tinyproxy, CONNECT, no authentication
 #   PROXY_IPV4_ONLY=1          do not listen on [::1]
 # start: stops a previous run in DIR, (re)creates the system account proxyuser,
-# writes the configurations, starts everything and waits (10 s at most) until
+# writes the configurations, starts everything and waits (120 s at most) until
 # every port accepts connections; exit 0 when all is up, else prints the logs
 # and exits 1 (having stopped what it started). stop: kills each by its
 # recorded PID (its own process group); always exits 0.
@@ -29,7 +29,7 @@ SOCKS_USER=proxyuser
 SOCKS_PASS='proxy pass'
 HTTP_USER=proxyuser
 HTTP_PASS=proxypass      # tinyproxy's parser takes only [-a-z0-9._] here: no space
-START_TIMEOUT=10
+START_TIMEOUT=120   # generous: a busy machine
 PY=/usr/bin/python3
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
