@@ -13,7 +13,8 @@
 #  - npm: smtp-server and Haraka at the versions of package-lock.json, into
 #    tests/interop/.cache/node/node_modules.
 #  - Run-as users: Debian-exim; opensmtpd and opensmtpq (as opensmtpd's
-#    postinst makes them).
+#    postinst makes them), and OpenSMTPD's empty directories
+#    /var/lib/opensmtpd/empty and /var/spool/smtpd.
 set -eu
 source "$(dirname "$0")/lib.sh"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -66,4 +67,7 @@ for u in opensmtpd opensmtpq; do
     getent passwd "$u" >/dev/null || $SUDO adduser --quiet --system --home /var/lib/opensmtpd/empty \
         --no-create-home --disabled-password --ingroup "$u" "$u"
 done
+# OpenSMTPD's fixed paths: the users' chroot and the spool mount point
+# (opensmtpd.sh mounts a private spool there, in its own namespace)
+$SUDO mkdir -p /var/lib/opensmtpd/empty /var/spool/smtpd
 exit 0

@@ -126,6 +126,6 @@ need() {
 private_etc() {
     mkdir -p "$1/etc"
     echo "nameserver 127.0.0.1" >"$1/etc/resolv.conf"
-    printf '127.0.0.1 localhost localhost.localdomain %s %s.localdomain\n::1 localhost\n' \
+    printf '127.0.0.1 localhost\n127.0.1.1 %s.localdomain %s\n::1 localhost\n' \
         "$(hostname)" "$(hostname)" >"$1/etc/hosts"
 }

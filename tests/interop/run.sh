@@ -22,13 +22,10 @@ mkdir -p "$RUNBASE"
 RESULTS=$RUNBASE/results.tsv
 : >"$RESULTS"
 CURRENT=""
-BACKGROUND=()
 
 cleanup() {
-    local s
     [ -n "$CURRENT" ] && bash "$INTEROP/servers/$CURRENT.sh" stop
-    for s in "${BACKGROUND[@]}"; do bash "$INTEROP/servers/$s.sh" stop; done
-    CURRENT=""; BACKGROUND=()
+    CURRENT=""
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -37,33 +34,14 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 T0=$(ms)
 make_certs || exit 1
 
-# sendmail takes long to listen: start it first, in the background, so it
-# comes up while the others run
-SM_STARTED=""
-for s in "${SERVERS[@]}"; do
-    if [ "$s" = sendmail ]; then
-        BACKGROUND+=(sendmail)
-        ( bash "$INTEROP/servers/sendmail.sh" start >"$RUNBASE/sendmail-start.log" 2>&1; echo $? >"$RUNBASE/sendmail-start.rc" ) &
-        SM_STARTED=$!
-        SM_T0=$(ms)
-    fi
-done
-
 declare -A START_MS RUN_MS
 for s in "${SERVERS[@]}"; do
     [ -f "$INTEROP/servers/$s.sh" ] || { ilog "no server $s (have: ${ALL[*]})"; exit 2; }
     echo "== $s" >&2
     t=$(ms)
-    if [ "$s" = sendmail ] && [ -n "$SM_STARTED" ]; then
-        wait "$SM_STARTED"; rc=$(cat "$RUNBASE/sendmail-start.rc" 2>/dev/null || echo 1)
-        cat "$RUNBASE/sendmail-start.log" >&2
-        START_MS[$s]=$(( $(ms) - SM_T0 ))
-        BACKGROUND=()
-    else
-        bash "$INTEROP/servers/$s.sh" start; rc=$?
-        START_MS[$s]=$(( $(ms) - t ))
-    fi
-    CURRENT=$s
+    CURRENT=$s   # stopped on exit even when its start fails halfway
+    bash "$INTEROP/servers/$s.sh" start; rc=$?
+    START_MS[$s]=$(( $(ms) - t ))
     D=$RUNBASE/$s
     if [ "$rc" != 0 ] || [ ! -f "$D/profile" ]; then
         for c in "${CHECKS[@]}"; do
@@ -89,7 +67,14 @@ TOTAL=$(( $(ms) - T0 ))
 
 # ---- the table ----
 echo
-echo "Interoperability matrix (smtp.h $(sed -n 's/^#define SMTP_VERSION_STRING "\(.*\)"/\1/p' smtp.h), $(date -u +%Y-%m-%d))"
+if [ "$MATRIX" = "$REPO/tests/.build/interop-matrix" ]; then
+    REV=$(git log -1 --format=%h -- smtp.h 2>/dev/null)
+    git diff --quiet -- smtp.h 2>/dev/null || REV="$REV + uncommitted changes"
+    BUILT="smtp.h of the working tree ($REV)"
+else
+    BUILT="the client $MATRIX"
+fi
+echo "Interoperability matrix, $(date -u '+%Y-%m-%d %H:%M UTC'), $BUILT"
 awk -F'\t' -v checks="${CHECKS[*]}" -v servers="${SERVERS[*]}" '
 $1 == "CELL" {
     v = $4; if (v == "FAIL") v = "FAIL(" $5 ")";
