@@ -37,7 +37,8 @@ static const char *NAME = "server", *STORE, *KIND = "files", *STRIP = "Received,
                   *FROM = "Alice <alice@example.org>", *TO1 = "bob@example.org",
                   *TO2 = "carol@example.org", *ONLY, *AUTH_MODE, *MAIN_MODE;
 static int PORT_PLAIN, PORT_STARTTLS, PORT_IMPLICIT, LF, LOGIN_PLAIN, LOGIN_STARTTLS, LOGIN_IMPLICIT;
-static int AUTO_LIMIT_MS = 2000, AUTH_PORT;
+static int AUTO_LIMIT_MS = 2000, AUTH_PORT, PORT_538;
+static const char *TEMPFAIL_USER;
 static FILE *LOG;
 static int failures;
 
@@ -475,6 +476,50 @@ static void check_badpass(void)
     smtp_close(&S);
 }
 
+/* A transient refusal of AUTH (issue 18): 454 (the server's password
+   check is down: Dovecot with a passdb that fails temporarily for user
+   --tempfail-user) and 538 (encryption required: nodemailer's
+   --port-538 refuses AUTH before STARTTLS). Neither says the password is
+   wrong, so neither may be SMTP_ERR_AUTH (smtp-send's exit 77, "login
+   refused"); the result must be an error that names the reply. */
+static void check_auth_transient(const char *check, int code)
+{
+    smtp_config cfg;
+    smtp_result r;
+    const smtp_reply *rp;
+    char want[8];
+    CHECK = check;
+    if (!wanted(check)) return;
+    if (code == 454 && !TEMPFAIL_USER) { cell(check, "n/a\tno way to make AUTH fail temporarily"); return; }
+    if (code == 538 && !PORT_538) { cell(check, "n/a\tno port that answers AUTH with 538"); return; }
+    cap_reset();
+    if (code == 454) {
+        cfg_for(&cfg, auth_mode());
+        if (AUTH_PORT) cfg.port = AUTH_PORT;
+        cfg.username = TEMPFAIL_USER;
+    } else {
+        cfg_for(&cfg, M_PLAIN);
+        cfg.port = PORT_538;
+        cfg.username = USER;
+    }
+    cfg.password = PASS;
+    cfg.allow_cleartext_auth = 1;
+    r = smtp_open(&S, &cfg);
+    rp = smtp_last_reply(&S);
+    snprintf(want, sizeof want, "%d", code);
+    if (rp->code != code)
+        cell(check, "FAIL\tno %d seen\tthe server answered %d %s %s (%s: %s)", code, rp->code, rp->status, rp->text,
+             smtp_result_str(r), smtp_error_detail(&S));
+    else if (r == SMTP_ERR_AUTH || r >= SMTP_OK)
+        cell(check, "FAIL\t%d as %s\tsmtp_open returned %s for \"%d %s %s\": %s", code, short_result(r),
+             smtp_result_str(r), rp->code, rp->status, rp->text, smtp_error_detail(&S));
+    else if (!strstr(smtp_error_detail(&S), want))
+        cell(check, "FAIL\tdetail\tthe detail does not name the %d reply: %s", code, smtp_error_detail(&S));
+    else
+        cell(check, "ok\t%s: %s", smtp_result_str(r), smtp_error_detail(&S));
+    smtp_close(&S);
+}
+
 /* n messages through smtp_send_batch on one session. */
 static void check_batch(int n)
 {
@@ -678,6 +723,56 @@ static void check_refused(void)
     cell(check, "ok\t%d %s %s", rr[1].code, rr[1].status, rr[1].text);
 }
 
+/* Every recipient refused (two): SMTP_ERR_REPLY naming the refusals, both
+   results 5xx, nothing stored. (chasquid answers the DATA that follows two
+   refused RCPTs with "421 Too many errors": the refusals must still be the
+   result, not the 421.) */
+static void check_all_refused(void)
+{
+    smtp_config cfg;
+    smtp_message msg;
+    smtp_header h;
+    const char *check = "all-refused";
+    char r2[300];
+    const char *to[] = { NULL, NULL, NULL };
+    smtp_rcpt_result rr[2];
+    stored st[2];
+    const char *at;
+    smtp_result r;
+    int n;
+    CHECK = check;
+    if (!wanted(check)) return;
+    if (!REFUSED || !(at = strchr(REFUSED, '@'))) { cell(check, "n/a\tthe server accepts every recipient"); return; }
+    snprintf(r2, sizeof r2, "%.*s2%s", (int)(at - REFUSED), REFUSED, at);
+    to[0] = REFUSED; to[1] = r2;
+    cap_reset();
+    cfg_for(&cfg, parse_mode(MAIN_MODE));
+    message_init(&msg, &h, 0, check, to, "interop all recipients refused", TEXT);
+    memset(rr, 0, sizeof rr);
+    msg.results = rr; msg.results_cap = 2;
+    r = smtp_open(&S, &cfg);
+    if (r != SMTP_OK) { cell_err(check, "open", &S, r, 0); smtp_close(&S); return; }
+    r = smtp_send(&S, &msg);
+    logf_("all-refused: %s: %s\n", smtp_result_str(r), smtp_error_detail(&S));
+    if (r != SMTP_ERR_REPLY) {
+        cell(check, "FAIL\t%s, not REPLY\tsmtp_send returned %s: %s; results [%s %d %d %s] [%s %d %d %s]",
+             short_result(r), smtp_result_str(r), smtp_error_detail(&S), rr[0].address, rr[0].accepted, rr[0].code,
+             rr[0].text, rr[1].address, rr[1].accepted, rr[1].code, rr[1].text);
+        smtp_close(&S);
+        return;
+    }
+    smtp_close(&S);
+    if (rr[0].accepted || rr[1].accepted || rr[0].code / 100 != 5 || rr[1].code / 100 != 5) {
+        cell(check, "FAIL\tper-recipient results\t[%s %d %d %s] [%s %d %d %s]", rr[0].address, rr[0].accepted,
+             rr[0].code, rr[0].text, rr[1].address, rr[1].accepted, rr[1].code, rr[1].text);
+        return;
+    }
+    n = store_find(TOKEN_BUF[0], st, 2, 1000, 0);
+    store_release(st, n);
+    if (n) { cell(check, "FAIL\tstored\tthe message was stored although every recipient was refused"); return; }
+    cell(check, "ok\t%d %s %s", rr[0].code, rr[0].status, rr[0].text);
+}
+
 /* AUTO on a port with the default timeouts: the time to a usable session. */
 static void check_auto(const char *check, mode expect)
 {
@@ -723,7 +818,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: matrix --name N --store DIR [--kind files|maildir|aiosmtpd] [--plain P] [--starttls P]\n"
             "  [--implicit P] [--ca FILE] [--strip H1,H2] [--lf] [--refused ADDR] [--auth-mode plain|starttls|implicit]\n"
-            "  [--auth-port P] [--login plain,starttls,implicit] [--user U --pass P] [--tls-broken REASON] [--main MODE]\n"
+            "  [--auth-port P] [--port-538 P] [--tempfail-user U] [--login plain,starttls,implicit] [--user U --pass P] [--tls-broken REASON] [--main MODE]\n"
             "  [--from A] [--to1 A] [--to2 A] [--only c1,c2] [--log FILE] [--auto-limit MS]\n");
     exit(2);
 }
@@ -747,6 +842,8 @@ int main(int argc, char **argv)
         else if (OPT("--auth-mode")) AUTH_MODE = v;
         else if (OPT("--main")) MAIN_MODE = v;
         else if (OPT("--auth-port")) AUTH_PORT = atoi(v);
+        else if (OPT("--port-538")) PORT_538 = atoi(v);
+        else if (OPT("--tempfail-user")) TEMPFAIL_USER = v;
         else if (OPT("--login")) {
             LOGIN_PLAIN = strstr(v, "plain") != NULL;
             LOGIN_STARTTLS = strstr(v, "starttls") != NULL;
@@ -781,10 +878,13 @@ int main(int argc, char **argv)
         if (wanted("auth-cram")) cell("auth-cram", "n/a\tno AUTH");
     }
     check_badpass();
+    check_auth_transient("auth-454", 454);
+    check_auth_transient("auth-538", 538);
     check_batch(20);
     check_big();
     check_utf8();
     check_refused();
+    check_all_refused();
     check_auto("auto-implicit", M_IMPLICIT);
     check_auto("auto-starttls", M_STARTTLS);
     cap_reset();

@@ -8,7 +8,7 @@ const path = require('path');
 
 exports.hook_rcpt = function (next, connection, params) {
     const addr = String(params[0]).replace(/^<|>$/g, '');
-    if (/^refused@/i.test(addr)) return next(DENY, `5.1.1 <${addr}>: no such user`);
+    if (/^refused[^@]*@/i.test(addr)) return next(DENY, `5.1.1 <${addr}>: no such user`);
     next(OK);
 };
 

@@ -1,8 +1,9 @@
 // nodemailer smtp-server on loopback for the interop matrix.
-//   node nodemailer.js PORT TLSPORT CERT KEY STOREDIR
+//   node nodemailer.js PORT TLSPORT CERT KEY STOREDIR [PORT538]
 // PORT: cleartext with STARTTLS; TLSPORT: implicit TLS. Account alice/secret
-// (PLAIN, LOGIN, CRAM-MD5; AUTH optional). Recipients whose local part starts
-// with "refused" get 550. Each message is written as it arrived (the DATA
+// (PLAIN, LOGIN, CRAM-MD5; AUTH optional, also before STARTTLS, except on
+// PORT538 (cleartext + STARTTLS) where AUTH before STARTTLS gets 538). Senders whose local part starts
+// with "refused" get 553, recipients 550. Each message is written as it arrived (the DATA
 // stream: dot-unstuffed, CRLF kept) to STOREDIR/msg-<n>.eml, through a
 // temporary name so a reader never sees half a file.
 'use strict';
@@ -30,6 +31,14 @@ function options(secure) {
                 (auth.method === 'CRAM-MD5' ? auth.validatePassword('secret') : auth.password === 'secret');
             if (!ok) return cb(new Error('Invalid username or password'));
             cb(null, { user: 'alice' });
+        },
+        onMailFrom(address, session, cb) {
+            if (/^refused/i.test(address.address)) {
+                const err = new Error('5.1.8 <' + address.address + '>: sender address rejected');
+                err.responseCode = 553;
+                return cb(err);
+            }
+            cb();
         },
         onRcptTo(address, session, cb) {
             if (/^refused/i.test(address.address)) {
@@ -59,8 +68,13 @@ function options(secure) {
     };
 }
 
-for (const [p, secure] of [[port, false], [tlsPort, true]]) {
-    const srv = new SMTPServer(options(secure));
+// and on port538 (optional) AUTH only after STARTTLS: before it, 538
+const port538 = process.argv[7];
+for (const [p, secure, tlsAuthOnly] of [[port, false, false], [tlsPort, true, false], [port538, false, true]]) {
+    if (!p) continue;
+    const opts = options(secure);
+    if (tlsAuthOnly) opts.allowInsecureAuth = false;
+    const srv = new SMTPServer(opts);
     srv.on('error', (e) => { console.error('smtp-server error:', e.message); });
     srv.listen(Number(p), '127.0.0.1', () => console.log('listening on', p, secure ? '(implicit TLS)' : ''));
 }

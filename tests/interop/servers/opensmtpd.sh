@@ -42,8 +42,8 @@ table vusers file:$D/vusers
 listen on 127.0.0.1 port $PORT tls pki localhost hostname localhost auth-optional <creds>
 listen on 127.0.0.1 port $TLSPORT smtps pki localhost hostname localhost auth-optional <creds>
 action "deliver" maildir "$D/maildir" user nobody virtual <vusers>
-match from any for any rcpt-to regex "^(nobody|refused)@" reject
-match auth from any for any rcpt-to regex "^(nobody|refused)@" reject
+match from any for any rcpt-to regex "^(nobody|refused)[^@]*@" reject
+match auth from any for any rcpt-to regex "^(nobody|refused)[^@]*@" reject
 match from any for any action "deliver"
 match auth from any for any action "deliver"
 EOT

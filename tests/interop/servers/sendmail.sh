@@ -45,7 +45,7 @@ mech_list: PLAIN LOGIN CRAM-MD5
 EOT
 echo "$ACCOUNT_PASS" | saslpasswd2 -p -c -f "$D/sasl2/sasldb2" -u sendmail.test "$ACCOUNT_USER" || exit 1
 chmod 640 "$D/sasl2/sasldb2"
-printf 'Connect:127.0.0.1\tRELAY\nTo:refused@example.org\tERROR:"550 5.1.1 no such user"\n' >"$D/access"
+printf 'Connect:127.0.0.1\tRELAY\nTo:refused@example.org\tERROR:"550 5.1.1 no such user"\nTo:refused2@example.org\tERROR:"550 5.1.1 no such user"\n' >"$D/access"
 printf 'example.org\tstore:example.org\n' >"$D/mailertable"
 # host names from the hosts file only: no DNS, so nothing is deferred for it
 printf 'hosts files\naliases files\n' >"$D/service.switch"
