@@ -205,7 +205,7 @@ clean:
 # found: tests/fuzz/regress/<target>-* (replayed first); summary at the end.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_TARGETS := reply ehlo proxy b64 url config writer session compose inherit
+FUZZ_TARGETS := reply ehlo proxy b64 url config writer session compose inherit sasl x509
 FZ           := $(B)/fuzz
 
 .PHONY: fuzz fuzz-smoke
