@@ -341,7 +341,7 @@ static void cell_err(const char *check, const char *what, smtp_session *s, smtp_
 {
     const smtp_reply *rp = smtp_last_reply(s);
     if (tls_check && TLS_BROKEN && (r == SMTP_ERR_TLS || r == SMTP_ERR_CLOSED || r == SMTP_ERR_IO)) {
-        cell(check, "n/a\t%s (%s: %s)", TLS_BROKEN, short_result(r), smtp_error_detail(s));
+        cell(check, "n/a\t%s -- %s: %s", TLS_BROKEN, short_result(r), smtp_error_detail(s));
         return;
     }
     char code[16] = "";
@@ -798,7 +798,7 @@ static void check_auto(const char *check, mode expect)
     printf("TIME\t%s\t%s\t%lld\t%s\n", NAME, check, ms,
            r != SMTP_OK ? smtp_result_str(r) : used == SMTP_SECURITY_IMPLICIT ? "implicit" : "starttls");
     if (r != SMTP_OK && TLS_BROKEN) {   /* whatever the last attempt's error was */
-        cell(check, "n/a\t%s (%s: %s)", TLS_BROKEN, short_result(r), smtp_error_detail(&S));
+        cell(check, "n/a\t%s -- %s: %s", TLS_BROKEN, short_result(r), smtp_error_detail(&S));
         smtp_close(&S);
         return;
     }

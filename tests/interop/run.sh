@@ -45,7 +45,7 @@ $1 == "CELL" {
     cell[$2, $3] = v
     if ($4 == "FAIL") notes[++nn] = $2 "/" $3 ": " $5 ($6 != "" ? " -- " $6 : "")
     if ($4 == "n/a") {
-        why = $5; sub(/ \(.*/, "", why)   # the reason without the error detail that follows it
+        why = $5; sub(/ -- .*/, "", why)   # the reason without the error detail that follows it
         if (!(why in na)) naorder[++nna] = why
         na[why] = na[why] (na[why] != "" ? ", " : "") $2 "/" $3
     }
@@ -128,7 +128,8 @@ for s in "${SERVERS[@]}"; do
     else
         mapfile -t PROFILE <"$D/profile"
         t=$(ms)
-        "$MATRIX" "${PROFILE[@]}" --log "$D/matrix.log" >"$D/matrix.out" 2>"$D/matrix.err"
+        # every wait inside is bounded; this bounds the client as a whole too
+        timeout -k 10 900 "$MATRIX" "${PROFILE[@]}" --log "$D/matrix.log" >"$D/matrix.out" 2>"$D/matrix.err"
         mrc=$?
         RUN_MS[$s]=$(( $(ms) - t ))
         cat "$D/matrix.out" >>"$RESULTS"
