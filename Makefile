@@ -26,6 +26,7 @@ EXAMPLES := $(B)/hello $(B)/transcript $(B)/tls-example $(B)/smtp-send \
 TESTS    := $(B)/unit $(B)/unit-notls $(B)/integration $(B)/tls $(B)/auth $(B)/proxy $(B)/alloc $(B)/mime $(B)/abuse \
             $(B)/bench/tls_sink $(B)/threads $(B)/unit-vg
 TESTS    += $(B)/certpolicy $(B)/evil_tls
+TESTS    += $(B)/security
 
 DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sasl2-bin \
   libsasl2-modules python3 python3-aiosmtpd python3-twisted dante-server tinyproxy openssl \
@@ -133,6 +134,13 @@ $(B)/certpolicy: tests/certpolicy.c tests/test.h tests/itest.h smtp.h | $(B)
 $(B)/evil_tls: tests/peers/evil_tls.c | $(B)
 	$(CC) $(WARN) -O2 -g -o $@ tests/peers/evil_tls.c $(LDLIBS)
 
+# issue 12: one regression test per finding of the security audit, each
+# failing on v0.6.0; addresses and MIME judged by Python's email package
+# (tests/security_parse.py); a BearSSL server and an HTTP proxy in child
+# processes on 127.0.0.1:24750-24799
+$(B)/security: tests/security.c tests/security_parse.py tests/test.h tests/fake.h smtp.h | $(B)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $(SAN) -I. -DSECURITY_PY='"$(PY)"' -o $@ tests/security.c $(LDLIBS)
+
 # The header alone: gcc and clang with every warning, as C++, SMTP_STATIC,
 # with and without TLS. Any warning fails.
 check-warnings: | $(B)
@@ -154,6 +162,7 @@ test: deps check-warnings all
 	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory fuzz-smoke
 	@echo "== unit tests"; $(B)/unit
 	@echo "== unit tests, built with SMTP_NO_TLS"; $(B)/unit-notls
+	@echo "== security regressions (issue 12)"; $(B)/security
 	@echo "== unit tests under valgrind memcheck (no sanitizers)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    $(B)/unit-vg > $(B)/unit-vg.log 2>&1 || { cat $(B)/unit-vg.log; exit 1; }; tail -1 $(B)/unit-vg.log
