@@ -158,6 +158,30 @@ TEST(idna_reply_to_whose_a_labels_reach_600_bytes)
     smtp_close(&S);
 }
 
+/* The same address as From with an ASCII envelope sender: the envelope
+   needs no A-labels, the From header does (conv[600] in smtp__hw_addr). */
+TEST(idna_from_whose_a_labels_reach_600_bytes)
+{
+    static char utf8[400], alabel[800], want[900];
+    const char *to[] = { "bob@example.com", NULL };
+    smtp_message m;
+    smtp_config cfg;
+    smtp_result r;
+    idna_address(utf8, alabel);
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(open_fake(&cfg), SMTP_OK);
+    memset(&m, 0, sizeof m);
+    m.from = utf8; m.envelope_from = "alice@example.com"; m.to = to; m.text = "x";
+    r = smtp_send(&S, &m);
+    snprintf(want, sizeof want, "From: %s\r\n", alabel);
+    if (r == SMTP_OK) CHECK(memmem(F.msg, F.msglen, want, strlen(want)) != NULL);
+    else {
+        CHECK(r == SMTP_ERR_PARAM || r == SMTP_ERR_UNSUPPORTED);
+        CHECK_EQ_INT(fake_count("MAIL FROM"), 0);
+    }
+    smtp_close(&S);
+}
+
 /* RFC 7628 3.1 / RFC 5801: ',' and '=' in the user name travel as =2C and
    =3D. 1024 commas (the longest user name accepted) and a token within the
    documented limit: the payload as sent decodes to exactly what RFC 7628
@@ -220,6 +244,7 @@ int main(int argc, char **argv)
     RUN_IF(sender_with_a_long_address_in_angle_brackets);
     RUN_IF(idna_recipient_whose_a_labels_reach_600_bytes);
     RUN_IF(idna_reply_to_whose_a_labels_reach_600_bytes);
+    RUN_IF(idna_from_whose_a_labels_reach_600_bytes);
     RUN_IF(oauthbearer_user_of_1024_commas);
     RUN_IF(oauthbearer_user_with_comma_and_equals);
     return TEST_END();
