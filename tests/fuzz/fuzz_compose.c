@@ -23,6 +23,8 @@
      "Name: value", continuation lines start with white space and hold
      something else too; one Date, From, Message-ID, MIME-Version; To,
      Cc, Subject exactly when given; no Bcc, and the Bcc address nowhere;
+     the Message-ID is <dot-atom-text@dot-atom-text> (RFC 5322 3.6.4);
+     the headers of the parts are ASCII too unless SMTPUTF8;
    - From, To, Cc, Reply-To, Sender parse back as RFC 5322 address lists:
      quotes and angle brackets balanced, no comment and no group (smtp.h
      writes none: one can only come from a value), each mailbox "phrase
@@ -40,8 +42,9 @@
      /mixed as fits; each decodes (7bit, 8bit only with BODY=8BITMIME,
      quoted-printable with lines <= 76, base64 with lines <= 76) to exactly
      the text, HTML (line ends as CRLF) or data given; attachments carry
-     their type (with the parameters given), file name (name= and
-     filename=, RFC 2231 decoded), disposition and Content-ID.
+     their type (type/subtype RFC 2045 tokens, with the parameters given,
+     none twice), file name (name= and filename=, RFC 2231 decoded),
+     disposition and Content-ID (<the id given>, unfolded, not empty).
    When smtp_send fails, it is a parameter error (PARAM or UNSUPPORTED),
    and no DATA or BDAT was sent.
    FUZZ_VERBOSE=1 prints each message; FUZZ_COMPOSE_CHECKS=0 keeps only
