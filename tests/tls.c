@@ -96,7 +96,9 @@ TEST(auto_finds_implicit_tls_behind_a_silent_port)
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
     el = now_ms() - t0;
     printf("  AUTO on the implicit-TLS port: connected in %lld ms (greeting timeout 3000 ms)\n", el);
-    CHECK(deadline_kept(el, 3000));                    /* the STARTTLS guess waited for a greeting, no more */
+    /* the probe waits 400 ms for a cleartext greeting, then TLS on the same connection: never the
+       3000 ms greeting timeout (issue 18: well under a second when the machine is not busy) */
+    CHECK(el < 3000);
     CHECK_EQ_INT(smtp_security_used(&S), SMTP_SECURITY_IMPLICIT);
     CHECK_EQ_INT(smtp_port_used(&S), PF_IMPL);
     CHECK_EQ_STR(smtp_error_detail(&S), "");
@@ -117,7 +119,7 @@ TEST(auto_never_sends_cleartext)
     CHECK(smtp_open(&S, &cfg) < 0);
     CHECK_CONTAINS(smtp_error_detail(&S), "AUTO found no way");
     CHECK_CONTAINS(smtp_error_detail(&S), "does not offer STARTTLS");
-    CHECK_CONTAINS(smtp_error_detail(&S), "implicit TLS on port");
+    CHECK_CONTAINS(smtp_error_detail(&S), "STARTTLS on port");   /* it greeted in cleartext: no implicit try */
     smtp_close(&S);
     usleep(100000);
     CHECK_EQ_INT(commands_from("aiosmtpd", 0, "MAIL"), mails);

@@ -568,9 +568,12 @@ TEST(batch_pipelines_across_messages)
     smtp_result res[4];
     const char *to1[] = { "a@x.org", NULL }, *to2[] = { "b@x.org", "refuse@x.org", NULL }, *bad[] = { "no-at-sign", NULL };
     int i;
+    int pass;
+    for (pass = 0; pass < 2; pass++) {   /* 0: the default, one transaction at a time; 1: pipeline_messages */
     fake_reset();
     F.data_reply = "554 5.7.1 rejected\r\n"; F.data_reply_at = 3;   /* the third message that arrives */
     memset(&cfg, 0, sizeof cfg);
+    cfg.pipeline_messages = pass;
     CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
     memset(m, 0, sizeof m);
     for (i = 0; i < 4; i++) { m[i].from = "s@x.org"; m[i].to = to1; m[i].text = "batch"; }
@@ -583,12 +586,16 @@ TEST(batch_pipelines_across_messages)
     CHECK_EQ_INT(res[2], SMTP_ERR_PARAM);
     CHECK_EQ_INT(res[3], SMTP_ERR_REPLY);    /* its final reply was 554 */
     CHECK_EQ_INT(F.messages, 3);
-    /* the end of one message and the next envelope went out in one write */
-    CHECK_EQ_INT(fake_count("\r\n.\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<"), 2);
     CHECK_EQ_INT(fake_count("no-at-sign"), 0);
-    CHECK_EQ_INT(F.writes, 4);                /* envelope 1; dot 1 + envelope 2; dot 2 + envelope 4; dot 4 */
+    if (pass) {   /* the end of one message and the next envelope went out in one write */
+        CHECK_EQ_INT(fake_count("\r\n.\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<"), 2);
+        CHECK_EQ_INT(F.writes, 4);            /* envelope 1; dot 1 + envelope 2; dot 2 + envelope 4; dot 4 */
+    } else {      /* never anything after the end of data before its reply (Dovecot, Haraka, chasquid) */
+        CHECK_EQ_INT(F.writes, 6);            /* envelope, then the dot alone, for each of the three */
+    }
     CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
     smtp_close(&S);
+    }
 }
 
 TEST(bdat_chunks_and_a_refused_chunk)
