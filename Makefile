@@ -167,6 +167,8 @@ test: deps check-warnings all
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    $(B)/unit-vg > $(B)/unit-vg.log 2>&1 || { cat $(B)/unit-vg.log; exit 1; }; tail -1 $(B)/unit-vg.log
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh
+	@echo "== interoperability: the servers that broke on cross-message pipelining (make interop: all eight)"; \
+	  $(MAKE) --no-print-directory interop-fast
 
 # make stress: 1 GB (STRESS_MB) through smtp_data_write to our discarding sink; optimised build
 $(B)/stress: tests/stress.c tests/test.h smtp.h | $(B)

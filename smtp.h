@@ -1545,7 +1545,7 @@ static int smtp__cert_exts(smtp__span x, smtp__cert_info *ci)
 /* 0 when c[0..n) is exactly one certificate, nothing after it. */
 static int smtp__cert_parse(const unsigned char *c, size_t n, smtp__cert_info *ci)
 {
-    smtp__span in, cert, tbs, f, alg, oid;
+    smtp__span in, cert, tbs, f, alg, alg_all, oid, sig_in = { NULL, 0 };
     unsigned tag;
     int idx = 0;
     memset(ci, 0, sizeof *ci);
@@ -1553,6 +1553,7 @@ static int smtp__cert_parse(const unsigned char *c, size_t n, smtp__cert_info *c
     if (smtp__der_next(&in, &tag, &cert) || tag != 0x30 || in.n) return -1;
     if (smtp__der_next(&cert, &tag, &tbs) || tag != 0x30) return -1;
     if (smtp__der_next(&cert, &tag, &alg) || tag != 0x30) return -1;
+    alg_all = alg;
     if (smtp__der_next(&alg, &tag, &oid) || tag != 0x06) return -1;
     if (smtp__der_next(&cert, &tag, &f) || tag != 0x03 || cert.n) return -1;
     ci->weak_sig =   /* {md2,md5,sha1}WithRSAEncryption, ecdsa-with-SHA1, dsa-with-sha1 */
@@ -1565,6 +1566,7 @@ static int smtp__cert_parse(const unsigned char *c, size_t n, smtp__cert_info *c
         if (smtp__der_next(&tbs, &tag, &f)) return -1;
         if (idx == 0) { idx = 1; if (tag == 0xA0) continue; }   /* numbered from the serial, 1 */
         switch (idx++) {
+        case 2: sig_in = f; break;
         case 3: if (tag != 0x30) return -1; ci->issuer = f; break;
         case 5: if (tag != 0x30) return -1; ci->subject = f; break;
         case 6: if (tag != 0x30) return -1; ci->spki.p = start; ci->spki.n = (size_t)(tbs.p - start); break;
@@ -1573,7 +1575,9 @@ static int smtp__cert_parse(const unsigned char *c, size_t n, smtp__cert_info *c
             break;
         }
     }
-    return idx >= 7 ? 0 : -1;
+    /* RFC 5280 4.1.1.2: the outer signatureAlgorithm is the signed one, byte for byte */
+    if (idx < 7 || sig_in.n != alg_all.n || memcmp(sig_in.p, alg_all.p, alg_all.n)) return -1;
+    return 0;
 }
 
 /* The key in a SubjectPublicKeyInfo (RSA: RFC 8017 A.1.1; EC: RFC 5480),
@@ -3720,9 +3724,10 @@ static smtp_result smtp__attach_part(smtp_session *s, smtp__hw *h, const smtp_at
     if (name) smtp__hw_param(h, "filename", name);
     smtp__hw_end(h);
     if (a->content_id) {
-        smtp__hw_start(h, "Content-ID: <");
-        smtp__hw_add(h, "", a->content_id, strlen(a->content_id));
-        smtp__hw_add(h, "", ">", 1);
+        char cid[208];   /* "<" id ">" as one token: a fold inside would change the id */
+        snprintf(cid, sizeof cid, "<%.200s>", a->content_id);
+        smtp__hw_start(h, "Content-ID: ");
+        smtp__hw_add(h, "", cid, strlen(cid));
         smtp__hw_end(h);
     }
     smtp__hw_emits(h, "\r\n");
@@ -4165,6 +4170,9 @@ static const char *smtp__addr(const char *in, int kind, const char **a, size_t *
         if (*lt == ' ' || *lt == '\t' || *lt == '<' || *lt == '>') return "holds a space, '<' or '>'";
         if (*lt == '@') at = lt;
     }
+    for (lt = p; lt < e; lt++)   /* RFC 5322 3.4.1: a dot-atom; a domain literal [..] after the '@' */
+        if (strchr("(),;:\\\"", *lt) || ((*lt == '[' || *lt == ']') && (!at || lt < at)))
+            return "holds one of ( ) , ; : \\ \" [ ] (a comment, a list or a group is not one address)";
     if (!at) {
         if (kind == 1 && smtp__ieq(p, *n, "POSTMASTER")) return NULL;
         return "has no '@'";
@@ -4529,6 +4537,9 @@ static smtp_result smtp__st_resolve(smtp_settings *st, const char *path, const s
         while (*p && *p != ',' && *p != ' ' && *p != '\t' && k + 1 < sizeof name) name[k++] = *p++;
         name[k] = 0;
         if (!k) break;
+        if (*p && *p != ',' && *p != ' ' && *p != '\t')
+            return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\": a parent name is longer than %d "
+                                 "characters", acc[a].name, (int)sizeof name - 1);
         for (j = 0; j < na; j++) if (j != a && !strcmp(acc[j].name, name)) found = j;
         if (!strcmp(name, acc[a].name))
             return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from itself", name);
@@ -4977,7 +4988,7 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     snprintf(cmd, sizeof cmd, "AUTH %s", name);
     switch (mech) {
     case SMTP_AUTH_PLAIN:   /* RFC 4954 4: with the initial response */
-        if (!(n = smtp__sasl_plain(user, pass, raw, sizeof raw))) break;
+        if (!(n = smtp__sasl_plain(user, pass, raw, SMTP__SASL_MAX))) break;
         r = smtp__exchange_as(s, "AUTH PLAIN ", raw, n, "AUTH PLAIN <credentials>", dl, 0);
         if (!r && s->reply.code == 334 && s->reply.len == 0)
             r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
@@ -5005,8 +5016,8 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
         break;
     case SMTP_AUTH_XOAUTH2:
     case SMTP_AUTH_OAUTHBEARER:
-        n = mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw, sizeof raw)
-                                      : smtp__sasl_oauthbearer(user, s->tls_name, s->cfg.port, pass, raw, sizeof raw);
+        n = mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw, SMTP__SASL_MAX)
+                                      : smtp__sasl_oauthbearer(user, s->tls_name, s->cfg.port, pass, raw, SMTP__SASL_MAX);
         if (!n) break;
         snprintf(cmd, sizeof cmd, "AUTH %s ", name);
         r = smtp__exchange_as(s, cmd, raw, n, mech == SMTP_AUTH_XOAUTH2 ? "AUTH XOAUTH2 <token>"
@@ -5025,7 +5036,8 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     if (r) return r;
     if (!n && mech != SMTP_AUTH_LOGIN)   /* a payload that does not fit: nothing was sent for it */
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username and cfg.password are too long together for AUTH %s "
-                          "(its payload must stay under %d bytes)", name, (int)sizeof raw);
+                          "(its payload must stay under %d bytes: RFC 4954 allows 12288 octets of base64)", name,
+                          SMTP__SASL_MAX);
     if (s->reply.code == 334) {   /* more challenges than the mechanism has: cancel (RFC 4954 4) */
         r = smtp__exchange(s, "*", dl, 0);
         if (r) return r;
@@ -5365,7 +5377,7 @@ SMTP_API smtp_result smtp_close(smtp_session *s)
 
 SMTP_API smtp_result smtp_mail_from_opts(smtp_session *s, const char *addr, const char *params)
 {
-    char line[600];
+    char line[700];   /* "MAIL FROM:<" 254 ">" " " 400 */
     const char *a, *bad, *q;
     size_t n;
     smtp_result r;
@@ -5657,7 +5669,7 @@ static smtp_result smtp__wire_addr(smtp_session *s, const smtp__job *j, const ch
 /* The MAIL and RCPT command lines of a job, with their parameters. */
 static smtp_result smtp__mail_line(smtp_session *s, const smtp__job *j, char *line, size_t n)
 {
-    char a[600], x[300];
+    char a[600], x[304];   /* ENVID: 100 characters, each at most 3 as xtext */
     size_t o;
     smtp_result r;
     if ((r = smtp__wire_addr(s, j, j->env, 0, a, sizeof a)) != SMTP_OK) return r;
@@ -5803,6 +5815,8 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
     /* international addresses (RFC 6531), else A-labels for the domains */
     (void)smtp__addr(j->env, 0, &a, &len);
     j->utf8 = !smtp__is_ascii(a, len);
+    (void)smtp__addr(j->from, 1, &a, &len);   /* the From header's address is written too */
+    if (!smtp__is_ascii(a, len)) j->utf8 = 1;
     for (k = 0; k < 3; k++)
         for (i = 0; j->lists[k] && j->lists[k][i]; i++) {
             (void)smtp__addr(j->lists[k][i], 1, &a, &len);
@@ -5811,6 +5825,7 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
     if (j->utf8 && !(s->ext & SMTP_EXT_SMTPUTF8)) {
         j->utf8 = 0;   /* each address must then convert */
         if ((r = smtp__wire_addr(s, j, j->env, 0, line, sizeof line)) != SMTP_OK) return r;
+        if ((r = smtp__wire_addr(s, j, j->from, 1, line, sizeof line)) != SMTP_OK) return r;
         for (k = 0; k < 3; k++)
             for (i = 0; j->lists[k] && j->lists[k][i]; i++)
                 if ((r = smtp__wire_addr(s, j, j->lists[k][i], 1, line, sizeof line)) != SMTP_OK) return r;
@@ -5830,11 +5845,11 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
         int bol = s->body_bol, cr = s->body_cr;
         s->body8 = j->body8; s->utf8 = j->utf8;
         s->counting = 1; s->count = 0; s->body_bol = 1; s->body_cr = 0;
-        r = smtp__compose(s, m, j->from, "Thu, 01 Jan 1970 00:00:00 +0000", "<0000000000000000.0@x>");
+        r = smtp__compose(s, m, j->from, j->date, j->msgid);   /* the very headers that will go */
         if (!s->body_bol) s->count += 2;
         s->counting = 0; s->body_bol = bol; s->body_cr = cr;
         if (r != SMTP_OK) return r;
-        j->size = s->count + 40;   /* the real Date and Message-ID may be a little longer */
+        j->size = s->count;
         if (s->size_max && j->size > s->size_max)
             return smtp__fail(s, SMTP_ERR_TOO_LONG, "the message is %llu bytes and %s takes at most %lu (SIZE); "
                               "nothing was sent", j->size, s->peer, s->size_max);
@@ -5869,13 +5884,13 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
     if (j->total == 0) return smtp__fail(s, SMTP_ERR_PARAM, "the message has no recipient (to, cc and bcc are empty)");
     if (m->subject && !smtp__clean(m->subject))
         return smtp__fail(s, SMTP_ERR_PARAM, "message.subject holds a control character (CR, LF, ...)");
-    if ((k = smtp__job_check(s, j)) != SMTP_OK) return (smtp_result)k;
     smtp__date(j->date, sizeof j->date, time(NULL));
     s->msg_count++;
     rc = strrchr(j->from, '@');
     for (n = 0; rc && rc[1 + n] && rc[1 + n] != '>' && rc[1 + n] != ' ' && n < 100; n++) {}
     snprintf(j->msgid, sizeof j->msgid, "<%016llx.%llu@%.*s>", s->nonce, s->msg_count,
              rc ? (int)n : 9, rc ? rc + 1 : "localhost");
+    if ((k = smtp__job_check(s, j)) != SMTP_OK) return (smtp_result)k;   /* SIZE measures the headers above */
     return SMTP_OK;
 }
 

@@ -31,6 +31,7 @@
 #include <bearssl.h>
 
 #define RAW_CAP (9216 + 400)      /* smtp__auth_mech: unsigned char raw[9216 + 400] */
+#define PAYLOAD_CAP SMTP__SASL_MAX    /* smtp__auth_mech: PLAIN, XOAUTH2, OAUTHBEARER payloads: base64 within 12288 */
 #define RESP_CAP (1024 + 40)      /* smtp__auth_mech: unsigned char resp[1024 + 40] */
 
 static smtp_session S;
@@ -387,19 +388,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   strlen(",\001host=\001port=\001auth=Bearer \001\001");
         for (mech = 0; mech < 5; mech++) {
             if (mech == 1 || (mech == 2 && cn > RAW_CAP)) continue;
-            n = mech == 0 ? smtp__sasl_plain(user, pass, raw, RAW_CAP)
+            n = mech == 0 ? smtp__sasl_plain(user, pass, raw, PAYLOAD_CAP)
               : mech == 2 ? smtp__sasl_cram(user, pass, (const unsigned char *)chal, cn, resp, RESP_CAP)
-              : mech == 3 ? smtp__sasl_xoauth2(user, pass, raw, RAW_CAP)
-              : smtp__sasl_oauthbearer(user, S.tls_name, S.cfg.port, pass, raw, RAW_CAP);
+              : mech == 3 ? smtp__sasl_xoauth2(user, pass, raw, PAYLOAD_CAP)
+              : smtp__sasl_oauthbearer(user, S.tls_name, S.cfg.port, pass, raw, PAYLOAD_CAP);
             if (n == 0) {   /* refused: only a payload that does not fit (with room for a NUL) */
-                if (want[mech] + 1 <= (mech == 2 ? RESP_CAP : RAW_CAP))
+                if (want[mech] + 1 <= (mech == 2 ? RESP_CAP : PAYLOAD_CAP))
                     fprintf(stderr, "sasl: %s refused a %zu-byte payload\n", MECH[mech], want[mech]);
-                FCHECK(want[mech] + 1 > (mech == 2 ? RESP_CAP : RAW_CAP));
+                FCHECK(want[mech] + 1 > (mech == 2 ? RESP_CAP : PAYLOAD_CAP));
                 fits[mech] = 0;
                 continue;
             }
             fits[mech] = 1;
-            FCHECK(n == want[mech] && n <= (mech == 2 ? RESP_CAP : RAW_CAP));
+            FCHECK(n == want[mech] && n <= (mech == 2 ? RESP_CAP : PAYLOAD_CAP));
             if (mech == 0) check_plain(raw, n, user, pass);
             else if (mech == 2) check_cram(resp, n, user, pass, (const unsigned char *)chal, cn);
             else if (mech == 3) check_xoauth2(raw, n, user, pass);
@@ -411,11 +412,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* what the exchange must carry */
     switch (mech) {
-    case 0: n = smtp__sasl_plain(user, pass, raw, RAW_CAP); break;
+    case 0: n = smtp__sasl_plain(user, pass, raw, PAYLOAD_CAP); break;
     case 2: n = cn <= RAW_CAP ? smtp__sasl_cram(user, pass, (const unsigned char *)chal, cn, resp, RESP_CAP) : 0;
             memcpy(raw, resp, n); break;
-    case 3: n = smtp__sasl_xoauth2(user, pass, raw, RAW_CAP); break;
-    case 4: n = smtp__sasl_oauthbearer(user, S.tls_name, S.cfg.port, pass, raw, RAW_CAP); break;
+    case 3: n = smtp__sasl_xoauth2(user, pass, raw, PAYLOAD_CAP); break;
+    case 4: n = smtp__sasl_oauthbearer(user, S.tls_name, S.cfg.port, pass, raw, PAYLOAD_CAP); break;
     default: n = 0;
     }
 
