@@ -20,6 +20,7 @@
                 only verified sessions are kept): every connection after
                 the first resumes; prints how many did
      -k         cfg.no_chunking: DATA even when the server offers CHUNKING
+     -P         cfg.pipeline_messages: the next envelope with the end of data (opt-in)
    Output (one line, for run.sh):
      smtph mode=batch chunk=100 n=2000 secs=0.123456 rate=16203.1 ok=2000 */
 #define SMTP_IMPLEMENTATION
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
     char cipher[64] = "";
     int bdat = 0;
 
-    while ((opt = getopt(argc, argv, "p:h:n:c:ta:d:r:Rk")) != -1) {
+    while ((opt = getopt(argc, argv, "p:h:n:c:ta:d:r:RkP")) != -1) {
         switch (opt) {
         case 'p': port = atoi(optarg); break;
         case 'h': host = optarg; break;
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
         case 'r': conns = atol(optarg); break;
         case 'R': resume = 1; break;
         case 'k': cfg.no_chunking = 1; break;
+        case 'P': cfg.pipeline_messages = 1; break;
         default: usage();
         }
     }

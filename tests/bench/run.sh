@@ -154,6 +154,7 @@ cmd() {
         smtph-b10)  CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 10) ;;
         smtph-ball) CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c "$n") ;;
         smtph-data) CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 100 -k) ;;
+        smtph-pipe) CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 100 -P) ;;
         smtph-tls)      CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 100 -t -a "$CA") ;;
         smtph-send-tls) CMD=("$BIN/bench_smtph" -p "$port" -n "$n" -c 0 -t -a "$CA") ;;
         smtp-source) CMD=(smtp-source -d -m "$n" -M "$HELO" -f "$FROM" -t "$TO" -F "$W/msg.lf" "127.0.0.1:$port") ;;
@@ -204,7 +205,7 @@ for c in smtph smtph-send smtp-source curl python; do
 done
 
 # ---- 3. timed runs, interleaved ----
-PLAIN=(smtph smtph-send smtph-b10 smtph-ball smtp-source curl python)
+PLAIN=(smtph smtph-pipe smtph-send smtph-b10 smtph-ball smtp-source curl python)
 TLSP=(smtph smtp-source curl python)
 TLS=(smtph-tls smtph-send-tls curl-tls python-tls)
 CHUNK=(smtph smtph-data smtph-send)
@@ -396,7 +397,8 @@ echo
 echo "## Cleartext, to Postfix's smtp-sink"
 echo
 echo "$HDR"
-row "smtp.h, smtp_send_batch × 100" plain-smtph "" "bench_smtph -p PORT -n $N -c 100"
+row "smtp.h, smtp_send_batch × 100 (default: pipelined within each transaction)" plain-smtph "" "bench_smtph -p PORT -n $N -c 100"
+row "smtp.h, smtp_send_batch × 100, cfg.pipeline_messages (opt-in)" plain-smtph-pipe plain-smtph "bench_smtph -p PORT -n $N -c 100 -P"
 row "smtp.h, smtp_send_batch × 10" plain-smtph-b10 plain-smtph "bench_smtph -p PORT -n $N -c 10"
 row "smtp.h, smtp_send_batch × $N (one call)" plain-smtph-ball plain-smtph "bench_smtph -p PORT -n $N -c $N"
 row "smtp.h, smtp_send one at a time" plain-smtph-send plain-smtph "bench_smtph -p PORT -n $N -c 0"
