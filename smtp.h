@@ -4984,11 +4984,12 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     smtp_result r = SMTP_OK;
     size_t n = 0;
     long cn;
+    int too_long = 0;
     extra[0] = 0;
     snprintf(cmd, sizeof cmd, "AUTH %s", name);
     switch (mech) {
     case SMTP_AUTH_PLAIN:   /* RFC 4954 4: with the initial response */
-        if (!(n = smtp__sasl_plain(user, pass, raw, SMTP__SASL_MAX))) break;
+        if (!(n = smtp__sasl_plain(user, pass, raw, SMTP__SASL_MAX))) { too_long = 1; break; }
         r = smtp__exchange_as(s, "AUTH PLAIN ", raw, n, "AUTH PLAIN <credentials>", dl, 0);
         if (!r && s->reply.code == 334 && s->reply.len == 0)
             r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
@@ -5010,6 +5011,7 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
         {
             unsigned char resp[1024 + 40];
             n = smtp__sasl_cram(user, pass, raw, (size_t)cn, resp, sizeof resp);
+            too_long = n == 0;
             if (n) r = smtp__exchange_as(s, "", resp, n, "<credentials>", dl, 0);
             smtp__wipe(resp, sizeof resp);
         }
@@ -5018,7 +5020,7 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     case SMTP_AUTH_OAUTHBEARER:
         n = mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw, SMTP__SASL_MAX)
                                       : smtp__sasl_oauthbearer(user, s->tls_name, s->cfg.port, pass, raw, SMTP__SASL_MAX);
-        if (!n) break;
+        if (!n) { too_long = 1; break; }
         snprintf(cmd, sizeof cmd, "AUTH %s ", name);
         r = smtp__exchange_as(s, cmd, raw, n, mech == SMTP_AUTH_XOAUTH2 ? "AUTH XOAUTH2 <token>"
                                                                            : "AUTH OAUTHBEARER <token>", dl, 0);
@@ -5034,7 +5036,7 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     }
     smtp__wipe(raw, sizeof raw);
     if (r) return r;
-    if (!n && mech != SMTP_AUTH_LOGIN)   /* a payload that does not fit: nothing was sent for it */
+    if (too_long)   /* a payload that does not fit: nothing was sent for it */
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username and cfg.password are too long together for AUTH %s "
                           "(its payload must stay under %d bytes: RFC 4954 allows 12288 octets of base64)", name,
                           SMTP__SASL_MAX);
