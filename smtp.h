@@ -3294,7 +3294,7 @@ static void smtp__hw_add(smtp__hw *h, const char *sep, const char *tok, size_t n
                                          (unsigned long)n);
         return;
     }
-    while (keep > 0 && sep[keep - 1] == ' ') keep--;
+    while (keep > 0 && (sep[keep - 1] == ' ' || sep[keep - 1] == '\t')) keep--;
     if (fold) {
         memcpy(h->line + h->len, sep, keep);
         memcpy(h->line + h->len + keep, "\r\n", 2);
@@ -3344,19 +3344,18 @@ static void smtp__hw_text(smtp__hw *h, const char *p, size_t n)
     size_t i, b, longest = 0, run;
     char sep[17];
     for (i = 0; i < n; i = b + 1) {
-        for (b = i; b < n && p[b] != ' '; b++) {}
+        for (b = i; b < n && p[b] != ' ' && p[b] != '\t'; b++) {}
         if (b - i > longest) longest = b - i;
     }
     if (!smtp__is_ascii_text(p, n) || strstr(p, "=?") || longest > SMTP__TOKEN_MAX) {
         smtp__hw_words(h, " ", p, n);
         return;
     }
-    for (i = 0, run = 1; i < n; i = b) {
-        for (; i < n && p[i] == ' '; i++) run++;
+    sep[0] = ' ';
+    for (i = 0, run = 1; i < n; i = b) {   /* words between runs of white space (SP and HTAB) */
+        for (; i < n && (p[i] == ' ' || p[i] == '\t'); i++) if (run < 16) sep[run++] = p[i];
         if (i >= n) break;
-        for (b = i; b < n && p[b] != ' '; b++) {}
-        if (run > 16) run = 16;
-        memset(sep, ' ', run);
+        for (b = i; b < n && p[b] != ' ' && p[b] != '\t'; b++) {}
         sep[run] = 0;
         smtp__hw_add(h, sep, p + i, b - i);
         run = 0;
@@ -5889,7 +5888,13 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
     smtp__date(j->date, sizeof j->date, time(NULL));
     s->msg_count++;
     rc = strrchr(j->from, '@');
-    for (n = 0; rc && rc[1 + n] && rc[1 + n] != '>' && rc[1 + n] != ' ' && n < 100; n++) {}
+    for (n = 0; rc && rc[1 + n] && rc[1 + n] != '>' && rc[1 + n] != ' ' && n < 100; n++) {
+        char c = rc[1 + n];   /* RFC 5322 3.6.4: a dot-atom; anything else and "localhost" stands in */
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              (c == '.' && n > 0 && rc[n] != '.')))
+            { rc = NULL; break; }
+    }
+    if (rc && (n == 0 || rc[n] == '.')) rc = NULL;
     snprintf(j->msgid, sizeof j->msgid, "<%016llx.%llu@%.*s>", s->nonce, s->msg_count,
              rc ? (int)n : 9, rc ? rc + 1 : "localhost");
     if ((k = smtp__job_check(s, j)) != SMTP_OK) return (smtp_result)k;   /* SIZE measures the headers above */
