@@ -3470,7 +3470,11 @@ static void smtp__hw_addr(smtp__hw *h, const char *sep, const char *a)
             return;
         }
         for (k = 0; k < nl; k++) {
-            if (strchr("()<>[]:;@\\,.\"", name[k])) quote = 1;
+            int ws = name[k] == ' ' || name[k] == '\t';
+            /* specials need quotes (RFC 5322 3.2.3), and so does white space a phrase would not keep */
+            if (strchr("()<>[]:;@\\,.\"", name[k]) || (ws && (k == 0 || k + 1 == nl || name[k + 1] == ' ' ||
+                                                           name[k + 1] == '\t' || name[k] == '\t')))
+                quote = 1;
             o += name[k] == '"' || name[k] == '\\' ? 2 : 1;
         }
         if (!smtp__is_ascii_text(name, nl) || o + 2 > SMTP__TOKEN_MAX || (nl >= 2 && name[0] == '=' && name[1] == '?')) {
