@@ -30,7 +30,8 @@
      writes none: one can only come from a value), each mailbox "phrase
      <addr>" or a bare addr-spec; From, To, Cc hold exactly the addresses
      given (the domain in A-labels without SMTPUTF8), and the display name
-     decodes (quoted strings, RFC 2047 words) to the one given; Reply-To
+     decodes (quoted strings, RFC 2047 words) to the one given (as it is,
+     inside its quotes, or read as a phrase itself); Reply-To
      and Sender hold what the value holds when the value parses as an
      address list itself, else only addresses it contains;
    - Subject and the other extra headers decode to exactly the value
@@ -860,6 +861,22 @@ static void check_mailbox(const char *field, mbox *m, const char *given, int utf
                 bputc(&u, *q);
             }
             if (!ok) ok = beq(&m->name, u.p ? (const char *)u.p : "", u.n);
+            bfree(&u);
+        }
+        if (!ok) {
+            /* or read as an RFC 5322 phrase (quoted strings unquoted, words
+               decoded; a quote left open ends the name), white space at the
+               ends aside */
+            buf u = { 0, 0, 0 };
+            const char *g = m->name.p ? (const char *)m->name.p : "", *w;
+            size_t gn = m->name.n, wn;
+            phrase(nb, n, &u);
+            w = (const char *)u.p; wn = u.n;
+            while (wn && p_is_ws(*w)) { w++; wn--; }
+            while (wn && p_is_ws(w[wn - 1])) wn--;
+            while (gn && p_is_ws(*g)) { g++; gn--; }
+            while (gn && p_is_ws(g[gn - 1])) gn--;
+            ok = gn == wn && !memcmp(g, w, gn);
             bfree(&u);
         }
         if (!ok) {
