@@ -1007,11 +1007,6 @@ static smtp_result smtp__fail(smtp_session *s, smtp_result r, const char *fmt, .
     return r;
 }
 
-/* Up to n-1 bytes of what a server sent, for a message (smtp__visible). */
-static void smtp__printable(char *out, size_t n, const unsigned char *p, size_t len)
-{
-    smtp__visible(out, n, p, len);
-}
 
 static void smtp__trace(smtp_session *s, smtp_trace_dir dir, const char *p, size_t n)
 {
@@ -2655,7 +2650,7 @@ static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int 
         }
         if (r < 0) {
             char seen[84];
-            smtp__printable(seen, sizeof seen, s->rbuf + s->rpos + rp.off, s->rlen - s->rpos - rp.off);
+            smtp__visible(seen, sizeof seen, s->rbuf + s->rpos + rp.off, s->rlen - s->rpos - rp.off);
             return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL,
                 "malformed reply to %s from %s (line %d): \"%s\"", s->cmd, s->peer, rp.lines + 1, seen));
         }
@@ -4812,7 +4807,7 @@ static smtp_result smtp__exchange_as(smtp_session *s, const char *prefix, const 
     snprintf(s->cmd, sizeof s->cmd, "%s", show);
     if (s->rpos < s->rlen) {   /* nothing was asked: RFC 5321 4.1.1 is lock-step */
         char seen[64];
-        smtp__printable(seen, sizeof seen, s->rbuf + s->rpos, s->rlen - s->rpos);
+        smtp__visible(seen, sizeof seen, s->rbuf + s->rpos, s->rlen - s->rpos);
         return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before %s: \"%s\"",
                                          s->peer, (int)(s->rlen - s->rpos), show, seen));
     }
@@ -5523,7 +5518,7 @@ static smtp_result smtp__premature(smtp_session *s, int owed)
         k = smtp__reply_feed(&rp, (const char *)s->rbuf + off, s->rlen - off, NULL, NULL);
         if (k <= 0) break;
         if (whole == owed && rp.code == 421) {
-            smtp__printable(seen, sizeof seen, s->rbuf + off, (size_t)k);
+            smtp__visible(seen, sizeof seen, s->rbuf + off, (size_t)k);
             return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the session before the end of the "
                                              "message: \"%s\"; the message was not sent", s->peer, seen));
         }
@@ -5531,7 +5526,7 @@ static smtp_result smtp__premature(smtp_session *s, int owed)
         off += (size_t)k;
     }
     if (whole <= owed && (whole < owed || off == s->rlen)) return SMTP_OK;
-    smtp__printable(seen, sizeof seen, s->rbuf, s->rlen);
+    smtp__visible(seen, sizeof seen, s->rbuf, s->rlen);
     return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s replied before the end of the message (%d bytes: "
                                      "\"%s\"); a reply that comes before what it answers claims nothing: the "
                                      "message was not sent", s->peer, (int)s->rlen, seen));
