@@ -248,8 +248,8 @@ static const char *compare(const char *st, size_t sl, const char *sent0, size_t 
         size_t j = 0, m = sl - p < n ? sl - p : n;
         char a[48], b[48];
         while (j < m && st[p + j] == sent[j]) j++;
-        smtp__printable(a, sizeof a, (const unsigned char *)st + p + j, sl - p - j);
-        smtp__printable(b, sizeof b, (const unsigned char *)sent + j, n - j);
+        smtp__visible(a, sizeof a, (const unsigned char *)st + p + j, sl - p - j);
+        smtp__visible(b, sizeof b, (const unsigned char *)sent + j, n - j);
         snprintf(why, wn, "stored %zu+%zu bytes vs sent %zu: first difference at byte %zu of the message: "
                  "stored \"%.30s\" sent \"%.30s\"", p, sl - p, n, j, a, b);
     }
