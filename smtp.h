@@ -46,26 +46,88 @@
 
    CONFIG FILE
      smtp_config_load reads msmtp's format into an smtp_settings whose cfg
-     is ready for smtp_open. Keys (msmtp's meaning where msmtp has them;
-     timeouts in seconds): host, port, from, user, password, passwordeval
-     (kept for the program to run: the library never runs commands), auth
-     (on, off, plain, login, cram-md5, xoauth2, oauthbearer), tls,
-     tls_starttls, tls_trust_file, tls_fingerprint (SHA-256 only),
-     tls_cert_file, tls_key_file, tls_certcheck, proxy_host (SOCKS5 unless
-     proxy_type says otherwise), proxy_port, source_ip, timeout, domain;
-     and ours: proxy_type (socks4, socks4a, socks5, http), proxy_user,
-     proxy_password, greeting_timeout, connect_timeout, data_timeout,
-     tls_min_version, tls_max_version (1.0 .. 1.3), security (auto, none,
-     starttls, starttls-if-available, implicit), allow_cleartext_auth
-     (on/off), pipeline_messages (on/off). smtp_settings_get returns the
-     value of any key given, also of those the library only notes (for
-     programs like smtp-send: logfile, aliases, dsn_notify, ...).
-     smtp_config_load_system reads the system file (/etc/msmtprc) without
-     the permission check, as msmtp does. A file without a tls line
-     keeps AUTO (TLS required) where msmtp would send in cleartext. msmtp
-     keys that do not concern sending (logfile, syslog, aliases, ...) are
-     listed in notes. A file holding a password must be mode 600 (as msmtp
-     asks). smtp_settings_set applies one more key (command lines).
+     is ready for smtp_open; smtp_config_from_url reads smtp:// URLs (their
+     query keys are the same); smtp_settings_set applies one more key
+     (command lines). smtp_config_load_system reads the system file
+     (/etc/msmtprc) without the permission check, as msmtp does. A file
+     holding a password must be mode 600 (as msmtp asks). A file without a
+     tls line keeps AUTO (TLS required) where msmtp would send in
+     cleartext. The keys (msmtp's meaning where msmtp has them; the table
+     is smtp_config_keys(), from which programs derive their options):
+
+       host: the server
+           takes a host name or address
+       port: the server's port
+           takes 1..65535; default 465 implicit, 587 STARTTLS, else 25
+       from: the envelope sender when the message names none
+           takes an address
+       user: the AUTH user name (none: no AUTH)
+           takes text
+       password: the AUTH password, or the OAuth2 token
+           takes text
+       passwordeval: a command printing the password, for programs to run
+           takes a command
+       auth: on: any of PLAIN, LOGIN, CRAM-MD5; off: no AUTH; or one
+           takes on|off|plain|login|cram-md5|xoauth2|oauthbearer; default on
+       tls: msmtp: off is cleartext (security none)
+           takes on|off
+       tls_starttls: msmtp: with tls on, off is implicit TLS
+           takes on|off; default on
+       tls_trust_file: the trusted CAs
+           takes a PEM file|system; default system
+       tls_fingerprint: pin the server's certificate
+           takes a SHA-256 fingerprint (64 hex digits, ':' allowed)
+       tls_cert_file: client certificate chain
+           takes a PEM file
+       tls_key_file: client certificate's key
+           takes a PEM file
+       tls_certcheck: off: no certificate check
+           takes on|off; default on
+       tls_nocertcheck: old msmtp: tls_certcheck off
+           takes nothing
+       tls_min_version: lowest TLS version
+           takes 1.0|1.1|1.2|1.3; default 1.2
+       tls_max_version: highest TLS version
+           takes 1.0|1.1|1.2|1.3; default 1.2
+       security: auto: TLS required, the mode probed
+           takes auto|none|starttls|starttls-if-available|implicit; default auto
+       proxy_host: the proxy to connect through (see proxy_type)
+           takes a host name or address
+       proxy_port: the proxy's port
+           takes 1..65535; default 1080, http 8080
+       proxy_type: the proxy's protocol
+           takes socks4|socks4a|socks5|http; default socks5
+       proxy_user: SOCKS4 user id, SOCKS5 or HTTP user
+           takes text
+       proxy_password: SOCKS5 or HTTP password
+           takes text
+       source_ip: bind to this local address
+           takes an address
+       domain: the name in EHLO
+           takes one word without white space; default this host's name
+       timeout: each command and its reply
+           takes seconds (1..2000000)|off; default 60
+       connect_timeout: the connection
+           takes seconds (1..2000000)|off; default 30
+       greeting_timeout: the 220 greeting
+           takes seconds (1..2000000)|off; default 30
+       data_timeout: the reply to the end of the message
+           takes seconds (1..2000000)|off; default 600
+       allow_cleartext_auth: on: PLAIN, LOGIN, XOAUTH2 also without TLS
+           takes on|off; default off
+       pipeline_messages: on: a batch's messages pipelined into each other
+           takes on|off; default off
+
+     msmtp keys that do not concern sending are kept for programs
+     (smtp_settings_get returns them; smtp-send uses several) and listed in
+     notes when a file gives them:
+       logfile, logfile_time_format, syslog, aliases, auto_from, maildomain,
+       dsn_notify, dsn_return, add_missing_from_header,
+       add_missing_date_header, remove_bcc_headers, undisclosed_recipients,
+       set_from_header, set_date_header, set_msgid_header,
+       allow_from_override, from_full_name, tls_crl_file, tls_priorities,
+       tls_min_dh_prime_bits, tls_host_override, ntlmdomain, keepbcc,
+       envelope_from, protocol, socket, eval.
 
    CONFIG MACROS
      SMTP_IMPLEMENTATION  compile the implementation (in one file only)
@@ -772,6 +834,18 @@ SMTP_API smtp_result smtp_settings_set(smtp_settings *s, const char *key, const 
    dsn_notify, set_from_header, ...); NULL when none gave it. The string
    lives until smtp_settings_free. */
 SMTP_API const char *smtp_settings_get(const smtp_settings *s, const char *key);
+/* smtp_config_keys: every key the file, URL queries and smtp_settings_set
+   take, in the manual's order; *count gets their number. For programs
+   that derive their options from the library (smtp-send's long options
+   and --help). The table is static and never changes at run time. */
+typedef struct smtp_config_key {
+    const char *name;            /* "data_timeout" */
+    const char *value;           /* what it takes: "on|off", "1..65535", "seconds (1..2000000)|off", ... */
+    const char *default_value;   /* as written in a file, "" when none or it depends */
+    const char *doc;             /* one line */
+    int sends;                   /* 1: configures the session; 0: an msmtp key only kept (smtp_settings_get) */
+} smtp_config_key;
+SMTP_API const smtp_config_key *smtp_config_keys(size_t *count);
 
 #ifdef __cplusplus
 }
@@ -806,6 +880,7 @@ SMTP_API const char *smtp_settings_get(const smtp_settings *s, const char *key);
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -840,6 +915,66 @@ SMTP_API const char *smtp_result_str(smtp_result r)
 #undef SMTP__STR_ITEM
     default: return "unknown result code";
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>util  names of the enumerations, text helpers used by every section    */
+/* ------------------------------------------------------------------------ */
+
+/* Case-insensitive: the n bytes at t equal the NUL-terminated lit. */
+static int smtp__ieq(const char *t, size_t n, const char *lit)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        int a = (unsigned char)t[i], b = (unsigned char)lit[i];
+        if (!b) return 0;
+        if (a >= 'a' && a <= 'z') a -= 32;
+        if (b >= 'a' && b <= 'z') b -= 32;
+        if (a != b) return 0;
+    }
+    return lit[n] == 0;
+}
+
+/* The names of the enumerations, each list once: X(value, name). Config
+   keys, URL queries, EHLO's AUTH line, the AUTH command and the trace all
+   read them from here (names compare without regard to case). */
+#define SMTP__SECURITY_NAMES(X) X(SMTP_SECURITY_AUTO, "auto") X(SMTP_SECURITY_NONE, "none") \
+    X(SMTP_SECURITY_STARTTLS, "starttls") X(SMTP_SECURITY_STARTTLS_IF_AVAILABLE, "starttls-if-available") \
+    X(SMTP_SECURITY_IMPLICIT, "implicit")
+#define SMTP__PROXY_NAMES(X) X(SMTP_PROXY_SOCKS4, "socks4") X(SMTP_PROXY_SOCKS4A, "socks4a") \
+    X(SMTP_PROXY_SOCKS5, "socks5") X(SMTP_PROXY_HTTP, "http")
+#define SMTP__TLS_NAMES(X) X(SMTP_TLS_1_0, "1.0") X(SMTP_TLS_1_1, "1.1") X(SMTP_TLS_1_2, "1.2") X(SMTP_TLS_1_3, "1.3")
+/* AUTH mechanisms: X(bit, the name on the wire, the config file's name) */
+#define SMTP__AUTH_NAMES(X) X(SMTP_AUTH_PLAIN, "PLAIN", "plain") X(SMTP_AUTH_LOGIN, "LOGIN", "login") \
+    X(SMTP_AUTH_CRAM_MD5, "CRAM-MD5", "cram-md5") X(SMTP_AUTH_XOAUTH2, "XOAUTH2", "xoauth2") \
+    X(SMTP_AUTH_OAUTHBEARER, "OAUTHBEARER", "oauthbearer")
+#define SMTP__NAME_BAR(v, name) "|" name   /* &("|a|b|c")[1] is "a|b|c": what a key takes */
+#define SMTP__NAME_BAR_KEY(v, wire, name) "|" name
+
+typedef struct smtp__name { unsigned value; const char *name; } smtp__name;
+#define SMTP__NAME_ITEM(v, name) { (unsigned)(v), name },
+#define SMTP__NAME_ITEM3(v, wire, name) { (unsigned)(v), wire },
+static const smtp__name smtp__security_names[] = { SMTP__SECURITY_NAMES(SMTP__NAME_ITEM) { 0, NULL } };
+static const smtp__name smtp__proxy_names[] = { SMTP__PROXY_NAMES(SMTP__NAME_ITEM) { 0, NULL } };
+static const smtp__name smtp__tls_names[] = { SMTP__TLS_NAMES(SMTP__NAME_ITEM) { 0, NULL } };
+static const smtp__name smtp__auth_names[] = { SMTP__AUTH_NAMES(SMTP__NAME_ITEM3) { 0, NULL } };
+#undef SMTP__NAME_ITEM
+#undef SMTP__NAME_ITEM3
+
+/* The entry named by the n bytes at t, or NULL. */
+static const smtp__name *smtp__name_find(const smtp__name *t, const char *p, size_t n)
+{
+    for (; t->name; t++)
+        if (smtp__ieq(p, n, t->name)) return t;
+    return NULL;
+}
+
+/* The name of value v, or "?". */
+static const char *smtp__name_of(const smtp__name *t, unsigned v)
+{
+    for (; t->name; t++)
+        if (t->value == v) return t->name;
+    return "?";
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2442,18 +2577,6 @@ SMTP_API void smtp_tls_cache_free(smtp_tls_cache *c) { (void)c; }
 /* >>reader  reply parser (pure), EHLO capabilities (pure), buffered reader */
 /* ------------------------------------------------------------------------ */
 
-/* ASCII case-insensitive: does t[0..n) equal the upper-case literal lit? */
-static int smtp__ieq(const char *t, size_t n, const char *lit)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        char c = t[i];
-        if (c >= 'a' && c <= 'z') c = (char)(c - 32);
-        if (lit[i] == 0 || c != lit[i]) return 0;
-    }
-    return lit[n] == 0;
-}
-
 /* ASCII case-insensitive comparisons, whatever the locale. */
 static int smtp__casecmp(const char *a, const char *b)
 {
@@ -2570,11 +2693,8 @@ static void smtp__ehlo_line(const char *t, size_t n, unsigned *ext, unsigned *au
             size_t b;
             while (i < n && (t[i] == ' ' || t[i] == '=')) i++;
             for (b = i; i < n && t[i] != ' '; i++) {}
-            if (smtp__ieq(t + b, i - b, "PLAIN")) *auth |= SMTP_AUTH_PLAIN;
-            else if (smtp__ieq(t + b, i - b, "LOGIN")) *auth |= SMTP_AUTH_LOGIN;
-            else if (smtp__ieq(t + b, i - b, "CRAM-MD5")) *auth |= SMTP_AUTH_CRAM_MD5;
-            else if (smtp__ieq(t + b, i - b, "XOAUTH2")) *auth |= SMTP_AUTH_XOAUTH2;
-            else if (smtp__ieq(t + b, i - b, "OAUTHBEARER")) *auth |= SMTP_AUTH_OAUTHBEARER;
+            const smtp__name *m = smtp__name_find(smtp__auth_names, t + b, i - b);
+            if (m) *auth |= m->value;
         }
     }
 }
@@ -3559,30 +3679,40 @@ static const char *smtp__mime_type(const char *name)
     return "application/octet-stream";
 }
 
-/* A header parameter: ; name="value" when ASCII, else RFC 2231 ;
-   name*=UTF-8''percent-encoded, a token of its own for folding. */
+/* A header parameter: ; name="value" when ASCII text, else RFC 2231
+   ; name*=UTF-8''percent-encoded. A value longer than one line's worth
+   goes in numbered sections (RFC 2231 3: name*0*=UTF-8''..; name*1*=..),
+   each a token of its own for folding; every section is built in tok,
+   whose loop stops SMTP__PARAM_SEC bytes in, so nothing is ever cut. */
+#define SMTP__PARAM_SEC 64
+static size_t smtp__param_char(char *o, int quoted, unsigned char c)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (quoted) {
+        if (c == '"' || c == '\\') { o[0] = '\\'; o[1] = (char)c; return 2; }
+        o[0] = (char)c; return 1;
+    }
+    /* RFC 2231 7: attribute-char as itself, everything else %XX */
+    if (c > 32 && c < 127 && !strchr("*'%()<>@,;:\\\"/[]?=", c)) { o[0] = (char)c; return 1; }
+    o[0] = '%'; o[1] = hex[c >> 4]; o[2] = hex[c & 15]; return 3;
+}
+
 static void smtp__hw_param(smtp__hw *h, const char *name, const char *v)
 {
-    char tok[960];
-    size_t n = strlen(v), o, i;
-    if (smtp__is_ascii_text(v, n) && n < 400) {
-        o = (size_t)snprintf(tok, sizeof tok, "%s=\"", name);
-        for (i = 0; i < n && o < sizeof tok - 4; i++) {
-            if (v[i] == '"' || v[i] == '\\') tok[o++] = '\\';
-            tok[o++] = v[i];
-        }
-        tok[o++] = '"';
-    } else {
-        static const char hex[] = "0123456789ABCDEF";
-        o = (size_t)snprintf(tok, sizeof tok, "%s*=UTF-8''", name);
-        for (i = 0; i < n && o < sizeof tok - 4; i++) {
-            unsigned char c = (unsigned char)v[i];
-            /* RFC 2231 7: attribute-char, everything else %XX */
-            if (c > 32 && c < 127 && !strchr("*'%()<>@,;:\\\"/[]?=", c)) tok[o++] = (char)c;
-            else { tok[o++] = '%'; tok[o++] = hex[c >> 4]; tok[o++] = hex[c & 15]; }
-        }
-    }
-    smtp__hw_add(h, "; ", tok, o);
+    char tok[SMTP__PARAM_SEC + 48], one[3];
+    size_t n = strlen(v), i, total = 0, o;
+    int quoted = smtp__is_ascii_text(v, n), sec = 0, multi;
+    for (i = 0; i < n; i++) total += smtp__param_char(one, quoted, (unsigned char)v[i]);
+    multi = total > SMTP__PARAM_SEC;
+    i = 0;
+    do {
+        o = (size_t)snprintf(tok, sizeof tok, multi ? "%.16s*%d%s=%s%s" : "%.16s%.0d%s=%s%s", name, sec,
+                             quoted ? "" : "*", !quoted && sec == 0 ? "UTF-8''" : "", quoted ? "\"" : "");
+        while (i < n && o < SMTP__PARAM_SEC + 32) o += smtp__param_char(tok + o, quoted, (unsigned char)v[i++]);
+        if (quoted) tok[o++] = '"';
+        smtp__hw_add(h, "; ", tok, o);
+        sec++;
+    } while (i < n);
 }
 
 /* The boundary of a multipart at depth d: "=_" cannot occur in base64 or
@@ -4229,7 +4359,7 @@ static int smtp__st_bool(const char *v, int *out)
     return -1;
 }
 
-/* A whole number lo..hi; "off" gives off_value when off_ok. */
+/* A whole number lo..hi. */
 static int smtp__st_int(const char *v, long lo, long hi, long *out)
 {
     long x = 0;
@@ -4243,12 +4373,99 @@ static int smtp__st_int(const char *v, long lo, long hi, long *out)
     return 0;
 }
 
-static unsigned smtp__st_tlsver(const char *v)
+/* ---- the configuration keys: one table ----------------------------------- */
+
+/* Every key of the file, of URL queries and of smtp_settings_set, once:
+   X(name, kind, field of smtp_config, what it takes, default, one line).
+   smtp__st_apply is one switch over the kinds; smtp_config_keys() gives
+   the table to programs (smtp-send's long options and --help); the unit
+   tests hold the manual's CONFIG FILE list to it. */
+enum {
+    SMTP__K_HOST, SMTP__K_PORT, SMTP__K_TEXT, SMTP__K_TEXT_OR_NULL, SMTP__K_WORD, SMTP__K_TRUST,
+    SMTP__K_EVAL, SMTP__K_BOOL, SMTP__K_SECONDS, SMTP__K_AUTH, SMTP__K_TLS, SMTP__K_STARTTLS,
+    SMTP__K_PIN, SMTP__K_CERTCHECK, SMTP__K_NOCERTCHECK, SMTP__K_TLS_MIN, SMTP__K_TLS_MAX,
+    SMTP__K_SECURITY, SMTP__K_PROXY_HOST, SMTP__K_PROXY_TYPE, SMTP__K_NOTE
+};
+#define SMTP__F(f) offsetof(smtp_config, f)
+#define SMTP__NOF 0                       /* the kind knows where its value goes */
+#define SMTP__V_BOOL "on|off"
+#define SMTP__V_PORT "1..65535"
+#define SMTP__V_SECS "seconds (1..2000000)|off"
+#define SMTP__V_NOTE "text (kept for programs: smtp_settings_get)"
+#define SMTP__NOTE_KEY(X, name) X(name, SMTP__K_NOTE, SMTP__NOF, SMTP__V_NOTE, "", "msmtp key that does not concern sending")
+#define SMTP__KEYS(X) \
+    X("host", SMTP__K_HOST, SMTP__F(host), "a host name or address", "", "the server") \
+    X("port", SMTP__K_PORT, SMTP__F(port), SMTP__V_PORT, "465 implicit, 587 STARTTLS, else 25", "the server's port") \
+    X("from", SMTP__K_TEXT, SMTP__F(from), "an address", "", "the envelope sender when the message names none") \
+    X("user", SMTP__K_TEXT_OR_NULL, SMTP__F(username), "text", "", "the AUTH user name (none: no AUTH)") \
+    X("password", SMTP__K_TEXT, SMTP__F(password), "text", "", "the AUTH password, or the OAuth2 token") \
+    X("passwordeval", SMTP__K_EVAL, SMTP__NOF, "a command", "", \
+      "a command printing the password, for programs to run") \
+    X("auth", SMTP__K_AUTH, SMTP__F(allowed_auth), "on|off" SMTP__AUTH_NAMES(SMTP__NAME_BAR_KEY), "on", \
+      "on: any of PLAIN, LOGIN, CRAM-MD5; off: no AUTH; or one") \
+    X("tls", SMTP__K_TLS, SMTP__NOF, SMTP__V_BOOL, "", "msmtp: off is cleartext (security none)") \
+    X("tls_starttls", SMTP__K_STARTTLS, SMTP__NOF, SMTP__V_BOOL, "on", "msmtp: with tls on, off is implicit TLS") \
+    X("tls_trust_file", SMTP__K_TRUST, SMTP__F(ca_file), "a PEM file|system", "system", "the trusted CAs") \
+    X("tls_fingerprint", SMTP__K_PIN, SMTP__F(tls_fingerprint), \
+      "a SHA-256 fingerprint (64 hex digits, ':' allowed)", "", "pin the server's certificate") \
+    X("tls_cert_file", SMTP__K_TEXT_OR_NULL, SMTP__F(tls_cert_file), "a PEM file", "", "client certificate chain") \
+    X("tls_key_file", SMTP__K_TEXT_OR_NULL, SMTP__F(tls_key_file), "a PEM file", "", "client certificate's key") \
+    X("tls_certcheck", SMTP__K_CERTCHECK, SMTP__F(tls_verify), SMTP__V_BOOL, "on", "off: no certificate check") \
+    X("tls_nocertcheck", SMTP__K_NOCERTCHECK, SMTP__F(tls_verify), "nothing", "", "old msmtp: tls_certcheck off") \
+    X("tls_min_version", SMTP__K_TLS_MIN, SMTP__NOF, &(SMTP__TLS_NAMES(SMTP__NAME_BAR))[1], "1.2", "lowest TLS version") \
+    X("tls_max_version", SMTP__K_TLS_MAX, SMTP__NOF, &(SMTP__TLS_NAMES(SMTP__NAME_BAR))[1], "1.2", "highest TLS version") \
+    X("security", SMTP__K_SECURITY, SMTP__F(security), &(SMTP__SECURITY_NAMES(SMTP__NAME_BAR))[1], "auto", \
+      "auto: TLS required, the mode probed") \
+    X("proxy_host", SMTP__K_PROXY_HOST, SMTP__F(proxy.host), "a host name or address", "", \
+      "the proxy to connect through (see proxy_type)") \
+    X("proxy_port", SMTP__K_PORT, SMTP__F(proxy.port), SMTP__V_PORT, "1080, http 8080", "the proxy's port") \
+    X("proxy_type", SMTP__K_PROXY_TYPE, SMTP__F(proxy.type), &(SMTP__PROXY_NAMES(SMTP__NAME_BAR))[1], "socks5", \
+      "the proxy's protocol") \
+    X("proxy_user", SMTP__K_TEXT_OR_NULL, SMTP__F(proxy.username), "text", "", "SOCKS4 user id, SOCKS5 or HTTP user") \
+    X("proxy_password", SMTP__K_TEXT, SMTP__F(proxy.password), "text", "", "SOCKS5 or HTTP password") \
+    X("source_ip", SMTP__K_TEXT_OR_NULL, SMTP__F(local_address), "an address", "", "bind to this local address") \
+    X("domain", SMTP__K_WORD, SMTP__F(helo_name), "one word without white space", \
+      "this host's name", "the name in EHLO") \
+    X("timeout", SMTP__K_SECONDS, SMTP__F(timeout_ms), SMTP__V_SECS, "60", "each command and its reply") \
+    X("connect_timeout", SMTP__K_SECONDS, SMTP__F(connect_timeout_ms), SMTP__V_SECS, "30", "the connection") \
+    X("greeting_timeout", SMTP__K_SECONDS, SMTP__F(greeting_timeout_ms), SMTP__V_SECS, "30", "the 220 greeting") \
+    X("data_timeout", SMTP__K_SECONDS, SMTP__F(data_timeout_ms), SMTP__V_SECS, "600", \
+      "the reply to the end of the message") \
+    X("allow_cleartext_auth", SMTP__K_BOOL, SMTP__F(allow_cleartext_auth), SMTP__V_BOOL, "off", \
+      "on: PLAIN, LOGIN, XOAUTH2 also without TLS") \
+    X("pipeline_messages", SMTP__K_BOOL, SMTP__F(pipeline_messages), SMTP__V_BOOL, "off", \
+      "on: a batch's messages pipelined into each other") \
+    SMTP__NOTE_KEY(X, "logfile") SMTP__NOTE_KEY(X, "logfile_time_format") SMTP__NOTE_KEY(X, "syslog") \
+    SMTP__NOTE_KEY(X, "aliases") SMTP__NOTE_KEY(X, "auto_from") SMTP__NOTE_KEY(X, "maildomain") \
+    SMTP__NOTE_KEY(X, "dsn_notify") SMTP__NOTE_KEY(X, "dsn_return") SMTP__NOTE_KEY(X, "add_missing_from_header") \
+    SMTP__NOTE_KEY(X, "add_missing_date_header") SMTP__NOTE_KEY(X, "remove_bcc_headers") \
+    SMTP__NOTE_KEY(X, "undisclosed_recipients") SMTP__NOTE_KEY(X, "set_from_header") SMTP__NOTE_KEY(X, "set_date_header") \
+    SMTP__NOTE_KEY(X, "set_msgid_header") SMTP__NOTE_KEY(X, "allow_from_override") SMTP__NOTE_KEY(X, "from_full_name") \
+    SMTP__NOTE_KEY(X, "tls_crl_file") SMTP__NOTE_KEY(X, "tls_priorities") SMTP__NOTE_KEY(X, "tls_min_dh_prime_bits") \
+    SMTP__NOTE_KEY(X, "tls_host_override") SMTP__NOTE_KEY(X, "ntlmdomain") SMTP__NOTE_KEY(X, "keepbcc") \
+    SMTP__NOTE_KEY(X, "envelope_from") SMTP__NOTE_KEY(X, "protocol") SMTP__NOTE_KEY(X, "socket") SMTP__NOTE_KEY(X, "eval")
+
+typedef struct smtp__key { const char *name; int kind; size_t off; const char *value; } smtp__key;
+#define SMTP__KEY_ITEM(name, kind, off, value, dflt, doc) { name, kind, off, value },
+static const smtp__key smtp__keys[] = { SMTP__KEYS(SMTP__KEY_ITEM) };
+#undef SMTP__KEY_ITEM
+#define SMTP__PUBKEY_ITEM(name, kind, off, value, dflt, doc) { name, value, dflt, doc, kind != SMTP__K_NOTE },
+static const smtp_config_key smtp__pub_keys[] = { SMTP__KEYS(SMTP__PUBKEY_ITEM) };
+#undef SMTP__PUBKEY_ITEM
+#define SMTP__NKEYS (sizeof smtp__keys / sizeof *smtp__keys)
+
+static const smtp__key *smtp__key_find(const char *name)
 {
-    if (!strncmp(v, "tls", 3) || !strncmp(v, "TLS", 3)) v += 3;
-    if (*v == 'v' || *v == 'V') v++;
-    return !strcmp(v, "1.0") ? SMTP_TLS_1_0 : !strcmp(v, "1.1") ? SMTP_TLS_1_1
-         : !strcmp(v, "1.2") ? SMTP_TLS_1_2 : !strcmp(v, "1.3") ? SMTP_TLS_1_3 : 0;
+    size_t i;
+    for (i = 0; i < SMTP__NKEYS; i++)
+        if (!strcmp(smtp__keys[i].name, name)) return &smtp__keys[i];
+    return NULL;
+}
+
+SMTP_API const smtp_config_key *smtp_config_keys(size_t *count)
+{
+    if (count) *count = SMTP__NKEYS;
+    return smtp__pub_keys;
 }
 
 /* State of one load: what the file said about tls and the versions, so the
@@ -4273,114 +4490,93 @@ static char *smtp__st_block(smtp_settings *st, char kind, const char *a, const c
     return blk + hdr;
 }
 
-/* One key and its value, from a file line or a URL query. value lives in
-   st's memory already. */
+/* One value of an enumeration (security, proxy_type, auth, TLS version),
+   by its name in the table; 0 and *out set, or -1. */
+static int smtp__st_enum(const smtp__name *t, const char *v, unsigned *out)
+{
+    const smtp__name *e = smtp__name_find(t, v, strlen(v));
+    if (!e) return -1;
+    *out = e->value;
+    return 0;
+}
+
+/* One key and its value, from a file line, a URL query or
+   smtp_settings_set; v lives in st's memory already. One case per kind of
+   key (SMTP__KEYS); a refusal names the key, the rule and the value. */
 static smtp_result smtp__st_apply(smtp_settings *st, smtp__stx *x, const char *key, const char *v,
                                   const char *where, int line)
 {
     smtp_config *c = &st->cfg;
+    const smtp__key *k = smtp__key_find(key);
+    char *field;
     long n;
     int b;
-    static const char *const ignored[] = { "logfile", "logfile_time_format", "syslog", "aliases", "auto_from",
-        "maildomain", "dsn_notify", "dsn_return", "add_missing_from_header", "add_missing_date_header",
-        "remove_bcc_headers", "undisclosed_recipients", "set_from_header", "set_date_header", "set_msgid_header",
-        "allow_from_override", "from_full_name", "tls_crl_file", "tls_priorities", "tls_min_dh_prime_bits",
-        "tls_host_override", "ntlmdomain", "keepbcc", "envelope_from", "protocol", "socket", "eval" };
-    size_t i;
-#define SMTP__BAD(what) return smtp__st_fail(st, where, line, "%s: %s (got \"%.60s\")", key, what, v)
+    unsigned e;
+    if (!k) return smtp__st_fail(st, where, line, "unknown key \"%.60s\"", key);
     if (!smtp__clean(v)) return smtp__st_fail(st, where, line, "%s: the value holds a control character", key);
     if (x->record && !smtp__st_block(st, 'K', key, v)) return SMTP_ERR_NOMEM;
-    if (!strcmp(key, "host")) { if (!*v || strpbrk(v, " \t")) SMTP__BAD("a host name or address"); c->host = v; }
-    else if (!strcmp(key, "port")) { if (smtp__st_int(v, 1, 65535, &n)) SMTP__BAD("a port is 1..65535"); c->port = (int)n; }
-    else if (!strcmp(key, "from")) c->from = v;
-    else if (!strcmp(key, "user")) c->username = *v ? v : NULL;
-    else if (!strcmp(key, "password")) c->password = v;
-    else if (!strcmp(key, "passwordeval")) st->passwordeval = v;
-    else if (!strcmp(key, "allow_cleartext_auth")) {
-        if (smtp__st_bool(v, &b)) SMTP__BAD("on or off");
-        c->allow_cleartext_auth = b;
-    }
-    else if (!strcmp(key, "pipeline_messages")) {
-        if (smtp__st_bool(v, &b)) SMTP__BAD("on or off");
-        c->pipeline_messages = b;
-    }
-    else if (!strcmp(key, "auth")) {
+    field = (char *)c + k->off;
+#define SMTP__BAD() return smtp__st_fail(st, where, line, "%s: takes %s (got \"%.60s\")", key, k->value, v)
+    switch (k->kind) {
+    case SMTP__K_HOST: if (!*v || strpbrk(v, " \t")) SMTP__BAD(); memcpy(field, &v, sizeof v); break;
+    case SMTP__K_WORD:   /* the EHLO name: one word, at most 255 bytes */
+        if (*v && (strpbrk(v, " \t") || strlen(v) > 255)) SMTP__BAD();
+        /* fall through */
+    case SMTP__K_TEXT_OR_NULL: { const char *p = *v ? v : NULL; memcpy(field, &p, sizeof p); break; }
+    case SMTP__K_TEXT: memcpy(field, &v, sizeof v); break;
+    case SMTP__K_TRUST: { const char *p = (*v && strcmp(v, "system")) ? v : NULL; memcpy(field, &p, sizeof p); break; }
+    case SMTP__K_EVAL: st->passwordeval = v; break;
+    case SMTP__K_PORT: if (smtp__st_int(v, 1, 65535, &n)) SMTP__BAD(); *(int *)(void *)field = (int)n; break;
+    case SMTP__K_BOOL: if (smtp__st_bool(v, &b)) SMTP__BAD(); *(int *)(void *)field = b; break;
+    case SMTP__K_SECONDS:
+        if (!strcmp(v, "off")) *(int *)(void *)field = -1;
+        else if (smtp__st_int(v, 1, 2000000, &n)) SMTP__BAD();
+        else *(int *)(void *)field = (int)n * 1000;
+        break;
+    case SMTP__K_AUTH:
         x->auth_off = 0;
         if (!*v || !strcmp(v, "on")) c->allowed_auth = 0;
         else if (!strcmp(v, "off")) x->auth_off = 1;
-        else if (!strcmp(v, "plain")) c->allowed_auth = SMTP_AUTH_PLAIN;
-        else if (!strcmp(v, "login")) c->allowed_auth = SMTP_AUTH_LOGIN;
-        else if (!strcmp(v, "cram-md5")) c->allowed_auth = SMTP_AUTH_CRAM_MD5;
-        else if (!strcmp(v, "xoauth2")) c->allowed_auth = SMTP_AUTH_XOAUTH2;
-        else if (!strcmp(v, "oauthbearer")) c->allowed_auth = SMTP_AUTH_OAUTHBEARER;
-        else SMTP__BAD("on, off, plain, login, cram-md5, xoauth2 or oauthbearer");
-    }
-    else if (!strcmp(key, "tls")) { if (smtp__st_bool(v, &b)) SMTP__BAD("on or off"); x->tls = b ? 1 : 2; }
-    else if (!strcmp(key, "tls_starttls")) { if (smtp__st_bool(v, &b)) SMTP__BAD("on or off"); x->starttls = b ? 1 : 2; }
-    else if (!strcmp(key, "tls_trust_file")) c->ca_file = (*v && strcmp(v, "system")) ? v : NULL;
-    else if (!strcmp(key, "tls_fingerprint")) {
+        else if (smtp__st_enum(smtp__auth_names, v, &e)) SMTP__BAD();
+        else c->allowed_auth = e;
+        break;
+    case SMTP__K_TLS: if (smtp__st_bool(v, &b)) SMTP__BAD(); x->tls = b ? 1 : 2; break;
+    case SMTP__K_STARTTLS: if (smtp__st_bool(v, &b)) SMTP__BAD(); x->starttls = b ? 1 : 2; break;
+    case SMTP__K_PIN: {
         size_t hex = 0;
         const char *q;
         for (q = v; *q; q++) if (*q != ':') hex++;
-        if (hex != 64) SMTP__BAD("only SHA-256 fingerprints (64 hex digits) are supported");
+        if (hex != 64) SMTP__BAD();
         c->tls_fingerprint = v;
+        break;
     }
-    else if (!strcmp(key, "tls_cert_file")) c->tls_cert_file = *v ? v : NULL;
-    else if (!strcmp(key, "tls_key_file")) c->tls_key_file = *v ? v : NULL;
-    else if (!strcmp(key, "tls_certcheck")) { if (smtp__st_bool(v, &b)) SMTP__BAD("on or off"); c->tls_verify = b ? SMTP_VERIFY_FULL : SMTP_VERIFY_NONE; }
-    else if (!strcmp(key, "tls_nocertcheck")) c->tls_verify = SMTP_VERIFY_NONE;
-    else if (!strcmp(key, "tls_min_version") || !strcmp(key, "tls_max_version")) {
-        unsigned t = smtp__st_tlsver(v);
-        if (!t) SMTP__BAD("1.0, 1.1, 1.2 or 1.3");
-        if (key[5] == 'i') x->tls_min = (int)t; else x->tls_max = (int)t;
-    }
-    else if (!strcmp(key, "security")) {
-        if (!strcmp(v, "auto")) c->security = SMTP_SECURITY_AUTO;
-        else if (!strcmp(v, "none")) c->security = SMTP_SECURITY_NONE;
-        else if (!strcmp(v, "starttls")) c->security = SMTP_SECURITY_STARTTLS;
-        else if (!strcmp(v, "starttls-if-available")) c->security = SMTP_SECURITY_STARTTLS_IF_AVAILABLE;
-        else if (!strcmp(v, "implicit")) c->security = SMTP_SECURITY_IMPLICIT;
-        else SMTP__BAD("auto, none, starttls, starttls-if-available or implicit");
+    case SMTP__K_CERTCHECK: if (smtp__st_bool(v, &b)) SMTP__BAD(); c->tls_verify = b ? SMTP_VERIFY_FULL : SMTP_VERIFY_NONE; break;
+    case SMTP__K_NOCERTCHECK: c->tls_verify = SMTP_VERIFY_NONE; break;
+    case SMTP__K_TLS_MIN: case SMTP__K_TLS_MAX:
+        if (!strncmp(v, "tls", 3) || !strncmp(v, "TLS", 3)) v += 3;
+        if (*v == 'v' || *v == 'V') v++;
+        if (smtp__st_enum(smtp__tls_names, v, &e)) SMTP__BAD();
+        if (k->kind == SMTP__K_TLS_MIN) x->tls_min = (int)e; else x->tls_max = (int)e;
+        break;
+    case SMTP__K_SECURITY:
+        if (smtp__st_enum(smtp__security_names, v, &e)) SMTP__BAD();
+        c->security = (smtp_security)e;
         x->tls = 0; x->starttls = 0;   /* security is the last word */
-    }
-    else if (!strcmp(key, "proxy_host")) { c->proxy.host = *v ? v : NULL; if (*v && !c->proxy.type) c->proxy.type = SMTP_PROXY_SOCKS5; if (!*v) c->proxy.type = SMTP_PROXY_NONE; }
-    else if (!strcmp(key, "proxy_port")) { if (smtp__st_int(v, 1, 65535, &n)) SMTP__BAD("a port is 1..65535"); c->proxy.port = (int)n; }
-    else if (!strcmp(key, "proxy_type")) {
-        if (!strcmp(v, "socks4")) c->proxy.type = SMTP_PROXY_SOCKS4;
-        else if (!strcmp(v, "socks4a")) c->proxy.type = SMTP_PROXY_SOCKS4A;
-        else if (!strcmp(v, "socks5")) c->proxy.type = SMTP_PROXY_SOCKS5;
-        else if (!strcmp(v, "http")) c->proxy.type = SMTP_PROXY_HTTP;
-        else SMTP__BAD("socks4, socks4a, socks5 or http");
-    }
-    else if (!strcmp(key, "proxy_user")) c->proxy.username = *v ? v : NULL;
-    else if (!strcmp(key, "proxy_password")) c->proxy.password = v;
-    else if (!strcmp(key, "source_ip")) c->local_address = *v ? v : NULL;
-    else if (!strcmp(key, "domain")) {
-        if (*v && (strpbrk(v, " \t") || strlen(v) > 255)) SMTP__BAD("one word (the EHLO name) without white space");
-        c->helo_name = *v ? v : NULL;
-    }
-    else if (!strcmp(key, "timeout") || !strcmp(key, "greeting_timeout") || !strcmp(key, "connect_timeout") ||
-             !strcmp(key, "data_timeout")) {
-        int ms;
-        if (!strcmp(v, "off")) ms = -1;
-        else if (smtp__st_int(v, 1, 2000000, &n)) SMTP__BAD("seconds (1..2000000) or off");
-        else ms = (int)n * 1000;
-        if (key[0] == 't') c->timeout_ms = ms;
-        else if (key[0] == 'g') c->greeting_timeout_ms = ms;
-        else if (key[0] == 'c') c->connect_timeout_ms = ms;
-        else c->data_timeout_ms = ms;
-    }
-    else {
-        for (i = 0; i < sizeof ignored / sizeof *ignored; i++)
-            if (!strcmp(key, ignored[i])) {
-                char *notes = st->mem + st->cap - SMTP__NOTES;
-                if (x->quiet) return SMTP_OK;
-                size_t have = strlen(notes);
-                snprintf(notes + have, SMTP__NOTES - have, "%s:%d: %s ignored (it does not concern sending)\n",
-                         where, line, key);
-                return SMTP_OK;
-            }
-        return smtp__st_fail(st, where, line, "unknown key \"%.60s\"", key);
+        break;
+    case SMTP__K_PROXY_HOST:
+        c->proxy.host = *v ? v : NULL;
+        if (!*v) c->proxy.type = SMTP_PROXY_NONE;
+        else if (!c->proxy.type) c->proxy.type = SMTP_PROXY_SOCKS5;
+        break;
+    case SMTP__K_PROXY_TYPE: if (smtp__st_enum(smtp__proxy_names, v, &e)) SMTP__BAD(); c->proxy.type = (smtp_proxy_type)e; break;
+    case SMTP__K_NOTE:   /* an msmtp key that does not concern sending: kept, noted */
+        if (!x->quiet) {
+            char *notes = st->mem + st->cap - SMTP__NOTES;
+            size_t have = strlen(notes);
+            snprintf(notes + have, SMTP__NOTES - have, "%s:%d: %s ignored (it does not concern sending)\n",
+                     where, line, key);
+        }
+        break;
     }
 #undef SMTP__BAD
     return SMTP_OK;
@@ -4953,11 +5149,7 @@ static smtp_result smtp__starttls(smtp_session *s, int required)
 #endif
 }
 
-static const char *smtp__mech_name(unsigned m)
-{
-    return m == SMTP_AUTH_PLAIN ? "PLAIN" : m == SMTP_AUTH_LOGIN ? "LOGIN" : m == SMTP_AUTH_CRAM_MD5 ? "CRAM-MD5"
-         : m == SMTP_AUTH_XOAUTH2 ? "XOAUTH2" : m == SMTP_AUTH_OAUTHBEARER ? "OAUTHBEARER" : "?";
-}
+static const char *smtp__mech_name(unsigned m) { return smtp__name_of(smtp__auth_names, m); }
 
 static void smtp__mech_list(unsigned mask, char *out, size_t n)
 {

@@ -20,6 +20,9 @@ static int run_check(const char *eml, const char *spec)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* a name whose encoding needs RFC 2231 sections (name*0*=UTF-8''..; name*1*=..) */
+#define LONG_NAME "Jahresabschluss für die Geschäftsführung – Übersicht aller Konten 2026 (endgültige Fassung, bitte prüfen) tabelle.csv"
+
 TEST(postfix_rich_message_parsed_back)
 {
     smtp_config cfg;
@@ -47,7 +50,7 @@ TEST(postfix_rich_message_parsed_back)
     snprintf(text, sizeof text, "Hallo Bob,\n\nanbei der Bericht (%lld).\n.eine Zeile mit Punkt\n", now_ms());
     memset(at, 0, sizeof at);
     at[0].path = big; at[0].filename = "große Datei.bin";
-    at[1].data = "a,b\n1,2\n"; at[1].size = 8; at[1].filename = "tabelle.csv";
+    at[1].data = "a,b\n1,2\n"; at[1].size = 8; at[1].filename = LONG_NAME;   /* RFC 2231 sections */
     at[2].path = png; at[2].filename = "logo.png"; at[2].content_id = "logo@smtp.h";
     hd[0].name = "Reply-To"; hd[0].value = "Älice Example <alice@example.com>";
     memset(&m, 0, sizeof m);
@@ -65,7 +68,7 @@ TEST(postfix_rich_message_parsed_back)
     fprintf(f, "\", \"html\": \"");
     for (i = 0; html[i]; i++) fputs(html[i] == '"' ? "\\\"" : (char[2]){ html[i], 0 }, f);
     fprintf(f, "\", \"attachments\": [{\"filename\": \"große Datei.bin\", \"file\": \"%s\"}, "
-               "{\"filename\": \"tabelle.csv\", \"file\": \"%s\"}, {\"filename\": \"logo.png\", \"file\": \"%s\", "
+               "{\"filename\": \"" LONG_NAME "\", \"file\": \"%s\"}, {\"filename\": \"logo.png\", \"file\": \"%s\", "
                "\"inline\": true}]}", big, small, png);
     fclose(f);
     CHECK(run_check(path, spec));

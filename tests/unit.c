@@ -1335,14 +1335,14 @@ TEST(config_file_errors)
 {
     static const struct { const char *text; const char *says; } bad[] = {
         { "account a\nhost h\nfrobnicate yes\n", ":3: unknown key \"frobnicate\"" },
-        { "account a\nport 99999\n", ":2: port: a port is 1..65535" },
+        { "account a\nport 99999\n", ":2: port: takes 1..65535 (got \"99999\")" },
         { "account a\nhost \"unterminated\n", ":2: unterminated quote" },
         { "account a\nhost h\n", "no account \"default\"" },
         { "account a : a\nhost h\naccount default : a\n", ":1: account \"a\" inherits from itself" },
         { "account a : b\naccount b : a\naccount default : a\n", "inherits from itself" },
         { "account a : nosuch\naccount default : a\n", "\"nosuch\", which is not defined" },
         { "host h\n", ":1: host: outside any account" },
-        { "account default\ntls maybe\n", ":2: tls: on or off" },
+        { "account default\ntls maybe\n", ":2: tls: takes on|off (got \"maybe\")" },
         { "account default\ntimeout soon\n", ":2: timeout:" },
         { "account default\ntls_fingerprint 12:34\n", "SHA-256" },
     };

@@ -482,7 +482,7 @@ static hfield *field_n(hfield *f, int nf, const char *name, int k)
 /* ------------------------------------------------------------------ */
 /* Content-Type and -Disposition parameters (RFC 2045 5.1, RFC 2231)    */
 #define MAXP 16
-typedef struct params { char type[256]; int n; char attr[MAXP][80]; buf val[MAXP]; } params;
+typedef struct params { char type[256]; int n; char attr[MAXP][1000]; buf val[MAXP]; } params;
 
 static void params_free(params *pp)
 {
@@ -499,7 +499,7 @@ static int tspecial(int c) { return c <= 32 || c >= 127 || strchr("()<>@,;:\\\"/
 static int parse_params(const char *v, size_t n, params *pp, int want_slash)
 {
     size_t i = 0, t = 0;
-    struct { char base[80]; int sec, ext; buf raw; } piece[MAXP];
+    struct { char base[1000]; int sec, ext; buf raw; } piece[MAXP];
     int np = 0, k, j, rc = 0;
     memset(pp, 0, sizeof *pp);
     memset(piece, 0, sizeof piece);
@@ -518,7 +518,7 @@ static int parse_params(const char *v, size_t n, params *pp, int want_slash)
             if (tspecial((unsigned char)pp->type[k]) && !(want_slash && pp->type + k == sl)) return -1;
     }
     for (;;) {
-        char attr[80];
+        char attr[1000];
         size_t a = 0;
         while (i < n && p_is_ws(v[i])) i++;
         if (i >= n) break;
