@@ -8,6 +8,7 @@
 #   make test-loaded  make test beside stress-ng --cpu 2 (calm on a busy machine)
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (60)
 #   make bench    smtp.h vs smtp-source, curl, smtplib on loopback (tests/bench/results.md)
+#   make metrics  session size, function lengths, stack frames and measured stack (notes)
 #   make clean
 
 CC      ?= cc
@@ -299,3 +300,11 @@ install: $(B)/smtp-send-release $(B)/smtp.pc
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/smtp.h $(DESTDIR)$(PREFIX)/bin/smtp-send \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/smtp-send.1 $(DESTDIR)$(PREFIX)/lib/pkgconfig/smtp.pc
+
+# ---- metrics (issue 14): smtp_session's members and size, function
+# lengths, duplicates, stack frames, the static worst path and the stack
+# measured under smtp_open and smtp_send (tests/tools/metrics.sh). For
+# notes, not part of make test; needs what make deps installs.
+.PHONY: metrics
+metrics:
+	@bash tests/tools/metrics.sh
