@@ -621,44 +621,99 @@ typedef struct smtp__tls {
 } smtp__tls;
 #endif
 
+/* >>structs  the session's private layout. Each part owns one concern and
+   is reset in one place; the largest members come last. */
+
+/* What the server offered in its EHLO reply (forgotten after STARTTLS). */
+typedef struct smtp__caps {
+    unsigned ext, auth;                 /* SMTP_EXT_*, SMTP_AUTH_* */
+    unsigned long size_max;             /* SIZE's limit, 0 when none */
+} smtp__caps;
+
+/* The transport stack: the socket and the top layer's slot. */
+typedef struct smtp__link {
+    int fd, sys_errno;                  /* the socket (-1: none); errno of the last system failure */
+    smtp__io io;                        /* TCP, then a proxy's tunnel, then TLS on top */
+    char peer[300];                     /* "host:port", for messages */
+} smtp__link;
+
+/* TLS as the session uses it: the mode tried and the one that worked. */
+typedef struct smtp__sec {
+    smtp_security mode_try;             /* the mode being tried (the resumption cache's key) */
+    smtp_security mode_used;            /* the mode that got through (AUTO tells which) */
+    int on, resumed;                    /* TLS is the top layer; its session was resumed */
+    unsigned err;                       /* BearSSL's error code of a failed handshake */
+    char name[256];                     /* the server's name for SNI and checks (no trailing dot) */
+} smtp__sec;
+
+/* Dot-stuffing state across writes (RFC 5321 4.5.2); nostuff: BDAT or a count. */
+typedef struct smtp__dot { int bol, cr, nostuff; } smtp__dot;
+
+/* The writer: commands and body bytes go out through buf. counting: the
+   body is only measured (SIZE), nothing goes out. */
+typedef struct smtp__writer {
+    size_t len;                         /* bytes waiting in buf */
+    smtp__dot dot;
+    int counting;
+    unsigned long long counted;         /* what counting measured */
+    unsigned long long sent;            /* body bytes of this message on the wire, for progress */
+    unsigned char buf[SMTP__WBUF_SIZE];
+} smtp__writer;
+
+/* The reader: buffered bytes, the last reply and the command it answers. */
+typedef struct smtp__reader {
+    size_t pos, len;                    /* unread bytes are buf[pos..len) */
+    smtp_reply reply;                   /* reply.text points at text */
+    char cmd[80];                       /* the command being answered, for messages */
+    char text[SMTP__TEXT_SIZE];
+    unsigned char buf[SMTP__RBUF_SIZE];
+} smtp__reader;
+
+/* BDAT (RFC 3030): chunks in flight and the first refusal among them. */
+typedef struct smtp__bdat {
+    int on, last;                       /* BDAT in use; the last chunk awaits its reply */
+    int pending, failed;                /* replies not read yet; a chunk was refused */
+    int code; char status[16];          /* that refusal */
+} smtp__bdat;
+
+/* The transaction being sent. */
+typedef struct smtp__txn {
+    int body8, utf8;                    /* BODY=8BITMIME declared; SMTPUTF8 in use */
+    int eod_sent;                       /* the end of the message went out, its reply not read yet */
+    int mail_code; char mail_status[16];   /* a refused MAIL, for the recipients it leaves */
+    char refused[200];                  /* the first recipient refusal, for the detail */
+} smtp__txn;
+
+/* One recipient of a transaction: its address, index in the message, state. */
+typedef struct smtp__rcpt { const char *addr; unsigned idx; int st; } smtp__rcpt;
+#define SMTP__RCPT_MAX 1000             /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
+#define SMTP__SASL_MAX 9000             /* an AUTH payload: its base64 stays under RFC 4954's 12288 */
+
+/* Work space by phase: AUTH (inside smtp_open) never overlaps a transaction. */
+typedef union smtp__work {
+    smtp__rcpt rcpt[SMTP__RCPT_MAX];    /* the recipients of one transaction */
+    unsigned char sasl[SMTP__SASL_MAX + 400];   /* an AUTH payload, or a decoded challenge */
+} smtp__work;
+
 /* The session. Every field is private; its size is documented above. */
 typedef struct smtp_session {
-    int state, fd, sys_errno;
+    int state;                          /* SMTP__CLOSED .. (see smtp__check_state) */
     smtp_result err;                    /* sticky: set once the session is over */
-    smtp__io io;
-    smtp_config cfg;                    /* copy, defaults applied */
-    char peer[300];                     /* "host:port" for messages */
-    unsigned ext, auth;                 /* EHLO extensions, AUTH mechanisms */
-    unsigned long size_max;             /* SIZE parameter, 0 when none */
-    int body_bol, body_cr;              /* body writer state */
-    unsigned long long body_sent;       /* bytes of this message on the wire, for progress */
-    int bdat_on, bdat_last;             /* BDAT in use (RFC 3030); the last chunk awaits its reply */
-    int counting, body8, utf8;          /* measuring for SIZE; BODY=8BITMIME declared; SMTPUTF8 in use */
-    unsigned long long count;
-    int bdat_pending, bdat_failed;      /* BDAT replies not read yet; a chunk was refused */
-    int bdat_code; char bdat_status[16];   /* the refusal */
-    int tls_on, tls_resumed;            /* TLS is the top layer; its session was resumed */
-    int eod_sent;                       /* the end of a message went out, its reply not read yet */
-    smtp_security sec_try;              /* the mode being tried (the cache key) */
-    unsigned tls_err;                   /* BearSSL's error code of a failed handshake */
-    smtp_security sec_used;             /* the mode that got through (AUTO tells which) */
-    unsigned long long msg_count;       /* for Message-ID */
-    unsigned long long nonce;
-    size_t rpos, rlen, wlen;
-    smtp_reply reply;
-    char text[SMTP__TEXT_SIZE];
-    char cmd[80];                       /* the command being answered, for messages */
-    char detail[512];
-    char tls_name[256];                 /* host name for SNI and checks (no trailing dot) */
-    struct { const char *addr; unsigned idx; int st; } grp[1000];   /* the recipients of one transaction */
-    const smtp_message *cur_msg;        /* the message smtp_send is sending */
-    int mail_code; char mail_status[16];   /* a refused MAIL, for the recipients it leaves */
-    char refused_rb[200];               /* the first recipient refusal of smtp_send, for its detail */
+    unsigned long long msg_count;       /* messages begun, for Message-ID and boundaries */
+    unsigned long long nonce;           /* random per session, for Message-ID and boundaries */
+    smtp_config cfg;                    /* the caller's, defaults applied */
+    smtp__caps caps;
+    smtp__link link;
+    smtp__sec sec;
+    smtp__bdat bdat;
+    smtp__txn txn;
+    char detail[512];                   /* the last error's sentence */
+    smtp__writer wr;
+    smtp__reader rd;
+    smtp__work work;
 #ifndef SMTP_NO_TLS
     smtp__tls tls;
 #endif
-    unsigned char rbuf[SMTP__RBUF_SIZE];
-    unsigned char wbuf[SMTP__WBUF_SIZE];
 } smtp_session;
 
 /* smtp_result_str: a short English phrase for a result code; never NULL. */
@@ -1057,13 +1112,13 @@ static int smtp__tcp_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
         ssize_t n;
         /* a reply is read right after its command went out: wait first, then
            read (trying recv first came back empty once per message) */
-        int r = smtp__poll(s->fd, POLLIN, dl);
+        int r = smtp__poll(s->link.fd, POLLIN, dl);
         if (r) return r;
-        n = recv(s->fd, buf, len, 0);
+        n = recv(s->link.fd, buf, len, 0);
         if (n > 0) return (int)n;
         if (n == 0) return SMTP_ERR_CLOSED;
         if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-        s->sys_errno = errno;
+        s->link.sys_errno = errno;
         return smtp__errno_result(errno);
     }
 }
@@ -1073,24 +1128,24 @@ static int smtp__tcp_write(smtp_session *s, const void *buf, size_t len, smtp__m
 {
     const char *p = (const char *)buf;
     while (len > 0) {
-        ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = send(s->link.fd, p, len, MSG_NOSIGNAL);
         if (n > 0) { p += n; len -= (size_t)n; continue; }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int r = smtp__poll(s->fd, POLLOUT, dl);
+            int r = smtp__poll(s->link.fd, POLLOUT, dl);
             if (r) return r;
             continue;
         }
-        s->sys_errno = n < 0 ? errno : EPIPE;
-        return smtp__errno_result(s->sys_errno);
+        s->link.sys_errno = n < 0 ? errno : EPIPE;
+        return smtp__errno_result(s->link.sys_errno);
     }
     return SMTP_OK;
 }
 
 static void smtp__tcp_close(smtp_session *s)
 {
-    if (s->fd >= 0) close(s->fd);
-    s->fd = -1;
+    if (s->link.fd >= 0) close(s->link.fd);
+    s->link.fd = -1;
 }
 
 /* Bytes from outside made harmless for a terminal or a log: printable
@@ -1154,8 +1209,8 @@ static void smtp__note(smtp_session *s, const char *text) { smtp__trace(s, SMTP_
 static smtp_result smtp__break(smtp_session *s, smtp_result r)
 {
     s->err = r;
-    if (s->io.close) s->io.close(s);
-    s->io.close = NULL;
+    if (s->link.io.close) s->link.io.close(s);
+    s->link.io.close = NULL;
     return r;
 }
 
@@ -1223,10 +1278,10 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         freeaddrinfo(res);
         if (loc) freeaddrinfo(loc);
-        s->fd = fd;
-        s->io.read = smtp__tcp_read;
-        s->io.write = smtp__tcp_write;
-        s->io.close = smtp__tcp_close;
+        s->link.fd = fd;
+        s->link.io.read = smtp__tcp_read;
+        s->link.io.write = smtp__tcp_write;
+        s->link.io.close = smtp__tcp_close;
         return SMTP_OK;
     }
     freeaddrinfo(res);
@@ -2091,23 +2146,23 @@ static int smtp__is_cert_error(unsigned e)
 static smtp_result smtp__tls_failed(smtp_session *s, const char *when)
 {
     unsigned e = (unsigned)br_ssl_engine_last_error(&s->tls.sc.eng);
-    s->tls_err = e;
+    s->sec.err = e;
     if (e == BR_ERR_OK)
-        return smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the TLS connection %s", s->peer, when);
+        return smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the TLS connection %s", s->link.peer, when);
     if (e >= BR_ERR_SEND_FATAL_ALERT)
-        return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: we sent alert %u (%s)", s->peer, when,
+        return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: we sent alert %u (%s)", s->link.peer, when,
                           e - BR_ERR_SEND_FATAL_ALERT, smtp__alert_name(e - BR_ERR_SEND_FATAL_ALERT));
     if (e >= BR_ERR_RECV_FATAL_ALERT) {
         unsigned a = e - BR_ERR_RECV_FATAL_ALERT;
         int hint = !s->tls.client && (a == 40 || a == 42 || a == 116);
-        return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: the server sent alert %u (%s)%s", s->peer,
+        return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: the server sent alert %u (%s)%s", s->link.peer,
                           when, a, smtp__alert_name(a),
                           hint ? "; it may want a client certificate (cfg.tls_cert_file)" : "");
     }
     if (smtp__is_cert_error(e))
         return smtp__fail(s, SMTP_ERR_CERT, "the certificate of %s was refused: %s (BearSSL error %u)",
-                          s->peer, smtp__br_error(e), e);
-    return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: %s (BearSSL error %u)%s", s->peer, when,
+                          s->link.peer, smtp__br_error(e), e);
+    return smtp__fail(s, SMTP_ERR_TLS, "TLS with %s failed %s: %s (BearSSL error %u)%s", s->link.peer, when,
                       smtp__br_error(e), e,
                       (e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_BAD_VERSION) && !strcmp(when, "during the handshake")
                       ? "; no TLS record came back: a cleartext server answers with its greeting" : "");
@@ -2199,7 +2254,7 @@ static void smtp__tls_close(smtp_session *s)
         if (s->tls.lower.write(s, b, n, dl) != SMTP_OK) break;
         br_ssl_engine_sendrec_ack(eng, n);
     }
-    s->tls_on = 0;
+    s->sec.on = 0;
     s->tls.lower.close(s);
 }
 
@@ -2342,7 +2397,7 @@ static void smtp__cache_key(const smtp_session *s, char *key, size_t n)
     br_sha256_out(&c, d);
     for (i = 0; i < 32; i++) { dh[2 * i] = hex[d[i] >> 4]; dh[2 * i + 1] = hex[d[i] & 15]; }
     dh[64] = 0;
-    snprintf(key, n, "%s|%d|%d|%u|%d|%s", s->tls_name, s->cfg.port, (int)s->sec_try, s->cfg.tls_versions,
+    snprintf(key, n, "%s|%d|%d|%u|%d|%s", s->sec.name, s->cfg.port, (int)s->sec.mode_try, s->cfg.tls_versions,
              s->cfg.tls_verify, dh);
 }
 
@@ -2421,9 +2476,9 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     size_t i, ns = 0;
     smtp_result r;
     int rr, aesni, resume;
-    if (s->rpos < s->rlen)   /* after a proxy: the server spoke before TLS */
+    if (s->rd.pos < s->rd.len)   /* after a proxy: the server spoke before TLS */
         return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes before the TLS handshake",
-                                         s->peer, (int)(s->rlen - s->rpos)));
+                                         s->link.peer, (int)(s->rd.len - s->rd.pos)));
     if ((r = smtp__tls_trust(s)) != SMTP_OK) return r;
     if ((r = smtp__tls_client(s)) != SMTP_OK) return r;
     t = s->cfg.trust ? s->cfg.trust : s->tls.own;
@@ -2447,7 +2502,7 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
         unsigned char pin[32];
         if (s->cfg.tls_fingerprint && smtp__parse_pin(s->cfg.tls_fingerprint, pin) != 0)
             return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_fingerprint must be 64 hex digits (SHA-256), colons allowed");
-        smtp__x509_setup(x, s->cfg.tls_verify, s->tls_name, s->cfg.tls_fingerprint ? pin : NULL);
+        smtp__x509_setup(x, s->cfg.tls_verify, s->sec.name, s->cfg.tls_fingerprint ? pin : NULL);
     }
     br_ssl_engine_set_x509(eng, &x->vtable);
     for (lo = 0; !(s->cfg.tls_versions & (1u << lo)); lo++) {}
@@ -2474,22 +2529,22 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
     }
     x->chain_seen = 0;
     /* SNI carries names, never an IP literal (RFC 6066 3) */
-    if (!br_ssl_client_reset(&s->tls.sc, x->ip_len ? NULL : s->tls_name, resume) ||
+    if (!br_ssl_client_reset(&s->tls.sc, x->ip_len ? NULL : s->sec.name, resume) ||
         br_ssl_engine_last_error(eng) != BR_ERR_OK)
         return smtp__fail(s, SMTP_ERR_TLS, "cannot start TLS: BearSSL error %d", br_ssl_engine_last_error(eng));
-    s->tls.lower = s->io;
-    s->io.read = smtp__tls_read;
-    s->io.write = smtp__tls_write;
-    s->io.close = smtp__tls_close;
-    s->tls_on = 1;
-    snprintf(s->cmd, sizeof s->cmd, "the TLS handshake");
+    s->tls.lower = s->link.io;
+    s->link.io.read = smtp__tls_read;
+    s->link.io.write = smtp__tls_write;
+    s->link.io.close = smtp__tls_close;
+    s->sec.on = 1;
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the TLS handshake");
     for (;;) {
         unsigned st = br_ssl_engine_current_state(eng);
         if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
             char note[140];
-            s->tls_resumed = !x->chain_seen;   /* no certificate came: the session was resumed */
+            s->sec.resumed = !x->chain_seen;   /* no certificate came: the session was resumed */
             snprintf(note, sizeof note, "TLS established: %s, %s%s", smtp_tls_version(s), smtp_tls_cipher(s),
-                     s->tls_resumed ? ", resumed" : "");
+                     s->sec.resumed ? ", resumed" : "");
             smtp__note(s, note);
             if (s->cfg.tls_cache) {   /* keep it, in the oldest slot or its own */
                 smtp_tls_cache *c = s->cfg.tls_cache;
@@ -2513,14 +2568,14 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
         if (rr == SMTP_ERR_TLS) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
         if (rr == SMTP_ERR_TIMEOUT)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "the TLS handshake with %s did not finish "
-                                             "within %d ms", s->peer, ms));
+                                             "within %d ms", s->link.peer, ms));
         if (rr == SMTP_ERR_CLOSED)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_TLS, "%s closed the connection during the TLS "
-                                             "handshake (does it speak TLS on this port?%s)", s->peer,
+                                             "handshake (does it speak TLS on this port?%s)", s->link.peer,
                                              s->tls.client ? "" : " does it want a client certificate?"));
         if (rr < 0)
             return smtp__break(s, smtp__fail(s, (smtp_result)rr, "the TLS handshake with %s failed: %s",
-                                             s->peer, smtp_result_str((smtp_result)rr)));
+                                             s->link.peer, smtp_result_str((smtp_result)rr)));
     }
 }
 
@@ -2711,32 +2766,32 @@ static void smtp__on_line(void *user, const char *line, size_t n, const char *t,
     size_t room, skip = 0;
     smtp__trace(s, SMTP_TRACE_IN, line, n);
     if (c->ehlo) {
-        if (index > 0) smtp__ehlo_line(t, tn, &s->ext, &s->auth, &s->size_max);
+        if (index > 0) smtp__ehlo_line(t, tn, &s->caps.ext, &s->caps.auth, &s->caps.size_max);
     } else {
         char st[16];
         int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
         skip = smtp__enhanced(t, tn, code, st);
-        if (skip && index == 0) memcpy(s->reply.status, st, sizeof st);
-        else if (skip && strcmp(st, s->reply.status) != 0) skip = 0;
+        if (skip && index == 0) memcpy(s->rd.reply.status, st, sizeof st);
+        else if (skip && strcmp(st, s->rd.reply.status) != 0) skip = 0;
     }
     t += skip; tn -= skip;
-    if (index > 0 && s->reply.len + 1 < sizeof s->text) s->text[s->reply.len++] = '\n';
-    room = sizeof s->text - 1 - s->reply.len;
+    if (index > 0 && s->rd.reply.len + 1 < sizeof s->rd.text) s->rd.text[s->rd.reply.len++] = '\n';
+    room = sizeof s->rd.text - 1 - s->rd.reply.len;
     if (tn > room) tn = room;
-    memcpy(s->text + s->reply.len, t, tn);
-    s->reply.len += tn;
-    s->text[s->reply.len] = 0;
+    memcpy(s->rd.text + s->rd.reply.len, t, tn);
+    s->rd.reply.len += tn;
+    s->rd.text[s->rd.reply.len] = 0;
 }
 
 /* The reply text on one line, for messages: "550 5.1.1 text / more". */
 static const char *smtp__reply_str(smtp_session *s, char *buf, size_t n)
 {
     size_t i, o;
-    o = (size_t)snprintf(buf, n, "%d%s%s ", s->reply.code, s->reply.status[0] ? " " : "",
-                         s->reply.status);
-    for (i = 0; i < s->reply.len && o + 4 < n; i++) {
-        if (s->text[i] == '\n') { memcpy(buf + o, " / ", 3); o += 3; }
-        else buf[o++] = s->text[i];
+    o = (size_t)snprintf(buf, n, "%d%s%s ", s->rd.reply.code, s->rd.reply.status[0] ? " " : "",
+                         s->rd.reply.status);
+    for (i = 0; i < s->rd.reply.len && o + 4 < n; i++) {
+        if (s->rd.text[i] == '\n') { memcpy(buf + o, " / ", 3); o += 3; }
+        else buf[o++] = s->rd.text[i];
     }
     if (o >= n) o = n - 1;
     while (o > 0 && buf[o - 1] == ' ') o--;
@@ -2744,7 +2799,7 @@ static const char *smtp__reply_str(smtp_session *s, char *buf, size_t n)
     return buf;
 }
 
-/* Reads one whole reply before dl into s->reply. The whole reply must fit
+/* Reads one whole reply before dl into s->rd.reply. The whole reply must fit
    in the read buffer. A failure here ends the session. what/ms name the
    wait in messages ("the greeting", budget in ms). */
 static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int ms)
@@ -2754,52 +2809,52 @@ static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int 
     char ebuf[128];
     memset(&rp, 0, sizeof rp);
     c.s = s; c.ehlo = ehlo;
-    s->reply.code = 0; s->reply.status[0] = 0; s->reply.len = 0; s->reply.lines = 0;
-    s->text[0] = 0;
-    if (ehlo) { s->ext = 0; s->auth = 0; s->size_max = 0; }
+    s->rd.reply.code = 0; s->rd.reply.status[0] = 0; s->rd.reply.len = 0; s->rd.reply.lines = 0;
+    s->rd.text[0] = 0;
+    if (ehlo) { s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0; }
     for (;;) {
-        long r = smtp__reply_feed(&rp, (const char *)s->rbuf + s->rpos, s->rlen - s->rpos,
+        long r = smtp__reply_feed(&rp, (const char *)s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos,
                                   smtp__on_line, &c);
         int n;
         if (r > 0) {
-            s->rpos += (size_t)r;
-            if (s->rpos == s->rlen) s->rpos = s->rlen = 0;
-            s->reply.code = rp.code;
-            s->reply.lines = rp.lines;
+            s->rd.pos += (size_t)r;
+            if (s->rd.pos == s->rd.len) s->rd.pos = s->rd.len = 0;
+            s->rd.reply.code = rp.code;
+            s->rd.reply.lines = rp.lines;
             return SMTP_OK;
         }
         if (r < 0) {
             char seen[84];
-            smtp__visible(seen, sizeof seen, s->rbuf + s->rpos + rp.off, s->rlen - s->rpos - rp.off);
+            smtp__visible(seen, sizeof seen, s->rd.buf + s->rd.pos + rp.off, s->rd.len - s->rd.pos - rp.off);
             return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL,
-                "malformed reply to %s from %s (line %d): \"%s\"", s->cmd, s->peer, rp.lines + 1, seen));
+                "malformed reply to %s from %s (line %d): \"%s\"", s->rd.cmd, s->link.peer, rp.lines + 1, seen));
         }
-        if (s->rpos > 0) {
-            memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos);
-            s->rlen -= s->rpos;
-            s->rpos = 0;
+        if (s->rd.pos > 0) {
+            memmove(s->rd.buf, s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos);
+            s->rd.len -= s->rd.pos;
+            s->rd.pos = 0;
         }
-        if (s->rlen == sizeof s->rbuf)
+        if (s->rd.len == sizeof s->rd.buf)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_TOO_LONG,
-                "the reply to %s from %s is longer than %d bytes", s->cmd, s->peer,
-                (int)sizeof s->rbuf));
-        n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, dl);
+                "the reply to %s from %s is longer than %d bytes", s->rd.cmd, s->link.peer,
+                (int)sizeof s->rd.buf));
+        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, dl);
         if (n == SMTP_ERR_TIMEOUT)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT,
-                "no complete reply to %s from %s within %d ms", s->cmd, s->peer, ms));
+                "no complete reply to %s from %s within %d ms", s->rd.cmd, s->link.peer, ms));
         if (n == SMTP_ERR_CLOSED)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED,
-                "%s closed the connection while we waited for the reply to %s", s->peer, s->cmd));
+                "%s closed the connection while we waited for the reply to %s", s->link.peer, s->rd.cmd));
         if (n == SMTP_ERR_TLS || n == SMTP_ERR_CERT) {   /* the TLS layer said why: keep its sentence */
             char why[sizeof s->detail];
             memcpy(why, s->detail, sizeof why);
-            return smtp__break(s, smtp__fail(s, (smtp_result)n, "reading the reply to %s failed: %s", s->cmd, why));
+            return smtp__break(s, smtp__fail(s, (smtp_result)n, "reading the reply to %s failed: %s", s->rd.cmd, why));
         }
         if (n < 0)
             return smtp__break(s, smtp__fail(s, (smtp_result)n,
-                "reading the reply to %s from %s failed: %s", s->cmd, s->peer,
-                s->sys_errno ? smtp__strerror(s->sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)n)));
-        s->rlen += (size_t)n;
+                "reading the reply to %s from %s failed: %s", s->rd.cmd, s->link.peer,
+                s->link.sys_errno ? smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)n)));
+        s->rd.len += (size_t)n;
     }
 }
 
@@ -2971,7 +3026,6 @@ static void smtp__hmac_md5(const void *key, size_t kn, const void *msg, size_t m
 /*         the exchanges are in >>session                                   */
 /* ------------------------------------------------------------------------ */
 
-#define SMTP__SASL_MAX 9000   /* raw payload: base64 of it stays under RFC 4954's 12288 */
 
 /* The payload builders write into out[0..cap) and return the length, or
    0 when it does not fit (nothing is written past cap). */
@@ -3185,7 +3239,6 @@ static size_t smtp__xtext(const char *p, size_t n, char *out, size_t cap)
 
 /* Body state: bol = at the beginning of a line; cr = the last input byte
    was a CR (its CRLF is out; an LF right after it belongs to it). */
-typedef struct smtp__dot { int bol, cr, nostuff; } smtp__dot;   /* nostuff: BDAT (RFC 3030) */
 
 /* Normalises in[0..n) into out[0..cap): every bare CR and bare LF becomes
    CRLF, a '.' that starts a line gets another (RFC 5321 4.5.2; not for
@@ -3246,32 +3299,32 @@ static smtp_result smtp__refused(smtp_session *s);   /* >>session: a 421 ends th
 static smtp_result smtp__bdat_replies(smtp_session *s, int wait)
 {
     smtp_result r;
-    while (s->bdat_pending > 0) {
+    while (s->bdat.pending > 0) {
         smtp__rp rp;
         int n;
         memset(&rp, 0, sizeof rp);
-        if (!wait && smtp__reply_feed(&rp, (const char *)s->rbuf + s->rpos, s->rlen - s->rpos, NULL, NULL) <= 0) {
+        if (!wait && smtp__reply_feed(&rp, (const char *)s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, NULL, NULL) <= 0) {
             /* nothing whole buffered: take what the socket has, now */
-            if (s->rpos > 0) { memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos); s->rlen -= s->rpos; s->rpos = 0; }
-            if (s->rlen == sizeof s->rbuf) return SMTP_OK;
-            n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, smtp__now());
+            if (s->rd.pos > 0) { memmove(s->rd.buf, s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos); s->rd.len -= s->rd.pos; s->rd.pos = 0; }
+            if (s->rd.len == sizeof s->rd.buf) return SMTP_OK;
+            n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, smtp__now());
             if (n == SMTP_ERR_TIMEOUT) return SMTP_OK;
             if (n < 0) return smtp__io_error(s, n);
-            s->rlen += (size_t)n;
+            s->rd.len += (size_t)n;
             continue;
         }
-        snprintf(s->cmd, sizeof s->cmd, "BDAT");
-        r = smtp__read_reply(s, smtp__deadline(s->bdat_pending == 1 ? s->cfg.data_timeout_ms : s->cfg.timeout_ms), 0,
-                             s->bdat_pending == 1 ? s->cfg.data_timeout_ms : s->cfg.timeout_ms);
+        snprintf(s->rd.cmd, sizeof s->rd.cmd, "BDAT");
+        r = smtp__read_reply(s, smtp__deadline(s->bdat.pending == 1 ? s->cfg.data_timeout_ms : s->cfg.timeout_ms), 0,
+                             s->bdat.pending == 1 ? s->cfg.data_timeout_ms : s->cfg.timeout_ms);
         if (r) return r;
-        s->bdat_pending--;
-        if (s->reply.code == 421) return smtp__refused(s);
-        if (s->reply.code != 250 && !s->bdat_failed) {
+        s->bdat.pending--;
+        if (s->rd.reply.code == 421) return smtp__refused(s);
+        if (s->rd.reply.code != 250 && !s->bdat.failed) {
             /* RFC 3030 2: after a refused chunk, no more chunks; the transaction failed */
-            s->bdat_failed = 1;
-            smtp__reply_str(s, s->refused_rb, sizeof s->refused_rb);
-            s->bdat_code = s->reply.code;
-            memcpy(s->bdat_status, s->reply.status, sizeof s->bdat_status);
+            s->bdat.failed = 1;
+            smtp__reply_str(s, s->txn.refused, sizeof s->txn.refused);
+            s->bdat.code = s->rd.reply.code;
+            memcpy(s->bdat.status, s->rd.reply.status, sizeof s->bdat.status);
         }
     }
     return SMTP_OK;
@@ -3281,43 +3334,43 @@ static smtp_result smtp__bdat_replies(smtp_session *s, int wait)
 static smtp_result smtp__bdat_chunk(smtp_session *s, int last, smtp__ms dl)
 {
     char hdr[SMTP__BDAT_HDR];
-    size_t n = s->wlen - SMTP__BDAT_HDR;
+    size_t n = s->wr.len - SMTP__BDAT_HDR;
     int hl, w;
     smtp_result r;
     if (!last && n == 0) return SMTP_OK;
-    if (s->bdat_failed) { s->wlen = SMTP__BDAT_HDR; return SMTP_ERR_REPLY; }
+    if (s->bdat.failed) { s->wr.len = SMTP__BDAT_HDR; return SMTP_ERR_REPLY; }
     hl = snprintf(hdr, sizeof hdr, "BDAT %lu%s\r\n", (unsigned long)n, last ? " LAST" : "");
-    memcpy(s->wbuf + SMTP__BDAT_HDR - hl, hdr, (size_t)hl);
+    memcpy(s->wr.buf + SMTP__BDAT_HDR - hl, hdr, (size_t)hl);
     smtp__trace(s, SMTP_TRACE_OUT, hdr, (size_t)hl - 2);
-    w = s->io.write(s, s->wbuf + SMTP__BDAT_HDR - hl, n + (size_t)hl, dl);
-    s->wlen = SMTP__BDAT_HDR;
+    w = s->link.io.write(s, s->wr.buf + SMTP__BDAT_HDR - hl, n + (size_t)hl, dl);
+    s->wr.len = SMTP__BDAT_HDR;
     if (w != SMTP_OK) return smtp__io_error(s, w);
-    s->bdat_pending++;
-    s->body_sent += n;
-    if (s->cfg.progress && s->cfg.progress(s->cfg.progress_user, s->body_sent) != 0)
+    s->bdat.pending++;
+    s->wr.sent += n;
+    if (s->cfg.progress && s->cfg.progress(s->cfg.progress_user, s->wr.sent) != 0)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
                                          "after %llu bytes; the connection was dropped so %s discards it",
-                                         s->body_sent, s->peer));
+                                         s->wr.sent, s->link.peer));
     if ((r = smtp__bdat_replies(s, 0)) != SMTP_OK) return r;
-    return s->bdat_failed ? SMTP_ERR_REPLY : SMTP_OK;
+    return s->bdat.failed ? SMTP_ERR_REPLY : SMTP_OK;
 }
 
 /* Flushes the write buffer, within timeout_ms. */
 static smtp_result smtp__flush(smtp_session *s, smtp__ms dl)
 {
     int r;
-    size_t n = s->wlen;
+    size_t n = s->wr.len;
     if (s->state == SMTP__BDAT) return smtp__bdat_chunk(s, 0, dl);
-    if (s->wlen == 0) return SMTP_OK;
-    r = s->io.write(s, s->wbuf, s->wlen, dl);
-    s->wlen = 0;
+    if (s->wr.len == 0) return SMTP_OK;
+    r = s->link.io.write(s, s->wr.buf, s->wr.len, dl);
+    s->wr.len = 0;
     if (r == SMTP_OK && s->state == SMTP__DATA && s->cfg.progress) {
-        s->body_sent += n;
-        if (s->cfg.progress(s->cfg.progress_user, s->body_sent) != 0)
+        s->wr.sent += n;
+        if (s->cfg.progress(s->cfg.progress_user, s->wr.sent) != 0)
             /* no end of data: the server throws the partial message away (RFC 5321 3.3) */
             return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
                                              "after %llu bytes; the connection was dropped so %s discards it",
-                                             s->body_sent, s->peer));
+                                             s->wr.sent, s->link.peer));
     }
     if (r == SMTP_OK) return SMTP_OK;
     return smtp__io_error(s, r);
@@ -3329,17 +3382,17 @@ static smtp_result smtp__io_error(smtp_session *s, int r)
     char ebuf[128];
     if (r == SMTP_ERR_TIMEOUT)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "sending %s to %s timed out after %d ms",
-                                         s->cmd, s->peer, s->cfg.timeout_ms));
+                                         s->rd.cmd, s->link.peer, s->cfg.timeout_ms));
     if (r == SMTP_ERR_CLOSED)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the connection while we sent %s",
-                                         s->peer, s->cmd));
+                                         s->link.peer, s->rd.cmd));
     if (r == SMTP_ERR_TLS || r == SMTP_ERR_CERT) {   /* the TLS layer said why: keep its sentence */
         char why[sizeof s->detail];
         memcpy(why, s->detail, sizeof why);
-        return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s failed: %s", s->cmd, why));
+        return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s failed: %s", s->rd.cmd, why));
     }
-    return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s to %s failed: %s", s->cmd, s->peer,
-        s->sys_errno ? smtp__strerror(s->sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)r)));
+    return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s to %s failed: %s", s->rd.cmd, s->link.peer,
+        s->link.sys_errno ? smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)r)));
 }
 
 /* Message bytes through the normaliser into the write buffer. */
@@ -3347,28 +3400,28 @@ static smtp_result smtp__body(smtp_session *s, const void *data, size_t len)
 {
     const unsigned char *p = (const unsigned char *)data;
     smtp__dot st;
-    st.bol = s->body_bol; st.cr = s->body_cr; st.nostuff = s->state == SMTP__BDAT || s->counting;
-    if (s->counting) {   /* SIZE (RFC 1870): line ends normalised, no dot-stuffing, nothing sent */
+    st.bol = s->wr.dot.bol; st.cr = s->wr.dot.cr; st.nostuff = s->state == SMTP__BDAT || s->wr.counting;
+    if (s->wr.counting) {   /* SIZE (RFC 1870): line ends normalised, no dot-stuffing, nothing sent */
         unsigned char scratch[512];
         while (len > 0) {
             size_t used, o = smtp__dot_encode(&st, p, len, scratch, sizeof scratch, &used);
-            s->count += o; p += used; len -= used;
+            s->wr.counted += o; p += used; len -= used;
         }
-        s->body_bol = st.bol; s->body_cr = st.cr;
+        s->wr.dot.bol = st.bol; s->wr.dot.cr = st.cr;
         return SMTP_OK;
     }
     while (len > 0) {
         size_t used, o;
-        if (sizeof s->wbuf - s->wlen < 2) {
+        if (sizeof s->wr.buf - s->wr.len < 2) {
             smtp_result r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms));
             if (r) return r;
         }
-        o = smtp__dot_encode(&st, p, len, s->wbuf + s->wlen, sizeof s->wbuf - s->wlen, &used);
-        smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wbuf + s->wlen, o);
-        s->wlen += o;
+        o = smtp__dot_encode(&st, p, len, s->wr.buf + s->wr.len, sizeof s->wr.buf - s->wr.len, &used);
+        smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wr.buf + s->wr.len, o);
+        s->wr.len += o;
         p += used; len -= used;
     }
-    s->body_bol = st.bol; s->body_cr = st.cr;
+    s->wr.dot.bol = st.bol; s->wr.dot.cr = st.cr;
     return SMTP_OK;
 }
 
@@ -3564,7 +3617,7 @@ static void smtp__hw_addr(smtp__hw *h, const char *sep, const char *a)
     size_t o = 0, k, nl, al;
     smtp__addr_split(a, &nb, &ne, &ab, &ae);
     /* without SMTPUTF8 the header shows the domain as A-labels too (checked before) */
-    if (!h->s->utf8 && !smtp__is_ascii(ab, (size_t)(ae - ab))) {
+    if (!h->s->txn.utf8 && !smtp__is_ascii(ab, (size_t)(ae - ab))) {
         if (smtp__idna_addr(ab, (size_t)(ae - ab), conv, sizeof conv, bad, sizeof bad)) {
             if (!h->err) h->err = smtp__fail(h->s, SMTP_ERR_UNSUPPORTED, "the address \"%.80s\" cannot be written "
                                              "with its domain as A-labels", a);
@@ -3735,7 +3788,7 @@ static int smtp__text_enc(smtp_session *s, const char *t, size_t n)
         if (c == '=' && i + 1 < n && t[i + 1] == '_') return 2;   /* could look like our boundary */
     }
     if (!eight) return 0;
-    return s->body8 ? 1 : 2;   /* 8bit only with BODY=8BITMIME (RFC 6152) */
+    return s->txn.body8 ? 1 : 2;   /* 8bit only with BODY=8BITMIME (RFC 6152) */
 }
 
 static smtp_result smtp__text_part(smtp_session *s, smtp__hw *h, const char *sub, const char *t)
@@ -3756,19 +3809,19 @@ static smtp_result smtp__text_part(smtp_session *s, smtp__hw *h, const char *sub
    a file is measured by its size, not read. */
 static smtp_result smtp__b64_part(smtp_session *s, const smtp_attachment *a)
 {
-    unsigned char in[57 * 64];
-    char out[78 * 64];
+    unsigned char in[57 * 16];   /* 16 lines a write: small frames (smtp_send stays under 8 KB) */
+    char out[78 * 16];
     FILE *f = NULL;
     const unsigned char *mem = (const unsigned char *)a->data;
     size_t left = a->size;
     smtp_result r = SMTP_OK;
     if (a->path) {
-        if (s->counting) {
+        if (s->wr.counting) {
             struct stat sb;
             unsigned long long sz;
             if (stat(a->path, &sb) != 0) return smtp__fail(s, SMTP_ERR_PARAM, "attachment %s: cannot read it", a->path);
             sz = (unsigned long long)sb.st_size;
-            s->count += 4 * ((sz + 2) / 3) + 2 * ((sz + 56) / 57);
+            s->wr.counted += 4 * ((sz + 2) / 3) + 2 * ((sz + 56) / 57);
             return SMTP_OK;
         }
         if (!(f = fopen(a->path, "rb")))
@@ -4054,7 +4107,7 @@ static const char *smtp__proxy_name(smtp_proxy_type t)
 static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, smtp__ms dl, const char *what)
 {
     char ebuf[128];
-    int r = s->io.write(s, p, n, dl);
+    int r = s->link.io.write(s, p, n, dl);
     if (r == SMTP_OK) return SMTP_OK;
     if (r == SMTP_ERR_TIMEOUT)
         return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d took more than %d ms (sending %s)",
@@ -4062,7 +4115,7 @@ static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, sm
                           s->cfg.connect_timeout_ms, what);
     return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d %s while we sent %s", smtp__proxy_name(s->cfg.proxy.type),
                       s->cfg.proxy.host, s->cfg.proxy.port,
-                      r == SMTP_ERR_CLOSED ? "closed the connection" : smtp__strerror(s->sys_errno, ebuf, sizeof ebuf), what);
+                      r == SMTP_ERR_CLOSED ? "closed the connection" : smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf), what);
 }
 
 /* Reads one proxy reply into the read buffer and parses it; the bytes
@@ -4071,17 +4124,17 @@ static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(
                                     smtp__preply *rep, const char *what)
 {
     for (;;) {
-        long used = parse(s->rbuf + s->rpos, s->rlen - s->rpos, rep);
+        long used = parse(s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, rep);
         int n;
         if (used > 0) {
-            s->rpos += (size_t)used;
-            if (s->rpos == s->rlen) s->rpos = s->rlen = 0;
+            s->rd.pos += (size_t)used;
+            if (s->rd.pos == s->rd.len) s->rd.pos = s->rd.len = 0;
             return SMTP_OK;
         }
         if (used < 0)
             return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d sent a malformed %s",
                               smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
-        n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, dl);
+        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, dl);
         if (n == SMTP_ERR_TIMEOUT)
             return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d sent no complete %s within %d ms",
                               smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what,
@@ -4089,7 +4142,7 @@ static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(
         if (n < 0)
             return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d closed the connection instead of sending its %s",
                               smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
-        s->rlen += (size_t)n;
+        s->rd.len += (size_t)n;
     }
 }
 
@@ -4097,7 +4150,7 @@ static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(
 static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
 {
     const smtp_proxy *px = &s->cfg.proxy;
-    const char *host = s->tls_name[0] ? s->tls_name : s->cfg.host, *pn = smtp__proxy_name(px->type);
+    const char *host = s->sec.name[0] ? s->sec.name : s->cfg.host, *pn = smtp__proxy_name(px->type);
     unsigned char req[600], ip[16];
     size_t n = 0, hl = strlen(host);
     int port = s->cfg.port, v4 = inet_pton(AF_INET, host, ip) == 1, v6 = !v4 && inet_pton(AF_INET6, host, ip) == 1;
@@ -4128,7 +4181,7 @@ static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
         if ((r = smtp__proxy_recv(s, dl, smtp__socks4_reply, &rep, "reply")) != SMTP_OK) return r;
         if (rep.status != 90)
             return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d refused to connect to %s: %d (%s)", pn, px->host,
-                              px->port, s->peer, rep.status,
+                              px->port, s->link.peer, rep.status,
                               rep.status == 91 ? "request rejected or failed" : rep.status == 92 ?
                               "the proxy cannot reach our identd" : rep.status == 93 ?
                               "identd reports a different user id" : "unknown reply code");
@@ -4166,7 +4219,7 @@ static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
         if ((r = smtp__proxy_recv(s, dl, smtp__socks5_reply, &rep, "reply")) != SMTP_OK) return r;
         if (rep.status != 0)
             return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d could not connect to %s: %s (reply %d)",
-                              px->host, px->port, s->peer, smtp__socks5_error(rep.status), rep.status);
+                              px->host, px->port, s->link.peer, smtp__socks5_error(rep.status), rep.status);
         return SMTP_OK;
     }
     {   /* HTTP CONNECT (RFC 9110 9.3.6), HTTP/1.1 with Host */
@@ -4194,7 +4247,7 @@ static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
         }
         if (rep.status / 100 != 2)
             return smtp__fail(s, SMTP_ERR_PROXY, "the HTTP proxy %s:%d refused CONNECT to %s: %d %s%s", px->host, px->port,
-                              s->peer, rep.status, rep.reason,
+                              s->link.peer, rep.status, rep.reason,
                               rep.status == 407 ? (px->username ? " (authentication failed)" :
                                                    " (it wants credentials: cfg.proxy.username and password)")
                               : rep.status == 401 ? " (authentication failed)" : "");
@@ -4211,8 +4264,8 @@ static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
     if ((r = smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy")) != SMTP_OK) return r;
     if ((r = smtp__proxy_handshake(s, dl)) != SMTP_OK) {
         smtp__tcp_close(s);
-        s->io.close = NULL;
-        s->rpos = s->rlen = 0;
+        s->link.io.close = NULL;
+        s->rd.pos = s->rd.len = 0;
     }
     return r;
 }
@@ -4989,7 +5042,7 @@ SMTP_API smtp_result smtp_config_from_url(smtp_settings *st, const char *url)
 /* ------------------------------------------------------------------------ */
 
 /* Sends one command line (built by the caller, without CRLF) and reads its
-   reply, all before dl. The reply's code is in s->reply.code. */
+   reply, all before dl. The reply's code is in s->rd.reply.code. */
 /* Sends one command line, prefix followed by the base64 of secret[0..sn)
    when secret is given, and reads its reply, all before dl. show is what
    the trace and the messages see: AUTH payloads never appear there, and
@@ -5000,21 +5053,21 @@ static smtp_result smtp__exchange_as(smtp_session *s, const char *prefix, const 
     size_t n = strlen(prefix), need = n + (secret ? 4 * ((sn + 2) / 3) : 0) + 2;
     smtp_result r;
     if (s->err) return s->err;
-    snprintf(s->cmd, sizeof s->cmd, "%s", show);
-    if (s->rpos < s->rlen) {   /* nothing was asked: RFC 5321 4.1.1 is lock-step */
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "%s", show);
+    if (s->rd.pos < s->rd.len) {   /* nothing was asked: RFC 5321 4.1.1 is lock-step */
         char seen[64];
-        smtp__visible(seen, sizeof seen, s->rbuf + s->rpos, s->rlen - s->rpos);
+        smtp__visible(seen, sizeof seen, s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos);
         return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before %s: \"%s\"",
-                                         s->peer, (int)(s->rlen - s->rpos), show, seen));
+                                         s->link.peer, (int)(s->rd.len - s->rd.pos), show, seen));
     }
-    if (sizeof s->wbuf - s->wlen < need && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
-    memcpy(s->wbuf + s->wlen, prefix, n);
-    if (secret) n += smtp__b64(secret, sn, (char *)s->wbuf + s->wlen + n);
-    memcpy(s->wbuf + s->wlen + n, "\r\n", 2);
-    s->wlen += n + 2;
+    if (sizeof s->wr.buf - s->wr.len < need && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
+    memcpy(s->wr.buf + s->wr.len, prefix, n);
+    if (secret) n += smtp__b64(secret, sn, (char *)s->wr.buf + s->wr.len + n);
+    memcpy(s->wr.buf + s->wr.len + n, "\r\n", 2);
+    s->wr.len += n + 2;
     smtp__trace(s, SMTP_TRACE_OUT, show, strlen(show));
     r = smtp__flush(s, dl);
-    if (secret) smtp__wipe(s->wbuf, sizeof s->wbuf);
+    if (secret) smtp__wipe(s->wr.buf, sizeof s->wr.buf);
     if (r != SMTP_OK) return r;
     return smtp__read_reply(s, dl, ehlo, s->cfg.timeout_ms);
 }
@@ -5030,10 +5083,10 @@ static smtp_result smtp__refused(smtp_session *s)
 {
     char rb[300];
     smtp__reply_str(s, rb, sizeof rb);
-    if (s->reply.code == 421)
+    if (s->rd.reply.code == 421)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s is closing the session (reply to %s): %s",
-                                         s->peer, s->cmd, rb));
-    return smtp__fail(s, SMTP_ERR_REPLY, "%s refused %s: %s", s->peer, s->cmd, rb);
+                                         s->link.peer, s->rd.cmd, rb));
+    return smtp__fail(s, SMTP_ERR_REPLY, "%s refused %s: %s", s->link.peer, s->rd.cmd, rb);
 }
 
 /* A command whose reply must be 2xx (or want, when given). */
@@ -5041,7 +5094,7 @@ static smtp_result smtp__command(smtp_session *s, const char *line, int want)
 {
     smtp_result r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0);
     if (r) return r;
-    if (want ? s->reply.code != want : s->reply.code / 100 != 2) return smtp__refused(s);
+    if (want ? s->rd.reply.code != want : s->rd.reply.code / 100 != 2) return smtp__refused(s);
     return SMTP_OK;
 }
 
@@ -5067,7 +5120,7 @@ static void smtp__helo_name(smtp_session *s, char *out, size_t n)
     if (gethostname(out, n - 1) == 0 && strlen(out) < n - 2 && strchr(out, '.') && smtp__clean(out) &&
         !strchr(out, ' '))
         return;
-    if (s->fd >= 0 && getsockname(s->fd, (struct sockaddr *)&ss, &sl) == 0 &&
+    if (s->link.fd >= 0 && getsockname(s->link.fd, (struct sockaddr *)&ss, &sl) == 0 &&
         getnameinfo((struct sockaddr *)&ss, sl, a, sizeof a, NULL, 0, NI_NUMERICHOST) == 0) {
         snprintf(out, n, ss.ss_family == AF_INET6 ? "[IPv6:%s]" : "[%s]", a);
         return;
@@ -5084,9 +5137,9 @@ static smtp_result smtp__ehlo(smtp_session *s)
     snprintf(line, sizeof line, "EHLO %s", name);
     r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 1);
     if (r) return r;
-    if (s->reply.code == 421) return smtp__refused(s);
-    if (s->reply.code != 250) {
-        s->ext = 0; s->auth = 0; s->size_max = 0;
+    if (s->rd.reply.code == 421) return smtp__refused(s);
+    if (s->rd.reply.code != 250) {
+        s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0;
         snprintf(line, sizeof line, "HELO %s", name);
         if ((r = smtp__command(s, line, 250)) != SMTP_OK) return smtp__break(s, r);
     }
@@ -5098,16 +5151,16 @@ static smtp_result smtp__greet(smtp_session *s)
 {
     char rb[300];
     smtp_result r;
-    snprintf(s->cmd, sizeof s->cmd, "the greeting");
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the greeting");
     r = smtp__read_reply(s, smtp__deadline(s->cfg.greeting_timeout_ms), 0, s->cfg.greeting_timeout_ms);
     if (r == SMTP_ERR_TIMEOUT)
-        return smtp__fail(s, r, "no greeting from %s within %d ms", s->peer, s->cfg.greeting_timeout_ms);
+        return smtp__fail(s, r, "no greeting from %s within %d ms", s->link.peer, s->cfg.greeting_timeout_ms);
     if (r) return r;
-    if (s->reply.code != 220) {
+    if (s->rd.reply.code != 220) {
         smtp__reply_str(s, rb, sizeof rb);
         (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
         return smtp__break(s, smtp__fail(s, SMTP_ERR_REPLY, "%s does not accept mail: its greeting is %s",
-                                         s->peer, rb));
+                                         s->link.peer, rb));
     }
     return smtp__ehlo(s);
 }
@@ -5123,28 +5176,28 @@ static smtp_result smtp__starttls(smtp_session *s, int required)
 #else
     char rb[300];
     smtp_result r;
-    if (!(s->ext & SMTP_EXT_STARTTLS)) {
+    if (!(s->caps.ext & SMTP_EXT_STARTTLS)) {
         if (!required) { smtp__note(s, "the server does not offer STARTTLS: going on in cleartext"); return SMTP_OK; }
         return smtp__break(s, smtp__fail(s, SMTP_ERR_NO_STARTTLS, "%s does not offer STARTTLS; TLS is required, "
-                                         "so nothing was sent after EHLO", s->peer));
+                                         "so nothing was sent after EHLO", s->link.peer));
     }
     r = smtp__exchange(s, "STARTTLS", smtp__deadline(s->cfg.timeout_ms), 0);
     if (r) return r;
-    if (s->reply.code != 220) {
-        if (s->reply.code == 421) return smtp__refused(s);
+    if (s->rd.reply.code != 220) {
+        if (s->rd.reply.code == 421) return smtp__refused(s);
         if (!required) { smtp__note(s, "the server refused STARTTLS: going on in cleartext"); return SMTP_OK; }
         smtp__reply_str(s, rb, sizeof rb);
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_NO_STARTTLS, "%s refused STARTTLS: %s", s->peer, rb));
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_NO_STARTTLS, "%s refused STARTTLS: %s", s->link.peer, rb));
     }
     /* Anything after the 220 came before TLS, from anyone on the path: an
        injection (CVE-2011-0411 and kin), never data. */
-    if (s->rpos < s->rlen)
+    if (s->rd.pos < s->rd.len)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes after its 220 reply to STARTTLS, "
-                                         "before TLS: refused as an injection attempt", s->peer,
-                                         (int)(s->rlen - s->rpos)));
+                                         "before TLS: refused as an injection attempt", s->link.peer,
+                                         (int)(s->rd.len - s->rd.pos)));
     if ((r = smtp__tls_handshake(s, smtp__deadline(s->cfg.timeout_ms), s->cfg.timeout_ms)) != SMTP_OK) return r;
     /* RFC 3207 4.2: forget what was learned before TLS and ask again */
-    s->ext = 0; s->auth = 0; s->size_max = 0;
+    s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0;
     return smtp__ehlo(s);
 #endif
 }
@@ -5167,7 +5220,7 @@ static void smtp__mech_list(unsigned mask, char *out, size_t n)
    when it refuses the credentials (nothing more is tried). */
 static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
 {
-    unsigned char raw[9216 + 400];
+    unsigned char *raw = s->work.sasl;   /* AUTH runs outside any transaction */
     const char *user = s->cfg.username, *pass = s->cfg.password, *name = smtp__mech_name(mech);
     char cmd[40], rb[300], extra[300];
     smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
@@ -5181,23 +5234,23 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     case SMTP_AUTH_PLAIN:   /* RFC 4954 4: with the initial response */
         if (!(n = smtp__sasl_plain(user, pass, raw, SMTP__SASL_MAX))) { too_long = 1; break; }
         r = smtp__exchange_as(s, "AUTH PLAIN ", raw, n, "AUTH PLAIN <credentials>", dl, 0);
-        if (!r && s->reply.code == 334 && s->reply.len == 0)
+        if (!r && s->rd.reply.code == 334 && s->rd.reply.len == 0)
             r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
         break;
     case SMTP_AUTH_LOGIN:   /* a 334 prompt for the user name, then one for the password */
         r = smtp__exchange(s, cmd, dl, 0);
-        if (!r && s->reply.code == 334)
+        if (!r && s->rd.reply.code == 334)
             r = smtp__exchange_as(s, "", (const unsigned char *)user, strlen(user), "<user name>", dl, 0);
-        if (!r && s->reply.code == 334)
+        if (!r && s->rd.reply.code == 334)
             r = smtp__exchange_as(s, "", (const unsigned char *)pass, strlen(pass), "<password>", dl, 0);
         break;
     case SMTP_AUTH_CRAM_MD5:
         r = smtp__exchange(s, cmd, dl, 0);
-        if (r || s->reply.code != 334) break;
+        if (r || s->rd.reply.code != 334) break;
         /* the challenge decodes into raw (a 12288-octet line holds 9216 bytes) */
-        if (s->reply.len > 4 * sizeof raw / 3 || (cn = smtp__unb64(s->text, s->reply.len, raw)) <= 0)
+        if (s->rd.reply.len > 4 * sizeof s->work.sasl / 3 || (cn = smtp__unb64(s->rd.text, s->rd.reply.len, raw)) <= 0)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent a malformed CRAM-MD5 challenge "
-                                             "(not base64): \"%.60s\"", s->peer, s->text));
+                                             "(not base64): \"%.60s\"", s->link.peer, s->rd.text));
         {
             unsigned char resp[1024 + 40];
             n = smtp__sasl_cram(user, pass, raw, (size_t)cn, resp, sizeof resp);
@@ -5209,43 +5262,43 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     case SMTP_AUTH_XOAUTH2:
     case SMTP_AUTH_OAUTHBEARER:
         n = mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw, SMTP__SASL_MAX)
-                                      : smtp__sasl_oauthbearer(user, s->tls_name, s->cfg.port, pass, raw, SMTP__SASL_MAX);
+                                      : smtp__sasl_oauthbearer(user, s->sec.name, s->cfg.port, pass, raw, SMTP__SASL_MAX);
         if (!n) { too_long = 1; break; }
         snprintf(cmd, sizeof cmd, "AUTH %s ", name);
         r = smtp__exchange_as(s, cmd, raw, n, mech == SMTP_AUTH_XOAUTH2 ? "AUTH XOAUTH2 <token>"
                                                                            : "AUTH OAUTHBEARER <token>", dl, 0);
-        if (!r && s->reply.code == 334) {
+        if (!r && s->rd.reply.code == 334) {
             /* the error, base64 JSON; RFC 7628 3.2.3: the client answers ^A (XOAUTH2: an empty line)
                and the server then sends its final failure */
-            long k = smtp__unb64(s->text, s->reply.len, raw);
+            long k = smtp__unb64(s->rd.text, s->rd.reply.len, raw);
             if (k > 0) snprintf(extra, sizeof extra, "; the server says %.*s", (int)(k > 250 ? 250 : k), (char *)raw);
             r = mech == SMTP_AUTH_XOAUTH2 ? smtp__exchange(s, "", dl, 0)
                                           : smtp__exchange_as(s, "", (const unsigned char *)"\001", 1, "<^A>", dl, 0);
         }
         break;
     }
-    smtp__wipe(raw, sizeof raw);
+    smtp__wipe(raw, sizeof s->work.sasl);
     if (r) return r;
     if (too_long)   /* a payload that does not fit: nothing was sent for it */
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username and cfg.password are too long together for AUTH %s "
                           "(its payload must stay under %d bytes: RFC 4954 allows 12288 octets of base64)", name,
                           SMTP__SASL_MAX);
-    if (s->reply.code == 334) {   /* more challenges than the mechanism has: cancel (RFC 4954 4) */
+    if (s->rd.reply.code == 334) {   /* more challenges than the mechanism has: cancel (RFC 4954 4) */
         r = smtp__exchange(s, "*", dl, 0);
         if (r) return r;
-        return smtp__fail(s, SMTP_ERR_AUTH, "%s sent an unexpected challenge during AUTH %s", s->peer, name);
+        return smtp__fail(s, SMTP_ERR_AUTH, "%s sent an unexpected challenge during AUTH %s", s->link.peer, name);
     }
-    if (s->reply.code == 235) return SMTP_OK;
-    if (s->reply.code == 421) return smtp__refused(s);
+    if (s->rd.reply.code == 235) return SMTP_OK;
+    if (s->rd.reply.code == 421) return smtp__refused(s);
     smtp__reply_str(s, rb, sizeof rb);
-    if (s->reply.code == 504)
-        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s does not support AUTH %s after all: %s", s->peer, name, rb);
-    if (s->reply.code == 538)   /* RFC 4954 6: this mechanism needs encryption first; the password was not judged */
-        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s wants encryption before AUTH %s: %s", s->peer, name, rb);
-    if (s->reply.code / 100 == 4)   /* RFC 4954 6: 454 temporary failure; the credentials were not refused */
+    if (s->rd.reply.code == 504)
+        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s does not support AUTH %s after all: %s", s->link.peer, name, rb);
+    if (s->rd.reply.code == 538)   /* RFC 4954 6: this mechanism needs encryption first; the password was not judged */
+        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s wants encryption before AUTH %s: %s", s->link.peer, name, rb);
+    if (s->rd.reply.code / 100 == 4)   /* RFC 4954 6: 454 temporary failure; the credentials were not refused */
         return smtp__fail(s, SMTP_ERR_AUTH_TEMP, "%s could not check the credentials of \"%.60s\" now (AUTH %s): "
-                          "%s%s; try again later", s->peer, user, name, rb, extra);
-    return smtp__fail(s, SMTP_ERR_AUTH, "%s refused AUTH %s for user \"%.60s\": %s%s", s->peer, name, user, rb, extra);
+                          "%s%s; try again later", s->link.peer, user, name, rb, extra);
+    return smtp__fail(s, SMTP_ERR_AUTH, "%s refused AUTH %s for user \"%.60s\": %s%s", s->link.peer, name, user, rb, extra);
 }
 
 /* RFC 4954, inside smtp_open when cfg.username is set. The order, among
@@ -5259,25 +5312,25 @@ static smtp_result smtp__auth(smtp_session *s)
 {
     static const unsigned order[] = { SMTP_AUTH_XOAUTH2, SMTP_AUTH_OAUTHBEARER, SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN,
                                       SMTP_AUTH_CRAM_MD5 };
-    unsigned offered = s->auth, allowed = s->cfg.allowed_auth, usable, common;
+    unsigned offered = s->caps.auth, allowed = s->cfg.allowed_auth, usable, common;
     char o[80], a[80];
     size_t i;
     smtp_result r = SMTP_OK;
     if (!s->cfg.username) return SMTP_OK;
     common = offered & allowed;
-    usable = (s->tls_on || s->cfg.allow_cleartext_auth) ? common : common & SMTP_AUTH_CRAM_MD5;
+    usable = (s->sec.on || s->cfg.allow_cleartext_auth) ? common : common & SMTP_AUTH_CRAM_MD5;
     smtp__mech_list(offered, o, sizeof o);
     smtp__mech_list(allowed, a, sizeof a);
     if (!offered)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "a user name is set but %s offers no AUTH%s",
-                           s->peer, s->tls_on ? "" : " (outside TLS: many servers offer it only after STARTTLS)"));
+                           s->link.peer, s->sec.on ? "" : " (outside TLS: many servers offer it only after STARTTLS)"));
     if (!usable && common)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s offers %s and cfg.allowed_auth permits %s, "
                            "but these send the password in cleartext without TLS: use TLS, allow CRAM-MD5, or set "
-                           "cfg.allow_cleartext_auth", s->peer, o, a));
+                           "cfg.allow_cleartext_auth", s->link.peer, o, a));
     if (!usable)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "no AUTH mechanism in common: %s offers %s, "
-                           "cfg.allowed_auth permits %s", s->peer, o, a));
+                           "cfg.allowed_auth permits %s", s->link.peer, o, a));
     for (i = 0; i < sizeof order / sizeof *order; i++) {
         if (!(usable & order[i])) continue;
         r = smtp__auth_mech(s, order[i]);
@@ -5291,7 +5344,7 @@ static smtp_result smtp__auth(smtp_session *s)
 static smtp_result smtp__session_start(smtp_session *s, smtp_security mode, int hs_ms)
 {
     smtp_result r;
-    s->sec_try = mode;
+    s->sec.mode_try = mode;
 #ifndef SMTP_NO_TLS
     if (mode == SMTP_SECURITY_IMPLICIT &&
         (r = smtp__tls_handshake(s, smtp__deadline(hs_ms), hs_ms)) != SMTP_OK)
@@ -5304,7 +5357,7 @@ static smtp_result smtp__session_start(smtp_session *s, smtp_security mode, int 
         (r = smtp__starttls(s, mode == SMTP_SECURITY_STARTTLS)) != SMTP_OK)
         return r;
     if ((r = smtp__auth(s)) != SMTP_OK) return r;
-    s->sec_used = s->tls_on ? mode : SMTP_SECURITY_NONE;
+    s->sec.mode_used = s->sec.on ? mode : SMTP_SECURITY_NONE;
     s->state = SMTP__READY;
     return SMTP_OK;
 }
@@ -5316,17 +5369,17 @@ static smtp_result smtp__start(smtp_session *s)
 
 static void smtp__set_peer(smtp_session *s)
 {
-    snprintf(s->peer, sizeof s->peer, strchr(s->cfg.host, ':') ? "[%s]:%d" : "%s:%d", s->cfg.host, s->cfg.port);
+    snprintf(s->link.peer, sizeof s->link.peer, strchr(s->cfg.host, ':') ? "[%s]:%d" : "%s:%d", s->cfg.host, s->cfg.port);
 }
 
 /* Back to a fresh connection, for the next AUTO attempt. */
 static void smtp__reset_conn(smtp_session *s)
 {
-    if (s->io.close) s->io.close(s);
-    s->io.close = NULL;
-    s->err = SMTP_OK; s->state = SMTP__CLOSED; s->sys_errno = 0;
-    s->rpos = s->rlen = s->wlen = 0;
-    s->ext = 0; s->auth = 0; s->size_max = 0; s->tls_on = 0; s->tls_err = 0;
+    if (s->link.io.close) s->link.io.close(s);
+    s->link.io.close = NULL;
+    s->err = SMTP_OK; s->state = SMTP__CLOSED; s->link.sys_errno = 0;
+    s->rd.pos = s->rd.len = s->wr.len = 0;
+    s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0; s->sec.on = 0; s->sec.err = 0;
 }
 
 static const char *smtp__mode_name(smtp_security m)
@@ -5348,15 +5401,15 @@ static smtp_result smtp__probe(smtp_session *s)
 {
     int ms = s->cfg.greeting_timeout_ms >= 0 && s->cfg.greeting_timeout_ms < SMTP__PROBE_MS
            ? s->cfg.greeting_timeout_ms : SMTP__PROBE_MS;
-    int n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, smtp__deadline(ms));
+    int n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, smtp__deadline(ms));
     if (n > 0) {
-        s->rlen += (size_t)n;
+        s->rd.len += (size_t)n;
         smtp__note(s, "AUTO: the server greeted in cleartext: STARTTLS");
         return smtp__session_start(s, SMTP_SECURITY_STARTTLS, s->cfg.timeout_ms);
     }
     if (n != SMTP_ERR_TIMEOUT)
         return smtp__break(s, smtp__fail(s, n == SMTP_ERR_CLOSED ? SMTP_ERR_CLOSED : (smtp_result)n,
-                                         "%s closed the connection before a greeting", s->peer));
+                                         "%s closed the connection before a greeting", s->link.peer));
     smtp__note(s, "AUTO: no cleartext greeting: implicit TLS");
     return smtp__session_start(s, SMTP_SECURITY_IMPLICIT, s->cfg.greeting_timeout_ms);
 }
@@ -5393,9 +5446,9 @@ static smtp_result smtp__auto(smtp_session *s)
         char note[120];
         smtp_security m = mode[i];
         if (m == SMTP_SECURITY_NONE) {   /* after a probe: the other mode, with the whole greeting time */
-            if (s->sec_try == SMTP_SECURITY_STARTTLS)
+            if (s->sec.mode_try == SMTP_SECURITY_STARTTLS)
                 break;       /* it greeted in cleartext: implicit TLS cannot be it */
-            m = s->sec_try == SMTP_SECURITY_IMPLICIT ? SMTP_SECURITY_STARTTLS : SMTP_SECURITY_IMPLICIT;
+            m = s->sec.mode_try == SMTP_SECURITY_IMPLICIT ? SMTP_SECURITY_STARTTLS : SMTP_SECURITY_IMPLICIT;
         }
         smtp__reset_conn(s);
         s->cfg.port = port[i];
@@ -5411,12 +5464,12 @@ static smtp_result smtp__auto(smtp_session *s)
         if (!first) first = r;
         if (ll < sizeof log)
             ll += (size_t)snprintf(log + ll, sizeof log - ll, "%s%s on port %d: %s", i ? "; " : "",
-                                   smtp__mode_name(s->sec_try ? s->sec_try : m), port[i], s->detail);
+                                   smtp__mode_name(s->sec.mode_try ? s->sec.mode_try : m), port[i], s->detail);
         if (r == SMTP_ERR_CERT || r == SMTP_ERR_PARAM || r == SMTP_ERR_UNSUPPORTED || r == SMTP_ERR_NOMEM ||
             r == SMTP_ERR_RESOLVE || r == SMTP_ERR_AUTH || r == SMTP_ERR_AUTH_UNAVAILABLE || r == SMTP_ERR_AUTH_TEMP)
             return smtp__break(s, r);
 #ifndef SMTP_NO_TLS
-        if (s->tls_err >= BR_ERR_RECV_FATAL_ALERT && s->tls_err < BR_ERR_SEND_FATAL_ALERT && i + 1 < n &&
+        if (s->sec.err >= BR_ERR_RECV_FATAL_ALERT && s->sec.err < BR_ERR_SEND_FATAL_ALERT && i + 1 < n &&
             port[i + 1] == port[i])
             break;   /* the server sent a TLS alert: it speaks TLS on this port, STARTTLS cannot be it */
 #endif
@@ -5425,12 +5478,14 @@ static smtp_result smtp__auto(smtp_session *s)
     return smtp__fail(s, first, "AUTO found no way to reach %s over TLS: %s", s->cfg.host, log);
 }
 
-/* Zeroes the session (up to its buffers) and copies the config. */
+/* Zeroes the session but its two I/O buffers, and copies the config. */
 static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
 {
-    memset(s, 0, offsetof(smtp_session, rbuf));
-    s->fd = -1;
-    s->reply.text = s->text;
+    memset(s, 0, offsetof(smtp_session, wr) + offsetof(smtp__writer, buf));
+    memset(&s->rd, 0, offsetof(smtp__reader, buf));
+    memset(&s->work, 0, sizeof *s - offsetof(smtp_session, work));
+    s->link.fd = -1;
+    s->rd.reply.text = s->rd.text;
     if (!cfg) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_open: cfg is NULL");
     s->cfg = *cfg;
     smtp__defaults(&s->cfg);
@@ -5463,9 +5518,9 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
         if (s->cfg.tls_versions & ~(unsigned)SMTP__TLS_ALL)
             return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_versions holds unknown bits");
         /* the name checked against the certificate: no trailing dot; IP literals by address */
-        snprintf(s->tls_name, sizeof s->tls_name, "%s", s->cfg.host);
-        hl = strlen(s->tls_name);
-        if (hl > 1 && s->tls_name[hl - 1] == '.') s->tls_name[hl - 1] = 0;
+        snprintf(s->sec.name, sizeof s->sec.name, "%s", s->cfg.host);
+        hl = strlen(s->sec.name);
+        if (hl > 1 && s->sec.name[hl - 1] == '.') s->sec.name[hl - 1] = 0;
     }
 #endif
     if (s->cfg.proxy.type != SMTP_PROXY_NONE) {
@@ -5491,11 +5546,11 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
         if (px->type == SMTP_PROXY_SOCKS4 && strchr(s->cfg.host, ':'))
             return smtp__fail(s, SMTP_ERR_PARAM, "SOCKS4 cannot reach the IPv6 address %s: use SOCKS5", s->cfg.host);
     }
-    if (!s->tls_name[0]) {   /* the name the proxy connects to, and TLS checks: no trailing dot */
+    if (!s->sec.name[0]) {   /* the name the proxy connects to, and TLS checks: no trailing dot */
         size_t hl;
-        snprintf(s->tls_name, sizeof s->tls_name, "%s", s->cfg.host);
-        hl = strlen(s->tls_name);
-        if (hl > 1 && s->tls_name[hl - 1] == '.') s->tls_name[hl - 1] = 0;
+        snprintf(s->sec.name, sizeof s->sec.name, "%s", s->cfg.host);
+        hl = strlen(s->sec.name);
+        if (hl > 1 && s->sec.name[hl - 1] == '.') s->sec.name[hl - 1] = 0;
     }
     if (s->cfg.username) {
         size_t ul = strlen(s->cfg.username), pl = s->cfg.password ? strlen(s->cfg.password) : 0;
@@ -5549,13 +5604,13 @@ SMTP_API smtp_result smtp_close(smtp_session *s)
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
     r = s->err;
-    if (!s->err && s->io.close && s->state >= SMTP__READY && s->state != SMTP__DATA)
+    if (!s->err && s->link.io.close && s->state >= SMTP__READY && s->state != SMTP__DATA)
         (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
-    if (s->io.close) s->io.close(s);
-    s->io.close = NULL;
+    if (s->link.io.close) s->link.io.close(s);
+    s->link.io.close = NULL;
     s->state = SMTP__CLOSED;
     s->cfg.password = NULL;             /* the caller's; nothing derived from it stays behind */
-    smtp__wipe(s->wbuf, sizeof s->wbuf);
+    smtp__wipe(s->wr.buf, sizeof s->wr.buf);
 #ifndef SMTP_NO_TLS
     smtp_trust_free(s->tls.own);
     s->tls.own = NULL;
@@ -5588,20 +5643,20 @@ SMTP_API smtp_result smtp_mail_from_opts(smtp_session *s, const char *addr, cons
         while (*q == ' ') q++;
         for (w = 0; q[w] && q[w] != ' '; w++) {}
         if (smtp__ieq(q, w, "BODY=8BITMIME")) {
-            if (!(s->ext & SMTP_EXT_8BITMIME))
+            if (!(s->caps.ext & SMTP_EXT_8BITMIME))
                 return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "smtp_mail_from_opts: BODY=8BITMIME, but %s does not offer "
-                                  "8BITMIME; nothing was sent (encode the body instead)", s->peer);
+                                  "8BITMIME; nothing was sent (encode the body instead)", s->link.peer);
             body8 = 1;
         }
-        if (smtp__ieq(q, w, "SMTPUTF8") && !(s->ext & SMTP_EXT_SMTPUTF8))
+        if (smtp__ieq(q, w, "SMTPUTF8") && !(s->caps.ext & SMTP_EXT_SMTPUTF8))
             return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "smtp_mail_from_opts: SMTPUTF8, but %s does not offer it; "
-                              "nothing was sent", s->peer);
+                              "nothing was sent", s->link.peer);
         q += w;
     }
     snprintf(line, sizeof line, "MAIL FROM:<%.*s>%s%s", (int)n, a, params && *params ? " " : "", params ? params : "");
     if ((r = smtp__command(s, line, 250)) != SMTP_OK) return r;
     s->state = SMTP__MAIL;
-    s->body8 = body8;
+    s->txn.body8 = body8;
     return SMTP_OK;
 }
 
@@ -5637,16 +5692,16 @@ SMTP_API smtp_result smtp_rcpt_to_opts(smtp_session *s, const char *addr, const 
         while (*q == ' ') q++;
         for (w = 0; q[w] && q[w] != ' '; w++) {}
         if ((w >= 7 && smtp__ieq(q, 7, "NOTIFY=")) || (w >= 6 && smtp__ieq(q, 6, "ORCPT="))) {
-            if (!(s->ext & SMTP_EXT_DSN))
+            if (!(s->caps.ext & SMTP_EXT_DSN))
                 return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "smtp_rcpt_to_opts: %.*s, but %s does not offer DSN; "
-                                  "nothing was sent", (int)w, q, s->peer);
+                                  "nothing was sent", (int)w, q, s->link.peer);
         }
         q += w;
     }
     snprintf(line, sizeof line, "RCPT TO:<%.*s>%s%s", (int)n, a, params && *params ? " " : "", params ? params : "");
     r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0);
     if (r) return r;
-    if (s->reply.code != 250 && s->reply.code != 251) return smtp__refused(s);
+    if (s->rd.reply.code != 250 && s->rd.reply.code != 251) return smtp__refused(s);
     s->state = SMTP__RCPT;
     return SMTP_OK;
 }
@@ -5658,8 +5713,8 @@ SMTP_API smtp_result smtp_data_begin(smtp_session *s)
     if ((r = smtp__check_state(s, SMTP__RCPT, "smtp_data_begin")) != SMTP_OK) return r;
     if ((r = smtp__command(s, "DATA", 354)) != SMTP_OK) return r;
     s->state = SMTP__DATA;
-    s->body_bol = 1; s->body_cr = 0; s->body_sent = 0;
-    snprintf(s->cmd, sizeof s->cmd, "the message");
+    s->wr.dot.bol = 1; s->wr.dot.cr = 0; s->wr.sent = 0;
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the message");
     return SMTP_OK;
 }
 
@@ -5669,7 +5724,7 @@ SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t l
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_write")) != SMTP_OK) return r;
     if (!data && len) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_data_write: data is NULL");
-    if (!s->body8) {   /* RFC 6152: 8-bit bytes only after BODY=8BITMIME to a server that offers it */
+    if (!s->txn.body8) {   /* RFC 6152: 8-bit bytes only after BODY=8BITMIME to a server that offers it */
         const unsigned char *p = (const unsigned char *)data;
         size_t i;
         for (i = 0; i < len; i++)
@@ -5678,7 +5733,7 @@ SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t l
                    server discards the partial message instead of delivering it damaged */
                 return smtp__break(s, smtp__fail(s, SMTP_ERR_UNSUPPORTED, "the message has 8-bit bytes but %s; "
                     "nothing was delivered (the connection was dropped before the end of data)",
-                    (s->ext & SMTP_EXT_8BITMIME) ? "MAIL FROM did not declare BODY=8BITMIME (smtp_mail_from_opts)"
+                    (s->caps.ext & SMTP_EXT_8BITMIME) ? "MAIL FROM did not declare BODY=8BITMIME (smtp_mail_from_opts)"
                                                 : "the server does not offer 8BITMIME: encode it (quoted-printable, base64)"));
     }
     return smtp__body(s, data, len);
@@ -5695,33 +5750,33 @@ SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t l
 static smtp_result smtp__premature(smtp_session *s, int owed)
 {
     char seen[64];
-    size_t off = s->rpos;
+    size_t off = s->rd.pos;
     int whole = 0;
     long k;
-    if (s->rpos > 0) { memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos); s->rlen -= s->rpos; s->rpos = off = 0; }
-    if (s->rlen < sizeof s->rbuf) {
-        int n = s->io.read(s, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, smtp__now());
-        if (n > 0) s->rlen += (size_t)n;
+    if (s->rd.pos > 0) { memmove(s->rd.buf, s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos); s->rd.len -= s->rd.pos; s->rd.pos = off = 0; }
+    if (s->rd.len < sizeof s->rd.buf) {
+        int n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, smtp__now());
+        if (n > 0) s->rd.len += (size_t)n;
         else if (n != SMTP_ERR_TIMEOUT) return smtp__io_error(s, n);
     }
     for (;;) {   /* the whole replies buffered */
         smtp__rp rp;
         memset(&rp, 0, sizeof rp);
-        k = smtp__reply_feed(&rp, (const char *)s->rbuf + off, s->rlen - off, NULL, NULL);
+        k = smtp__reply_feed(&rp, (const char *)s->rd.buf + off, s->rd.len - off, NULL, NULL);
         if (k <= 0) break;
         if (whole == owed && rp.code == 421) {
-            smtp__visible(seen, sizeof seen, s->rbuf + off, (size_t)k);
+            smtp__visible(seen, sizeof seen, s->rd.buf + off, (size_t)k);
             return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the session before the end of the "
-                                             "message: \"%s\"; the message was not sent", s->peer, seen));
+                                             "message: \"%s\"; the message was not sent", s->link.peer, seen));
         }
         whole++;
         off += (size_t)k;
     }
-    if (whole <= owed && (whole < owed || off == s->rlen)) return SMTP_OK;
-    smtp__visible(seen, sizeof seen, s->rbuf, s->rlen);
+    if (whole <= owed && (whole < owed || off == s->rd.len)) return SMTP_OK;
+    smtp__visible(seen, sizeof seen, s->rd.buf, s->rd.len);
     return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s replied before the end of the message (%d bytes: "
                                      "\"%s\"); a reply that comes before what it answers claims nothing: the "
-                                     "message was not sent", s->peer, (int)s->rlen, seen));
+                                     "message was not sent", s->link.peer, (int)s->rd.len, seen));
 }
 
 SMTP_API smtp_result smtp_data_end(smtp_session *s)
@@ -5730,15 +5785,15 @@ SMTP_API smtp_result smtp_data_end(smtp_session *s)
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_end")) != SMTP_OK) return r;
-    st.bol = s->body_bol; st.cr = s->body_cr;
-    if (sizeof s->wbuf - s->wlen < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+    st.bol = s->wr.dot.bol; st.cr = s->wr.dot.cr;
+    if (sizeof s->wr.buf - s->wr.len < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
         return r;
     {
-        size_t o = smtp__dot_finish(&st, s->wbuf + s->wlen);
-        smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wbuf + s->wlen, o);
-        s->wlen += o;
+        size_t o = smtp__dot_finish(&st, s->wr.buf + s->wr.len);
+        smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wr.buf + s->wr.len, o);
+        s->wr.len += o;
     }
-    snprintf(s->cmd, sizeof s->cmd, "the end of the message");
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the end of the message");
     if ((r = smtp__premature(s, 0)) != SMTP_OK) return r;
     if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
     r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
@@ -5749,7 +5804,7 @@ SMTP_API smtp_result smtp_data_end(smtp_session *s)
         return SMTP_ERR_UNKNOWN_OUTCOME;
     }
     s->state = SMTP__READY;
-    if (s->reply.code / 100 != 2) return smtp__refused(s);
+    if (s->rd.reply.code / 100 != 2) return smtp__refused(s);
     return SMTP_OK;
 }
 
@@ -5791,11 +5846,11 @@ static void smtp__result_of(const smtp_message *m, size_t i, const char *addr, i
 
 static void smtp__result(smtp_session *s, const smtp_message *m, size_t i, const char *addr, int ok)
 {
-    if (!ok && !s->refused_rb[0]) smtp__reply_str(s, s->refused_rb, sizeof s->refused_rb);
-    smtp__result_of(m, i, addr, ok, s->reply.code, s->reply.status, s->text, s->reply.len);
+    if (!ok && !s->txn.refused[0]) smtp__reply_str(s, s->txn.refused, sizeof s->txn.refused);
+    smtp__result_of(m, i, addr, ok, s->rd.reply.code, s->rd.reply.status, s->rd.text, s->rd.reply.len);
 }
 
-#define SMTP__TXN_MAX 1000   /* recipients per transaction: RFC 5321 4.5.3.1.8 asks servers for 100 */
+
 enum { SMTP__UNTRIED = 0, SMTP__OK, SMTP__REFUSED, SMTP__DEFERRED };
 
 /* Appends one command line to the write buffer (flushing when full), for
@@ -5804,10 +5859,10 @@ static smtp_result smtp__put_cmd(smtp_session *s, const char *line, smtp__ms dl)
 {
     size_t n = strlen(line);
     smtp_result r;
-    if (sizeof s->wbuf - s->wlen < n + 2 && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
-    memcpy(s->wbuf + s->wlen, line, n);
-    memcpy(s->wbuf + s->wlen + n, "\r\n", 2);
-    s->wlen += n + 2;
+    if (sizeof s->wr.buf - s->wr.len < n + 2 && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
+    memcpy(s->wr.buf + s->wr.len, line, n);
+    memcpy(s->wr.buf + s->wr.len + n, "\r\n", 2);
+    s->wr.len += n + 2;
     smtp__trace(s, SMTP_TRACE_OUT, line, n);
     return SMTP_OK;
 }
@@ -5829,7 +5884,7 @@ typedef struct smtp__job {
     const char *const *lists[3];
     size_t total, tried, sent, carry, first_refused, list_pos;
     int list, utf8, body8, dsn;         /* SMTPUTF8, BODY=8BITMIME, DSN parameters in use */
-    size_t live;                        /* s->grp[0..live) belong to this job and are not settled */
+    size_t live;                        /* s->work.rcpt[0..live) belong to this job and are not settled */
     unsigned long long size;            /* for SIZE (RFC 1870), 0 when not declared */
     char date[64], msgid[160], first_rb[300];
 } smtp__job;
@@ -6001,7 +6056,7 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
             return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_ret must be FULL or HDRS");
         if (m->dsn_envid && (strlen(m->dsn_envid) > 100 || !smtp__clean(m->dsn_envid)))
             return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_envid: at most 100 characters, no control characters");
-        if (s->ext & SMTP_EXT_DSN) j->dsn = 1;
+        if (s->caps.ext & SMTP_EXT_DSN) j->dsn = 1;
         else smtp__note(s, "DSN was asked for but the server does not offer it: sent without DSN parameters");
     }
     /* international addresses (RFC 6531), else A-labels for the domains */
@@ -6014,7 +6069,7 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
             (void)smtp__addr(j->lists[k][i], 1, &a, &len);
             if (!smtp__is_ascii(a, len)) j->utf8 = 1;
         }
-    if (j->utf8 && !(s->ext & SMTP_EXT_SMTPUTF8)) {
+    if (j->utf8 && !(s->caps.ext & SMTP_EXT_SMTPUTF8)) {
         j->utf8 = 0;   /* each address must then convert */
         if ((r = smtp__wire_addr(s, j, j->env, 0, line, sizeof line)) != SMTP_OK) return r;
         if ((r = smtp__wire_addr(s, j, j->from, 1, line, sizeof line)) != SMTP_OK) return r;
@@ -6030,21 +6085,21 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
                 if ((r = smtp__wire_addr(s, j, el, 1, line, sizeof line)) != SMTP_OK) return r;
         }
     /* 8-bit text: as 8bit with BODY=8BITMIME when offered (RFC 6152), else encoded */
-    j->body8 = (s->ext & SMTP_EXT_8BITMIME) &&
+    j->body8 = (s->caps.ext & SMTP_EXT_8BITMIME) &&
                ((m->text && !smtp__is_ascii(m->text, strlen(m->text))) || (m->html && !smtp__is_ascii(m->html, strlen(m->html))));
     /* SIZE (RFC 1870): measured by composing without sending */
-    if (s->ext & SMTP_EXT_SIZE) {
-        int bol = s->body_bol, cr = s->body_cr;
-        s->body8 = j->body8; s->utf8 = j->utf8;
-        s->counting = 1; s->count = 0; s->body_bol = 1; s->body_cr = 0;
+    if (s->caps.ext & SMTP_EXT_SIZE) {
+        int bol = s->wr.dot.bol, cr = s->wr.dot.cr;
+        s->txn.body8 = j->body8; s->txn.utf8 = j->utf8;
+        s->wr.counting = 1; s->wr.counted = 0; s->wr.dot.bol = 1; s->wr.dot.cr = 0;
         r = smtp__compose(s, m, j->from, j->date, j->msgid);   /* the very headers that will go */
-        if (!s->body_bol) s->count += 2;
-        s->counting = 0; s->body_bol = bol; s->body_cr = cr;
+        if (!s->wr.dot.bol) s->wr.counted += 2;
+        s->wr.counting = 0; s->wr.dot.bol = bol; s->wr.dot.cr = cr;
         if (r != SMTP_OK) return r;
-        j->size = s->count;
-        if (s->size_max && j->size > s->size_max)
+        j->size = s->wr.counted;
+        if (s->caps.size_max && j->size > s->caps.size_max)
             return smtp__fail(s, SMTP_ERR_TOO_LONG, "the message is %llu bytes and %s takes at most %lu (SIZE); "
-                              "nothing was sent", j->size, s->peer, s->size_max);
+                              "nothing was sent", j->size, s->link.peer, s->caps.size_max);
     }
     return SMTP_OK;
 }
@@ -6103,7 +6158,7 @@ static const char *smtp__job_next(smtp__job *j, unsigned *idx)
 
 /* Writes MAIL, the RCPTs and DATA of the job's next transaction into the
    write buffer without waiting (RFC 2920): the carried-over recipients in
-   s->grp first, then the next ones from the lists, peeked at, not taken.
+   s->work.rcpt first, then the next ones from the lists, peeked at, not taken.
    Returns how many recipients the group has. */
 static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smtp__ms dl)
 {
@@ -6116,20 +6171,20 @@ static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smt
     if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
     if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
     for (; n < j->carry; n++) {
-        if ((r = smtp__rcpt_line(s, j, s->grp[n].addr, line, sizeof line)) != SMTP_OK) return r;
+        if ((r = smtp__rcpt_line(s, j, s->work.rcpt[n].addr, line, sizeof line)) != SMTP_OK) return r;
         if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
     }
-    while (n < SMTP__TXN_MAX && (a = smtp__job_next(&peek, &idx)) != NULL) {
+    while (n < SMTP__RCPT_MAX && (a = smtp__job_next(&peek, &idx)) != NULL) {
         if ((r = smtp__rcpt_line(s, j, a, line, sizeof line)) != SMTP_OK) return r;
         if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
         n++;
     }
     *g = n;
-    return s->bdat_on ? SMTP_OK : smtp__put_cmd(s, "DATA", dl);   /* BDAT: the body's chunks carry it */
+    return s->bdat.on ? SMTP_OK : smtp__put_cmd(s, "DATA", dl);   /* BDAT: the body's chunks carry it */
 }
 
 /* Reads the replies to what smtp__env_write sent, in order, and fills
-   s->grp. *data_ok: DATA got 354. mail_rb: MAIL's refusal, if any. */
+   s->work.rcpt. *data_ok: DATA got 354. mail_rb: MAIL's refusal, if any. */
 static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *data_ok, size_t *ok,
                                   char *mail_rb, size_t mrn)
 {
@@ -6139,48 +6194,48 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
     smtp_result r;
     *data_ok = 0; *ok = 0; mail_rb[0] = 0;
     for (k = j->carry; k < g; k++) {
-        s->grp[k].addr = smtp__job_next(j, &s->grp[k].idx);
+        s->work.rcpt[k].addr = smtp__job_next(j, &s->work.rcpt[k].idx);
     }
     j->live = g;
-    for (k = 0; k < g; k++) s->grp[k].st = SMTP__UNTRIED;
-    smtp__path_cmd(s->cmd, sizeof s->cmd, "MAIL FROM", j->env, 0);
+    for (k = 0; k < g; k++) s->work.rcpt[k].st = SMTP__UNTRIED;
+    smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "MAIL FROM", j->env, 0);
     if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
-    if (s->reply.code == 421) return smtp__refused(s);
-    mail_ok = s->reply.code == 250;
+    if (s->rd.reply.code == 421) return smtp__refused(s);
+    mail_ok = s->rd.reply.code == 250;
     if (!mail_ok) {
         smtp__reply_str(s, mail_rb, mrn);
-        s->mail_code = s->reply.code;
-        memcpy(s->mail_status, s->reply.status, sizeof s->mail_status);
+        s->txn.mail_code = s->rd.reply.code;
+        memcpy(s->txn.mail_status, s->rd.reply.status, sizeof s->txn.mail_status);
     }
     s->state = mail_ok ? SMTP__MAIL : SMTP__READY;
     for (k = 0; k < g; k++) {
-        smtp__path_cmd(s->cmd, sizeof s->cmd, "RCPT TO", s->grp[k].addr, 1);
+        smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "RCPT TO", s->work.rcpt[k].addr, 1);
         if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
-        if (s->reply.code == 421) return smtp__refused(s);
-        if (!mail_ok) { s->grp[k].st = SMTP__DEFERRED; continue; }
-        if (s->reply.code == 250 || s->reply.code == 251) { s->grp[k].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; }
-        else if (s->reply.code == 452) s->grp[k].st = SMTP__DEFERRED;
+        if (s->rd.reply.code == 421) return smtp__refused(s);
+        if (!mail_ok) { s->work.rcpt[k].st = SMTP__DEFERRED; continue; }
+        if (s->rd.reply.code == 250 || s->rd.reply.code == 251) { s->work.rcpt[k].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; }
+        else if (s->rd.reply.code == 452) s->work.rcpt[k].st = SMTP__DEFERRED;
         else {
-            s->grp[k].st = SMTP__REFUSED;
-            smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, 0);
+            s->work.rcpt[k].st = SMTP__REFUSED;
+            smtp__result(s, j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0);
         }
     }
-    if (s->bdat_on) {   /* RFC 3030: no DATA; the chunks start when someone was accepted */
+    if (s->bdat.on) {   /* RFC 3030: no DATA; the chunks start when someone was accepted */
         if (mail_ok && *ok > 0) {
             s->state = SMTP__BDAT;
-            s->wlen = SMTP__BDAT_HDR;
-            s->body_bol = 1; s->body_cr = 0; s->body_sent = 0;
-            s->bdat_pending = 0; s->bdat_failed = 0;
+            s->wr.len = SMTP__BDAT_HDR;
+            s->wr.dot.bol = 1; s->wr.dot.cr = 0; s->wr.sent = 0;
+            s->bdat.pending = 0; s->bdat.failed = 0;
             *data_ok = 1;
         }
         return SMTP_OK;
     }
-    snprintf(s->cmd, sizeof s->cmd, "DATA");
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "DATA");
     if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
-    if (s->reply.code == 421) return smtp__refused(s);
-    if (s->reply.code == 354) {
+    if (s->rd.reply.code == 421) return smtp__refused(s);
+    if (s->rd.reply.code == 354) {
         s->state = SMTP__DATA;
-        s->body_bol = 1; s->body_cr = 0; s->body_sent = 0;
+        s->wr.dot.bol = 1; s->wr.dot.cr = 0; s->wr.sent = 0;
         if (!mail_ok || *ok == 0) {
             /* RFC 2920 3.2: DATA accepted with no recipient: end it empty; it is refused or dropped */
             r = smtp_data_end(s);
@@ -6201,29 +6256,29 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
     char line[1600];
     smtp_result r;
     *data_ok = 0; *ok = 0; mail_rb[0] = 0;
-    while (n < SMTP__TXN_MAX && (a = smtp__job_next(j, &idx)) != NULL) { s->grp[n].addr = a; s->grp[n].idx = idx; n++; }
+    while (n < SMTP__RCPT_MAX && (a = smtp__job_next(j, &idx)) != NULL) { s->work.rcpt[n].addr = a; s->work.rcpt[n].idx = idx; n++; }
     *g = n;
     j->live = n;
-    for (k = 0; k < n; k++) s->grp[k].st = SMTP__UNTRIED;
+    for (k = 0; k < n; k++) s->work.rcpt[k].st = SMTP__UNTRIED;
     if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
     if ((r = smtp__command(s, line, 250)) != SMTP_OK) {
         if (s->err) return r;
         smtp__reply_str(s, mail_rb, mrn);
-        s->mail_code = s->reply.code;
-        memcpy(s->mail_status, s->reply.status, sizeof s->mail_status);
+        s->txn.mail_code = s->rd.reply.code;
+        memcpy(s->txn.mail_status, s->rd.reply.status, sizeof s->txn.mail_status);
         return SMTP_OK;
     }
     s->state = SMTP__MAIL;
     for (k = 0; k < n; k++) {
-        if ((r = smtp__rcpt_line(s, j, s->grp[k].addr, line, sizeof line)) != SMTP_OK) return r;
+        if ((r = smtp__rcpt_line(s, j, s->work.rcpt[k].addr, line, sizeof line)) != SMTP_OK) return r;
         r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0);
         if (r) return r;
-        if (s->reply.code == 250 || s->reply.code == 251) { s->grp[k].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; continue; }
-        if (s->reply.code == 421) return smtp__refused(s);
+        if (s->rd.reply.code == 250 || s->rd.reply.code == 251) { s->work.rcpt[k].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; continue; }
+        if (s->rd.reply.code == 421) return smtp__refused(s);
         /* RFC 5321 4.5.3.1.10: 452 too many recipients: the rest go in a further transaction */
-        if (s->reply.code == 452 && *ok > 0) break;
-        s->grp[k].st = s->reply.code == 452 ? SMTP__DEFERRED : SMTP__REFUSED;
-        if (s->grp[k].st == SMTP__REFUSED) smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, 0);
+        if (s->rd.reply.code == 452 && *ok > 0) break;
+        s->work.rcpt[k].st = s->rd.reply.code == 452 ? SMTP__DEFERRED : SMTP__REFUSED;
+        if (s->work.rcpt[k].st == SMTP__REFUSED) smtp__result(s, j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0);
     }
     if (*ok == 0) return SMTP_OK;
     r = smtp_data_begin(s);
@@ -6242,7 +6297,7 @@ static smtp_result smtp__must_rset(smtp_session *s)
     if (s->err) return s->err;
     smtp__reply_str(s, rb, sizeof rb);
     return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s refused RSET (%s); the session cannot go on",
-                                     s->peer, rb));
+                                     s->link.peer, rb));
 }
 
 /* After the final reply (r: its verdict, or SMTP_ERR_REPLY without data):
@@ -6252,19 +6307,19 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
 {
     size_t k;
     for (k = 0; k < g; k++) {
-        if (s->grp[k].st == SMTP__REFUSED && j->first_refused == (size_t)-1) {
-            j->first_refused = s->grp[k].idx;
-            snprintf(j->first_rb, sizeof j->first_rb, "%s", s->refused_rb);
+        if (s->work.rcpt[k].st == SMTP__REFUSED && j->first_refused == (size_t)-1) {
+            j->first_refused = s->work.rcpt[k].idx;
+            snprintf(j->first_rb, sizeof j->first_rb, "%s", s->txn.refused);
         }
-        if (s->grp[k].st != SMTP__OK) continue;
+        if (s->work.rcpt[k].st != SMTP__OK) continue;
         if (r != SMTP_OK && j->first_refused == (size_t)-1) {
-            j->first_refused = s->grp[k].idx;
+            j->first_refused = s->work.rcpt[k].idx;
             smtp__reply_str(s, j->first_rb, sizeof j->first_rb);
         }
-        if (r != SMTP_OK && s->bdat_failed)   /* the refused chunk decides, not what followed it */
-            smtp__result_of(j->m, s->grp[k].idx, s->grp[k].addr, 0, s->bdat_code, s->bdat_status,
-                            s->refused_rb, strlen(s->refused_rb));
-        else smtp__result(s, j->m, s->grp[k].idx, s->grp[k].addr, r == SMTP_OK);
+        if (r != SMTP_OK && s->bdat.failed)   /* the refused chunk decides, not what followed it */
+            smtp__result_of(j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0, s->bdat.code, s->bdat.status,
+                            s->txn.refused, strlen(s->txn.refused));
+        else smtp__result(s, j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, r == SMTP_OK);
         if (r == SMTP_OK) j->sent++;
     }
     /* RFC 2920 3.1: a refused DATA leaves the transaction open */
@@ -6273,16 +6328,16 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
        accepted in this one that would loop, so it counts as refused */
     j->carry = 0;
     for (k = 0; k < g; k++) {
-        if (s->grp[k].st != SMTP__DEFERRED && s->grp[k].st != SMTP__UNTRIED) continue;
+        if (s->work.rcpt[k].st != SMTP__DEFERRED && s->work.rcpt[k].st != SMTP__UNTRIED) continue;
         if (ok == 0) {
-            smtp__result_of(j->m, s->grp[k].idx, s->grp[k].addr, 0, 452, "4.5.3", "too many recipients", 19);
+            smtp__result_of(j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0, 452, "4.5.3", "too many recipients", 19);
             if (j->first_refused == (size_t)-1) {
-                j->first_refused = s->grp[k].idx;
+                j->first_refused = s->work.rcpt[k].idx;
                 snprintf(j->first_rb, sizeof j->first_rb, "452 too many recipients, and none accepted");
             }
             continue;
         }
-        s->grp[j->carry++] = s->grp[k];
+        s->work.rcpt[j->carry++] = s->work.rcpt[k];
     }
     j->live = j->carry;
     return SMTP_OK;
@@ -6296,8 +6351,8 @@ static void smtp__job_abandon(smtp_session *s, smtp__job *j, int code, const cha
     unsigned idx;
     const char *a;
     for (k = 0; k < j->live; k++)
-        if (s->grp[k].st != SMTP__REFUSED)
-            smtp__result_of(j->m, s->grp[k].idx, s->grp[k].addr, 0, code, status, text, strlen(text));
+        if (s->work.rcpt[k].st != SMTP__REFUSED)
+            smtp__result_of(j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0, code, status, text, strlen(text));
     j->live = 0;
     while ((a = smtp__job_next(j, &idx)) != NULL) smtp__result_of(j->m, idx, a, 0, code, status, text, strlen(text));
 }
@@ -6314,7 +6369,7 @@ static smtp_result smtp__job_result(smtp_session *s, smtp__job *j)
             if (idx == j->first_refused) who = j->lists[k][i];
     if (j->sent == 0)
         return smtp__fail(s, SMTP_ERR_REPLY, "%s accepted none of the %d recipient%s; the first refused was "
-                          "\"%.80s\": %s", s->peer, (int)j->total, j->total == 1 ? "" : "s", who, j->first_rb);
+                          "\"%.80s\": %s", s->link.peer, (int)j->total, j->total == 1 ? "" : "s", who, j->first_rb);
     return smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; the first refused was "
                       "\"%.80s\": %s", (int)j->sent, (int)j->total, who, j->first_rb);
 }
@@ -6326,12 +6381,12 @@ static smtp_result smtp__dot_put(smtp_session *s)
     smtp__dot st;
     smtp_result r;
     size_t o;
-    st.bol = s->body_bol; st.cr = s->body_cr;
-    if (sizeof s->wbuf - s->wlen < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+    st.bol = s->wr.dot.bol; st.cr = s->wr.dot.cr;
+    if (sizeof s->wr.buf - s->wr.len < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
         return r;
-    o = smtp__dot_finish(&st, s->wbuf + s->wlen);
-    smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wbuf + s->wlen, o);
-    s->wlen += o;
+    o = smtp__dot_finish(&st, s->wr.buf + s->wr.len);
+    smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wr.buf + s->wr.len, o);
+    s->wr.len += o;
     s->state = SMTP__END;
     return SMTP_OK;
 }
@@ -6345,26 +6400,26 @@ static smtp_result smtp__bdat_last(smtp_session *s)
     size_t n;
     int hl;
     smtp_result r;
-    if (!s->body_bol) {   /* the message ends with a line end */
-        if (sizeof s->wbuf - s->wlen < 2 && (r = smtp__bdat_chunk(s, 0, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+    if (!s->wr.dot.bol) {   /* the message ends with a line end */
+        if (sizeof s->wr.buf - s->wr.len < 2 && (r = smtp__bdat_chunk(s, 0, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
             return r;
-        memcpy(s->wbuf + s->wlen, "\r\n", 2);
+        memcpy(s->wr.buf + s->wr.len, "\r\n", 2);
         smtp__trace(s, SMTP_TRACE_BODY, "\r\n", 2);
-        s->wlen += 2;
+        s->wr.len += 2;
     }
-    if (s->bdat_failed) { s->wlen = 0; return SMTP_ERR_REPLY; }
-    n = s->wlen - SMTP__BDAT_HDR;
+    if (s->bdat.failed) { s->wr.len = 0; return SMTP_ERR_REPLY; }
+    n = s->wr.len - SMTP__BDAT_HDR;
     hl = snprintf(hdr, sizeof hdr, "BDAT %lu LAST\r\n", (unsigned long)n);
-    memmove(s->wbuf + hl, s->wbuf + SMTP__BDAT_HDR, n);
-    memcpy(s->wbuf, hdr, (size_t)hl);
-    s->wlen = (size_t)hl + n;
+    memmove(s->wr.buf + hl, s->wr.buf + SMTP__BDAT_HDR, n);
+    memcpy(s->wr.buf, hdr, (size_t)hl);
+    s->wr.len = (size_t)hl + n;
     smtp__trace(s, SMTP_TRACE_OUT, hdr, (size_t)hl - 2);
-    s->body_sent += n;
+    s->wr.sent += n;
     s->state = SMTP__END;
-    s->bdat_last = 1;
-    if (s->cfg.progress && s->cfg.progress(s->cfg.progress_user, s->body_sent) != 0)
+    s->bdat.last = 1;
+    if (s->cfg.progress && s->cfg.progress(s->cfg.progress_user, s->wr.sent) != 0)
         return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
-                                         "before its last chunk; the connection was dropped so %s discards it", s->peer));
+                                         "before its last chunk; the connection was dropped so %s discards it", s->link.peer));
     return SMTP_OK;
 }
 
@@ -6373,28 +6428,28 @@ static smtp_result smtp__bdat_last(smtp_session *s)
 static smtp_result smtp__final_reply(smtp_session *s)
 {
     smtp_result r;
-    snprintf(s->cmd, sizeof s->cmd, "the end of the message");
-    if ((r = smtp__premature(s, s->bdat_last ? s->bdat_pending : 0)) != SMTP_OK) return r;
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the end of the message");
+    if ((r = smtp__premature(s, s->bdat.last ? s->bdat.pending : 0)) != SMTP_OK) return r;
     if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
-    s->eod_sent = 1;
-    if (s->bdat_last) {
-        s->bdat_last = 0;
+    s->txn.eod_sent = 1;
+    if (s->bdat.last) {
+        s->bdat.last = 0;
         if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
-        snprintf(s->cmd, sizeof s->cmd, "BDAT LAST");
+        snprintf(s->rd.cmd, sizeof s->rd.cmd, "BDAT LAST");
     }
     r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
     if (r) return r;
-    s->eod_sent = 0;
+    s->txn.eod_sent = 0;
     s->state = SMTP__READY;
-    if (s->reply.code / 100 != 2) return smtp__refused(s);
-    if (s->bdat_failed) return SMTP_ERR_REPLY;
+    if (s->rd.reply.code / 100 != 2) return smtp__refused(s);
+    if (s->bdat.failed) return SMTP_ERR_REPLY;
     return SMTP_OK;
 }
 
 static int smtp__any_deferred(const smtp_session *s, size_t g)
 {
     size_t k;
-    for (k = 0; k < g; k++) if (s->grp[k].st == SMTP__DEFERRED || s->grp[k].st == SMTP__UNTRIED) return 1;
+    for (k = 0; k < g; k++) if (s->work.rcpt[k].st == SMTP__DEFERRED || s->work.rcpt[k].st == SMTP__UNTRIED) return 1;
     return 0;
 }
 
@@ -6405,30 +6460,29 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
 {
     smtp__job jobs[2];
     size_t i, g = 0, ok = 0, next_g = 0, nx = 0;
-    int cur = 0, data_ok, ahead = 0, pipe = (s->ext & SMTP_EXT_PIPELINING) != 0;
+    int cur = 0, data_ok, ahead = 0, pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
     char mail_rb[300];
     smtp_result r = SMTP_OK, last = SMTP_OK;
     /* RFC 3030: BDAT when offered, pipelined with the envelope */
-    s->bdat_on = pipe && (s->ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
+    s->bdat.on = pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
     for (i = 0; i < n; i++) {
         smtp__job *j = &jobs[cur];
         nx = 0;
         if (!ahead) {
             if ((r = smtp__job_init(s, j, &msgs[i])) != SMTP_OK) { res[i] = last = r; continue; }
         }
-        s->cur_msg = j->m;
-        s->refused_rb[0] = 0;
+        s->txn.refused[0] = 0;
         for (;;) {   /* the transactions of this message */
             if (pipe) {
                 smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
                 if (!ahead) {
-                    if (s->rpos < s->rlen) {
+                    if (s->rd.pos < s->rd.len) {
                         r = smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer "
-                                        "nothing before MAIL", s->peer, (int)(s->rlen - s->rpos)));
+                                        "nothing before MAIL", s->link.peer, (int)(s->rd.len - s->rd.pos)));
                         goto broken;
                     }
                     if ((r = smtp__env_write(s, j, &g, dl)) != SMTP_OK) goto broken;
-                    snprintf(s->cmd, sizeof s->cmd, "the pipelined MAIL, RCPT and DATA");
+                    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the pipelined MAIL, RCPT and DATA");
                     if ((r = smtp__flush(s, dl)) != SMTP_OK) goto broken;
                 } else g = next_g;
                 ahead = 0;
@@ -6438,24 +6492,24 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
             if (mail_rb[0]) {   /* MAIL refused: this message goes to nobody more */
                 {   /* each recipient gets MAIL's code and status, and its text without them */
                     const char *t = mail_rb + (strlen(mail_rb) > 4 ? 4 : strlen(mail_rb));
-                    size_t sl = strlen(s->mail_status);
-                    if (sl && !strncmp(t, s->mail_status, sl)) t += sl + (t[sl] == ' ');
-                    smtp__job_abandon(s, j, s->mail_code, s->mail_status, t);
+                    size_t sl = strlen(s->txn.mail_status);
+                    if (sl && !strncmp(t, s->txn.mail_status, sl)) t += sl + (t[sl] == ' ');
+                    smtp__job_abandon(s, j, s->txn.mail_code, s->txn.mail_status, t);
                 }
                 if ((r = smtp__must_rset(s)) != SMTP_OK) goto broken;
                 r = j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL FROM "
                                          "was refused: %s", (int)j->sent, (int)j->total, mail_rb)
-                            : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM: %s", s->peer, mail_rb);
+                            : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM: %s", s->link.peer, mail_rb);
                 break;
             }
             r = SMTP_ERR_REPLY;
             if (data_ok) {
-                s->body8 = j->body8; s->utf8 = j->utf8;
+                s->txn.body8 = j->body8; s->txn.utf8 = j->utf8;
                 r = smtp__compose(s, j->m, j->from, j->date, j->msgid);
-                if (r == SMTP_OK) r = s->bdat_on ? smtp__bdat_last(s) : smtp__dot_put(s);
-                if (r == SMTP_ERR_REPLY && s->bdat_on && !s->err) {
+                if (r == SMTP_OK) r = s->bdat.on ? smtp__bdat_last(s) : smtp__dot_put(s);
+                if (r == SMTP_ERR_REPLY && s->bdat.on && !s->err) {
                     /* a chunk was refused: read what is owed; the transaction stays open until RSET */
-                    s->wlen = 0;
+                    s->wr.len = 0;
                     s->state = SMTP__RCPT;
                     if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) goto broken;
                     r = SMTP_ERR_REPLY;
@@ -6488,9 +6542,7 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
         if (r != SMTP_OK) last = r;
         if (nx > i + 1) i = nx - 1;   /* the ones skipped while looking ahead have their results */
         if (ahead) cur = !cur;
-        s->cur_msg = NULL;
     }
-    s->cur_msg = NULL;
     return last;
 
 broken:
@@ -6502,30 +6554,28 @@ broken:
         char why[sizeof s->detail];
         smtp_result e = s->err ? s->err : r;
         size_t k, refused = 0;
-        for (k = 0; k < j->live; k++) refused += s->grp[k].st == SMTP__REFUSED;
-        if (j->live && refused == j->live && j->tried == j->total && j->carry == 0 && !j->sent && !s->eod_sent) {
+        for (k = 0; k < j->live; k++) refused += s->work.rcpt[k].st == SMTP__REFUSED;
+        if (j->live && refused == j->live && j->tried == j->total && j->carry == 0 && !j->sent && !s->txn.eod_sent) {
             /* every recipient was refused, then the server closed (chasquid: "421 Too many errors" to the
                pipelined DATA): the message's outcome is its refusals */
             size_t dl = strlen(s->detail);
             snprintf(s->detail + dl, sizeof s->detail - dl, "; every recipient had been refused (first: %.120s)",
-                     j->first_rb[0] ? j->first_rb : s->refused_rb);
+                     j->first_rb[0] ? j->first_rb : s->txn.refused);
             smtp__job_abandon(s, j, 0, "", s->detail);
             res[i] = SMTP_ERR_REPLY;
-            s->cur_msg = NULL;
             return e;
         }
-        if (s->eod_sent && e != SMTP_ERR_ABORTED) {   /* DESIGN.md: nothing claimed, nothing resent blindly */
+        if (s->txn.eod_sent && e != SMTP_ERR_ABORTED) {   /* DESIGN.md: nothing claimed, nothing resent blindly */
             size_t dl = strlen(s->detail);
             snprintf(s->detail + dl, sizeof s->detail - dl, "; the end of the message had gone out: it may "
                      "have been delivered (SMTP_ERR_UNKNOWN_OUTCOME)");
             e = SMTP_ERR_UNKNOWN_OUTCOME;
-            s->eod_sent = 0;
+            s->txn.eod_sent = 0;
         }
         memcpy(why, s->detail, sizeof why);
         smtp__job_abandon(s, j, 0, "", why);
         res[i] = j->sent ? SMTP_PARTIAL : e;   /* the detail stays the session's error */
         if (e == SMTP_ERR_UNKNOWN_OUTCOME) e = s->err;
-        s->cur_msg = NULL;
         return e;
     }
 }
@@ -6575,14 +6625,14 @@ SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *
     return r;
 }
 
-SMTP_API smtp_security smtp_security_used(const smtp_session *s) { return s ? s->sec_used : SMTP_SECURITY_NONE; }
-SMTP_API int smtp_tls_resumed(const smtp_session *s) { return s && s->tls_on && s->tls_resumed; }
+SMTP_API smtp_security smtp_security_used(const smtp_session *s) { return s ? s->sec.mode_used : SMTP_SECURITY_NONE; }
+SMTP_API int smtp_tls_resumed(const smtp_session *s) { return s && s->sec.on && s->sec.resumed; }
 SMTP_API int smtp_port_used(const smtp_session *s) { return s ? s->cfg.port : 0; }
 
 SMTP_API const char *smtp_tls_version(const smtp_session *s)
 {
 #ifndef SMTP_NO_TLS
-    if (s && s->tls_on) {
+    if (s && s->sec.on) {
         switch (br_ssl_engine_get_version(&s->tls.sc.eng)) {
         case BR_TLS10: return "TLSv1.0";
         case BR_TLS11: return "TLSv1.1";
@@ -6599,7 +6649,7 @@ SMTP_API const char *smtp_tls_version(const smtp_session *s)
 SMTP_API const char *smtp_tls_cipher(const smtp_session *s)
 {
 #ifndef SMTP_NO_TLS
-    if (s && s->tls_on) {
+    if (s && s->sec.on) {
         br_ssl_session_parameters p;
         br_ssl_engine_get_session_parameters(&s->tls.sc.eng, &p);
         return smtp__suite_name(p.cipher_suite);
@@ -6610,10 +6660,10 @@ SMTP_API const char *smtp_tls_cipher(const smtp_session *s)
     return "";
 }
 
-SMTP_API unsigned smtp_supported_auth(const smtp_session *s) { return s ? s->auth : 0; }
-SMTP_API unsigned smtp_extensions(const smtp_session *s) { return s ? s->ext : 0; }
-SMTP_API unsigned long smtp_size_limit(const smtp_session *s) { return s ? s->size_max : 0; }
-SMTP_API const smtp_reply *smtp_last_reply(const smtp_session *s) { return s ? &s->reply : NULL; }
+SMTP_API unsigned smtp_supported_auth(const smtp_session *s) { return s ? s->caps.auth : 0; }
+SMTP_API unsigned smtp_extensions(const smtp_session *s) { return s ? s->caps.ext : 0; }
+SMTP_API unsigned long smtp_size_limit(const smtp_session *s) { return s ? s->caps.size_max : 0; }
+SMTP_API const smtp_reply *smtp_last_reply(const smtp_session *s) { return s ? &s->rd.reply : NULL; }
 SMTP_API const char *smtp_error_detail(const smtp_session *s)
 {
     return s ? s->detail : "no session (NULL)";

@@ -147,7 +147,7 @@ static smtp_result fake_open(smtp_session *s, smtp_config *cfg)
     cfg->security = SMTP_SECURITY_NONE;
     r = smtp__init(s, cfg);
     if (r) return r;
-    s->io.read = fake_read; s->io.write = fake_write; s->io.close = fake_close;
+    s->link.io.read = fake_read; s->link.io.write = fake_write; s->link.io.close = fake_close;
     return smtp__start(s);
 }
 

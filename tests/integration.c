@@ -189,7 +189,7 @@ TEST(aiosmtpd_injection_sends_no_mail_command)
     int port;
     cfg_plain(&cfg, AIO_PORT);
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
-    getsockname(S.fd, (struct sockaddr *)&sa, &sl);
+    getsockname(S.link.fd, (struct sockaddr *)&sa, &sl);
     port = ntohs(sa.sin_port);
     memset(&m, 0, sizeof m);
     m.from = "alice@example.com"; m.to = to; m.text = "x";

@@ -311,7 +311,7 @@ static smtp_result open_fake(const char *ehlo, smtp_config *cfg, int h)
     hook = h; hook_done = 0;
     if (!cfg) { memset(&c, 0, sizeof c); cfg = &c; }
     r = fake_open(&S, cfg);
-    S.io.write = hook_write;
+    S.link.io.write = hook_write;
     return r;
 }
 

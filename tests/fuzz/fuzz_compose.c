@@ -1287,7 +1287,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.security = SMTP_SECURITY_NONE;
     cfg.helo_name = "client.fuzz.test";
     FCHECK(smtp__init(&S, &cfg) == SMTP_OK);
-    S.io.read = t_read; S.io.write = t_write; S.io.close = t_close;
+    S.link.io.read = t_read; S.link.io.write = t_write; S.link.io.close = t_close;
     FCHECK(smtp__start(&S) == SMTP_OK);
     r = smtp_send(&S, &m);
     if (verbose()) {

@@ -377,7 +377,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     resp = (unsigned char *)malloc(RESP_CAP);
     FCHECK(raw && resp);
     {
-        size_t u = strlen(user), pl = strlen(pass), h = strlen(S.tls_name), esc = 0, want[5];
+        size_t u = strlen(user), pl = strlen(pass), h = strlen(S.sec.name), esc = 0, want[5];
         char pb[16];
         const char *q;
         for (q = user; *q; q++) if (*q == ',' || *q == '=') esc++;
@@ -391,7 +391,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             n = mech == 0 ? smtp__sasl_plain(user, pass, raw, PAYLOAD_CAP)
               : mech == 2 ? smtp__sasl_cram(user, pass, (const unsigned char *)chal, cn, resp, RESP_CAP)
               : mech == 3 ? smtp__sasl_xoauth2(user, pass, raw, PAYLOAD_CAP)
-              : smtp__sasl_oauthbearer(user, S.tls_name, S.cfg.port, pass, raw, PAYLOAD_CAP);
+              : smtp__sasl_oauthbearer(user, S.sec.name, S.cfg.port, pass, raw, PAYLOAD_CAP);
             if (n == 0) {   /* refused: only a payload that does not fit (with room for a NUL) */
                 if (want[mech] + 1 <= (mech == 2 ? RESP_CAP : PAYLOAD_CAP))
                     fprintf(stderr, "sasl: %s refused a %zu-byte payload\n", MECH[mech], want[mech]);
@@ -404,7 +404,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (mech == 0) check_plain(raw, n, user, pass);
             else if (mech == 2) check_cram(resp, n, user, pass, (const unsigned char *)chal, cn);
             else if (mech == 3) check_xoauth2(raw, n, user, pass);
-            else check_oauthbearer(raw, n, user, S.tls_name, S.cfg.port, pass);
+            else check_oauthbearer(raw, n, user, S.sec.name, S.cfg.port, pass);
         }
         mech = data[0] % 5;
         fits[1] = 1;
@@ -416,7 +416,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2: n = cn <= RAW_CAP ? smtp__sasl_cram(user, pass, (const unsigned char *)chal, cn, resp, RESP_CAP) : 0;
             memcpy(raw, resp, n); break;
     case 3: n = smtp__sasl_xoauth2(user, pass, raw, PAYLOAD_CAP); break;
-    case 4: n = smtp__sasl_oauthbearer(user, S.tls_name, S.cfg.port, pass, raw, PAYLOAD_CAP); break;
+    case 4: n = smtp__sasl_oauthbearer(user, S.sec.name, S.cfg.port, pass, raw, PAYLOAD_CAP); break;
     default: n = 0;
     }
 
@@ -427,7 +427,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         T.mech = mech; T.user = user; T.pass = pass; T.want = raw; T.wantn = n;
         T.ch = (const unsigned char *)chal; T.cn = cn;
         say("220 fuzz.test ESMTP\r\n");
-        S.io.read = t_read; S.io.write = t_write; S.io.close = t_close;
+        S.link.io.read = t_read; S.link.io.write = t_write; S.link.io.close = t_close;
         r = smtp__start(&S);
         if (!fits[mech]) {
             /* a payload that does not fit: a parameter error, no AUTH sent for it */

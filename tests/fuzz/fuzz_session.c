@@ -138,10 +138,10 @@ static void check_session(void)
     const char *d = smtp_error_detail(&S);
     FCHECK(d != NULL && memchr(d, 0, sizeof S.detail) != NULL);
     FCHECK(rp != NULL && rp->text != NULL);
-    FCHECK(memchr(rp->text, 0, sizeof S.text) != NULL && strlen(rp->text) == rp->len);
+    FCHECK(memchr(rp->text, 0, sizeof S.rd.text) != NULL && strlen(rp->text) == rp->len);
     FCHECK(memchr(rp->status, 0, sizeof rp->status) != NULL);
     FCHECK(rp->code == 0 || (rp->code >= 200 && rp->code <= 599));
-    FCHECK(S.rpos <= S.rlen && S.rlen <= sizeof S.rbuf && S.wlen <= sizeof S.wbuf);
+    FCHECK(S.rd.pos <= S.rd.len && S.rd.len <= sizeof S.rd.buf && S.wr.len <= sizeof S.wr.buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -184,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     ro = smtp__init(&S, &cfg);
     FCHECK(ro == SMTP_OK);
-    S.io.read = t_read; S.io.write = t_write; S.io.close = t_close;
+    S.link.io.read = t_read; S.link.io.write = t_write; S.link.io.close = t_close;
     ro = smtp__start(&S);
     FCHECK(known(ro) && ro <= SMTP_OK);
     check_session();
