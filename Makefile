@@ -308,3 +308,21 @@ uninstall:
 .PHONY: metrics
 metrics:
 	@bash tests/tools/metrics.sh
+
+# ---- ports (issue 15): the unit tests, examples/hello.c and examples/tls.c
+# cross-built for s390x and powerpc (big-endian), armhf and i386 (32-bit),
+# run under qemu-user; musl-gcc -static; tcc -b; mingw-w64 under wine. Each
+# sends cleartext, STARTTLS and implicit TLS to aiosmtpd on loopback.
+# BearSSL per platform from Debian's bearssl source, cached in
+# tests/ports/.cache. One table at the end (tests/ports/README.md).
+#   make ports [PORTS="s390x musl"] [PORTS_XFAIL="mingw"]
+# The unit tests are built from UNIT_SRCS (all compiled into one binary).
+UNIT_SRCS ?= tests/unit.c
+PORTS     ?=
+.PHONY: ports ports-deps
+
+ports-deps:
+	@bash tests/ports/deps.sh
+
+ports: ports-deps
+	@UNIT_SRCS="$(UNIT_SRCS)" WARN="$(WARN)" bash tests/ports/run.sh $(PORTS)
