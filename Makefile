@@ -9,6 +9,8 @@
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (60)
 #   make bench    smtp.h vs smtp-source, curl, smtplib on loopback (tests/bench/results.md)
 #   make metrics  session size, function lengths, stack frames and measured stack (notes)
+#   make ports    unit tests and sends on s390x, powerpc, armhf, i386 (qemu-user),
+#                 musl -static, tcc, mingw-w64 + wine (tests/ports/README.md)
 #   make clean
 
 CC      ?= cc

@@ -39,6 +39,7 @@ rm -rf "$CACHE/dl"/*
 (cd "$CACHE/dl" && apt-get -qq "${APTOPT[@]}" source --download-only bearssl)
 rm -rf "$SRC"
 dpkg-source --no-check -x "$CACHE/dl"/bearssl_*.dsc "$SRC" >/dev/null
-# the lists are only needed for this one download
-rm -rf "$APT"
+# the lists and the download are only needed once (dpkg-source also left
+# a link to the orig tarball beside the unpacked tree)
+rm -rf "$APT" "$CACHE/dl" "$CACHE"/bearssl_*.orig.tar.*
 touch "$SRC/.ok"
