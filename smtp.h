@@ -38,96 +38,38 @@
 
      Build: cc -std=c99 app.c -lbearssl   (or -DSMTP_NO_TLS without BearSSL)
 
-   STATUS (v0.6)
-     Cleartext and TLS sessions with every deadline, AUTH, SOCKS and HTTP
-     proxies, msmtp configuration files and smtp:// URLs, pipelining,
-     BDAT, batches, TLS resumption, the MIME composer and the extensions
-     (SIZE, 8BITMIME, SMTPUTF8, DSN).
-
-   CONFIG FILE
-     smtp_config_load reads msmtp's format into an smtp_settings whose cfg
-     is ready for smtp_open; smtp_config_from_url reads smtp:// URLs (their
-     query keys are the same); smtp_settings_set applies one more key
-     (command lines). smtp_config_load_system reads the system file
-     (/etc/msmtprc) without the permission check, as msmtp does. A file
-     holding a password must be mode 600 (as msmtp asks). A file without a
-     tls line keeps AUTO (TLS required) where msmtp would send in
-     cleartext. The keys (msmtp's meaning where msmtp has them; the table
-     is smtp_config_keys(), from which programs derive their options):
-
-       host: the server
-           takes a host name or address
-       port: the server's port
-           takes 1..65535; default 465 implicit, 587 STARTTLS, else 25
-       from: the envelope sender when the message names none
-           takes an address
-       user: the AUTH user name (none: no AUTH)
-           takes text
-       password: the AUTH password, or the OAuth2 token
-           takes text
-       passwordeval: a command printing the password, for programs to run
-           takes a command
-       auth: on: any of PLAIN, LOGIN, CRAM-MD5; off: no AUTH; or one
-           takes on|off|plain|login|cram-md5|xoauth2|oauthbearer; default on
-       tls: msmtp: off is cleartext (security none)
-           takes on|off
-       tls_starttls: msmtp: with tls on, off is implicit TLS
-           takes on|off; default on
-       tls_trust_file: the trusted CAs
-           takes a PEM file|system; default system
-       tls_fingerprint: pin the server's certificate
-           takes a SHA-256 fingerprint (64 hex digits, ':' allowed)
-       tls_cert_file: client certificate chain
-           takes a PEM file
-       tls_key_file: client certificate's key
-           takes a PEM file
-       tls_certcheck: off: no certificate check
-           takes on|off; default on
-       tls_nocertcheck: old msmtp: tls_certcheck off
-           takes nothing
-       tls_min_version: lowest TLS version
-           takes 1.0|1.1|1.2|1.3; default 1.2
-       tls_max_version: highest TLS version
-           takes 1.0|1.1|1.2|1.3; default 1.2
-       security: auto: TLS required, the mode probed
-           takes auto|none|starttls|starttls-if-available|implicit; default auto
-       proxy_host: the proxy to connect through (see proxy_type)
-           takes a host name or address
-       proxy_port: the proxy's port
-           takes 1..65535; default 1080, http 8080
-       proxy_type: the proxy's protocol
-           takes socks4|socks4a|socks5|http; default socks5
-       proxy_user: SOCKS4 user id, SOCKS5 or HTTP user
-           takes text
-       proxy_password: SOCKS5 or HTTP password
-           takes text
-       source_ip: bind to this local address
-           takes an address
-       domain: the name in EHLO
-           takes one word without white space; default this host's name
-       timeout: each command and its reply
-           takes seconds (1..2000000)|off; default 60
-       connect_timeout: the connection
-           takes seconds (1..2000000)|off; default 30
-       greeting_timeout: the 220 greeting
-           takes seconds (1..2000000)|off; default 30
-       data_timeout: the reply to the end of the message
-           takes seconds (1..2000000)|off; default 600
-       allow_cleartext_auth: on: PLAIN, LOGIN, XOAUTH2 also without TLS
-           takes on|off; default off
-       pipeline_messages: on: a batch's messages pipelined into each other
-           takes on|off; default off
-
-     msmtp keys that do not concern sending are kept for programs
-     (smtp_settings_get returns them; smtp-send uses several) and listed in
-     notes when a file gives them:
-       logfile, logfile_time_format, syslog, aliases, auto_from, maildomain,
-       dsn_notify, dsn_return, add_missing_from_header,
-       add_missing_date_header, remove_bcc_headers, undisclosed_recipients,
-       set_from_header, set_date_header, set_msgid_header,
-       allow_from_override, from_full_name, tls_crl_file, tls_priorities,
-       tls_min_dh_prime_bits, tls_host_override, ntlmdomain, keepbcc,
-       envelope_from, protocol, socket, eval.
+   FUNCTIONS (one line each; the declarations below say the rest)
+     Sessions
+       smtp_open(s, cfg)            connect, greeting, EHLO, TLS, AUTH: ready
+       smtp_send(s, msg)            compose and send one message (MIME, headers)
+       smtp_send_batch(s, msgs, n, results)   many messages on one session
+       smtp_send_mail(cfg, msg, detail, n)    open, send and close in one call
+       smtp_close(s)                QUIT, free what open loaded; always call it
+     Low level (a message the program writes itself)
+       smtp_mail_from(s, addr)      smtp_mail_from_opts(s, addr, params)
+       smtp_rcpt_to(s, addr)        smtp_rcpt_to_opts(s, addr, params)
+       smtp_data_begin(s)  smtp_data_write(s, data, len)  smtp_data_end(s)
+       smtp_rset(s)  smtp_noop(s)
+     After open, and after errors
+       smtp_error_detail(s)         the last error in one sentence
+       smtp_result_str(r)           a result code in words
+       smtp_last_reply(s)           the last reply: code, enhanced status, text
+       smtp_extensions(s)  smtp_supported_auth(s)  smtp_size_limit(s)
+       smtp_security_used(s)  smtp_port_used(s)
+       smtp_tls_version(s)  smtp_tls_cipher(s)  smtp_tls_resumed(s)
+     Configuration
+       smtp_config_load(st, path, account)         an msmtp file (~/.msmtprc)
+       smtp_config_load_system(st, path, account)  /etc/msmtprc
+       smtp_config_from_url(st, url)        smtp:// and smtps:// URLs
+       smtp_settings_set(st, key, value)    one more key (command lines)
+       smtp_settings_get(st, key)           the value in force of any key
+       smtp_settings_free(st)
+       smtp_config_keys(&count)             every key: name, values, default
+       smtp_config_set_tls_versions(cfg, mask)  (and _unsafe)
+     TLS resources shared between sessions
+       smtp_trust_load_system(&t, detail, n)  _load_file  _load_pem
+       smtp_trust_count(t)  smtp_trust_free(t)
+       smtp_tls_cache_new()  smtp_tls_cache_free(c)
 
    CONFIG MACROS
      SMTP_IMPLEMENTATION  compile the implementation (in one file only)
@@ -137,19 +79,16 @@
                           prototypes are the same in every build; only
                           sizeof(smtp_session) changes, so every file that
                           includes smtp.h must see the same feature macros.
-     SMTP_MALLOC/SMTP_FREE  allocator for the few things that allocate
-                          (the one-shot smtp_send_mail); define both or none.
+     SMTP_MALLOC/SMTP_FREE  the allocator, for the few things that
+                          allocate: trust stores (smtp_trust_load_*, and
+                          the system CAs smtp_open loads when cfg.trust is
+                          NULL), client certificates and keys loaded at
+                          open, TLS caches, settings (smtp_config_load,
+                          _from_url, smtp_settings_set) and the one-shot
+                          smtp_send_mail; define both or none. Sending on
+                          an open session allocates nothing.
      SMTP_CERT_MAX        the largest server certificate accepted (8192
                           bytes of DER); a bigger one is SMTP_ERR_CERT.
-
-   SESSIONS AND MEMORY
-     smtp_session is a struct you own: on the stack, static, or on the
-     heap. It holds the read and write buffers, the last reply and the
-     BearSSL contexts with their 33 KB record buffer (sizeof(smtp_session)
-     is about 110 KB with TLS, 62 KB with SMTP_NO_TLS: a 16 KB table holds the
-     recipients of one transaction and 12 KB the text of the last reply). Sending a
-     message allocates nothing. One session belongs to one thread at a
-     time; sessions in different threads never touch each other.
 
    ERRORS
      Every call returns smtp_result: SMTP_OK (0), SMTP_PARTIAL (positive:
@@ -172,6 +111,23 @@
      Bad input (CR, LF in a command argument or header, a malformed
      address, NULL where a string is required) is SMTP_ERR_PARAM before a
      byte is sent, and the detail names the field.
+
+   SESSIONS AND MEMORY
+     smtp_session is a struct you own: on the stack, static, or on the
+     heap. It holds the read and write buffers, the last reply and the
+     BearSSL contexts with their 33 KB record buffer (sizeof(smtp_session)
+     is about 110 KB with TLS, 62 KB with SMTP_NO_TLS: a 16 KB table holds the
+     recipients of one transaction and 12 KB the text of the last reply). Sending a
+     message allocates nothing. One session belongs to one thread at a
+     time; sessions in different threads never touch each other.
+     States: smtp_open leaves a session ready; smtp_send and the batch
+     return to ready after each message (a refused one too). The low
+     level calls go ready -> smtp_mail_from -> after MAIL ->
+     smtp_rcpt_to -> after RCPT -> smtp_data_begin -> in DATA (or in
+     BDAT) -> smtp_data_end -> ready; smtp_rset returns to ready from
+     any of them. A call in the wrong state is SMTP_ERR_STATE, naming the
+     call and the state. A transport failure ends the session: every
+     later call returns that failure until smtp_close.
 
    TIMEOUTS (milliseconds; 0 = the default; negative = no limit)
      connect_timeout_ms   30 s   connecting, in total over every address
@@ -345,6 +301,91 @@
      the buffers that held them are wiped. User name and password together
      are at most 8600 bytes (RFC 4954: 12288 octets of base64).
 
+   CONFIG FILE
+     smtp_config_load reads msmtp's format into an smtp_settings whose cfg
+     is ready for smtp_open; smtp_config_from_url reads smtp:// URLs (their
+     query keys are the same); smtp_settings_set applies one more key
+     (command lines). smtp_config_load_system reads the system file
+     (/etc/msmtprc) without the permission check, as msmtp does. A file
+     holding a password must be mode 600 (as msmtp asks). A file without a
+     tls line keeps AUTO (TLS required) where msmtp would send in
+     cleartext. The keys (msmtp's meaning where msmtp has them; the table
+     is smtp_config_keys(), from which programs derive their options):
+
+       host: the server
+           takes a host name or address
+       port: the server's port
+           takes 1..65535; default 465 implicit, 587 STARTTLS, else 25
+       from: the envelope sender when the message names none
+           takes an address
+       user: the AUTH user name (none: no AUTH)
+           takes text
+       password: the AUTH password, or the OAuth2 token
+           takes text
+       passwordeval: a command printing the password, for programs to run
+           takes a command
+       auth: on: any of PLAIN, LOGIN, CRAM-MD5; off: no AUTH; or one
+           takes on|off|plain|login|cram-md5|xoauth2|oauthbearer; default on
+       tls: msmtp: off is cleartext (security none)
+           takes on|off
+       tls_starttls: msmtp: with tls on, off is implicit TLS
+           takes on|off; default on
+       tls_trust_file: the trusted CAs
+           takes a PEM file|system; default system
+       tls_fingerprint: pin the server's certificate
+           takes a SHA-256 fingerprint (64 hex digits, ':' allowed)
+       tls_cert_file: client certificate chain
+           takes a PEM file
+       tls_key_file: client certificate's key
+           takes a PEM file
+       tls_certcheck: off: no certificate check
+           takes on|off; default on
+       tls_nocertcheck: old msmtp: tls_certcheck off
+           takes nothing
+       tls_min_version: lowest TLS version
+           takes 1.0|1.1|1.2|1.3; default 1.2
+       tls_max_version: highest TLS version
+           takes 1.0|1.1|1.2|1.3; default 1.2
+       security: auto: TLS required, the mode probed
+           takes auto|none|starttls|starttls-if-available|implicit; default auto
+       proxy_host: the proxy to connect through (see proxy_type)
+           takes a host name or address
+       proxy_port: the proxy's port
+           takes 1..65535; default 1080, http 8080
+       proxy_type: the proxy's protocol
+           takes socks4|socks4a|socks5|http; default socks5
+       proxy_user: SOCKS4 user id, SOCKS5 or HTTP user
+           takes text
+       proxy_password: SOCKS5 or HTTP password
+           takes text
+       source_ip: bind to this local address
+           takes an address
+       domain: the name in EHLO
+           takes one word without white space; default this host's name
+       timeout: each command and its reply
+           takes seconds (1..2000000)|off; default 60
+       connect_timeout: the connection
+           takes seconds (1..2000000)|off; default 30
+       greeting_timeout: the 220 greeting
+           takes seconds (1..2000000)|off; default 30
+       data_timeout: the reply to the end of the message
+           takes seconds (1..2000000)|off; default 600
+       allow_cleartext_auth: on: PLAIN, LOGIN, XOAUTH2 also without TLS
+           takes on|off; default off
+       pipeline_messages: on: a batch's messages pipelined into each other
+           takes on|off; default off
+
+     msmtp keys that do not concern sending are kept for programs
+     (smtp_settings_get returns them; smtp-send uses several) and listed in
+     notes when a file gives them:
+       logfile, logfile_time_format, syslog, aliases, auto_from, maildomain,
+       dsn_notify, dsn_return, add_missing_from_header,
+       add_missing_date_header, remove_bcc_headers, undisclosed_recipients,
+       set_from_header, set_date_header, set_msgid_header,
+       allow_from_override, from_full_name, tls_crl_file, tls_priorities,
+       tls_min_dh_prime_bits, tls_host_override, ntlmdomain, keepbcc,
+       envelope_from, protocol, socket, eval.
+
    TRACE
      cfg.trace receives every command line sent (SMTP_TRACE_OUT), every
      reply line received (SMTP_TRACE_IN), the message bytes as sent
@@ -375,6 +416,12 @@
      challenge fits). Addresses are at most 254 octets, also as A-labels.
      A header word (an address with its name, a parameter) is at most 900
      bytes; a header value at most 4000.
+
+   STATUS (v0.6)
+     Cleartext and TLS sessions with every deadline, AUTH, SOCKS and HTTP
+     proxies, msmtp configuration files and smtp:// URLs, pipelining,
+     BDAT, batches, TLS resumption, the MIME composer and the extensions
+     (SIZE, 8BITMIME, SMTPUTF8, DSN).
 
    LICENSE
      Public domain (Unlicense); see the end of the file.
@@ -924,10 +971,6 @@ SMTP_API const smtp_config_key *smtp_config_keys(size_t *count);
 #define SMTP_MALLOC(n) malloc(n)
 #define SMTP_FREE(p) free(p)
 #endif
-#ifndef SMTP_ASSERT
-#include <assert.h>
-#define SMTP_ASSERT(c) assert(c)
-#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -946,6 +989,9 @@ SMTP_API const smtp_config_key *smtp_config_keys(size_t *count);
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
 
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0          /* macOS and some BSDs: SO_NOSIGPIPE instead */
@@ -959,7 +1005,14 @@ SMTP_API const smtp_config_key *smtp_config_keys(size_t *count);
 #define SMTP__MAYBE_UNUSED
 #endif
 
-enum { SMTP__CLOSED = 0, SMTP__READY, SMTP__MAIL, SMTP__RCPT, SMTP__DATA, SMTP__END, SMTP__BDAT };
+/* The session's states, X(state, how a message names it): where the
+   low-level calls may be made (smtp__check_state) and what they lead to. */
+#define SMTP__SESSION_STATES(X) X(SMTP__CLOSED, "closed") X(SMTP__READY, "ready") X(SMTP__MAIL, "after MAIL") \
+    X(SMTP__RCPT, "after RCPT") X(SMTP__DATA, "in DATA") X(SMTP__END, "awaiting the final reply") \
+    X(SMTP__BDAT, "in BDAT")
+#define SMTP__STATE_ENUM(st, name) st,
+enum { SMTP__SESSION_STATES(SMTP__STATE_ENUM) SMTP__NSTATES };
+#undef SMTP__STATE_ENUM
 typedef long long smtp__ms;     /* absolute monotonic milliseconds; -1: no deadline */
 
 SMTP_API const char *smtp_result_str(smtp_result r)
@@ -990,45 +1043,45 @@ static int smtp__ieq(const char *t, size_t n, const char *lit)
     return lit[n] == 0;
 }
 
-/* The names of the enumerations, each list once: X(value, name). Config
-   keys, URL queries, EHLO's AUTH line, the AUTH command and the trace all
-   read them from here (names compare without regard to case). */
-#define SMTP__SECURITY_NAMES(X) X(SMTP_SECURITY_AUTO, "auto") X(SMTP_SECURITY_NONE, "none") \
-    X(SMTP_SECURITY_STARTTLS, "starttls") X(SMTP_SECURITY_STARTTLS_IF_AVAILABLE, "starttls-if-available") \
-    X(SMTP_SECURITY_IMPLICIT, "implicit")
-#define SMTP__PROXY_NAMES(X) X(SMTP_PROXY_SOCKS4, "socks4") X(SMTP_PROXY_SOCKS4A, "socks4a") \
-    X(SMTP_PROXY_SOCKS5, "socks5") X(SMTP_PROXY_HTTP, "http")
-#define SMTP__TLS_NAMES(X) X(SMTP_TLS_1_0, "1.0") X(SMTP_TLS_1_1, "1.1") X(SMTP_TLS_1_2, "1.2") X(SMTP_TLS_1_3, "1.3")
-/* AUTH mechanisms: X(bit, the name on the wire, the config file's name) */
+/* The names of the enumerations, each list once: X(value, the name in
+   messages and on the wire, the name in config files and URLs). Config
+   keys, EHLO's AUTH line, the AUTH command, errors and the trace all read
+   them from here; names compare without regard to case. */
+#define SMTP__SECURITY_NAMES(X) X(SMTP_SECURITY_AUTO, "AUTO", "auto") X(SMTP_SECURITY_NONE, "cleartext", "none") \
+    X(SMTP_SECURITY_STARTTLS, "STARTTLS", "starttls") \
+    X(SMTP_SECURITY_STARTTLS_IF_AVAILABLE, "STARTTLS if available", "starttls-if-available") \
+    X(SMTP_SECURITY_IMPLICIT, "implicit TLS", "implicit")
+#define SMTP__PROXY_NAMES(X) X(SMTP_PROXY_SOCKS4, "SOCKS4", "socks4") X(SMTP_PROXY_SOCKS4A, "SOCKS4a", "socks4a") \
+    X(SMTP_PROXY_SOCKS5, "SOCKS5", "socks5") X(SMTP_PROXY_HTTP, "HTTP", "http")
+#define SMTP__TLS_NAMES(X) X(SMTP_TLS_1_0, "TLSv1.0", "1.0") X(SMTP_TLS_1_1, "TLSv1.1", "1.1") \
+    X(SMTP_TLS_1_2, "TLSv1.2", "1.2") X(SMTP_TLS_1_3, "TLSv1.3", "1.3")
 #define SMTP__AUTH_NAMES(X) X(SMTP_AUTH_PLAIN, "PLAIN", "plain") X(SMTP_AUTH_LOGIN, "LOGIN", "login") \
     X(SMTP_AUTH_CRAM_MD5, "CRAM-MD5", "cram-md5") X(SMTP_AUTH_XOAUTH2, "XOAUTH2", "xoauth2") \
     X(SMTP_AUTH_OAUTHBEARER, "OAUTHBEARER", "oauthbearer")
-#define SMTP__NAME_BAR(v, name) "|" name   /* &("|a|b|c")[1] is "a|b|c": what a key takes */
-#define SMTP__NAME_BAR_KEY(v, wire, name) "|" name
+#define SMTP__NAME_BAR(v, wire, key) "|" key   /* &("|a|b|c")[1] is "a|b|c": what a key takes */
 
-typedef struct smtp__name { unsigned value; const char *name; } smtp__name;
-#define SMTP__NAME_ITEM(v, name) { (unsigned)(v), name },
-#define SMTP__NAME_ITEM3(v, wire, name) { (unsigned)(v), wire },
-static const smtp__name smtp__security_names[] = { SMTP__SECURITY_NAMES(SMTP__NAME_ITEM) { 0, NULL } };
-static const smtp__name smtp__proxy_names[] = { SMTP__PROXY_NAMES(SMTP__NAME_ITEM) { 0, NULL } };
-static const smtp__name smtp__tls_names[] = { SMTP__TLS_NAMES(SMTP__NAME_ITEM) { 0, NULL } };
-static const smtp__name smtp__auth_names[] = { SMTP__AUTH_NAMES(SMTP__NAME_ITEM3) { 0, NULL } };
+typedef struct smtp__name { unsigned value; const char *wire, *key; } smtp__name;
+#define SMTP__NAME_ITEM(v, wire, key) { (unsigned)(v), wire, key },
+static const smtp__name smtp__security_names[] = { SMTP__SECURITY_NAMES(SMTP__NAME_ITEM) { 0, NULL, NULL } };
+static const smtp__name smtp__proxy_names[] = { SMTP__PROXY_NAMES(SMTP__NAME_ITEM) { 0, NULL, NULL } };
+static const smtp__name smtp__tls_names[] = { SMTP__TLS_NAMES(SMTP__NAME_ITEM) { 0, NULL, NULL } };
+static const smtp__name smtp__auth_names[] = { SMTP__AUTH_NAMES(SMTP__NAME_ITEM) { 0, NULL, NULL } };
 #undef SMTP__NAME_ITEM
-#undef SMTP__NAME_ITEM3
 
-/* The entry named by the n bytes at t, or NULL. */
-static const smtp__name *smtp__name_find(const smtp__name *t, const char *p, size_t n)
+/* The entry whose config name (key 1) or wire name (key 0) is the n
+   bytes at p, or NULL. */
+static const smtp__name *smtp__name_find(const smtp__name *t, int key, const char *p, size_t n)
 {
-    for (; t->name; t++)
-        if (smtp__ieq(p, n, t->name)) return t;
+    for (; t->wire; t++)
+        if (smtp__ieq(p, n, key ? t->key : t->wire)) return t;
     return NULL;
 }
 
-/* The name of value v, or "?". */
+/* The wire name of value v, or "?". */
 static const char *smtp__name_of(const smtp__name *t, unsigned v)
 {
-    for (; t->name; t++)
-        if (t->value == v) return t->name;
+    for (; t->wire; t++)
+        if (t->value == v) return t->wire;
     return "?";
 }
 
@@ -1055,6 +1108,27 @@ static void smtp__set_nonblock(int fd)
 #ifdef SO_NOSIGPIPE
     { int one = 1; (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one); }
 #endif
+}
+
+/* Random bytes from the system: getrandom, else /dev/urandom. */
+static void smtp__entropy(unsigned char *out, size_t n)
+{
+    size_t got = 0;
+#if defined(__linux__)
+    while (got < n) {
+        ssize_t k = getrandom(out + got, n - got, 0);
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+#endif
+    if (got < n) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t k = read(fd, out + got, n - got);
+            if (k > 0) got += (size_t)k;
+            close(fd);
+        }
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1350,10 +1424,6 @@ static int smtp__b64val(unsigned char c)
 /*        handshake, read and write obeys the deadline it is given         */
 /* ------------------------------------------------------------------------ */
 #ifndef SMTP_NO_TLS
-
-#if defined(__linux__)
-#include <sys/random.h>
-#endif
 
 struct smtp_trust {
     br_x509_trust_anchor *ta; size_t n, cap;
@@ -2258,25 +2328,6 @@ static void smtp__tls_close(smtp_session *s)
     s->tls.lower.close(s);
 }
 
-static void smtp__entropy(unsigned char *out, size_t n)
-{
-    size_t got = 0;
-#if defined(__linux__)
-    while (got < n) {
-        ssize_t k = getrandom(out + got, n - got, 0);
-        if (k <= 0) break;
-        got += (size_t)k;
-    }
-#endif
-    if (got < n) {
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            ssize_t k = read(fd, out + got, n - got);
-            if (k > 0) got += (size_t)k;
-            close(fd);
-        }
-    }
-}
 
 
 /* "AB:CD:..." or "abcd..." (64 hex digits) into 32 bytes. */
@@ -2454,129 +2505,11 @@ static smtp_result smtp__tls_trust(smtp_session *s)
     return SMTP_OK;
 }
 
-/* The TLS handshake over the current transport, before dl. */
-static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
+/* The version and suite a finished handshake agreed on, by name. */
+static const char *smtp__tls_vname(const br_ssl_engine_context *eng)
 {
-    static const uint16_t gcm_first[] = {
-        BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-        BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-        BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-        BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-        BR_TLS_RSA_WITH_AES_128_GCM_SHA256, BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
-        BR_TLS_RSA_WITH_AES_128_CBC_SHA256, BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS_RSA_WITH_AES_256_CBC_SHA
-    };
-    uint16_t suites[sizeof gcm_first / sizeof *gcm_first];
-    br_ssl_engine_context *eng = &s->tls.sc.eng;
-    const smtp_trust *t;
-    unsigned char seed[32];
-    unsigned lo, hi;
-    smtp__x509 *x = &s->tls.x;
-    size_t i, ns = 0;
-    smtp_result r;
-    int rr, aesni, resume;
-    if (s->rd.pos < s->rd.len)   /* after a proxy: the server spoke before TLS */
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes before the TLS handshake",
-                                         s->link.peer, (int)(s->rd.len - s->rd.pos)));
-    if ((r = smtp__tls_trust(s)) != SMTP_OK) return r;
-    if ((r = smtp__tls_client(s)) != SMTP_OK) return r;
-    t = s->cfg.trust ? s->cfg.trust : s->tls.own;
-    br_ssl_client_init_full(&s->tls.sc, &x->minimal, t ? t->ta : NULL, t ? t->n : 0);
-    if (s->tls.client) {
-        smtp__client *c = s->tls.client;
-        if (br_skey_decoder_key_type(&c->key) == BR_KEYTYPE_RSA)
-            br_ssl_client_set_single_rsa(&s->tls.sc, c->chain, c->n, br_skey_decoder_get_rsa(&c->key),
-                                         br_rsa_pkcs1_sign_get_default());
-        else
-            br_ssl_client_set_single_ec(&s->tls.sc, c->chain, c->n, br_skey_decoder_get_ec(&c->key),
-                                        BR_KEYTYPE_SIGN, 0, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
-    }
-    /* AES-GCM first where the CPU has AES-NI (3.8 GB/s against ChaCha20's 0.5 here), else ChaCha20 */
-    aesni = br_aes_x86ni_ctr_get_vtable() != NULL;
-    if (!aesni) { suites[ns++] = gcm_first[4]; suites[ns++] = gcm_first[5]; }
-    for (i = 0; i < sizeof gcm_first / sizeof *gcm_first; i++)
-        if (aesni || (i != 4 && i != 5)) suites[ns++] = gcm_first[i];
-    br_ssl_engine_set_suites(eng, suites, ns);
-    {
-        unsigned char pin[32];
-        if (s->cfg.tls_fingerprint && smtp__parse_pin(s->cfg.tls_fingerprint, pin) != 0)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_fingerprint must be 64 hex digits (SHA-256), colons allowed");
-        smtp__x509_setup(x, s->cfg.tls_verify, s->sec.name, s->cfg.tls_fingerprint ? pin : NULL);
-    }
-    br_ssl_engine_set_x509(eng, &x->vtable);
-    for (lo = 0; !(s->cfg.tls_versions & (1u << lo)); lo++) {}
-    for (hi = 3; !(s->cfg.tls_versions & (1u << hi)); hi--) {}
-    if (hi > 2 || lo > 2)
-        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "TLS 1.3 was required (smtp_config_set_tls_versions_unsafe) "
-                          "but BearSSL speaks TLS 1.0 to 1.2");
-    br_ssl_engine_set_versions(eng, BR_TLS10 + lo, BR_TLS10 + hi);
-    br_ssl_engine_set_buffer(eng, s->tls.iobuf, sizeof s->tls.iobuf, 1);
-    smtp__entropy(seed, sizeof seed);
-    br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
-    memset(seed, 0, sizeof seed);
-    {   /* resume a fully verified session of the same server and settings */
-        char key[600];
-        int k;
-        resume = 0;
-        smtp__cache_key(s, key, sizeof key);
-        if (s->cfg.tls_cache && key[0])
-            for (k = 0; k < SMTP__CACHE_N; k++)
-                if (s->cfg.tls_cache->e[k].stamp && !strcmp(s->cfg.tls_cache->e[k].key, key)) {
-                    br_ssl_engine_set_session_parameters(eng, &s->cfg.tls_cache->e[k].p);
-                    resume = 1;
-                }
-    }
-    x->chain_seen = 0;
-    /* SNI carries names, never an IP literal (RFC 6066 3) */
-    if (!br_ssl_client_reset(&s->tls.sc, x->ip_len ? NULL : s->sec.name, resume) ||
-        br_ssl_engine_last_error(eng) != BR_ERR_OK)
-        return smtp__fail(s, SMTP_ERR_TLS, "cannot start TLS: BearSSL error %d", br_ssl_engine_last_error(eng));
-    s->tls.lower = s->link.io;
-    s->link.io.read = smtp__tls_read;
-    s->link.io.write = smtp__tls_write;
-    s->link.io.close = smtp__tls_close;
-    s->sec.on = 1;
-    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the TLS handshake");
-    for (;;) {
-        unsigned st = br_ssl_engine_current_state(eng);
-        if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
-            char note[140];
-            s->sec.resumed = !x->chain_seen;   /* no certificate came: the session was resumed */
-            snprintf(note, sizeof note, "TLS established: %s, %s%s", smtp_tls_version(s), smtp_tls_cipher(s),
-                     s->sec.resumed ? ", resumed" : "");
-            smtp__note(s, note);
-            if (s->cfg.tls_cache) {   /* keep it, in the oldest slot or its own */
-                smtp_tls_cache *c = s->cfg.tls_cache;
-                char key[600];
-                int k, slot = 0;
-                smtp__cache_key(s, key, sizeof key);
-                if (key[0]) {
-                    for (k = 0; k < SMTP__CACHE_N; k++) {
-                        if (!strcmp(c->e[k].key, key)) { slot = k; break; }
-                        if (c->e[k].stamp < c->e[slot].stamp) slot = k;
-                    }
-                    snprintf(c->e[slot].key, sizeof c->e[slot].key, "%s", key);
-                    br_ssl_engine_get_session_parameters(eng, &c->e[slot].p);
-                    c->e[slot].stamp = ++c->clock;
-                }
-            }
-            return SMTP_OK;
-        }
-        if (st & BR_SSL_CLOSED) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
-        rr = smtp__tls_pump(s, dl);
-        if (rr == SMTP_ERR_TLS) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
-        if (rr == SMTP_ERR_TIMEOUT)
-            return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "the TLS handshake with %s did not finish "
-                                             "within %d ms", s->link.peer, ms));
-        if (rr == SMTP_ERR_CLOSED)
-            return smtp__break(s, smtp__fail(s, SMTP_ERR_TLS, "%s closed the connection during the TLS "
-                                             "handshake (does it speak TLS on this port?%s)", s->link.peer,
-                                             s->tls.client ? "" : " does it want a client certificate?"));
-        if (rr < 0)
-            return smtp__break(s, smtp__fail(s, (smtp_result)rr, "the TLS handshake with %s failed: %s",
-                                             s->link.peer, smtp_result_str((smtp_result)rr)));
-    }
+    unsigned v = br_ssl_engine_get_version(eng);
+    return v >= BR_TLS10 && v <= BR_TLS12 ? smtp__name_of(smtp__tls_names, 1u << (v - BR_TLS10)) : "TLS";
 }
 
 static const char *smtp__suite_name(unsigned cs)
@@ -2602,6 +2535,157 @@ static const char *smtp__suite_name(unsigned cs)
     default: return "unknown";
     }
 }
+static const char *smtp__tls_suite(const br_ssl_engine_context *eng)
+{
+    br_ssl_session_parameters p;
+    br_ssl_engine_get_session_parameters(eng, &p);
+    return smtp__suite_name(p.cipher_suite);
+}
+
+/* The engine for one handshake: trust, client certificate, suites (AES-GCM
+   first where the CPU has AES-NI, 3.8 GB/s against ChaCha20's 0.5 here,
+   else ChaCha20), the certificate checks, versions, buffer, entropy. */
+static smtp_result smtp__tls_setup(smtp_session *s)
+{
+    static const uint16_t gcm_first[] = {
+        BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+        BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+        BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+        BR_TLS_RSA_WITH_AES_128_GCM_SHA256, BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
+        BR_TLS_RSA_WITH_AES_128_CBC_SHA256, BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS_RSA_WITH_AES_256_CBC_SHA
+    };
+    uint16_t suites[sizeof gcm_first / sizeof *gcm_first];
+    br_ssl_engine_context *eng = &s->tls.sc.eng;
+    smtp__x509 *x = &s->tls.x;
+    const smtp_trust *t;
+    unsigned char seed[32], pin[32];
+    unsigned lo, hi;
+    size_t i, ns = 0;
+    smtp_result r;
+    int aesni = br_aes_x86ni_ctr_get_vtable() != NULL;
+    if ((r = smtp__tls_trust(s)) != SMTP_OK) return r;
+    if ((r = smtp__tls_client(s)) != SMTP_OK) return r;
+    t = s->cfg.trust ? s->cfg.trust : s->tls.own;
+    br_ssl_client_init_full(&s->tls.sc, &x->minimal, t ? t->ta : NULL, t ? t->n : 0);
+    if (s->tls.client) {
+        smtp__client *c = s->tls.client;
+        if (br_skey_decoder_key_type(&c->key) == BR_KEYTYPE_RSA)
+            br_ssl_client_set_single_rsa(&s->tls.sc, c->chain, c->n, br_skey_decoder_get_rsa(&c->key),
+                                         br_rsa_pkcs1_sign_get_default());
+        else
+            br_ssl_client_set_single_ec(&s->tls.sc, c->chain, c->n, br_skey_decoder_get_ec(&c->key),
+                                        BR_KEYTYPE_SIGN, 0, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+    }
+    if (!aesni) { suites[ns++] = gcm_first[4]; suites[ns++] = gcm_first[5]; }
+    for (i = 0; i < sizeof gcm_first / sizeof *gcm_first; i++)
+        if (aesni || (i != 4 && i != 5)) suites[ns++] = gcm_first[i];
+    br_ssl_engine_set_suites(eng, suites, ns);
+    if (s->cfg.tls_fingerprint && smtp__parse_pin(s->cfg.tls_fingerprint, pin) != 0)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_fingerprint must be 64 hex digits (SHA-256), colons allowed");
+    smtp__x509_setup(x, s->cfg.tls_verify, s->sec.name, s->cfg.tls_fingerprint ? pin : NULL);
+    br_ssl_engine_set_x509(eng, &x->vtable);
+    for (lo = 0; !(s->cfg.tls_versions & (1u << lo)); lo++) {}
+    for (hi = 3; !(s->cfg.tls_versions & (1u << hi)); hi--) {}
+    if (hi > 2 || lo > 2)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "TLS 1.3 was required (smtp_config_set_tls_versions_unsafe) "
+                          "but BearSSL speaks TLS 1.0 to 1.2");
+    br_ssl_engine_set_versions(eng, BR_TLS10 + lo, BR_TLS10 + hi);
+    br_ssl_engine_set_buffer(eng, s->tls.iobuf, sizeof s->tls.iobuf, 1);
+    smtp__entropy(seed, sizeof seed);
+    br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
+    memset(seed, 0, sizeof seed);
+    return SMTP_OK;
+}
+
+/* Resumption (cfg.tls_cache): 1 when a fully verified session of the same
+   server and settings was found and set in the engine. */
+static int smtp__tls_resume(smtp_session *s)
+{
+    char key[600];
+    int k, resume = 0;
+    smtp__cache_key(s, key, sizeof key);
+    if (s->cfg.tls_cache && key[0])
+        for (k = 0; k < SMTP__CACHE_N; k++)
+            if (s->cfg.tls_cache->e[k].stamp && !strcmp(s->cfg.tls_cache->e[k].key, key)) {
+                br_ssl_engine_set_session_parameters(&s->tls.sc.eng, &s->cfg.tls_cache->e[k].p);
+                resume = 1;
+            }
+    return resume;
+}
+
+/* Keeps the session's parameters in the cache, in its own slot or the oldest. */
+static void smtp__tls_remember(smtp_session *s)
+{
+    smtp_tls_cache *c = s->cfg.tls_cache;
+    char key[600];
+    int k, slot = 0;
+    if (!c) return;
+    smtp__cache_key(s, key, sizeof key);
+    if (!key[0]) return;
+    for (k = 0; k < SMTP__CACHE_N; k++) {
+        if (!strcmp(c->e[k].key, key)) { slot = k; break; }
+        if (c->e[k].stamp < c->e[slot].stamp) slot = k;
+    }
+    snprintf(c->e[slot].key, sizeof c->e[slot].key, "%s", key);
+    br_ssl_engine_get_session_parameters(&s->tls.sc.eng, &c->e[slot].p);
+    c->e[slot].stamp = ++c->clock;
+}
+
+/* TLS over the current transport (implicit, or after STARTTLS's 220): the
+   engine set up, TLS pushed on the io slot, the handshake run to its end
+   within dl (ms is dl's length, for the message). */
+static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
+{
+    br_ssl_engine_context *eng = &s->tls.sc.eng;
+    smtp__x509 *x = &s->tls.x;
+    smtp_result r;
+    int rr, resume;
+    if (s->rd.pos < s->rd.len)   /* after a proxy: the server spoke before TLS */
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes before the TLS handshake",
+                                         s->link.peer, (int)(s->rd.len - s->rd.pos)));
+    if ((r = smtp__tls_setup(s)) != SMTP_OK) return r;
+    resume = smtp__tls_resume(s);
+    x->chain_seen = 0;
+    /* SNI carries names, never an IP literal (RFC 6066 3) */
+    if (!br_ssl_client_reset(&s->tls.sc, x->ip_len ? NULL : s->sec.name, resume) ||
+        br_ssl_engine_last_error(eng) != BR_ERR_OK)
+        return smtp__fail(s, SMTP_ERR_TLS, "cannot start TLS: BearSSL error %d", br_ssl_engine_last_error(eng));
+    s->tls.lower = s->link.io;
+    s->link.io.read = smtp__tls_read;
+    s->link.io.write = smtp__tls_write;
+    s->link.io.close = smtp__tls_close;
+    s->sec.on = 1;
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the TLS handshake");
+    for (;;) {
+        unsigned st = br_ssl_engine_current_state(eng);
+        if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
+            char note[140];
+            s->sec.resumed = !x->chain_seen;   /* no certificate came: the session was resumed */
+            snprintf(note, sizeof note, "TLS established: %s, %s%s", smtp__tls_vname(eng), smtp__tls_suite(eng),
+                     s->sec.resumed ? ", resumed" : "");
+            smtp__note(s, note);
+            smtp__tls_remember(s);
+            return SMTP_OK;
+        }
+        if (st & BR_SSL_CLOSED) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
+        rr = smtp__tls_pump(s, dl);
+        if (rr == SMTP_ERR_TLS) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
+        if (rr == SMTP_ERR_TIMEOUT)
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "the TLS handshake with %s did not finish "
+                                             "within %d ms", s->link.peer, ms));
+        if (rr == SMTP_ERR_CLOSED)
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_TLS, "%s closed the connection during the TLS "
+                                             "handshake (does it speak TLS on this port?%s)", s->link.peer,
+                                             s->tls.client ? "" : " does it want a client certificate?"));
+        if (rr < 0)
+            return smtp__break(s, smtp__fail(s, (smtp_result)rr, "the TLS handshake with %s failed: %s",
+                                             s->link.peer, smtp_result_str((smtp_result)rr)));
+    }
+}
+
 
 #else /* SMTP_NO_TLS */
 
@@ -2748,7 +2832,7 @@ static void smtp__ehlo_line(const char *t, size_t n, unsigned *ext, unsigned *au
             size_t b;
             while (i < n && (t[i] == ' ' || t[i] == '=')) i++;
             for (b = i; i < n && t[i] != ' '; i++) {}
-            const smtp__name *m = smtp__name_find(smtp__auth_names, t + b, i - b);
+            const smtp__name *m = smtp__name_find(smtp__auth_names, 0, t + b, i - b);
             if (m) *auth |= m->value;
         }
     }
@@ -4020,7 +4104,7 @@ static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const c
 /*          more is needed, SMTP_ERR_PROTOCOL when malformed               */
 /* ------------------------------------------------------------------------ */
 
-typedef struct smtp__preply { int status; char reason[160]; } smtp__preply;
+typedef struct smtp__preply { int status, ver; char reason[160]; } smtp__preply;   /* ver: what a two-byte reply starts with */
 
 /* SOCKS4 reply: VN=0, CD (90 granted, 91-93 refused), port, address. */
 static long smtp__socks4_reply(const unsigned char *b, size_t n, smtp__preply *r)
@@ -4031,20 +4115,12 @@ static long smtp__socks4_reply(const unsigned char *b, size_t n, smtp__preply *r
     return 8;
 }
 
-/* SOCKS5 method selection (RFC 1928 3): VER=5, METHOD. */
-static long smtp__socks5_method(const unsigned char *b, size_t n, smtp__preply *r)
+/* A two-byte reply, VER STATUS: SOCKS5's method selection (RFC 1928 3,
+   VER 5) and its user/password status (RFC 1929 2, VER 1). */
+static long smtp__socks5_two(const unsigned char *b, size_t n, smtp__preply *r)
 {
     if (n < 2) return 0;
-    if (b[0] != 5) return SMTP_ERR_PROTOCOL;
-    r->status = b[1];
-    return 2;
-}
-
-/* RFC 1929 2: VER=1, STATUS (0 = success). */
-static long smtp__socks5_auth(const unsigned char *b, size_t n, smtp__preply *r)
-{
-    if (n < 2) return 0;
-    if (b[0] != 1) return SMTP_ERR_PROTOCOL;
+    if (b[0] != r->ver) return SMTP_ERR_PROTOCOL;
     r->status = b[1];
     return 2;
 }
@@ -4099,8 +4175,7 @@ static const char *smtp__socks5_error(int rep)
 
 static const char *smtp__proxy_name(smtp_proxy_type t)
 {
-    return t == SMTP_PROXY_SOCKS4 ? "SOCKS4" : t == SMTP_PROXY_SOCKS4A ? "SOCKS4a" : t == SMTP_PROXY_SOCKS5 ? "SOCKS5"
-         : t == SMTP_PROXY_HTTP ? "HTTP" : "no";
+    return t == SMTP_PROXY_NONE ? "no" : smtp__name_of(smtp__proxy_names, (unsigned)t);
 }
 
 /* Sends a proxy request, all of it, before dl. */
@@ -4146,112 +4221,148 @@ static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(
     }
 }
 
-/* The handshake that makes the proxy connect us to cfg.host:cfg.port. */
-static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
+/* The proxy's target: cfg.host (or the name TLS will check) and whether
+   it is an IPv4 or IPv6 literal (ip holds it then). */
+typedef struct smtp__target { const char *host; size_t len; int port, v4, v6; unsigned char ip[16]; } smtp__target;
+
+/* SOCKS4 and SOCKS4a: a CONNECT with an IPv4 address, or 0.0.0.x and the
+   name (4a: the proxy resolves). */
+static smtp_result smtp__socks4_connect(smtp_session *s, smtp__target *t, smtp__ms dl)
 {
     const smtp_proxy *px = &s->cfg.proxy;
-    const char *host = s->sec.name[0] ? s->sec.name : s->cfg.host, *pn = smtp__proxy_name(px->type);
-    unsigned char req[600], ip[16];
-    size_t n = 0, hl = strlen(host);
-    int port = s->cfg.port, v4 = inet_pton(AF_INET, host, ip) == 1, v6 = !v4 && inet_pton(AF_INET6, host, ip) == 1;
+    const char *uid = px->username ? px->username : "";
+    unsigned char req[600];
+    size_t n = 8;
     smtp__preply rep;
     smtp_result r;
     memset(&rep, 0, sizeof rep);
-    if (px->type == SMTP_PROXY_SOCKS4 || px->type == SMTP_PROXY_SOCKS4A) {
-        const char *uid = px->username ? px->username : "";
-        req[0] = 4; req[1] = 1; req[2] = (unsigned char)(port >> 8); req[3] = (unsigned char)port;
-        if (px->type == SMTP_PROXY_SOCKS4 && !v4) {
-            /* SOCKS4 carries an IPv4 address: the client resolves */
-            struct addrinfo hints, *ai = NULL;
-            memset(&hints, 0, sizeof hints);
-            hints.ai_family = AF_INET; hints.ai_socktype = SOCK_STREAM;
-            if (getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai)
-                return smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
-                                  "(SOCKS4a or SOCKS5 let the proxy resolve it)", host);
-            memcpy(ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
-            freeaddrinfo(ai);
-            v4 = 1;
-        }
-        if (v4) memcpy(req + 4, ip, 4);
-        else { req[4] = req[5] = req[6] = 0; req[7] = 1; }   /* SOCKS4a: 0.0.0.x, the name follows */
-        n = 8;
-        memcpy(req + n, uid, strlen(uid) + 1); n += strlen(uid) + 1;
-        if (!v4) { memcpy(req + n, host, hl + 1); n += hl + 1; }
-        if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
-        if ((r = smtp__proxy_recv(s, dl, smtp__socks4_reply, &rep, "reply")) != SMTP_OK) return r;
-        if (rep.status != 90)
-            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d refused to connect to %s: %d (%s)", pn, px->host,
-                              px->port, s->link.peer, rep.status,
-                              rep.status == 91 ? "request rejected or failed" : rep.status == 92 ?
-                              "the proxy cannot reach our identd" : rep.status == 93 ?
-                              "identd reports a different user id" : "unknown reply code");
-        return SMTP_OK;
+    req[0] = 4; req[1] = 1; req[2] = (unsigned char)(t->port >> 8); req[3] = (unsigned char)t->port;
+    if (px->type == SMTP_PROXY_SOCKS4 && !t->v4) {   /* SOCKS4 carries an IPv4 address: the client resolves */
+        struct addrinfo hints, *ai = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_INET; hints.ai_socktype = SOCK_STREAM;
+        if (getaddrinfo(t->host, NULL, &hints, &ai) != 0 || !ai)
+            return smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
+                              "(SOCKS4a or SOCKS5 let the proxy resolve it)", t->host);
+        memcpy(t->ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
+        freeaddrinfo(ai);
+        t->v4 = 1;
     }
-    if (px->type == SMTP_PROXY_SOCKS5) {
-        int user = px->username != NULL;
-        req[0] = 5; req[1] = (unsigned char)(user ? 2 : 1); req[2] = 0; req[3] = 2;
-        if ((r = smtp__proxy_send(s, req, user ? 4 : 3, dl, "its greeting")) != SMTP_OK) return r;
-        if ((r = smtp__proxy_recv(s, dl, smtp__socks5_method, &rep, "method selection")) != SMTP_OK) return r;
-        if (rep.status == 0xFF || (rep.status != 0 && !(rep.status == 2 && user)))
-            return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d accepts none of our authentication "
-                              "methods (%s)%s", px->host, px->port, user ? "none, username/password" : "none",
-                              user ? "" : ": it may want a user name and password (cfg.proxy.username)");
-        if (rep.status == 2) {   /* RFC 1929 */
-            size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
-            req[0] = 1; req[1] = (unsigned char)ul; memcpy(req + 2, px->username, ul);
-            req[2 + ul] = (unsigned char)pl;
-            if (pl) memcpy(req + 3 + ul, px->password, pl);
-            r = smtp__proxy_send(s, req, 3 + ul + pl, dl, "the user name and password");
-            smtp__wipe(req, sizeof req);
-            if (r != SMTP_OK) return r;
-            if ((r = smtp__proxy_recv(s, dl, smtp__socks5_auth, &rep, "authentication reply")) != SMTP_OK) return r;
-            if (rep.status != 0)
-                return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d refused the user name and password "
-                                  "for \"%s\" (RFC 1929 status %d): authentication failed", px->host, px->port,
-                                  px->username, rep.status);
-        }
-        req[0] = 5; req[1] = 1; req[2] = 0;
-        if (v4) { req[3] = 1; memcpy(req + 4, ip, 4); n = 8; }
-        else if (v6) { req[3] = 4; memcpy(req + 4, ip, 16); n = 20; }
-        else { req[3] = 3; req[4] = (unsigned char)hl; memcpy(req + 5, host, hl); n = 5 + hl; }   /* the proxy resolves */
-        req[n++] = (unsigned char)(port >> 8); req[n++] = (unsigned char)port;
-        if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
-        if ((r = smtp__proxy_recv(s, dl, smtp__socks5_reply, &rep, "reply")) != SMTP_OK) return r;
-        if (rep.status != 0)
-            return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d could not connect to %s: %s (reply %d)",
-                              px->host, px->port, s->link.peer, smtp__socks5_error(rep.status), rep.status);
-        return SMTP_OK;
-    }
-    {   /* HTTP CONNECT (RFC 9110 9.3.6), HTTP/1.1 with Host */
-        char line[1400], cred[600];
-        int k = snprintf(line, sizeof line, v6 ? "CONNECT [%s]:%d HTTP/1.1\r\nHost: [%s]:%d\r\n"
-                                               : "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n", host, port, host, port);
-        if (px->username) {
-            size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
-            memcpy(cred, px->username, ul); cred[ul] = ':';
-            if (pl) memcpy(cred + ul + 1, px->password, pl);
-            k += snprintf(line + k, sizeof line - (size_t)k, "Proxy-Authorization: Basic ");
-            k += (int)smtp__b64((unsigned char *)cred, ul + 1 + pl, line + k);
-            k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
-            smtp__wipe(cred, sizeof cred);
-        }
+    if (t->v4) memcpy(req + 4, t->ip, 4);
+    else { req[4] = req[5] = req[6] = 0; req[7] = 1; }
+    memcpy(req + n, uid, strlen(uid) + 1); n += strlen(uid) + 1;
+    if (!t->v4) { memcpy(req + n, t->host, t->len + 1); n += t->len + 1; }
+    if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
+    if ((r = smtp__proxy_recv(s, dl, smtp__socks4_reply, &rep, "reply")) != SMTP_OK) return r;
+    if (rep.status == 90) return SMTP_OK;
+    return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d refused to connect to %s: %d (%s)",
+                      smtp__proxy_name(px->type), px->host, px->port, s->link.peer, rep.status,
+                      rep.status == 91 ? "request rejected or failed" : rep.status == 92 ?
+                      "the proxy cannot reach our identd" : rep.status == 93 ?
+                      "identd reports a different user id" : "unknown reply code");
+}
+
+/* RFC 1929: the user name and password, after the proxy chose method 2. */
+static smtp_result smtp__socks5_login(smtp_session *s, smtp__ms dl)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    unsigned char req[600];
+    size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
+    smtp__preply rep;
+    smtp_result r;
+    memset(&rep, 0, sizeof rep);
+    rep.ver = 1;
+    req[0] = 1; req[1] = (unsigned char)ul; memcpy(req + 2, px->username, ul);
+    req[2 + ul] = (unsigned char)pl;
+    if (pl) memcpy(req + 3 + ul, px->password, pl);
+    r = smtp__proxy_send(s, req, 3 + ul + pl, dl, "the user name and password");
+    smtp__wipe(req, sizeof req);
+    if (r != SMTP_OK) return r;
+    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_two, &rep, "authentication reply")) != SMTP_OK) return r;
+    if (rep.status == 0) return SMTP_OK;
+    return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d refused the user name and password for \"%s\" "
+                      "(RFC 1929 status %d): authentication failed", px->host, px->port, px->username, rep.status);
+}
+
+/* SOCKS5 (RFC 1928): greeting, method (none, or RFC 1929), CONNECT. */
+static smtp_result smtp__socks5_connect(smtp_session *s, const smtp__target *t, smtp__ms dl)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    int user = px->username != NULL;
+    unsigned char req[300];
+    size_t n;
+    smtp__preply rep;
+    smtp_result r;
+    memset(&rep, 0, sizeof rep);
+    rep.ver = 5;
+    req[0] = 5; req[1] = (unsigned char)(user ? 2 : 1); req[2] = 0; req[3] = 2;
+    if ((r = smtp__proxy_send(s, req, user ? 4 : 3, dl, "its greeting")) != SMTP_OK) return r;
+    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_two, &rep, "method selection")) != SMTP_OK) return r;
+    if (rep.status == 0xFF || (rep.status != 0 && !(rep.status == 2 && user)))
+        return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d accepts none of our authentication "
+                          "methods (%s)%s", px->host, px->port, user ? "none, username/password" : "none",
+                          user ? "" : ": it may want a user name and password (cfg.proxy.username)");
+    if (rep.status == 2 && (r = smtp__socks5_login(s, dl)) != SMTP_OK) return r;
+    req[0] = 5; req[1] = 1; req[2] = 0;
+    if (t->v4) { req[3] = 1; memcpy(req + 4, t->ip, 4); n = 8; }
+    else if (t->v6) { req[3] = 4; memcpy(req + 4, t->ip, 16); n = 20; }
+    else { req[3] = 3; req[4] = (unsigned char)t->len; memcpy(req + 5, t->host, t->len); n = 5 + t->len; }
+    req[n++] = (unsigned char)(t->port >> 8); req[n++] = (unsigned char)t->port;
+    if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
+    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_reply, &rep, "reply")) != SMTP_OK) return r;
+    if (rep.status == 0) return SMTP_OK;
+    return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d could not connect to %s: %s (reply %d)",
+                      px->host, px->port, s->link.peer, smtp__socks5_error(rep.status), rep.status);
+}
+
+/* HTTP CONNECT (RFC 9110 9.3.6), HTTP/1.1 with Host, Basic credentials. */
+static smtp_result smtp__http_connect(smtp_session *s, const smtp__target *t, smtp__ms dl)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    char line[1400], cred[600];
+    int k = snprintf(line, sizeof line, t->v6 ? "CONNECT [%s]:%d HTTP/1.1\r\nHost: [%s]:%d\r\n"
+                                              : "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n", t->host, t->port,
+                     t->host, t->port), interim = 0;
+    smtp__preply rep;
+    smtp_result r;
+    memset(&rep, 0, sizeof rep);
+    if (px->username) {
+        size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
+        memcpy(cred, px->username, ul); cred[ul] = ':';
+        if (pl) memcpy(cred + ul + 1, px->password, pl);
+        k += snprintf(line + k, sizeof line - (size_t)k, "Proxy-Authorization: Basic ");
+        k += (int)smtp__b64((unsigned char *)cred, ul + 1 + pl, line + k);
         k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
-        r = smtp__proxy_send(s, line, (size_t)k, dl, "the CONNECT request");
-        smtp__wipe(line, sizeof line);
-        if (r != SMTP_OK) return r;
-        {   /* RFC 9110 15.2: interim 1xx responses may come before the final one; skipped */
-            int interim = 0;
-            do {
-                if ((r = smtp__proxy_recv(s, dl, smtp__http_reply, &rep, "reply to CONNECT")) != SMTP_OK) return r;
-            } while (rep.status / 100 == 1 && rep.status != 101 && ++interim < 16);
-        }
-        if (rep.status / 100 != 2)
-            return smtp__fail(s, SMTP_ERR_PROXY, "the HTTP proxy %s:%d refused CONNECT to %s: %d %s%s", px->host, px->port,
-                              s->link.peer, rep.status, rep.reason,
-                              rep.status == 407 ? (px->username ? " (authentication failed)" :
-                                                   " (it wants credentials: cfg.proxy.username and password)")
-                              : rep.status == 401 ? " (authentication failed)" : "");
-        return SMTP_OK;
+        smtp__wipe(cred, sizeof cred);
+    }
+    k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
+    r = smtp__proxy_send(s, line, (size_t)k, dl, "the CONNECT request");
+    smtp__wipe(line, sizeof line);
+    if (r != SMTP_OK) return r;
+    do {   /* RFC 9110 15.2: interim 1xx responses may come before the final one; skipped */
+        if ((r = smtp__proxy_recv(s, dl, smtp__http_reply, &rep, "reply to CONNECT")) != SMTP_OK) return r;
+    } while (rep.status / 100 == 1 && rep.status != 101 && ++interim < 16);
+    if (rep.status / 100 == 2) return SMTP_OK;
+    return smtp__fail(s, SMTP_ERR_PROXY, "the HTTP proxy %s:%d refused CONNECT to %s: %d %s%s", px->host, px->port,
+                      s->link.peer, rep.status, rep.reason,
+                      rep.status == 407 ? (px->username ? " (authentication failed)" :
+                                           " (it wants credentials: cfg.proxy.username and password)")
+                      : rep.status == 401 ? " (authentication failed)" : "");
+}
+
+/* The handshake that makes the proxy connect us to cfg.host:cfg.port. */
+static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
+{
+    smtp__target t;
+    t.host = s->sec.name[0] ? s->sec.name : s->cfg.host;
+    t.len = strlen(t.host);
+    t.port = s->cfg.port;
+    t.v4 = inet_pton(AF_INET, t.host, t.ip) == 1;
+    t.v6 = !t.v4 && inet_pton(AF_INET6, t.host, t.ip) == 1;
+    switch (s->cfg.proxy.type) {
+    case SMTP_PROXY_SOCKS4: case SMTP_PROXY_SOCKS4A: return smtp__socks4_connect(s, &t, dl);
+    case SMTP_PROXY_SOCKS5: return smtp__socks5_connect(s, &t, dl);
+    default: return smtp__http_connect(s, &t, dl);
     }
 }
 
@@ -4454,7 +4565,7 @@ enum {
     X("password", SMTP__K_TEXT, SMTP__F(password), "text", "", "the AUTH password, or the OAuth2 token") \
     X("passwordeval", SMTP__K_EVAL, SMTP__NOF, "a command", "", \
       "a command printing the password, for programs to run") \
-    X("auth", SMTP__K_AUTH, SMTP__F(allowed_auth), "on|off" SMTP__AUTH_NAMES(SMTP__NAME_BAR_KEY), "on", \
+    X("auth", SMTP__K_AUTH, SMTP__F(allowed_auth), "on|off" SMTP__AUTH_NAMES(SMTP__NAME_BAR), "on", \
       "on: any of PLAIN, LOGIN, CRAM-MD5; off: no AUTH; or one") \
     X("tls", SMTP__K_TLS, SMTP__NOF, SMTP__V_BOOL, "", "msmtp: off is cleartext (security none)") \
     X("tls_starttls", SMTP__K_STARTTLS, SMTP__NOF, SMTP__V_BOOL, "on", "msmtp: with tls on, off is implicit TLS") \
@@ -4547,7 +4658,7 @@ static char *smtp__st_block(smtp_settings *st, char kind, const char *a, const c
    by its name in the table; 0 and *out set, or -1. */
 static int smtp__st_enum(const smtp__name *t, const char *v, unsigned *out)
 {
-    const smtp__name *e = smtp__name_find(t, v, strlen(v));
+    const smtp__name *e = smtp__name_find(t, 1, v, strlen(v));
     if (!e) return -1;
     *out = e->value;
     return 0;
@@ -4939,100 +5050,126 @@ static int smtp__pct(const char *p, size_t n, char *out, size_t *on)
     return 0;
 }
 
+/* An smtp:// or smtps:// URL cut into its parts, each a span of the URL
+   (not decoded). Pure: NULL, or what is wrong. */
+typedef struct smtp__url {
+    int implicit;                       /* smtps:// */
+    const char *user, *pass, *host, *port, *path, *query;
+    size_t user_n, pass_n, host_n, port_n, path_n;   /* the query runs to the end */
+} smtp__url;
+
+static const char *smtp__url_split(const char *url, smtp__url *u)
+{
+    const char *p, *q, *at = NULL, *t;
+    size_t n = strlen(url);
+    memset(u, 0, sizeof *u);
+    if (n > 8 && (!strncmp(url, "smtps://", 8) || !strncmp(url, "SMTPS://", 8))) { u->implicit = 1; p = url + 8; }
+    else if (n > 7 && (!strncmp(url, "smtp://", 7) || !strncmp(url, "SMTP://", 7))) p = url + 7;
+    else return "does not start with smtp:// or smtps://";
+    for (q = p; *q && *q != '/' && *q != '?'; q++) {}
+    for (t = p; t < q; t++) if (*t == '@') at = t;   /* userinfo: up to the last '@' before the path */
+    if (at) {
+        const char *colon = (const char *)memchr(p, ':', (size_t)(at - p));
+        u->user = p; u->user_n = (size_t)((colon ? colon : at) - p);
+        if (colon) { u->pass = colon + 1; u->pass_n = (size_t)(at - colon - 1); }
+        p = at + 1;
+    }
+    if (*p == '[') {
+        const char *e = strchr(p + 1, ']');
+        if (!e || e > q) return "an IPv6 address lacks its ']'";
+        u->host = p + 1; u->host_n = (size_t)(e - p - 1);
+        p = e + 1;
+    } else {
+        for (u->host = p; p < q && *p != ':'; p++) {}
+        u->host_n = (size_t)(p - u->host);
+    }
+    if (!u->host_n) return "no host";
+    for (t = u->host; t < u->host + u->host_n; t++)
+        if ((unsigned char)*t <= 0x20 || *t == 0x7F) return "the host holds white space or control characters";
+    if (p < q && *p == ':') { u->port = p + 1; u->port_n = (size_t)(q - p - 1); }
+    else if (p != q) return "unexpected text after the host";
+    p = q;
+    if (*p == '/') {   /* the path is the EHLO name, as curl has it */
+        const char *e = strchr(p, '?');
+        u->path = p + 1; u->path_n = e ? (size_t)(e - p - 1) : strlen(p + 1);
+        p = u->path + u->path_n;
+    }
+    if (*p == '?') u->query = p + 1;
+    return NULL;
+}
+
+/* The n bytes at p percent-decoded into the settings' memory; NULL when
+   malformed or holding control characters. */
+static const char *smtp__url_part(smtp_settings *st, const char *p, size_t n)
+{
+    char *d = st->mem + st->used;
+    size_t dn;
+    if (smtp__pct(p, n, d, &dn) || !smtp__clean(d)) return NULL;
+    st->used += dn + 1;
+    return d;
+}
+
+/* The query's key=value pairs, each applied as a config key. */
+static smtp_result smtp__url_query(smtp_settings *st, smtp__stx *x, const char *p)
+{
+    while (*p) {
+        const char *amp = strchr(p, '&'), *eq, *v;
+        size_t k = amp ? (size_t)(amp - p) : strlen(p);
+        char key[40];
+        char *d = st->mem + st->used;
+        size_t dn;
+        smtp_result r;
+        eq = (const char *)memchr(p, '=', k);
+        if (!eq || (size_t)(eq - p) >= sizeof key) return smtp__st_fail(st, "URL", 0, "bad query option \"%.40s\"", p);
+        memcpy(key, p, (size_t)(eq - p)); key[eq - p] = 0;
+        if (smtp__pct(eq + 1, k - (size_t)(eq - p) - 1, d, &dn))
+            return smtp__st_fail(st, "URL", 0, "bad percent-encoding in %s", key);
+        st->used += dn + 1;
+        v = d;
+        if ((r = smtp__st_apply(st, x, key, v, "URL", 0)) != SMTP_OK) return r;
+        p = amp ? amp + 1 : p + k;
+    }
+    return SMTP_OK;
+}
+
 SMTP_API smtp_result smtp_config_from_url(smtp_settings *st, const char *url)
 {
-    const char *p, *auth_end, *host, *host_end, *q;
-    char *d;
-    size_t n, dn;
+    smtp__url u;
     smtp__stx x;
-    long port;
+    const char *why;
     smtp_result r;
     if (!st) return SMTP_ERR_PARAM;
     memset(st, 0, sizeof *st);
     st->notes = "";
     if (!url) return smtp__st_fail(st, "smtp_config_from_url", 0, "url is NULL");
-    n = strlen(url);
-    smtp__st_init(st, 2 * n + 64);
+    smtp__st_init(st, 2 * strlen(url) + 64);
     if (!st->mem) return SMTP_ERR_NOMEM;
     memset(&x, 0, sizeof x);
     x.record = 1;
     if (!smtp__clean(url)) return smtp__st_fail(st, "URL", 0, "holds control characters");
-    if (n > 8 && (!strncmp(url, "smtps://", 8) || !strncmp(url, "SMTPS://", 8))) { st->cfg.security = SMTP_SECURITY_IMPLICIT; p = url + 8; }
-    else if (n > 7 && (!strncmp(url, "smtp://", 7) || !strncmp(url, "SMTP://", 7))) { st->cfg.security = SMTP_SECURITY_STARTTLS; p = url + 7; }
-    else return smtp__st_fail(st, "URL", 0, "\"%.80s\" does not start with smtp:// or smtps://", url);
-    /* userinfo: up to the last '@' before the path */
-    for (q = p; *q && *q != '/' && *q != '?'; q++) {}
-    auth_end = NULL;
-    { const char *t; for (t = p; t < q; t++) if (*t == '@') auth_end = t; }
-    if (auth_end) {
-        const char *colon = (const char *)memchr(p, ':', (size_t)(auth_end - p));
-        const char *ue = colon ? colon : auth_end;
-        d = st->mem + st->used;
-        if (smtp__pct(p, (size_t)(ue - p), d, &dn) || !smtp__clean(d))
-            return smtp__st_fail(st, "URL", 0, "bad percent-encoding in the user name");
-        st->cfg.username = d; st->used += dn + 1;
-        if (colon) {
-            d = st->mem + st->used;
-            if (smtp__pct(colon + 1, (size_t)(auth_end - colon - 1), d, &dn) || !smtp__clean(d))
-                return smtp__st_fail(st, "URL", 0, "bad percent-encoding in the password");
-            st->cfg.password = d; st->used += dn + 1;
-        }
-        p = auth_end + 1;
-    }
-    if (*p == '[') {
-        host = p + 1;
-        host_end = strchr(host, ']');
-        if (!host_end || host_end > q) return smtp__st_fail(st, "URL", 0, "an IPv6 address lacks its ']'");
-        p = host_end + 1;
-    } else {
-        host = p;
-        for (host_end = p; host_end < q && *host_end != ':'; host_end++) {}
-        p = host_end;
-    }
-    if (host_end == host) return smtp__st_fail(st, "URL", 0, "no host");
-    {
-        const char *h;
-        for (h = host; h < host_end; h++)
-            if ((unsigned char)*h <= 0x20 || *h == 0x7F) return smtp__st_fail(st, "URL", 0, "the host holds white space or control characters");
-    }
-    st->cfg.host = smtp__st_dup(st, host, (size_t)(host_end - host));
-    if (p < q && *p == ':') {
+    if ((why = smtp__url_split(url, &u)) != NULL) return smtp__st_fail(st, "URL", 0, "\"%.80s\": %s", url, why);
+    st->cfg.security = u.implicit ? SMTP_SECURITY_IMPLICIT : SMTP_SECURITY_STARTTLS;
+    if (u.user && !(st->cfg.username = smtp__url_part(st, u.user, u.user_n)))
+        return smtp__st_fail(st, "URL", 0, "bad percent-encoding in the user name");
+    if (u.pass && !(st->cfg.password = smtp__url_part(st, u.pass, u.pass_n)))
+        return smtp__st_fail(st, "URL", 0, "bad percent-encoding in the password");
+    st->cfg.host = smtp__st_dup(st, u.host, u.host_n);
+    if (u.port) {
         char num[8];
-        size_t k = (size_t)(q - p - 1);
-        if (k == 0 || k >= sizeof num) return smtp__st_fail(st, "URL", 0, "bad port");
-        memcpy(num, p + 1, k); num[k] = 0;
+        long port;
+        if (u.port_n == 0 || u.port_n >= sizeof num) return smtp__st_fail(st, "URL", 0, "bad port");
+        memcpy(num, u.port, u.port_n); num[u.port_n] = 0;
         if (smtp__st_int(num, 1, 65535, &port)) return smtp__st_fail(st, "URL", 0, "port \"%s\" is not 1..65535", num);
         st->cfg.port = (int)port;
-    } else if (p != q) return smtp__st_fail(st, "URL", 0, "unexpected \"%.20s\" after the host", p);
-    p = q;
-    if (*p == '/') {   /* the path is the EHLO name, as curl has it */
-        const char *e = strchr(p, '?');
-        size_t k = e ? (size_t)(e - p - 1) : strlen(p + 1);
-        if (k) {
-            d = st->mem + st->used;
-            if (smtp__pct(p + 1, k, d, &dn) || !smtp__clean(d) || strpbrk(d, " \t") || dn > 255)
-                return smtp__st_fail(st, "URL", 0, "the path (the EHLO name) must be one word without white "
-                                     "space or control characters");
-            st->cfg.helo_name = d; st->used += dn + 1;
-        }
-        p = e ? e : p + 1 + k;
     }
-    if (*p == '?') {
-        for (p++; *p;) {
-            const char *amp = strchr(p, '&'), *eq;
-            size_t k = amp ? (size_t)(amp - p) : strlen(p);
-            char key[40];
-            eq = (const char *)memchr(p, '=', k);
-            if (!eq || (size_t)(eq - p) >= sizeof key) return smtp__st_fail(st, "URL", 0, "bad query option \"%.40s\"", p);
-            memcpy(key, p, (size_t)(eq - p)); key[eq - p] = 0;
-            d = st->mem + st->used;
-            if (smtp__pct(eq + 1, k - (size_t)(eq - p) - 1, d, &dn))
-                return smtp__st_fail(st, "URL", 0, "bad percent-encoding in %s", key);
-            st->used += dn + 1;
-            if ((r = smtp__st_apply(st, &x, key, d, "URL", 0)) != SMTP_OK) return r;
-            p = amp ? amp + 1 : p + k;
-        }
+    if (u.path_n) {
+        const char *h = smtp__url_part(st, u.path, u.path_n);
+        if (!h || strpbrk(h, " \t") || strlen(h) > 255)
+            return smtp__st_fail(st, "URL", 0, "the path (the EHLO name) must be one word without white "
+                                 "space or control characters");
+        st->cfg.helo_name = h;
     }
+    if (u.query && (r = smtp__url_query(st, &x, u.query)) != SMTP_OK) return r;
     return smtp__st_finish(st, &x, "URL");
 }
 
@@ -5100,8 +5237,9 @@ static smtp_result smtp__command(smtp_session *s, const char *line, int want)
 
 static smtp_result smtp__check_state(smtp_session *s, int want, const char *call)
 {
-    static const char *names[] = { "closed", "ready", "after MAIL", "after RCPT", "in DATA", "awaiting the final reply",
-                                   "in BDAT" };
+#define SMTP__STATE_NAME(st, name) name,
+    static const char *const names[SMTP__NSTATES] = { SMTP__SESSION_STATES(SMTP__STATE_NAME) };
+#undef SMTP__STATE_NAME
     if (s->err) return s->err;
     if (s->state != want)
         return smtp__fail(s, SMTP_ERR_STATE, "%s called while the session is %s", call, names[s->state]);
@@ -5382,12 +5520,7 @@ static void smtp__reset_conn(smtp_session *s)
     s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0; s->sec.on = 0; s->sec.err = 0;
 }
 
-static const char *smtp__mode_name(smtp_security m)
-{
-    return m == SMTP_SECURITY_IMPLICIT ? "implicit TLS" : m == SMTP_SECURITY_STARTTLS ? "STARTTLS"
-         : m == SMTP_SECURITY_STARTTLS_IF_AVAILABLE ? "STARTTLS if available"
-         : m == SMTP_SECURITY_NONE ? "cleartext" : "AUTO";
-}
+static const char *smtp__mode_name(smtp_security m) { return smtp__name_of(smtp__security_names, (unsigned)m); }
 
 /* AUTO's probe: on a fresh connection, a cleartext SMTP server greets at
    once, an implicit-TLS server waits for our ClientHello. So wait a
@@ -5478,9 +5611,73 @@ static smtp_result smtp__auto(smtp_session *s)
     return smtp__fail(s, first, "AUTO found no way to reach %s over TLS: %s", s->cfg.host, log);
 }
 
-/* Zeroes the session but its two I/O buffers, and copies the config. */
+/* cfg.proxy checked: every field the proxy's protocol will carry. */
+static smtp_result smtp__check_proxy(smtp_session *s)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    size_t ul = px->username ? strlen(px->username) : 0, pl = px->password ? strlen(px->password) : 0;
+    if (px->type == SMTP_PROXY_NONE) return SMTP_OK;
+    if ((unsigned)px->type > SMTP_PROXY_HTTP)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.type %d is not a smtp_proxy_type value", (int)px->type);
+    if (!px->host || !*px->host || !smtp__clean(px->host) || strlen(px->host) > 255)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.host must be a host name or address");
+    if (px->port <= 0 || px->port > 65535)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.port must be 1..65535 (got %d)", px->port);
+    if (ul > 255 || pl > 255)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username and password must be at most 255 bytes "
+                          "each (RFC 1929)");
+    if ((px->username && (!smtp__clean(px->username) || (px->type == SMTP_PROXY_HTTP && strchr(px->username, ':'))))
+        || (px->password && !smtp__clean(px->password)))
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username or password holds a control character%s",
+                          px->type == SMTP_PROXY_HTTP ? " or the user name a ':' (HTTP Basic)" : "");
+    if (px->type == SMTP_PROXY_SOCKS5 && px->username && !ul)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username is empty (RFC 1929 needs 1..255 bytes)");
+    if ((px->type == SMTP_PROXY_SOCKS4 || px->type == SMTP_PROXY_SOCKS4A) && px->password)
+        return smtp__fail(s, SMTP_ERR_PARAM, "SOCKS4 has no password: only cfg.proxy.username (the user id)");
+    if (px->type == SMTP_PROXY_SOCKS4 && strchr(s->cfg.host, ':'))
+        return smtp__fail(s, SMTP_ERR_PARAM, "SOCKS4 cannot reach the IPv6 address %s: use SOCKS5", s->cfg.host);
+    return SMTP_OK;
+}
+
+/* cfg's TLS fields, when a mode with TLS is asked for. */
+static smtp_result smtp__check_tls(smtp_session *s)
+{
+    if (s->cfg.security == SMTP_SECURITY_NONE) return SMTP_OK;
+#ifdef SMTP_NO_TLS
+    return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "TLS (cfg.security %s) is not available: smtp.h was built "
+                      "with SMTP_NO_TLS; set cfg.security = SMTP_SECURITY_NONE for cleartext",
+                      smtp__mode_name(s->cfg.security));
+#else
+    if (s->cfg.tls_versions & ~(unsigned)SMTP__TLS_CAN & (unsigned)SMTP__TLS_ALL)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "TLS 1.3 was required (smtp_config_set_tls_versions_unsafe) "
+                          "but BearSSL speaks TLS 1.0 to 1.2; nothing was sent");
+    if (s->cfg.tls_versions & ~(unsigned)SMTP__TLS_ALL)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_versions holds unknown bits");
+    return SMTP_OK;
+#endif
+}
+
+/* cfg.username and password: both or neither, within what AUTH can carry. */
+static smtp_result smtp__check_login(smtp_session *s)
+{
+    size_t ul, pl;
+    if (!s->cfg.username) return SMTP_OK;
+    if (!s->cfg.password) return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username is set but cfg.password is NULL");
+    ul = strlen(s->cfg.username); pl = strlen(s->cfg.password);
+    if (!ul || ul > 1024 || ul + pl + strlen(s->cfg.host) + 100 > SMTP__SASL_MAX)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username or cfg.password is empty or too long "
+                          "(together at most %d bytes: RFC 4954 allows 12288 octets of base64)", SMTP__SASL_MAX - 400);
+    if (!smtp__clean(s->cfg.username) || !smtp__clean(s->cfg.password))
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username or cfg.password holds a control character");
+    return SMTP_OK;
+}
+
+/* Zeroes the session but its two I/O buffers, copies the config with its
+   defaults and checks every field before anything is sent. */
 static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
 {
+    smtp_result r;
+    size_t hl;
     memset(s, 0, offsetof(smtp_session, wr) + offsetof(smtp__writer, buf));
     memset(&s->rd, 0, offsetof(smtp__reader, buf));
     memset(&s->work, 0, sizeof *s - offsetof(smtp_session, work));
@@ -5504,76 +5701,15 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.security %d is not a smtp_security value", (int)s->cfg.security);
     if (s->cfg.tls_verify < SMTP_VERIFY_FULL || s->cfg.tls_verify > SMTP_VERIFY_NONE)
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_verify %d is not a SMTP_VERIFY_* value", s->cfg.tls_verify);
-#ifdef SMTP_NO_TLS
-    if (s->cfg.security != SMTP_SECURITY_NONE)
-        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "TLS (cfg.security %s) is not available: smtp.h was built "
-                          "with SMTP_NO_TLS; set cfg.security = SMTP_SECURITY_NONE for cleartext",
-                          smtp__mode_name(s->cfg.security));
-#else
-    if (s->cfg.security != SMTP_SECURITY_NONE) {
-        size_t hl;
-        if (s->cfg.tls_versions & ~(unsigned)SMTP__TLS_CAN & (unsigned)SMTP__TLS_ALL)
-            return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "TLS 1.3 was required (smtp_config_set_tls_versions_unsafe) "
-                              "but BearSSL speaks TLS 1.0 to 1.2; nothing was sent");
-        if (s->cfg.tls_versions & ~(unsigned)SMTP__TLS_ALL)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_versions holds unknown bits");
-        /* the name checked against the certificate: no trailing dot; IP literals by address */
-        snprintf(s->sec.name, sizeof s->sec.name, "%s", s->cfg.host);
-        hl = strlen(s->sec.name);
-        if (hl > 1 && s->sec.name[hl - 1] == '.') s->sec.name[hl - 1] = 0;
-    }
-#endif
-    if (s->cfg.proxy.type != SMTP_PROXY_NONE) {
-        const smtp_proxy *px = &s->cfg.proxy;
-        size_t ul = px->username ? strlen(px->username) : 0, pl = px->password ? strlen(px->password) : 0;
-        if ((unsigned)px->type > SMTP_PROXY_HTTP)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.type %d is not a smtp_proxy_type value", (int)px->type);
-        if (!px->host || !*px->host || !smtp__clean(px->host) || strlen(px->host) > 255)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.host must be a host name or address");
-        if (px->port <= 0 || px->port > 65535)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.port must be 1..65535 (got %d)", px->port);
-        if (ul > 255 || pl > 255)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username and password must be at most 255 bytes "
-                              "each (RFC 1929)");
-        if ((px->username && (!smtp__clean(px->username) || (px->type == SMTP_PROXY_HTTP && strchr(px->username, ':'))))
-            || (px->password && !smtp__clean(px->password)))
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username or password holds a control character%s",
-                              px->type == SMTP_PROXY_HTTP ? " or the user name a ':' (HTTP Basic)" : "");
-        if (px->type == SMTP_PROXY_SOCKS5 && px->username && !ul)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.proxy.username is empty (RFC 1929 needs 1..255 bytes)");
-        if ((px->type == SMTP_PROXY_SOCKS4 || px->type == SMTP_PROXY_SOCKS4A) && px->password)
-            return smtp__fail(s, SMTP_ERR_PARAM, "SOCKS4 has no password: only cfg.proxy.username (the user id)");
-        if (px->type == SMTP_PROXY_SOCKS4 && strchr(s->cfg.host, ':'))
-            return smtp__fail(s, SMTP_ERR_PARAM, "SOCKS4 cannot reach the IPv6 address %s: use SOCKS5", s->cfg.host);
-    }
-    if (!s->sec.name[0]) {   /* the name the proxy connects to, and TLS checks: no trailing dot */
-        size_t hl;
-        snprintf(s->sec.name, sizeof s->sec.name, "%s", s->cfg.host);
-        hl = strlen(s->sec.name);
-        if (hl > 1 && s->sec.name[hl - 1] == '.') s->sec.name[hl - 1] = 0;
-    }
-    if (s->cfg.username) {
-        size_t ul = strlen(s->cfg.username), pl = s->cfg.password ? strlen(s->cfg.password) : 0;
-        if (!s->cfg.password)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username is set but cfg.password is NULL");
-        if (!ul || ul > 1024 || ul + pl + strlen(s->cfg.host) + 100 > SMTP__SASL_MAX)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username or cfg.password is empty or too long "
-                              "(together at most %d bytes: RFC 4954 allows 12288 octets of base64)", SMTP__SASL_MAX - 400);
-        if (!smtp__clean(s->cfg.username) || !smtp__clean(s->cfg.password))
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username or cfg.password holds a control character");
-    }
-    {
-        /* a per-session nonce for Message-IDs */
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        unsigned long long v = (unsigned long long)smtp__now() * 6364136223846793005ULL ^
-                               (unsigned long long)getpid() << 32 ^ (unsigned long long)(size_t)s;
-        if (fd >= 0) {
-            unsigned long long rnd;
-            if (read(fd, &rnd, sizeof rnd) == (ssize_t)sizeof rnd) v ^= rnd;
-            close(fd);
-        }
-        s->nonce = v;
-    }
+    if ((r = smtp__check_tls(s)) != SMTP_OK || (r = smtp__check_proxy(s)) != SMTP_OK ||
+        (r = smtp__check_login(s)) != SMTP_OK)
+        return r;
+    /* the name the proxy connects to and TLS checks: no trailing dot; IP literals by address */
+    snprintf(s->sec.name, sizeof s->sec.name, "%s", s->cfg.host);
+    hl = strlen(s->sec.name);
+    if (hl > 1 && s->sec.name[hl - 1] == '.') s->sec.name[hl - 1] = 0;
+    smtp__entropy((unsigned char *)&s->nonce, sizeof s->nonce);   /* for Message-IDs and boundaries */
+    s->nonce ^= (unsigned long long)smtp__now() * 6364136223846793005ULL ^ (unsigned long long)getpid() << 32;
     return SMTP_OK;
 }
 
@@ -5949,60 +6085,63 @@ static smtp_result smtp__rcpt_line(smtp_session *s, const smtp__job *j, const ch
     return SMTP_OK;
 }
 
-/* Extra headers, attachments, DSN, 8-bit text, international addresses and
-   SIZE: all settled before a byte goes out. */
-static int smtp__job_check(smtp_session *s, smtp__job *j)
+/* message.headers[i]: a name smtp.h does not write itself, a value
+   without control bytes; an address header's list checked address by
+   address. */
+static smtp_result smtp__check_header(smtp_session *s, size_t i, const char *nm, const char *v)
 {
     static const char *const ours[] = { "Date", "From", "To", "Cc", "Bcc", "Subject", "Message-ID", "MIME-Version",
                                         "Content-Type", "Content-Transfer-Encoding" };
-    const smtp_message *m = j->m;
-    size_t i, k, len;
     const char *a;
-    char line[1000];
-    smtp_result r;
-    for (i = 0; i < m->header_count; i++) {
-        const char *nm = m->headers[i].name, *v = m->headers[i].value;
-        if (!nm || !*nm) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name is NULL or empty", (int)i);
-        if (!v) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value is NULL", (int)i);
-        if (strlen(nm) > 60)
-            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name is longer than 60 characters", (int)i);
-        for (a = nm; *a; a++)
-            if ((unsigned char)*a <= 32 || (unsigned char)*a >= 127 || *a == ':')
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name \"%.60s\" holds a character a "
-                                  "header name cannot have (RFC 5322 2.2: printable ASCII, no ':')", (int)i, nm);
-        for (k = 0; k < sizeof ours / sizeof *ours; k++)
-            if (!smtp__casecmp(nm, ours[k]))
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: %s is written by smtp.h itself", (int)i, nm);
-        if (!smtp__casecmp(nm, "Resent-Bcc"))
-            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: Resent-Bcc would show the blind copies' "
-                              "addresses to every recipient", (int)i);
-        if (strlen(v) > 4000)
-            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value (%s) is longer than 4000 bytes", (int)i, nm);
-        if (!smtp__clean(v))
-            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value (%s) holds a control character "
-                              "(CR, LF, ...)", (int)i, nm);
-        if (smtp__is_addr_header(nm)) {
-            const char *p = v, *bad;
-            char el[SMTP__TOKEN_MAX + 4];
-            int rc, idx = 0;
-            while ((rc = smtp__list_next(&p, el, sizeof el)) == 0) {
-                if ((bad = smtp__addr_check(el, 1)) != NULL)
-                    return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s): address %d \"%.80s\" %s%s",
-                                      (int)i, nm, idx + 1, el, bad, strchr(v, ',') ? " (the value is a list "
-                                      "split at commas: quote a display name that holds one)" : "");
-                idx++;
-            }
-            if (rc == -1)
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s): a quoted string is not closed", (int)i, nm);
-            if (rc < 0)
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s): address %d is longer than %d bytes",
-                                  (int)i, nm, idx + 1, SMTP__TOKEN_MAX);
-            if (idx == 0) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s) holds no address", (int)i, nm);
-            if (idx > 1 && (!smtp__casecmp(nm, "Sender") || !smtp__casecmp(nm, "Resent-Sender")))
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: %s holds one address, not %d "
-                                  "(RFC 5322 3.6.2)", (int)i, nm, idx);
+    size_t k;
+    if (!v) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value is NULL", (int)i);
+    if (strlen(nm) > 60)
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name is longer than 60 characters", (int)i);
+    for (a = nm; *a; a++)
+        if ((unsigned char)*a <= 32 || (unsigned char)*a >= 127 || *a == ':')
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name \"%.60s\" holds a character a "
+                              "header name cannot have (RFC 5322 2.2: printable ASCII, no ':')", (int)i, nm);
+    for (k = 0; k < sizeof ours / sizeof *ours; k++)
+        if (!smtp__casecmp(nm, ours[k]))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: %s is written by smtp.h itself", (int)i, nm);
+    if (!smtp__casecmp(nm, "Resent-Bcc"))
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: Resent-Bcc would show the blind copies' "
+                          "addresses to every recipient", (int)i);
+    if (strlen(v) > 4000)
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value (%s) is longer than 4000 bytes", (int)i, nm);
+    if (!smtp__clean(v))
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].value (%s) holds a control character "
+                          "(CR, LF, ...)", (int)i, nm);
+    if (smtp__is_addr_header(nm)) {
+        const char *p = v, *bad;
+        char el[SMTP__TOKEN_MAX + 4];
+        int rc, idx = 0;
+        while ((rc = smtp__list_next(&p, el, sizeof el)) == 0) {
+            if ((bad = smtp__addr_check(el, 1)) != NULL)
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s): address %d \"%.80s\" %s%s",
+                                  (int)i, nm, idx + 1, el, bad, strchr(v, ',') ? " (the value is a list "
+                                  "split at commas: quote a display name that holds one)" : "");
+            idx++;
         }
+        if (rc == -1)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s): a quoted string is not closed", (int)i, nm);
+        if (rc < 0)
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s): address %d is longer than %d bytes",
+                              (int)i, nm, idx + 1, SMTP__TOKEN_MAX);
+        if (idx == 0) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d] (%s) holds no address", (int)i, nm);
+        if (idx > 1 && (!smtp__casecmp(nm, "Sender") || !smtp__casecmp(nm, "Resent-Sender")))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d]: %s holds one address, not %d "
+                              "(RFC 5322 3.6.2)", (int)i, nm, idx);
     }
+    return SMTP_OK;
+}
+
+/* message.attachments: one source each, names, content ids and types
+   well formed, files readable. */
+static smtp_result smtp__check_attachments(smtp_session *s, const smtp_message *m)
+{
+    const char *a;
+    size_t i;
     if (m->attachment_count && !m->attachments)
         return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments is NULL but attachment_count is %lu",
                           (unsigned long)m->attachment_count);
@@ -6036,30 +6175,47 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
         if (at->path && access(at->path, R_OK) != 0)
             return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: cannot read %s", (int)i, at->path);
     }
-    /* DSN (RFC 3461) */
-    if (m->dsn_notify || m->dsn_ret || m->dsn_envid || m->dsn_orcpt) {
-        if (m->dsn_notify) {
-            char tmp[72];
-            const char *p = m->dsn_notify;
-            if (!*p || strlen(p) > 60 || (strstr(p, "NEVER") && strcmp(p, "NEVER")))
-                return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_notify must be NEVER or a list of SUCCESS, FAILURE, DELAY");
-            snprintf(tmp, sizeof tmp, ",%.60s,", p);
-            for (a = tmp + 1; *a; a = strchr(a, ',') + 1) {
-                size_t w = strcspn(a, ",");
-                if (!w) break;
-                if (!((w == 7 && !strncmp(a, "SUCCESS", 7)) || (w == 7 && !strncmp(a, "FAILURE", 7)) ||
-                      (w == 5 && !strncmp(a, "DELAY", 5)) || (w == 5 && !strncmp(a, "NEVER", 5))))
-                    return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_notify: \"%.*s\" is not SUCCESS, FAILURE, DELAY or NEVER", (int)w, a);
-            }
+    return SMTP_OK;
+}
+
+/* DSN (RFC 3461): the parameters well formed; used when the server offers DSN. */
+static smtp_result smtp__check_dsn(smtp_session *s, smtp__job *j)
+{
+    const smtp_message *m = j->m;
+    const char *a;
+    if (!m->dsn_notify && !m->dsn_ret && !m->dsn_envid && !m->dsn_orcpt) return SMTP_OK;
+    if (m->dsn_notify) {
+        char tmp[72];
+        const char *p = m->dsn_notify;
+        if (!*p || strlen(p) > 60 || (strstr(p, "NEVER") && strcmp(p, "NEVER")))
+            return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_notify must be NEVER or a list of SUCCESS, FAILURE, DELAY");
+        snprintf(tmp, sizeof tmp, ",%.60s,", p);
+        for (a = tmp + 1; *a; a = strchr(a, ',') + 1) {
+            size_t w = strcspn(a, ",");
+            if (!w) break;
+            if (!((w == 7 && !strncmp(a, "SUCCESS", 7)) || (w == 7 && !strncmp(a, "FAILURE", 7)) ||
+                  (w == 5 && !strncmp(a, "DELAY", 5)) || (w == 5 && !strncmp(a, "NEVER", 5))))
+                return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_notify: \"%.*s\" is not SUCCESS, FAILURE, DELAY or NEVER", (int)w, a);
         }
-        if (m->dsn_ret && strcmp(m->dsn_ret, "FULL") && strcmp(m->dsn_ret, "HDRS"))
-            return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_ret must be FULL or HDRS");
-        if (m->dsn_envid && (strlen(m->dsn_envid) > 100 || !smtp__clean(m->dsn_envid)))
-            return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_envid: at most 100 characters, no control characters");
-        if (s->caps.ext & SMTP_EXT_DSN) j->dsn = 1;
-        else smtp__note(s, "DSN was asked for but the server does not offer it: sent without DSN parameters");
     }
-    /* international addresses (RFC 6531), else A-labels for the domains */
+    if (m->dsn_ret && strcmp(m->dsn_ret, "FULL") && strcmp(m->dsn_ret, "HDRS"))
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_ret must be FULL or HDRS");
+    if (m->dsn_envid && (strlen(m->dsn_envid) > 100 || !smtp__clean(m->dsn_envid)))
+        return smtp__fail(s, SMTP_ERR_PARAM, "message.dsn_envid: at most 100 characters, no control characters");
+    if (s->caps.ext & SMTP_EXT_DSN) j->dsn = 1;
+    else smtp__note(s, "DSN was asked for but the server does not offer it: sent without DSN parameters");
+    return SMTP_OK;
+}
+
+/* International addresses (RFC 6531): SMTPUTF8 when one needs it and the
+   server offers it, else every address must go as A-labels. */
+static smtp_result smtp__job_addrs(smtp_session *s, smtp__job *j)
+{
+    const smtp_message *m = j->m;
+    size_t i, k, len;
+    const char *a;
+    char line[1000];
+    smtp_result r;
     (void)smtp__addr(j->env, 0, &a, &len);
     j->utf8 = !smtp__is_ascii(a, len);
     (void)smtp__addr(j->from, 1, &a, &len);   /* the From header's address is written too */
@@ -6084,6 +6240,25 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
             while (smtp__list_next(&p, el, sizeof el) == 0)
                 if ((r = smtp__wire_addr(s, j, el, 1, line, sizeof line)) != SMTP_OK) return r;
         }
+    return SMTP_OK;
+}
+
+/* Everything in the message settled before a byte goes out: headers,
+   attachments, DSN, addresses, 8-bit text, and SIZE (measured by
+   composing without sending). */
+static int smtp__job_check(smtp_session *s, smtp__job *j)
+{
+    const smtp_message *m = j->m;
+    size_t i;
+    smtp_result r;
+    for (i = 0; i < m->header_count; i++) {
+        const char *nm = m->headers[i].name;
+        if (!nm || !*nm) return smtp__fail(s, SMTP_ERR_PARAM, "message.headers[%d].name is NULL or empty", (int)i);
+        if ((r = smtp__check_header(s, i, nm, m->headers[i].value)) != SMTP_OK) return r;
+    }
+    if ((r = smtp__check_attachments(s, m)) != SMTP_OK || (r = smtp__check_dsn(s, j)) != SMTP_OK ||
+        (r = smtp__job_addrs(s, j)) != SMTP_OK)
+        return r;
     /* 8-bit text: as 8bit with BODY=8BITMIME when offered (RFC 6152), else encoded */
     j->body8 = (s->caps.ext & SMTP_EXT_8BITMIME) &&
                ((m->text && !smtp__is_ascii(m->text, strlen(m->text))) || (m->html && !smtp__is_ascii(m->html, strlen(m->html))));
@@ -6633,12 +6808,7 @@ SMTP_API const char *smtp_tls_version(const smtp_session *s)
 {
 #ifndef SMTP_NO_TLS
     if (s && s->sec.on) {
-        switch (br_ssl_engine_get_version(&s->tls.sc.eng)) {
-        case BR_TLS10: return "TLSv1.0";
-        case BR_TLS11: return "TLSv1.1";
-        case BR_TLS12: return "TLSv1.2";
-        default: return "TLS";
-        }
+        return smtp__tls_vname(&s->tls.sc.eng);
     }
 #else
     (void)s;
@@ -6650,9 +6820,7 @@ SMTP_API const char *smtp_tls_cipher(const smtp_session *s)
 {
 #ifndef SMTP_NO_TLS
     if (s && s->sec.on) {
-        br_ssl_session_parameters p;
-        br_ssl_engine_get_session_parameters(&s->tls.sc.eng, &p);
-        return smtp__suite_name(p.cipher_suite);
+        return smtp__tls_suite(&s->tls.sc.eng);
     }
 #else
     (void)s;

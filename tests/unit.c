@@ -1214,11 +1214,15 @@ TEST(proxy_reply_parsers)
     CHECK_EQ_INT(r.status, 5);
     CHECK_EQ_INT(smtp__socks5_reply(v6, sizeof v6, &r), 22);
     CHECK_EQ_INT(smtp__socks5_reply(badatyp, sizeof badatyp, &r), SMTP_ERR_PROTOCOL);
-    CHECK_EQ_INT(smtp__socks5_method((const unsigned char *)"\x05\xff", 2, &r), 2);
+    r.ver = 5;   /* SOCKS5's method selection */
+    CHECK_EQ_INT(smtp__socks5_two((const unsigned char *)"\x05\xff", 1, &r), 0);
+    CHECK_EQ_INT(smtp__socks5_two((const unsigned char *)"\x05\xff", 2, &r), 2);
     CHECK_EQ_INT(r.status, 0xFF);
-    CHECK_EQ_INT(smtp__socks5_method((const unsigned char *)"\x04\x00", 2, &r), SMTP_ERR_PROTOCOL);
-    CHECK_EQ_INT(smtp__socks5_auth((const unsigned char *)"\x01\x01", 2, &r), 2);
+    CHECK_EQ_INT(smtp__socks5_two((const unsigned char *)"\x04\x00", 2, &r), SMTP_ERR_PROTOCOL);
+    r.ver = 1;   /* RFC 1929's status */
+    CHECK_EQ_INT(smtp__socks5_two((const unsigned char *)"\x01\x01", 2, &r), 2);
     CHECK_EQ_INT(r.status, 1);
+    CHECK_EQ_INT(smtp__socks5_two((const unsigned char *)"\x05\x00", 2, &r), SMTP_ERR_PROTOCOL);
     for (k = 0; k < hl; k++) CHECK_EQ_INT(smtp__http_reply((const unsigned char *)http, k, &r), 0);
     CHECK_EQ_INT(smtp__http_reply((const unsigned char *)http, strlen(http), &r), (long)hl);
     CHECK_EQ_INT(r.status, 200);
