@@ -465,10 +465,11 @@ static int from_matches(const char *from, const char *acc_from)
 
 /* ---- the command line --------------------------------------------------- */
 
-/* Every configuration key, and who handles it; each is also a long option
-   (--key=value or --key value, - and _ alike). One table, so that when
-   smtp.h lists its keys the K_LIB rows can come from there (see
-   find_key): the rest are this program's.
+/* Every configuration key is also a long option (--key=value or --key
+   value, - and _ alike). The keys are smtp.h's (smtp_config_keys): those
+   that configure the session go to smtp_settings_set; of the msmtp keys
+   the library only keeps, this table says which this program applies, or
+   refuses; any other is accepted and ignored, as in a file.
      K_LIB      the library applies it (smtp_config_load, smtp_settings_set)
      K_OWN      this program applies it (the library only records it)
      K_NOTED    msmtp's, accepted and ignored (nothing to do here)
@@ -478,36 +479,35 @@ static int from_matches(const char *from, const char *acc_from)
    bare: may be given without a value (--tls means --tls=on). */
 enum { K_LIB = 1, K_OWN, K_NOTED, K_REFUSED, K_EVAL };
 typedef struct keyspec { const char *name; unsigned char who, bare; } keyspec;
-static const keyspec KEYS[] = {
-    { "host", K_LIB, 0 }, { "port", K_LIB, 0 }, { "from", K_LIB, 0 }, { "user", K_LIB, 0 },
-    { "password", K_LIB, 0 }, { "passwordeval", K_LIB, 0 }, { "auth", K_LIB, 1 }, { "tls", K_LIB, 1 },
-    { "tls_starttls", K_LIB, 1 }, { "tls_trust_file", K_LIB, 0 }, { "tls_fingerprint", K_LIB, 0 },
-    { "tls_cert_file", K_LIB, 0 }, { "tls_key_file", K_LIB, 0 }, { "tls_certcheck", K_LIB, 1 },
-    { "tls_nocertcheck", K_LIB, 1 }, { "tls_min_version", K_LIB, 0 }, { "tls_max_version", K_LIB, 0 },
-    { "security", K_LIB, 0 }, { "proxy_host", K_LIB, 0 }, { "proxy_port", K_LIB, 0 }, { "proxy_type", K_LIB, 0 },
-    { "proxy_user", K_LIB, 0 }, { "proxy_password", K_LIB, 0 }, { "source_ip", K_LIB, 0 }, { "domain", K_LIB, 0 },
-    { "timeout", K_LIB, 0 }, { "greeting_timeout", K_LIB, 0 }, { "connect_timeout", K_LIB, 0 },
-    { "data_timeout", K_LIB, 0 }, { "allow_cleartext_auth", K_LIB, 1 }, { "pipeline_messages", K_LIB, 1 },
+static const keyspec OWN_KEYS[] = {
     { "logfile", K_OWN, 0 }, { "logfile_time_format", K_OWN, 0 }, { "syslog", K_OWN, 1 }, { "aliases", K_OWN, 0 },
     { "dsn_notify", K_OWN, 0 }, { "dsn_return", K_OWN, 0 }, { "set_from_header", K_OWN, 1 },
     { "set_date_header", K_OWN, 1 }, { "set_msgid_header", K_OWN, 1 }, { "remove_bcc_headers", K_OWN, 1 },
     { "undisclosed_recipients", K_OWN, 1 }, { "allow_from_override", K_OWN, 1 }, { "from_full_name", K_OWN, 0 },
     { "add_missing_from_header", K_OWN, 1 }, { "add_missing_date_header", K_OWN, 1 }, { "keepbcc", K_OWN, 1 },
-    { "auto_from", K_NOTED, 1 }, { "maildomain", K_NOTED, 0 }, { "envelope_from", K_NOTED, 1 },
-    { "tls_crl_file", K_NOTED, 0 }, { "tls_priorities", K_NOTED, 0 }, { "tls_min_dh_prime_bits", K_NOTED, 0 },
-    { "tls_host_override", K_NOTED, 0 }, { "ntlmdomain", K_NOTED, 0 },
+    { "auto_from", K_NOTED, 1 }, { "envelope_from", K_NOTED, 1 },
     { "protocol", K_REFUSED, 0 }, { "socket", K_REFUSED, 0 }, { "tls_sha1_fingerprint", K_REFUSED, 0 },
     { "tls_md5_fingerprint", K_REFUSED, 0 },
     { "eval", K_EVAL, 0 },
 };
+#define N_OWN_KEYS (sizeof OWN_KEYS / sizeof *OWN_KEYS)
 
-/* The row of a key (underscores), or NULL. The one place to ask smtp.h
-   for its keys once it can list them. */
-static const keyspec *find_key(const char *key)
+/* The key (underscores) as an option: this program's row, else smtp.h's
+   key (a value of "on|off..." or "nothing" may be left out). 0 when it
+   is no key. */
+static int find_key(const char *key, keyspec *out)
 {
-    size_t i;
-    for (i = 0; i < sizeof KEYS / sizeof *KEYS; i++) if (!strcmp(KEYS[i].name, key)) return &KEYS[i];
-    return NULL;
+    const smtp_config_key *t;
+    size_t i, n;
+    for (i = 0; i < N_OWN_KEYS; i++) if (!strcmp(OWN_KEYS[i].name, key)) { *out = OWN_KEYS[i]; return 1; }
+    for (t = smtp_config_keys(&n), i = 0; i < n; i++)
+        if (!strcmp(t[i].name, key)) {
+            out->name = t[i].name;
+            out->who = t[i].sends ? K_LIB : K_NOTED;
+            out->bare = !strncmp(t[i].value, "on|off", 6) || !strcmp(t[i].value, "nothing");
+            return 1;
+        }
+    return 0;
 }
 
 /* The keys smtp-send cannot honour: NULL when the value is fine, else why. */
@@ -567,14 +567,16 @@ static void usage(FILE *f)
 "\n"
 "Every configuration key is an option too, --key=value (- or _ alike);\n"
 "[=...]: on when given alone. --eval=CMD: CMD's first output line is one.\n");
-    {
-        size_t i, col = 0;
-        for (i = 0; i < sizeof KEYS / sizeof *KEYS; i++) {
+    {   /* the keys this program uses, from smtp.h's table */
+        const smtp_config_key *t;
+        size_t i, nk, col = 0;
+        for (t = smtp_config_keys(&nk), i = 0; i < nk; i++) {
             char o[64];
             int n;
             size_t j;
-            if (KEYS[i].who == K_NOTED || KEYS[i].who == K_REFUSED || KEYS[i].who == K_EVAL) continue;
-            n = snprintf(o, sizeof o, "--%s%s", KEYS[i].name, KEYS[i].bare ? "[=...]" : "");
+            keyspec ks;
+            if (!find_key(t[i].name, &ks) || ks.who == K_NOTED || ks.who == K_REFUSED || ks.who == K_EVAL) continue;
+            n = snprintf(o, sizeof o, "--%s%s", ks.name, ks.bare ? "[=...]" : "");
             for (j = 2; o[j]; j++) if (o[j] == '_') o[j] = '-';
             if (col + (size_t)n + 1 > 78) { fputc('\n', f); col = 0; }
             fprintf(f, " %s", o);
@@ -609,7 +611,7 @@ static int long_option(opts *o, const char *arg, const char *next, int *consumed
     char key[64];
     const char *eq = strchr(arg, '='), *val = NULL, *why;
     size_t k = eq ? (size_t)(eq - arg) : strlen(arg), j;
-    const keyspec *spec;
+    keyspec spec_, *spec;
     int takes_value;
     *consumed = 0;
     if (k >= sizeof key || k == 0) { fprintf(stderr, "smtp-send: unknown option --%s (see --help)\n", arg); return EX_USAGE_; }
@@ -623,7 +625,7 @@ static int long_option(opts *o, const char *arg, const char *next, int *consumed
     if (!strcmp(key, "serverinfo")) { o->serverinfo = 1; return 0; }
     if (!strcmp(key, "read_recipients")) { o->read_rcpts = 1; return 0; }
     if (!strcmp(key, "read_envelope_from")) { o->read_env_from = 1; return 0; }
-    spec = find_key(key);
+    spec = find_key(key, &spec_) ? &spec_ : NULL;
     takes_value = spec || !strcmp(key, "file") || !strcmp(key, "account") || !strcmp(key, "url") ||
                   !strcmp(key, "subject") || !strcmp(key, "body") || !strcmp(key, "attach");
     if (!takes_value) { fprintf(stderr, "smtp-send: unknown option --%.*s (see --help)\n", (int)k, arg); return EX_USAGE_; }
@@ -664,7 +666,7 @@ static int long_option(opts *o, const char *arg, const char *next, int *consumed
             fprintf(stderr, "smtp-send: --eval: '%s' printed an %s line, which belongs in a file\n", val, lk);
             return EX_USAGE_;
         }
-        known = find_key(lk) != NULL;
+        known = find_key(lk, &spec_);
         kv_ = xprintf("%s=%s", lk, lv);   /* kept: options point into it */
         memset(line, 0, strlen(line)); free(line);   /* it may hold a password */
         e = long_option(o, kv_, NULL, &c2, 1);
@@ -1699,10 +1701,11 @@ static int resolve_own(run *r)
     {   /* keys the file may hold that cannot be honoured: refused by name, never ignored */
         size_t i;
         const char *why;
-        for (i = 0; i < sizeof KEYS / sizeof *KEYS; i++)
-            if (KEYS[i].who == K_REFUSED && (v = file_value(r, KEYS[i].name)) && (why = refused_why(KEYS[i].name, v)))
+        for (i = 0; i < N_OWN_KEYS; i++)
+            if (OWN_KEYS[i].who == K_REFUSED && (v = file_value(r, OWN_KEYS[i].name)) &&
+                (why = refused_why(OWN_KEYS[i].name, v)))
                 return fail(r, EX_CONFIG_, "%s%s%s \"%s\": %s", r->used ? r->used->path : "", r->used ? ": " : "",
-                            KEYS[i].name, v, why);
+                            OWN_KEYS[i].name, v, why);
     }
     if ((v = own_value(r, "logfile")) && *v) r->logfile = expand_tilde(v);
     r->logfile_time_format = own_value(r, "logfile_time_format");
