@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -203,6 +204,55 @@ static char *expand_tilde(const char *p)
     return xstrdup(p ? p : "");
 }
 
+/* Runs cmd with /bin/sh, its standard input /dev/null (ours holds the
+   message), and returns the first line of its standard output without the
+   line end (CR LF or LF), as msmtp's eval and passwordeval read it; *status
+   is its exit status (-1 when killed). NULL when it cannot be run or prints
+   nothing at all (why says which). */
+static char *first_line_of(const char *cmd, int *status, char *why, size_t whyn)
+{
+    int pfd[2], st = 0;
+    pid_t pid;
+    buf b = {0};
+    char c;
+    ssize_t k;
+    *status = -1;
+    fflush(NULL);
+    if (pipe(pfd) != 0) { snprintf(why, whyn, "cannot run '%s': %s", cmd, strerror(errno)); return NULL; }
+    if ((pid = fork()) < 0) {
+        snprintf(why, whyn, "cannot run '%s': %s", cmd, strerror(errno));
+        close(pfd[0]); close(pfd[1]);
+        return NULL;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(pfd[1], 1) < 0) _exit(127);
+        close(pfd[0]); close(pfd[1]); close(null);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    for (;;) {   /* byte by byte up to the first line end: the rest is never read */
+        k = read(pfd[0], &c, 1);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0 || c == '\n') break;
+        if (b.len >= 65536) { k = -2; break; }
+        buf_add(&b, &c, 1);
+    }
+    close(pfd[0]);   /* a command still writing gets SIGPIPE */
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (k == -2) { snprintf(why, whyn, "the output of '%s' has a line over 64 KiB", cmd); free(b.p); return NULL; }
+    if (k == -1 || (k == 0 && !b.p)) {
+        snprintf(why, whyn, "cannot read output of '%s'%s", cmd, k ? "" : " (it printed nothing)");
+        free(b.p);
+        return NULL;
+    }
+    buf_add(&b, "", 0);
+    if (b.len && b.p[b.len - 1] == '\r') b.p[--b.len] = 0;
+    return b.p;
+}
+
 /* ---- msmtp configuration files -----------------------------------------
    The library's loader (smtp_config_load) gives the settings it uses to
    send. This reader gives the raw value of any key of an account (after
@@ -217,6 +267,9 @@ typedef struct rcfile {
     rcline *l; int nl;
     rcacct *a; int na;
     int loaded;
+    char *evaluated;             /* with eval lines: the text with each replaced by its output, else NULL */
+    int literal_password;        /* a password line of the file itself (not an eval's output) */
+    char err[400];               /* rc_read's -2: why */
 } rcfile;
 
 /* Splits a line into key and value as the library does: double quotes
@@ -244,22 +297,88 @@ static int rc_split(char *p, const char **key, const char **val)
     return 0;
 }
 
-/* Reads path; 0 when read, -1 when it cannot be opened (errno set). Syntax
-   errors are left to the library's loader, which names file and line. */
+/* msmtp's eval: every line "eval CMD" is replaced by the first line of
+   CMD's output, when the file is read (every eval line of the file, as
+   msmtp runs them). Returns the new text, or NULL with f->err. */
+static char *rc_eval(rcfile *f, const char *text)
+{
+    buf out = {0};
+    const char *p = text;
+    int lineno = 0;
+    while (*p) {
+        const char *eol = strchr(p, '\n'), *key, *val;
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        char *line = xstrndup(p, n), *q = line;
+        lineno++;
+        while (*q == ' ' || *q == '\t') q++;
+        if (*q && *q != '#' && rc_split(q, &key, &val) == 0) {
+            if (!strcmp(key, "password")) f->literal_password = 1;
+            if (!strcmp(key, "eval")) {
+                char why[300], *res;
+                const char *k2, *v2;
+                int status;
+                char *copy;
+                if (!*val) {
+                    snprintf(f->err, sizeof f->err, "%s:%d: eval needs a command", f->path, lineno);
+                    free(line); free(out.p); return NULL;
+                }
+                if (!(res = first_line_of(val, &status, why, sizeof why))) {
+                    snprintf(f->err, sizeof f->err, "%s:%d: eval: %s", f->path, lineno, why);
+                    free(line); free(out.p); return NULL;
+                }
+                copy = xstrdup(res);
+                q = copy;
+                while (*q == ' ' || *q == '\t') q++;
+                if (*q && *q != '#' && rc_split(q, &k2, &v2) == 0 && !strcmp(k2, "eval")) {
+                    snprintf(f->err, sizeof f->err, "%s:%d: eval: the output of '%.200s' is another eval line", f->path,
+                             lineno, val);
+                    free(copy); free(res); free(line); free(out.p); return NULL;
+                }
+                free(copy);
+                buf_str(&out, res);   /* the line's place keeps its number */
+                free(res);
+                if (eol) buf_add(&out, "\n", 1);
+                free(line);
+                p = eol ? eol + 1 : p + n;
+                continue;
+            }
+        }
+        free(line);
+        buf_add(&out, p, n);
+        if (eol) buf_add(&out, "\n", 1);
+        p = eol ? eol + 1 : p + n;
+    }
+    buf_add(&out, "", 0);
+    return out.p;
+}
+
+/* Reads path; 0 when read, -1 when it cannot be opened (errno set), -2
+   when an eval line fails (f->err). Syntax errors are left to the
+   library's loader, which names file and line. */
 static int rc_read(rcfile *f, const char *path)
 {
     FILE *fp = fopen(path, "r");
     buf b = {0};
     char chunk[4096], *p;
     size_t k;
-    int cur = -1, in_defaults = 0, nlines = 1, lineno = 0;
+    int cur = -1, in_defaults = 0, nlines = 1, lineno = 0, has_eval = 0, en = errno;
     memset(f, 0, sizeof *f);
     f->path = xstrdup(path);
-    if (!fp) return -1;
+    if (!fp) { errno = en; return -1; }
     while ((k = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_add(&b, chunk, k);
     fclose(fp);
     buf_add(&b, "", 0);
-    f->text = b.p;
+    for (p = b.p; (p = strstr(p, "eval")) != NULL; p += 4) {   /* any line whose key is eval? */
+        const char *s0 = p;
+        while (s0 > b.p && (s0[-1] == ' ' || s0[-1] == '\t')) s0--;
+        if ((s0 == b.p || s0[-1] == '\n') && (p[4] == ' ' || p[4] == '\t' || p[4] == '\n' || p[4] == '\r' || !p[4]))
+            has_eval = 1;
+    }
+    if (has_eval) {
+        if (!(f->evaluated = rc_eval(f, b.p))) { free(b.p); return -2; }
+        free(b.p);
+        f->text = xstrdup(f->evaluated);
+    } else f->text = b.p;
     for (p = f->text; *p; p++) if (*p == '\n') nlines++;
     f->l = (rcline *)xmalloc((size_t)nlines * sizeof *f->l);
     f->a = (rcacct *)xmalloc((size_t)nlines * sizeof *f->a);
@@ -346,29 +465,61 @@ static int from_matches(const char *from, const char *acc_from)
 
 /* ---- the command line --------------------------------------------------- */
 
-/* Keys the library applies (smtp_settings_set), given as --key or --key-name. */
-static const char *const LIB_KEYS[] = { "host", "port", "from", "user", "password", "auth", "tls", "tls_starttls",
-    "tls_trust_file", "tls_fingerprint", "tls_cert_file", "tls_key_file", "tls_certcheck", "tls_nocertcheck",
-    "tls_min_version", "tls_max_version", "security", "proxy_host", "proxy_port", "proxy_type", "proxy_user",
-    "proxy_password", "source_ip", "domain", "timeout", "greeting_timeout", "connect_timeout", "data_timeout",
-    "passwordeval", NULL };
-/* Keys this program applies itself (from files and the command line). */
-static const char *const OWN_KEYS[] = { "logfile", "logfile_time_format", "syslog", "aliases", "dsn_notify",
-    "dsn_return", "set_from_header", "set_date_header", "set_msgid_header", "remove_bcc_headers",
-    "undisclosed_recipients", "allow_from_override", "from_full_name", "allow_cleartext_auth", "auto_from",
-    "maildomain", "add_missing_from_header", "add_missing_date_header", "keepbcc", NULL };
-/* msmtp keys accepted and ignored (nothing to do with them here). */
-static const char *const IGNORED_KEYS[] = { "tls_crl_file", "tls_priorities", "tls_min_dh_prime_bits",
-    "tls_host_override", "ntlmdomain", "tls_sha1_fingerprint", "tls_md5_fingerprint", NULL };
-/* Keys whose value may be left out on the command line (--tls means --tls=on). */
-static const char *const OPTIONAL_ARG[] = { "auth", "tls", "tls_starttls", "tls_certcheck", "syslog",
-    "remove_bcc_headers", "undisclosed_recipients", "set_from_header", "set_date_header", "set_msgid_header",
-    "allow_from_override", "allow_cleartext_auth", "auto_from", "keepbcc", NULL };
+/* Every configuration key is also a long option (--key=value or --key
+   value, - and _ alike). The keys are smtp.h's (smtp_config_keys): those
+   that configure the session go to smtp_settings_set; of the msmtp keys
+   the library only keeps, this table says which this program applies, or
+   refuses; any other is accepted and ignored, as in a file.
+     K_LIB      the library applies it (smtp_config_load, smtp_settings_set)
+     K_OWN      this program applies it (the library only records it)
+     K_NOTED    msmtp's, accepted and ignored (nothing to do here)
+     K_REFUSED  not supported: refused with a message naming the key
+                (protocol: only smtp; socket: only empty)
+     K_EVAL     msmtp's eval: a command whose first output line is the line
+   bare: may be given without a value (--tls means --tls=on). */
+enum { K_LIB = 1, K_OWN, K_NOTED, K_REFUSED, K_EVAL };
+typedef struct keyspec { const char *name; unsigned char who, bare; } keyspec;
+static const keyspec OWN_KEYS[] = {
+    { "logfile", K_OWN, 0 }, { "logfile_time_format", K_OWN, 0 }, { "syslog", K_OWN, 1 }, { "aliases", K_OWN, 0 },
+    { "dsn_notify", K_OWN, 0 }, { "dsn_return", K_OWN, 0 }, { "set_from_header", K_OWN, 1 },
+    { "set_date_header", K_OWN, 1 }, { "set_msgid_header", K_OWN, 1 }, { "remove_bcc_headers", K_OWN, 1 },
+    { "undisclosed_recipients", K_OWN, 1 }, { "allow_from_override", K_OWN, 1 }, { "from_full_name", K_OWN, 0 },
+    { "add_missing_from_header", K_OWN, 1 }, { "add_missing_date_header", K_OWN, 1 }, { "keepbcc", K_OWN, 1 },
+    { "auto_from", K_NOTED, 1 }, { "envelope_from", K_NOTED, 1 },
+    { "protocol", K_REFUSED, 0 }, { "socket", K_REFUSED, 0 }, { "tls_sha1_fingerprint", K_REFUSED, 0 },
+    { "tls_md5_fingerprint", K_REFUSED, 0 },
+    { "eval", K_EVAL, 0 },
+};
+#define N_OWN_KEYS (sizeof OWN_KEYS / sizeof *OWN_KEYS)
 
-static int in_table(const char *const *t, const char *k)
+/* The key (underscores) as an option: this program's row, else smtp.h's
+   key (a value of "on|off..." or "nothing" may be left out). 0 when it
+   is no key. */
+static int find_key(const char *key, keyspec *out)
 {
-    for (; *t; t++) if (!strcmp(*t, k)) return 1;
+    const smtp_config_key *t;
+    size_t i, n;
+    for (i = 0; i < N_OWN_KEYS; i++) if (!strcmp(OWN_KEYS[i].name, key)) { *out = OWN_KEYS[i]; return 1; }
+    for (t = smtp_config_keys(&n), i = 0; i < n; i++)
+        if (!strcmp(t[i].name, key)) {
+            out->name = t[i].name;
+            out->who = t[i].sends ? K_LIB : K_NOTED;
+            out->bare = !strncmp(t[i].value, "on|off", 6) || !strcmp(t[i].value, "nothing");
+            return 1;
+        }
     return 0;
+}
+
+/* The keys smtp-send cannot honour: NULL when the value is fine, else why. */
+static const char *refused_why(const char *key, const char *val)
+{
+    if (!strcmp(key, "protocol") && strcmp(val, "smtp"))
+        return "only smtp is supported (LMTP needs support in smtp.h that it does not have yet)";
+    if (!strcmp(key, "socket") && *val)
+        return "local sockets are not supported (smtp.h connects over TCP only): use host and port";
+    if (!strcmp(key, "tls_sha1_fingerprint") || !strcmp(key, "tls_md5_fingerprint"))
+        return "only SHA-256 fingerprints are supported: give tls_fingerprint";
+    return NULL;
 }
 
 typedef struct kv { char *key, *val; } kv;
@@ -414,17 +565,26 @@ static void usage(FILE *f)
 "  Accepted and ignored (sendmail's): -i -oi -oem -oee -odi -odb -om -m -n -G -U\n"
 "  -bm -L TAG -O OPT -h N -A X -o X;  -bp and -q: there is no queue.\n"
 "\n"
-"Every configuration key is an option too, --key=value (- or _ alike):\n"
-"  --host --port --from --user --password --passwordeval --auth[=...] --tls[=...]\n"
-"  --tls-starttls[=...] --tls-trust-file --tls-fingerprint --tls-cert-file\n"
-"  --tls-key-file --tls-certcheck[=...] --tls-min-version --tls-max-version\n"
-"  --security --proxy-host --proxy-port --proxy-type --proxy-user --proxy-password\n"
-"  --source-ip --domain --timeout --greeting-timeout --connect-timeout\n"
-"  --data-timeout --allow-cleartext-auth[=...] --aliases --logfile-time-format\n"
-"  --syslog[=...] --set-from-header[=auto|on|off] --set-date-header[=auto|off]\n"
-"  --set-msgid-header[=auto|off] --remove-bcc-headers[=on|off]\n"
-"  --undisclosed-recipients[=on|off] --allow-from-override[=on|off]\n"
-"  --from-full-name\n"
+"Every configuration key is an option too, --key=value (- or _ alike);\n"
+"[=...]: on when given alone. --eval=CMD: CMD's first output line is one.\n");
+    {   /* the keys this program uses, from smtp.h's table */
+        const smtp_config_key *t;
+        size_t i, nk, col = 0;
+        for (t = smtp_config_keys(&nk), i = 0; i < nk; i++) {
+            char o[64];
+            int n;
+            size_t j;
+            keyspec ks;
+            if (!find_key(t[i].name, &ks) || ks.who == K_NOTED || ks.who == K_REFUSED || ks.who == K_EVAL) continue;
+            n = snprintf(o, sizeof o, "--%s%s", ks.name, ks.bare ? "[=...]" : "");
+            for (j = 2; o[j]; j++) if (o[j] == '_') o[j] = '-';
+            if (col + (size_t)n + 1 > 78) { fputc('\n', f); col = 0; }
+            fprintf(f, " %s", o);
+            col += (size_t)n + 1;
+        }
+        fputc('\n', f);
+    }
+    fprintf(f,
 "e.g. --security=none --host 127.0.0.1 --port 2525\n"
 "\n"
 "All or nothing: if any recipient is refused, nothing is sent.\n"
@@ -444,13 +604,15 @@ static void add_kv(kv **t, size_t *n, const char *k, const char *v)
 }
 
 /* One long option: "name" (without --), its value or NULL. Returns 0, or
-   an exit code. *consumed: the next argument was taken as the value. */
-static int long_option(opts *o, const char *arg, const char *next, int *consumed)
+   an exit code. *consumed: the next argument was taken as the value.
+   depth: 1 for a line that --eval's command printed. */
+static int long_option(opts *o, const char *arg, const char *next, int *consumed, int depth)
 {
     char key[64];
-    const char *eq = strchr(arg, '='), *val = NULL;
+    const char *eq = strchr(arg, '='), *val = NULL, *why;
     size_t k = eq ? (size_t)(eq - arg) : strlen(arg), j;
-    int optional;
+    keyspec spec_, *spec;
+    int takes_value;
     *consumed = 0;
     if (k >= sizeof key || k == 0) { fprintf(stderr, "smtp-send: unknown option --%s (see --help)\n", arg); return EX_USAGE_; }
     memcpy(key, arg, k); key[k] = 0;
@@ -463,17 +625,14 @@ static int long_option(opts *o, const char *arg, const char *next, int *consumed
     if (!strcmp(key, "serverinfo")) { o->serverinfo = 1; return 0; }
     if (!strcmp(key, "read_recipients")) { o->read_rcpts = 1; return 0; }
     if (!strcmp(key, "read_envelope_from")) { o->read_env_from = 1; return 0; }
-    optional = in_table(OPTIONAL_ARG, key);
+    spec = find_key(key, &spec_) ? &spec_ : NULL;
+    takes_value = spec || !strcmp(key, "file") || !strcmp(key, "account") || !strcmp(key, "url") ||
+                  !strcmp(key, "subject") || !strcmp(key, "body") || !strcmp(key, "attach");
+    if (!takes_value) { fprintf(stderr, "smtp-send: unknown option --%.*s (see --help)\n", (int)k, arg); return EX_USAGE_; }
     if (eq) val = eq + 1;
-    else if (optional) val = "on";
+    else if (spec && spec->bare) val = "on";
     else if (next) { val = next; *consumed = 1; }
-    else {
-        if (in_table(LIB_KEYS, key) || in_table(OWN_KEYS, key) || in_table(IGNORED_KEYS, key) ||
-            !strcmp(key, "file") || !strcmp(key, "account") || !strcmp(key, "url"))
-            fprintf(stderr, "smtp-send: --%s needs a value\n", arg);
-        else fprintf(stderr, "smtp-send: unknown option --%s (see --help)\n", arg);
-        return EX_USAGE_;
-    }
+    else { fprintf(stderr, "smtp-send: --%s needs a value\n", arg); return EX_USAGE_; }
     if (!strcmp(key, "file")) o->conf = val;
     else if (!strcmp(key, "account")) o->account = val;
     else if (!strcmp(key, "url")) o->url = val;
@@ -484,19 +643,37 @@ static int long_option(opts *o, const char *arg, const char *next, int *consumed
         o->attach[o->nattach++] = val;
     }
     else if (!strcmp(key, "from")) o->cmd_from = val;
-    else if (!strcmp(key, "protocol")) {
-        if (strcmp(val, "smtp")) { fprintf(stderr, "smtp-send: --protocol=%s: only smtp is supported\n", val); return EX_USAGE_; }
-    }
-    else if (!strcmp(key, "socket")) {
-        if (*val) { fprintf(stderr, "smtp-send: --socket: local sockets are not supported\n"); return EX_USAGE_; }
-    }
-    else if (in_table(LIB_KEYS, key)) {
+    else if (spec->who == K_LIB) {
         if (!strcmp(key, "host")) o->host_mode = 1;
         add_kv(&o->lib, &o->nlib, key, val);
     }
-    else if (in_table(OWN_KEYS, key)) add_kv(&o->own, &o->nown, key, val);
-    else if (in_table(IGNORED_KEYS, key)) {}
-    else { fprintf(stderr, "smtp-send: unknown option --%.*s (see --help)\n", (int)k, arg); return EX_USAGE_; }
+    else if (spec->who == K_OWN) add_kv(&o->own, &o->nown, key, val);
+    else if (spec->who == K_REFUSED) {
+        if ((why = refused_why(key, val)) != NULL) { fprintf(stderr, "smtp-send: --%.*s=%s: %s\n", (int)k, arg, val, why); return EX_USAGE_; }
+    }
+    else if (spec->who == K_EVAL) {
+        /* as the key eval in a file: the command's first output line is a line
+           "key value", here applied as --key=value */
+        char why_[300], *line, *kv_;
+        const char *lk, *lv;
+        int status, c2, e, known;
+        if (depth) { fprintf(stderr, "smtp-send: --eval: a command printed another eval line\n"); return EX_USAGE_; }
+        if (!*val) { fprintf(stderr, "smtp-send: --eval needs a command\n"); return EX_USAGE_; }
+        if (!(line = first_line_of(val, &status, why_, sizeof why_))) { fprintf(stderr, "smtp-send: --eval: %s\n", why_); return EX_USAGE_; }
+        if (rc_split(line, &lk, &lv) != 0) { fprintf(stderr, "smtp-send: --eval: '%s' printed an unterminated quote\n", val); return EX_USAGE_; }
+        if (!*lk || *lk == '#') return 0;   /* an empty line or a comment: nothing */
+        if (!strcmp(lk, "account") || !strcmp(lk, "defaults")) {
+            fprintf(stderr, "smtp-send: --eval: '%s' printed an %s line, which belongs in a file\n", val, lk);
+            return EX_USAGE_;
+        }
+        known = find_key(lk, &spec_);
+        kv_ = xprintf("%s=%s", lk, lv);   /* kept: options point into it */
+        memset(line, 0, strlen(line)); free(line);   /* it may hold a password */
+        e = long_option(o, kv_, NULL, &c2, 1);
+        if (e && !known) fprintf(stderr, "smtp-send: (--eval: '%s' printed a line whose key is unknown)\n", val);
+        return e;
+    }
+    /* K_NOTED: accepted, nothing to do */
     return 0;
 }
 
@@ -511,7 +688,7 @@ static int parse_args(opts *o, int argc, char **argv, int *early_exit)
         if (only_rcpts || a[0] != '-' || !a[1]) { list_push(&o->rcpts, xstrdup(a)); continue; }
         if (!strcmp(a, "--")) { only_rcpts = 1; continue; }
         if (a[1] == '-') {
-            int consumed, e = long_option(o, a + 2, i + 1 < argc ? argv[i + 1] : NULL, &consumed);
+            int consumed, e = long_option(o, a + 2, i + 1 < argc ? argv[i + 1] : NULL, &consumed, 0);
             if (e) return e;
             i += consumed;
             continue;
@@ -876,7 +1053,8 @@ typedef struct run {
     int set_from, set_date, set_msgid, remove_bcc, undisclosed, allow_from_override;   /* 0 off, 1 on, 2 auto */
     const char *logfile, *logfile_time_format, *syslog_facility, *aliases, *dsn_notify, *dsn_return, *full_name;
     char *helo_expanded, *ca_file, *cert_file, *key_file;
-    char pw[1024];
+    char *pw;                     /* a password this program found (wiped at exit) */
+    char *pw_from;                /* the netrc file it came from, or NULL */
     /* outcome, for the log */
     int tls_used, auth_used;
     long long mailsize;
@@ -1063,7 +1241,9 @@ static void remember_reply(run *r, const smtp_session *s)
 
 /* ---- trace and progress ------------------------------------------------- */
 
-static buf info_lines;   /* --serverinfo: every reply line */
+static buf info_lines;   /* --serverinfo: the reply lines to the last EHLO */
+static char *greeting;   /* --serverinfo: the first line of the last greeting, without its code */
+static int greeting_next = 1;   /* the next 220 is a greeting (not the reply to STARTTLS) */
 static void trace(void *user, smtp_trace_dir dir, const char *p, size_t n)
 {
     (void)user;
@@ -1073,9 +1253,18 @@ static void trace(void *user, smtp_trace_dir dir, const char *p, size_t n)
 static void capture(void *user, smtp_trace_dir dir, const char *p, size_t n)
 {
     if ((intptr_t)user) trace(NULL, dir, p, n);
-    if (dir == SMTP_TRACE_IN) { buf_add(&info_lines, p, n); buf_add(&info_lines, "\n", 1); }
-    if (dir == SMTP_TRACE_OUT && n >= 4 && !strncasecmp(p, "EHLO", 4)) info_lines.len = 0;   /* keep the last EHLO's */
-    if (dir == SMTP_TRACE_OUT && n >= 8 && !strncasecmp(p, "STARTTLS", 8)) info_lines.len = 0;
+    if (dir == SMTP_TRACE_IN) {
+        if (greeting_next && n >= 3 && !memcmp(p, "220", 3)) {
+            free(greeting);
+            greeting = xstrndup(n > 4 ? p + 4 : "", n > 4 ? n - 4 : 0);
+            greeting_next = 0;
+        }
+        buf_add(&info_lines, p, n); buf_add(&info_lines, "\n", 1);
+    }
+    if (dir == SMTP_TRACE_OUT) {
+        greeting_next = !(n >= 8 && !strncasecmp(p, "STARTTLS", 8));   /* another connection greets after any other */
+        if ((n >= 4 && !strncasecmp(p, "EHLO", 4)) || !greeting_next) info_lines.len = 0;   /* keep the last EHLO's */
+    }
 }
 
 static unsigned long long total_size;   /* known when standard input is a file */
@@ -1100,7 +1289,22 @@ typedef struct sender {
     int spool_fd;                 /* -1, or a file that gets a copy for later transactions */
     long long size;               /* msmtp's mailsize: line ends count 1 */
     int last_nl, prev_cr;
+    int measuring;                /* count what would go out (wire), send nothing */
+    unsigned long long wire;      /* RFC 1870's size: every line end CRLF, dots not doubled */
+    int wire_bol, wire_cr;
 } sender;
+
+/* Counts bytes as smtp_data_write sends them: CR LF, a bare LF and a bare
+   CR are each one CRLF; no dot is doubled (RFC 1870 does not count them). */
+static void wire_add(sender *w, const unsigned char *c, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (c[i] == '\r') { w->wire += 2; w->wire_cr = 1; w->wire_bol = 1; }
+        else if (c[i] == '\n') { if (!w->wire_cr) { w->wire += 2; w->wire_bol = 1; } w->wire_cr = 0; }
+        else { w->wire++; w->wire_cr = 0; w->wire_bol = 0; }
+    }
+}
 
 static smtp_result out(sender *w, const void *p, size_t n)
 {
@@ -1108,6 +1312,7 @@ static smtp_result out(sender *w, const void *p, size_t n)
     size_t i;
     smtp_result r;
     if (!n) return SMTP_OK;
+    if (w->measuring) { wire_add(w, c, n); return SMTP_OK; }
     for (i = 0; i < n; i++) if (!(c[i] == '\n' && (i ? c[i - 1] == '\r' : w->prev_cr))) w->size++;
     w->prev_cr = c[n - 1] == '\r';
     w->last_nl = c[n - 1] == '\n';
@@ -1230,13 +1435,12 @@ static smtp_result out_field(sender *w, const char *p, size_t n, int lf_only)
     return out(w, p + start, n - start);
 }
 
-/* The whole message once: added lines, kept headers, the empty line, and
-   the body read from standard input as it comes. */
-static smtp_result send_body(run *r, sender *w, const message *m, const buf *pre)
+/* The part of the message before what is still on standard input: added
+   lines, kept headers, the empty line, the first body bytes read. */
+static smtp_result send_head(run *r, sender *w, const message *m, const buf *pre)
 {
     smtp_result e;
     size_t i;
-    (void)r;
     if ((e = out(w, pre->p, pre->len)) != SMTP_OK) return e;
     for (i = 0; i < m->nf; i++)
         if (!field_dropped(r, m, i) && (e = out_field(w, m->hdr.p + m->f[i].off, m->f[i].len, m->lf_only)) != SMTP_OK)
@@ -1247,7 +1451,15 @@ static smtp_result send_body(run *r, sender *w, const message *m, const buf *pre
         int peek = m->body_start.len ? 1 : in_peek();
         if (peek >= 0 && (e = out(w, m->lf_only ? "\n" : "\r\n", m->lf_only ? 1 : 2)) != SMTP_OK) return e;
     }
-    if ((e = out(w, m->body_start.p, m->body_start.len)) != SMTP_OK) return e;
+    return out(w, m->body_start.p, m->body_start.len);
+}
+
+/* The whole message once: send_head, then the body read from standard
+   input as it comes. */
+static smtp_result send_body(run *r, sender *w, const message *m, const buf *pre)
+{
+    smtp_result e;
+    if ((e = send_head(r, w, m, pre)) != SMTP_OK) return e;
     for (;;) {
         if (ipos < ilen) {
             if ((e = out(w, ibuf + ipos, ilen - ipos)) != SMTP_OK) return e;
@@ -1262,6 +1474,36 @@ static smtp_result send_body(run *r, sender *w, const message *m, const buf *pre
     }
     if (!w->last_nl && w->size) w->size++;   /* the line end added at the end */
     return SMTP_OK;
+}
+
+/* The message's size as it will go out (RFC 1870), for SIZE= on MAIL
+   FROM: known before sending only when standard input is a regular file,
+   whose rest is read with pread (nothing is consumed). -1 otherwise. */
+static long long measure(run *r, const message *m, const buf *pre)
+{
+    static unsigned char chunk[65536];
+    sender w;
+    struct stat sb;
+    off_t off;
+    ssize_t k;
+    if (fstat(0, &sb) != 0 || !S_ISREG(sb.st_mode) || in_err) return -1;
+    memset(&w, 0, sizeof w);
+    w.measuring = 1; w.wire_bol = 1;
+    if (send_head(r, &w, m, pre) != SMTP_OK) return -1;
+    wire_add(&w, ibuf + ipos, ilen - ipos);   /* read already, not sent yet */
+    if (!in_eof) {
+        if ((off = lseek(0, 0, SEEK_CUR)) < 0) return -1;
+        for (;;) {
+            k = pread(0, chunk, sizeof chunk, off);
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) return -1;
+            if (k == 0) break;
+            wire_add(&w, chunk, (size_t)k);
+            off += k;
+        }
+    }
+    if (!w.wire_bol) w.wire += 2;   /* smtp_data_end ends the last line */
+    return (long long)w.wire;
 }
 
 /* Replays the spooled copy for a further transaction. */
@@ -1313,12 +1555,61 @@ static int fail(run *r, int code, const char *fmt, ...)
     return code;
 }
 
+/* Loads account from f with the library: the file itself, or when it had
+   eval lines its evaluated text, from a copy in a private directory that is
+   removed at once. msmtp's permission rule is kept for the copy: a
+   password written in the file itself (not an eval's output) needs mode
+   600 on a user file. The system file is never checked (as msmtp). */
+static smtp_result load_rcfile(run *r, const rcfile *f, const char *account, int system)
+{
+    const char *td = getenv("TMPDIR");
+    char *dir, *path, *at, d[600];
+    struct stat sb;
+    smtp_result e;
+    int fd;
+    size_t n;
+    if (!f->evaluated)
+        return system ? smtp_config_load_system(&r->st, f->path, account) : smtp_config_load(&r->st, f->path, account);
+    memset(&r->st, 0, sizeof r->st);
+    if (!system && f->literal_password && stat(f->path, &sb) == 0 && (sb.st_mode & 077)) {
+        snprintf(r->st.detail, sizeof r->st.detail, "%.400s: holds a password but can be read by others (mode %03o): "
+                 "chmod 600 it, as msmtp requires", f->path, (unsigned)(sb.st_mode & 0777));
+        return SMTP_ERR_CONFIG;
+    }
+    dir = xprintf("%s/smtp-send-XXXXXX", td && *td ? td : "/tmp");
+    if (!mkdtemp(dir)) {
+        snprintf(r->st.detail, sizeof r->st.detail, "%.300s: cannot make a private copy after eval: %s", f->path, strerror(errno));
+        free(dir);
+        return SMTP_ERR_CONFIG;
+    }
+    path = xprintf("%s/msmtprc", dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    n = strlen(f->evaluated);
+    if (fd < 0 || write(fd, f->evaluated, n) != (ssize_t)n) {
+        snprintf(r->st.detail, sizeof r->st.detail, "%.300s: cannot write a private copy after eval: %s", f->path, strerror(errno));
+        e = SMTP_ERR_CONFIG;
+    } else e = SMTP_OK;
+    if (fd >= 0) close(fd);
+    if (e == SMTP_OK) {
+        e = system ? smtp_config_load_system(&r->st, path, account) : smtp_config_load(&r->st, path, account);
+        if (e != SMTP_OK && (at = strstr(r->st.detail, path)) != NULL) {   /* the messages name the real file */
+            snprintf(d, sizeof d, "%.*s%s%s", (int)(at - r->st.detail), r->st.detail, f->path, at + strlen(path));
+            snprintf(r->st.detail, sizeof r->st.detail, "%.500s", d);
+        }
+    }
+    unlink(path);
+    rmdir(dir);
+    free(path); free(dir);
+    return e;
+}
+
 /* Chooses the files and the account and loads the settings. Returns 0 or an exit code. */
 static int load_settings(run *r)
 {
     opts *o = &r->o;
     smtp_result e;
     size_t i;
+    int rk;
     const char *home = getenv("HOME");
     char *userpath;
     memset(&r->st, 0, sizeof r->st);
@@ -1326,11 +1617,11 @@ static int load_settings(run *r)
         if ((e = smtp_config_from_url(&r->st, o->url)) != SMTP_OK) return fail(r, EX_CONFIG_, "%s", r->st.detail);
     } else if (!o->host_mode) {
         r->sysconf_path = xprintf("%s/msmtprc", SMTP_SEND_SYSCONFDIR);
-        (void)rc_read(&r->sysf, r->sysconf_path);
+        if (rc_read(&r->sysf, r->sysconf_path) == -2) return fail(r, EX_CONFIG_, "%s", r->sysf.err);
         if (o->conf) {
             userpath = expand_tilde(o->conf);
-            if (rc_read(&r->userf, userpath) != 0)
-                return fail(r, EX_CONFIG_, "%s: %s", userpath, strerror(errno));
+            if ((rk = rc_read(&r->userf, userpath)) != 0)
+                return fail(r, EX_CONFIG_, "%s", rk == -2 ? r->userf.err : xprintf("%s: %s", userpath, strerror(errno)));
         } else {
             struct stat sb;
             if (!home) { struct passwd *pw = getpwuid(getuid()); home = pw ? pw->pw_dir : "/"; }
@@ -1340,7 +1631,7 @@ static int load_settings(run *r)
                 free(userpath);
                 userpath = x && *x ? xprintf("%s/msmtp/config", x) : xprintf("%s/.config/msmtp/config", home);
             }
-            (void)rc_read(&r->userf, userpath);
+            if (rc_read(&r->userf, userpath) == -2) return fail(r, EX_CONFIG_, "%s", r->userf.err);
         }
         free(userpath);
         /* the account: -a; else the first whose from matches -f (user file first); else "default" */
@@ -1368,32 +1659,7 @@ static int load_settings(run *r)
             return fail(r, EX_CONFIG_, "account %s not found: no configuration file (give -C FILE, create ~/.msmtprc, "
                         "or use --host)", r->account_name);
         }
-        e = smtp_config_load(&r->st, r->used->path, r->account_name);
-        if (e != SMTP_OK && r->used == &r->sysf && strstr(r->st.detail, "read by others")) {
-            /* msmtp does not check the mode of the system file (it is not the
-               user's to fix): load a private copy of it instead */
-            struct stat sb;
-            char tmp[] = "/tmp/smtp-send-sysrc-XXXXXX";
-            int fd;
-            if (stat(r->used->path, &sb) == 0 && sb.st_uid == 0 && (fd = mkstemp(tmp)) >= 0) {
-                FILE *in = fopen(r->used->path, "r");
-                char chunk[4096];
-                size_t k;
-                smtp_settings_free(&r->st);
-                while (in && (k = fread(chunk, 1, sizeof chunk, in)) > 0) if (write(fd, chunk, k) != (ssize_t)k) break;
-                if (in) fclose(in);
-                close(fd);
-                e = smtp_config_load(&r->st, tmp, r->account_name);
-                unlink(tmp);
-                if (e != SMTP_OK) {   /* name the real file in the message */
-                    char *at = strstr(r->st.detail, tmp), d[600];
-                    if (at) {
-                        snprintf(d, sizeof d, "%.*s%s%s", (int)(at - r->st.detail), r->st.detail, r->used->path, at + strlen(tmp));
-                        snprintf(r->st.detail, sizeof r->st.detail, "%.500s", d);
-                    }
-                }
-            }
-        }
+        e = load_rcfile(r, r->used, r->account_name, r->used == &r->sysf);
         if (e != SMTP_OK) return fail(r, EX_CONFIG_, "%s", r->st.detail);
     }
     /* the command line's library keys, after the file */
@@ -1432,9 +1698,14 @@ static int resolve_own(run *r)
     BOOL("allow_from_override", allow_from_override)
 #undef BOOL
     if ((v = own_value(r, "keepbcc")) && yes_no(v, &b) == 0 && b) r->remove_bcc = 0;
-    if ((v = own_value(r, "allow_cleartext_auth")) != NULL) {
-        if (yes_no(v, &b) != 0) return fail(r, EX_CONFIG_, "allow_cleartext_auth: on or off (got \"%s\")", v);
-        r->st.cfg.allow_cleartext_auth = b;
+    {   /* keys the file may hold that cannot be honoured: refused by name, never ignored */
+        size_t i;
+        const char *why;
+        for (i = 0; i < N_OWN_KEYS; i++)
+            if (OWN_KEYS[i].who == K_REFUSED && (v = file_value(r, OWN_KEYS[i].name)) &&
+                (why = refused_why(OWN_KEYS[i].name, v)))
+                return fail(r, EX_CONFIG_, "%s%s%s \"%s\": %s", r->used ? r->used->path : "", r->used ? ": " : "",
+                            OWN_KEYS[i].name, v, why);
     }
     if ((v = own_value(r, "logfile")) && *v) r->logfile = expand_tilde(v);
     r->logfile_time_format = own_value(r, "logfile_time_format");
@@ -1471,19 +1742,103 @@ static int resolve_own(run *r)
     return 0;
 }
 
+/* ftp(1)'s ~/.netrc as msmtp reads it: tokens separated by white space,
+   ' or " quoting, # to the end of the line; "machine M login L password
+   P" entries (user = login, passwd = password; account ignored). The
+   first entry whose machine is host (compared exactly, as msmtp) and whose
+   login is user gives its password. As in msmtp, entries without a login
+   and the "default" entry never match. "macdef" skips the rest of its line
+   and the lines after it up to an empty one. NULL when the file cannot be
+   read or nothing matches. */
+static char *netrc_password(const char *path, const char *host, const char *user)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL, *res = NULL;
+    size_t cap = 0;
+    enum { T_NONE, T_MACHINE, T_LOGIN, T_PASSWORD, T_ACCOUNT } want = T_NONE;
+    char *m = NULL, *l = NULL, *pw = NULL;
+    int in_entry = 0, in_macro = 0, done = 0;
+    if (!f) return NULL;
+#define NETRC_END() do { \
+        if (in_entry && m && l && !strcmp(m, host) && !strcmp(l, user)) { res = pw; pw = NULL; done = 1; } \
+        free(m); free(l); if (pw) { memset(pw, 0, strlen(pw)); free(pw); } m = l = pw = NULL; \
+    } while (0)
+    while (!done && getline(&line, &cap, f) >= 0) {
+        char *p = line;
+        if (in_macro) { if (strspn(line, " \t\r\n") == strlen(line)) in_macro = 0; continue; }
+        while (*p && !done) {
+            char *word, *o, q = 0;
+            while (*p && isspace((unsigned char)*p)) p++;
+            if (!*p || *p == '#') break;
+            word = o = p;
+            for (; *p && (q || !isspace((unsigned char)*p)); p++) {
+                if (q) { if (*p == q) q = 0; else *o++ = *p; }
+                else if (*p == '"' || *p == '\'') q = *p;
+                else *o++ = *p;
+            }
+            if (*p) p++;
+            *o = 0;
+            switch (want) {
+            case T_MACHINE: NETRC_END(); in_entry = 1; m = xstrdup(word); want = T_NONE; continue;
+            case T_LOGIN: if (in_entry) { free(l); l = xstrdup(word); } want = T_NONE; continue;
+            case T_PASSWORD:
+                if (in_entry) { if (pw) { memset(pw, 0, strlen(pw)); free(pw); } pw = xstrdup(word); }
+                memset(word, 0, strlen(word));
+                want = T_NONE;
+                continue;
+            case T_ACCOUNT: want = T_NONE; continue;
+            case T_NONE: break;
+            }
+            if (!strcmp(word, "machine")) want = T_MACHINE;
+            else if (!strcmp(word, "default")) { NETRC_END(); in_entry = 1; }   /* an entry without machine: never matches */
+            else if (!strcmp(word, "login") || !strcmp(word, "user")) want = T_LOGIN;
+            else if (!strcmp(word, "password") || !strcmp(word, "passwd")) want = T_PASSWORD;
+            else if (!strcmp(word, "account")) want = T_ACCOUNT;
+            else if (!strcmp(word, "macdef")) { in_macro = 1; break; }   /* its name, then lines up to an empty one */
+        }
+    }
+    if (!done) NETRC_END();
+#undef NETRC_END
+    if (line) { memset(line, 0, cap); free(line); }
+    fclose(f);
+    return res;
+}
+
+/* The password when the settings give a user but none: passwordeval, else
+   ~/.netrc, else SYSCONFDIR/netrc (msmtp's order; keyrings are not read). */
 static int get_password(run *r)
 {
-    FILE *p;
-    size_t n;
-    if (!r->st.cfg.username || r->st.cfg.password || !r->st.passwordeval) return 0;
-    fflush(NULL);
-    if (!(p = popen(r->st.passwordeval, "r"))) return fail(r, EX_CONFIG_, "passwordeval: cannot run the command");
-    n = fread(r->pw, 1, sizeof r->pw - 1, p);
-    r->pw[n] = 0;
-    if (pclose(p) != 0 || n == 0) return fail(r, EX_CONFIG_, "passwordeval: the command failed or printed nothing");
-    r->pw[strcspn(r->pw, "\r\n")] = 0;
-    r->st.cfg.password = r->pw;
-    return 0;
+    char why[300], *pw = NULL, *path;
+    const char *home = getenv("HOME");
+    int status;
+    if (!r->st.cfg.username || r->st.cfg.password) return 0;
+    if (r->st.passwordeval) {
+        if (!(pw = first_line_of(r->st.passwordeval, &status, why, sizeof why)))
+            return fail(r, EX_CONFIG_, "passwordeval: %s", why);
+        if (status != 0 || !*pw) {
+            memset(pw, 0, strlen(pw)); free(pw);
+            return fail(r, EX_CONFIG_, "passwordeval: the command failed or printed nothing");
+        }
+        r->st.cfg.password = r->pw = pw;
+        return 0;
+    }
+    if (!r->st.cfg.host) return 0;
+    if (!home) { struct passwd *pwd = getpwuid(getuid()); home = pwd ? pwd->pw_dir : "/"; }
+    path = xprintf("%s/.netrc", home);
+    if (!(pw = netrc_password(path, r->st.cfg.host, r->st.cfg.username))) {
+        free(path);
+        path = xprintf("%s/netrc", SMTP_SEND_SYSCONFDIR);
+        pw = netrc_password(path, r->st.cfg.host, r->st.cfg.username);
+    }
+    if (pw) {
+        r->st.cfg.password = r->pw = pw;
+        r->pw_from = path;
+        return 0;
+    }
+    free(path);
+    return fail(r, EX_CONFIG_, "user %s has no password for %s: set password or passwordeval, or add "
+                "\"machine %s login %s password ...\" to ~/.netrc or %s/netrc", r->st.cfg.username, r->st.cfg.host,
+                r->st.cfg.host, r->st.cfg.username, SMTP_SEND_SYSCONFDIR);
 }
 
 static void print_pretend(run *r)
@@ -1525,10 +1880,33 @@ static void print_pretend(run *r)
     }
 }
 
+/* Whether the EHLO reply lines (as captured) offer keyword, one smtp.h
+   does not look for itself. */
+static int ehlo_has(const char *lines, const char *keyword)
+{
+    size_t n = strlen(keyword);
+    const char *p;
+    int first = 1;
+    for (p = lines ? lines : ""; *p; first = 0) {   /* the first line names the server */
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (!first && len >= 4 + n && !strncasecmp(p + 4, keyword, n) && (len == 4 + n || p[4 + n] == ' ')) return 1;
+        p += len + (nl ? 1 : 0);
+    }
+    return 0;
+}
+
+/* --serverinfo: msmtp's report (its headings and order), from what the
+   library tells: the greeting, the TLS version and cipher suite and how the
+   certificate was checked, the capabilities smtp.h knows, then the EHLO
+   reply as the server wrote it. */
 static int serverinfo(run *r)
 {
     smtp_result e;
     unsigned ext, auth;
+    unsigned long size;
+    int starttls_used;
+    const char *p;
     r->st.cfg.trace = capture;
     r->st.cfg.trace_user = (void *)(intptr_t)r->o.verbose;
     /* no login: what the server offers is the question */
@@ -1541,34 +1919,61 @@ static int serverinfo(run *r)
     }
     ext = smtp_extensions(&session);
     auth = smtp_supported_auth(&session);
-    printf("SMTP server at %s, port %d\n", r->st.cfg.host, smtp_port_used(&session));
-    printf("    %s", info_lines.p ? info_lines.p : "\n");
-    if (smtp_tls_version(&session)[0])
-        printf("TLS session parameters:\n    %s, %s%s\n", smtp_tls_version(&session), smtp_tls_cipher(&session),
-               smtp_security_used(&session) == SMTP_SECURITY_IMPLICIT ? " (implicit TLS)" : " (STARTTLS)");
-    else printf("TLS: none\n");
-    printf("Capabilities:\n");
-    if (ext & SMTP_EXT_SIZE) {
-        if (smtp_size_limit(&session)) printf("    SIZE %lu:\n        Maximum message size is %lu bytes = %.2f MiB\n",
-                                          smtp_size_limit(&session), smtp_size_limit(&session),
-                                          (double)smtp_size_limit(&session) / 1048576.0);
-        else printf("    SIZE:\n        No limit is given\n");
+    size = smtp_size_limit(&session);
+    starttls_used = smtp_tls_version(&session)[0] && smtp_security_used(&session) != SMTP_SECURITY_IMPLICIT;
+    printf("SMTP server at %s, port %d:\n", r->st.cfg.host, smtp_port_used(&session));
+    if (greeting && *greeting) printf("    %s\n", greeting);
+    if (smtp_tls_version(&session)[0]) {
+        const smtp_config *c = &r->st.cfg;
+        printf("TLS session parameters:\n    %s, %s (%s)%s\n", smtp_tls_version(&session), smtp_tls_cipher(&session),
+               starttls_used ? "STARTTLS" : "implicit TLS", smtp_tls_resumed(&session) ? ", resumed" : "");
+        printf("TLS certificate information:\n    Verification:\n        %s\n",
+               c->tls_verify == SMTP_VERIFY_NONE ? "none (tls_certcheck off)"
+               : c->tls_fingerprint ? (c->tls_verify == SMTP_VERIFY_NO_HOSTNAME
+                                       ? "pinned: the SHA-256 of the certificate or its key is tls_fingerprint (host name not checked)"
+                                       : "pinned: the SHA-256 of the certificate or its key is tls_fingerprint, and it names the host")
+               : c->tls_verify == SMTP_VERIFY_NO_HOSTNAME ? "the chain leads to a trusted CA (host name not checked)"
+               : "the chain leads to a trusted CA and the certificate names the host");
+        printf("    Subject, issuer, validity, fingerprints:\n        not available (smtp.h has no accessor for the "
+               "server's certificate yet)\n");
     }
-    if (ext & SMTP_EXT_PIPELINING) printf("    PIPELINING:\n        Support for command grouping for faster transmission\n");
-    if (ext & SMTP_EXT_8BITMIME) printf("    8BITMIME:\n        8-bit messages are sent with BODY=8BITMIME\n");
-    if (ext & SMTP_EXT_SMTPUTF8) printf("    SMTPUTF8:\n        UTF-8 addresses\n");
-    if (ext & SMTP_EXT_CHUNKING) printf("    CHUNKING:\n        BDAT\n");
-    if (ext & SMTP_EXT_DSN) printf("    DSN:\n        Delivery status notifications (-N, -R, -V)\n");
-    if (ext & SMTP_EXT_ENHANCEDSTATUSCODES) printf("    ENHANCEDSTATUSCODES\n");
-    if (ext & SMTP_EXT_STARTTLS) printf("    STARTTLS:\n        Support for TLS encryption via the STARTTLS command\n");
-    if (ext & SMTP_EXT_AUTH) {
-        printf("    AUTH:\n        Supported mechanisms:\n        ");
-        if (auth & SMTP_AUTH_PLAIN) printf("PLAIN ");
-        if (auth & SMTP_AUTH_LOGIN) printf("LOGIN ");
-        if (auth & SMTP_AUTH_CRAM_MD5) printf("CRAM-MD5 ");
-        if (auth & SMTP_AUTH_XOAUTH2) printf("XOAUTH2 ");
-        if (auth & SMTP_AUTH_OAUTHBEARER) printf("OAUTHBEARER ");
-        printf("\n");
+    if (!ext && !starttls_used) printf("No special capabilities.\n");
+    else {
+        printf("Capabilities:\n");
+        if (ext & SMTP_EXT_SIZE) {
+            printf("    SIZE %lu:\n        Maximum message size is ", size);
+            if (!size) printf("unlimited\n");
+            else if (size > 1024 * 1024) printf("%lu bytes = %.2f MiB\n", size, (double)size / (1024.0 * 1024.0));
+            else if (size > 1024) printf("%lu bytes = %.2f KiB\n", size, (double)size / 1024.0);
+            else printf("%lu bytes\n", size);
+        }
+        if (ext & SMTP_EXT_PIPELINING) printf("    PIPELINING:\n        Support for command grouping for faster transmission\n");
+        if (ext & SMTP_EXT_SMTPUTF8) printf("    SMTPUTF8:\n        Support for Internationalized Email\n");
+        if (ehlo_has(info_lines.p, "ETRN")) printf("    ETRN:\n        Support for RMQS (Remote Message Queue Starting)\n");
+        if (ext & SMTP_EXT_8BITMIME) printf("    8BITMIME:\n        8-bit messages are sent with BODY=8BITMIME\n");
+        if (ext & SMTP_EXT_CHUNKING) printf("    CHUNKING:\n        Support for BDAT\n");
+        if (ext & SMTP_EXT_DSN) printf("    DSN:\n        Support for Delivery Status Notifications\n");
+        if (ext & SMTP_EXT_ENHANCEDSTATUSCODES) printf("    ENHANCEDSTATUSCODES:\n        Status codes of RFC 3463 in replies\n");
+        if (starttls_used || (ext & SMTP_EXT_STARTTLS))
+            printf("    STARTTLS:\n        Support for TLS encryption via the STARTTLS command\n");
+        if (ext & SMTP_EXT_AUTH) {
+            printf("    AUTH:\n        Supported authentication methods:\n        ");
+            if (auth & SMTP_AUTH_PLAIN) printf("PLAIN ");
+            if (auth & SMTP_AUTH_OAUTHBEARER) printf("OAUTHBEARER ");
+            if (auth & SMTP_AUTH_CRAM_MD5) printf("CRAM-MD5 ");
+            if (auth & SMTP_AUTH_LOGIN) printf("LOGIN ");
+            if (auth & SMTP_AUTH_XOAUTH2) printf("XOAUTH2 ");
+            printf("\n");
+        }
+        if ((ext & SMTP_EXT_STARTTLS) && !smtp_tls_version(&session)[0])
+            printf("This server might advertise more or other capabilities when TLS is active.\n");
+    }
+    printf("EHLO reply:\n");
+    for (p = info_lines.p ? info_lines.p : ""; *p;) {   /* "250-x" lines, as written */
+        const char *nl = strchr(p, '\n');
+        int n = nl ? (int)(nl - p) : (int)strlen(p);
+        printf("    %.*s\n", n, p);
+        p += n + (nl ? 1 : 0);
     }
     smtp_close(&session);
     return EX_OK_;
@@ -1659,6 +2064,21 @@ static int deliver(run *r, message *m)
     } else if ((r->dsn_return || r->o.envid || r->dsn_notify) && r->o.verbose)
         fprintf(stderr, "smtp-send: note: the server does not offer DSN: -N, -R and -V are not used\n");
 
+    if (ext & SMTP_EXT_SIZE) {   /* SIZE= (RFC 1870) when the size is known before sending */
+        long long size = measure(r, m, &pre);
+        unsigned long limit = smtp_size_limit(s);
+        if (size >= 0 && limit && (unsigned long long)size > limit) {
+            smtp_close(s);
+            free(pre.p); free(mparams.p); free(rparams.p);
+            return fail(r, EX_UNAVAILABLE_, "the message is %lld bytes and the server takes at most %lu (SIZE); "
+                        "nothing was sent", size, limit);
+        }
+        if (size >= 0) {
+            char t[40];
+            snprintf(t, sizeof t, "%sSIZE=%lld", mparams.len ? " " : "", size);
+            buf_str(&mparams, t);
+        }
+    }
     /* every recipient first; a 452 (too many recipients) closes a batch,
        the rest go to further transactions; any other refusal: nothing is sent */
     e = smtp_mail_from_opts(s, r->from, mparams.p);
@@ -1869,10 +2289,12 @@ int main(int argc, char **argv)
     if (r->o.verbose) {
         r->st.cfg.trace = trace;
         if (r->st.notes && *r->st.notes) fputs(r->st.notes, stderr);
+        if (r->pw_from) fprintf(stderr, "smtp-send: the password for %s is from %s\n", r->st.cfg.username, r->pw_from);
     }
     code = (r->o.subject || r->o.body || r->o.nattach) ? send_composed(r) : deliver(r, &m);
 done:
-    if ((v = r->logfile) != NULL || r->syslog_facility) log_outcome(r, code);
+    if (((v = r->logfile) != NULL || r->syslog_facility) && !r->o.pretend && !r->o.serverinfo) log_outcome(r, code);
     smtp_settings_free(&r->st);
+    if (r->pw) { memset(r->pw, 0, strlen(r->pw)); free(r->pw); }
     return code;
 }

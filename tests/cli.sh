@@ -102,6 +102,17 @@ $SEND -v --url "smtp://alice:s3cret%20pass@localhost:$PF_SUBMISSION?tls_trust_fi
 check "-v prints the conversation" grep -q -- "--> AUTH PLAIN <credentials>" "$T/verbose"
 check "-v hides the password" bash -c "! grep -q 's3cret' '$T/verbose' && ! grep -q 'AGFsaWNl' '$T/verbose'"
 
+# --serverinfo over STARTTLS (Postfix): the TLS lines, and every capability line msmtp prints
+$SEND --url "smtp://localhost:$PF_SUBMISSION?tls_trust_file=$RUNDIR/postfix/certs/ca.pem" --serverinfo > "$T/info" 2>&1
+check "--serverinfo over STARTTLS: TLS version, cipher suite, STARTTLS" \
+    bash -c "grep -q '^TLS session parameters:' '$T/info' && grep -q '^    TLSv1.2, .* (STARTTLS)' '$T/info' && grep -qx '    STARTTLS:' '$T/info'"
+check "... how the certificate was checked" grep -qx '        the chain leads to a trusted CA and the certificate names the host' "$T/info"
+check "... AUTH after TLS (Postfix offers it only there)" grep -q '^        PLAIN .*LOGIN' "$T/info"
+msmtp --host localhost --port "$PF_SUBMISSION" --tls=on --tls-starttls=on --tls-trust-file="$RUNDIR/postfix/certs/ca.pem" \
+      --serverinfo > "$T/msmtp-info" 2>&1
+check "... every line msmtp prints from Capabilities: on (its certificate lines aside)" \
+    bash -c "[ -z \"\$(sed -n '/^Capabilities:/,\$p' '$T/msmtp-info' | grep -v 'SCRAM\|GSSAPI\|DIGEST\|NTLM\|EXTERNAL' | grep -vxFf '$T/info')\" ]"
+
 # --attach: a multipart message whose attachment decodes to the file's bytes
 head -c 100000 /dev/urandom > "$T/blob.bin"
 n0=$(count_msgs aiosmtpd)

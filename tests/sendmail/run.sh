@@ -27,7 +27,7 @@ export HOME=$T/home LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC
 unset XDG_CONFIG_HOME MAILRC
 mkdir -p "$HOME"
 
-PLAIN=24900 NO8BIT=24901 MAXRCPT=24902 AUTHP=24903 AUTHPLAIN=24904 STRICT=24905
+PLAIN=24900 NO8BIT=24901 MAXRCPT=24902 AUTHP=24903 AUTHPLAIN=24904 STRICT=24905 SIZED=24906
 pass=0; failn=0
 ok()   { pass=$((pass + 1)); echo "ok   $1"; }
 bad()  { failn=$((failn + 1)); echo "FAIL $1"; }
@@ -65,6 +65,7 @@ start maxrcpt $MAXRCPT --max-rcpt 1000
 start authp $AUTHP --auth-user alice --auth-pass secret
 start authplain $AUTHPLAIN --auth-user alice --auth-pass secret --auth-mechs PLAIN
 start strict $STRICT --line-length-limit 1001   # aiosmtpd's own limit: a line over 1000 octets is refused
+start sized $SIZED --size-limit 20000
 
 count() { ls "$R/$1"/msg-*.json 2>/dev/null | wc -l; }
 last() { ls "$R/$1"/msg-*.json 2>/dev/null | sort | tail -1; }
@@ -183,7 +184,7 @@ printf 'From: Old <old@example.com>\nTo: a@example.com, b@example.com\nCc: c@exa
 f=$(newmsg plain "$n0")
 check "--set-from-header=on replaces From" bash -c "grep -q '^From: alice@example.com' '$f' && ! grep -q 'Old' '$f'"
 check "--undisclosed-recipients: To is undisclosed-recipients:; (no To, Cc)" \
-    bash -c "grep -q '^To: undisclosed-recipients:;' '$f' && ! grep -q '^Cc:\|a@example.com' '$f'"
+    bash -c "grep -q '^To: undisclosed-recipients:;' '$f' && ! grep -q '^Cc:\|[ <]a@example.com' '$f'"   # not the Message-ID's <...a@example.com>
 check "... and every recipient got it" [ "$(js "$f" 'sorted(d["rcpt_tos"])')" = "['a@example.com', 'b@example.com', 'c@example.com']" ]
 n0=$(count authp)
 printf 'Subject: eval\n\nx\n' | "$SEND" --host 127.0.0.1 --port $AUTHP --tls=off --user alice --passwordeval='echo secret' \
@@ -302,8 +303,10 @@ printf 'To: team\nCc: root\nSubject: aliases\n\nx\n' | "${S[@]}" -t
 f=$(newmsg plain "$n0")
 check "aliases map unqualified recipients (recursively)" \
     [ "$(js "$f" 'sorted(d["rcpt_tos"])')" = "['admin@example.com', 'bob@example.com', 'carol@example.com']" ]
+c0=$(wc -l < "$R/plain/commands.log")
 printf 'Subject: x\n\nx\n' | "${S[@]}" -a other root 2> "$T/err"; rc=$?
-check "an unqualified recipient without an alias: refused before sending (exit 67)" [ $rc = 67 ]
+check "an unqualified recipient without an alias: refused before sending (exit 67, EX_NOUSER, as sendmail's 'User unknown')" [ $rc = 67 ]
+check "... no connection was made" [ "$(wc -l < "$R/plain/commands.log")" = "$c0" ]
 check "... with a message naming the aliases key" grep -q "'aliases' key" "$T/err"
 
 echo "== all or nothing, and the exit codes"
@@ -407,6 +410,159 @@ if grep -q 'smtp_rcpt_to_opts' smtp.h; then
 else
     echo "skip -N NOTIFY on RCPT: smtp.h has no smtp_rcpt_to_opts yet"
 fi
+
+echo "== every configuration key is a long option"
+# the keys are smtp.h's smtp_config_keys(); tests/sendmail/keys.c also
+# checks that smtp_settings_set takes no key the table leaves out
+if cc -std=c99 -o "$T/keys" tests/sendmail/keys.c -lbearssl 2> "$T/keys.err"; then
+    "$T/keys" > "$T/keys.txt"
+    grep -o '"[a-z][a-z0-9_]*"' smtp.h | tr -d '"' | sort -u | "$T/keys" --check > "$T/keys.check"
+    check "smtp_config_keys() lists every key smtp_settings_set takes ($(wc -l < "$T/keys.txt") keys; data_timeout among them)" \
+        bash -c "grep -qx data_timeout '$T/keys.txt' && [ \"\$(cat '$T/keys.check')\" = 'accepted $(wc -l < "$T/keys.txt")' ]"
+    missing=""
+    for k in $(cat "$T/keys.txt"); do
+        for o in "${k//_/-}" "$k"; do   # --data-timeout and --data_timeout
+            (cd "$T" && "$SEND" --host 127.0.0.1 --pretend "--$o=1" bob@example.com < /dev/null > /dev/null 2> "$T/err")
+            grep -q "unknown option" "$T/err" && missing="$missing --$o"
+        done
+    done
+    check "every one of the $(wc -l < "$T/keys.txt") keys smtp.h accepts is an option of smtp-send, - or _ alike${missing:+ (missing:$missing)}" \
+        [ -z "$missing" ]
+else bad "tests/sendmail/keys.c does not build: $(head -3 "$T/keys.err")"; fi
+n0=$(count plain)
+printf 'Subject: pipeline\n\nx\n' | "${S[@]}" --pipeline-messages --data-timeout 30 bob@example.com; rc=$?
+f=$(newmsg plain "$n0")
+check "--pipeline-messages and --data-timeout 30: accepted, delivered" [ "$rc $(js "$f" 'd["rcpt_tos"]')" = "0 ['bob@example.com']" ]
+"${S[@]}" --socket=/run/smtp.sock bob@example.com < /dev/null 2> "$T/err"; rc=$?
+check "--socket=PATH: exit 64, the message names the key" bash -c "[ $rc = 64 ] && grep -q -- '--socket=/run/smtp.sock: local sockets are not supported' '$T/err'"
+"${S[@]}" --protocol=lmtp bob@example.com < /dev/null 2> "$T/err"; rc=$?
+check "--protocol=lmtp: exit 64, the message names the key" bash -c "[ $rc = 64 ] && grep -q -- '--protocol=lmtp: only smtp' '$T/err'"
+for kv in "socket /run/smtp.sock" "protocol lmtp"; do
+    printf 'account default\nhost 127.0.0.1\nport %s\ntls off\nfrom alice@example.com\n%s\n' $PLAIN "$kv" > "$T/refused"; chmod 600 "$T/refused"
+    c0=$(wc -l < "$R/plain/commands.log")
+    printf 'Subject: x\n\nx\n' | "$SEND" -C "$T/refused" bob@example.com 2> "$T/err"; rc=$?
+    check "'$kv' in the file: exit 78 (never ignored), naming the key" bash -c "[ $rc = 78 ] && grep -q '${kv%% *} \"${kv#* }\"' '$T/err'"
+    check "... and no connection was made" [ "$(wc -l < "$R/plain/commands.log")" = "$c0" ]
+done
+"${S[@]}" --tls-sha1-fingerprint=00:11 bob@example.com < /dev/null 2> "$T/err"; rc=$?
+check "--tls-sha1-fingerprint: refused (64), not silently ignored: only SHA-256 pins" bash -c "[ $rc = 64 ] && grep -q 'SHA-256' '$T/err'"
+n0=$(count plain)
+printf 'Subject: --eval\n\nx\n' | "$SEND" --host 127.0.0.1 --eval="echo port $PLAIN" --eval='printf "tls off\nport 1\n"' -f alice@example.com bob@example.com; rc=$?
+f=$(newmsg plain "$n0")
+check "--eval=CMD: its first output line is an option (port and tls from two commands)" [ "$rc $(js "$f" 'd["rcpt_tos"]')" = "0 ['bob@example.com']" ]
+
+echo "== eval in the configuration file (msmtp: the line is the command's first output line)"
+cat > "$T/evalrc" <<CONF
+defaults
+eval echo tls off
+
+eval echo "account evald"
+eval printf 'host 127.0.0.1\nhost 192.0.2.1\n'
+eval echo port $AUTHP
+eval head -c 20 > /dev/null; echo "from evald@example.com"
+eval echo "# a comment: nothing"
+auth cram-md5
+user alice
+eval echo password secret
+CONF
+chmod 644 "$T/evalrc"   # its password comes from eval: no permission check (as msmtp)
+n0=$(count authp)
+printf 'Subject: eval\n\nthe body is intact\n' | "$SEND" -C "$T/evalrc" -a evald bob@example.com 2> "$T/err"; rc=$?
+f=$(newmsg authp "$n0") || f=/dev/null
+check "eval: account, host (first line only), port, from and password from commands; mode 644 allowed" \
+    [ "$rc $(js "$f" 'd["mail_from"], d["auth"]' 2>/dev/null)" = "0 ('evald@example.com', 'alice')" ]
+check "... a command that reads standard input does not eat the message (it gets /dev/null)" \
+    bash -c "lf '$f' | grep -q '^Subject: eval\$' && lf '$f' | grep -q '^the body is intact\$'"
+sed 's/^eval head -c 20.*/from evald@example.com/' "$T/evalrc" > "$T/evalrc-msmtp"; chmod 600 "$T/evalrc-msmtp"
+n0=$(count authp)
+printf 'Subject: eval\n\nx\n' | msmtp -C "$T/evalrc-msmtp" -a evald bob@example.com; rc=$?
+f=$(newmsg authp "$n0") || f=/dev/null
+check "... msmtp reads the same eval lines the same way" [ "$rc $(js "$f" 'd["mail_from"], d["auth"]' 2>/dev/null)" = "0 ('evald@example.com', 'alice')" ]
+printf 'password literal\n' >> "$T/evalrc"
+"$SEND" -C "$T/evalrc" -a evald bob@example.com < /dev/null 2> "$T/err"; rc=$?
+check "a password written in the file itself (mode 644): exit 78, as msmtp" bash -c "[ $rc = 78 ] && grep -q 'evalrc: holds a password but can be read by others (mode 644)' '$T/err'"
+printf 'account default\nhost 127.0.0.1\neval true\n' > "$T/evalbad"; chmod 600 "$T/evalbad"
+"$SEND" -C "$T/evalbad" bob@example.com < /dev/null 2> "$T/err"; rc=$?
+check "eval of a command that prints nothing: exit 78, naming file and line" bash -c "[ $rc = 78 ] && grep -q 'evalbad:3: eval: cannot read output of' '$T/err'"
+printf 'account default\nhost 127.0.0.1\neval echo eval echo x\n' > "$T/evalbad"
+"$SEND" -C "$T/evalbad" bob@example.com < /dev/null 2> "$T/err"; rc=$?
+check "eval printing another eval line: exit 78" bash -c "[ $rc = 78 ] && grep -q 'evalbad:3: eval: the output' '$T/err'"
+printf 'account default\nhost 127.0.0.1\neval echo port 99999\n' > "$T/evalbad"
+mkdir -p "$T/tmpd"
+TMPDIR=$T/tmpd "$SEND" -C "$T/evalbad" bob@example.com < /dev/null 2> "$T/err"; rc=$?
+check "a bad value from eval: exit 78, the library names the real file and line" bash -c "[ $rc = 78 ] && grep -q '$T/evalbad:3: port' '$T/err'"
+check "... the private copy (in \$TMPDIR) is gone" [ -z "$(ls -A "$T/tmpd")" ]
+
+echo "== the password from .netrc (msmtp: ~/.netrc, then /etc/netrc)"
+printf 'account default\nhost 127.0.0.1\nport %s\ntls off\nfrom alice@example.com\nauth cram-md5\nuser alice\n' $AUTHP > "$T/nopw"; chmod 600 "$T/nopw"
+cat > "$HOME/.netrc" <<'NETRC'
+machine other.example login alice password wrong1
+default login alice password wrong2
+machine 127.0.0.1 login bob password wrong3
+macdef init
+  machine 127.0.0.1 login alice password in-a-macro
+
+# the entry that matches, over several lines
+machine 127.0.0.1
+    login alice
+    password "secret"
+NETRC
+n0=$(count authp)
+printf 'Subject: netrc\n\nx\n' | "$SEND" -C "$T/nopw" bob@example.com; rc=$?
+f=$(newmsg authp "$n0") || f=/dev/null
+check "~/.netrc: the entry for this machine and login (not another machine's, login's, default, nor a macro's)" \
+    [ "$rc $(js "$f" 'd["auth"]' 2>/dev/null)" = "0 alice" ]
+n0=$(count authp)
+printf 'Subject: netrc\n\nx\n' | msmtp -C "$T/nopw" bob@example.com; rc=$?
+f=$(newmsg authp "$n0") || f=/dev/null
+check "... msmtp finds the same password" [ "$rc $(js "$f" 'd["auth"]' 2>/dev/null)" = "0 alice" ]
+rm -f "$HOME/.netrc"
+"$SEND" -C "$T/nopw" bob@example.com < /dev/null 2> "$T/err"; rc=$?
+check "a user without a password anywhere: exit 78, saying where one can be given" bash -c "[ $rc = 78 ] && grep -q 'no password for 127.0.0.1.*netrc' '$T/err'"
+mkdir -p "$T/etc-netrc" "$T/etc-netrc-work"
+printf 'machine 127.0.0.1 login alice password secret\n' > "$T/etc-netrc/netrc"
+n0=$(count authp)
+if unshare -m sh -c "mount -t overlay overlay -o lowerdir=/etc,upperdir=$T/etc-netrc,workdir=$T/etc-netrc-work /etc &&
+      printf 'Subject: /etc/netrc\n\nx\n' | '$SEND' -C '$T/nopw' bob@example.com" 2> "$T/err"; then
+    f=$(newmsg authp "$n0")
+    check "/etc/netrc when ~/.netrc has no entry" [ "$(js "$f" 'd["auth"]')" = alice ]
+else bad "/etc/netrc in a private mount namespace: $(cat "$T/err")"; fi
+printf 'machine 127.0.0.1 login alice password wrong\n' > "$HOME/.netrc"
+unshare -m sh -c "mount -t overlay overlay -o lowerdir=/etc,upperdir=$T/etc-netrc,workdir=$T/etc-netrc-work /etc &&
+      printf 'Subject: x\n\nx\n' | '$SEND' -C '$T/nopw' bob@example.com" 2> "$T/err"; rc=$?
+check "... ~/.netrc comes first (its wrong password: login refused, 77)" [ $rc = 77 ]
+check "... the real /etc has no netrc from this test" [ ! -e /etc/netrc ]
+rm -f "$HOME/.netrc"
+
+echo "== SIZE declared when standard input is a file"
+printf 'From: alice@example.com\nTo: bob@example.com\nBcc: hidden@example.com\nSubject: size\n\nCRLF\r\nbare CR\rbare LF\n.a dot line\n' > "$T/size.eml"
+head -c 3000 /dev/urandom | base64 >> "$T/size.eml"
+printf 'no final newline' >> "$T/size.eml"
+n0=$(count sized)
+"$SEND" --host 127.0.0.1 --port $SIZED --tls=off -t < "$T/size.eml"; rc=$?
+f=$(newmsg sized "$n0") || f=/dev/null
+check "a regular file: SIZE= on MAIL FROM is the exact size the server stored (headers added, Bcc removed, CRLF, no final newline)" \
+    [ "$rc $(js "$f" '[o for o in d["mail_options"] if o.startswith("SIZE=")]' 2>/dev/null)" = "0 ['SIZE=$(wc -c < "$f")']" ]
+n0=$(count sized)
+cat "$T/size.eml" | "$SEND" --host 127.0.0.1 --port $SIZED --tls=off -t; rc=$?
+f=$(newmsg sized "$n0") || f=/dev/null
+check "... through a pipe the size is unknown: no SIZE=" bash -c "[ $rc = 0 ] && ! js '$f' 'd[\"mail_options\"]' | grep -q SIZE"
+{ printf 'Subject: too big\n\n'; head -c 30000 /dev/urandom | base64; } > "$T/big2.eml"
+n0=$(count sized); c0=$(wc -l < "$R/sized/commands.log")
+"$SEND" --host 127.0.0.1 --port $SIZED --tls=off -f alice@example.com bob@example.com < "$T/big2.eml" 2> "$T/err"; rc=$?
+check "a file over the server's SIZE: exit 69 before MAIL FROM, saying so" \
+    bash -c "[ $rc = 69 ] && grep -q 'takes at most 20000 (SIZE); nothing was sent' '$T/err' && ! tail -n +$((c0 + 1)) '$R/sized/commands.log' | grep -q 'MAIL FROM'"
+check "... nothing stored" [ "$(count sized)" = "$n0" ]
+
+echo "== --serverinfo, as msmtp prints it"
+for port in $PLAIN $SIZED; do
+    "$SEND" --host 127.0.0.1 --port $port --tls=off --serverinfo > "$T/ours" 2>&1; rc=$?
+    msmtp --host 127.0.0.1 --port $port --tls=off --serverinfo > "$T/theirs" 2>&1
+    check "--serverinfo (port $port): the greeting line, then every line msmtp prints (its first aside)" \
+        bash -c "[ $rc = 0 ] && sed -n 2p '$T/ours' | grep -q '^    aiosmtpd.test' && [ -z \"\$(tail -n +2 '$T/theirs' | grep -vxFf '$T/ours')\" ]"
+done
+check "... SIZE as msmtp words it" grep -qx '        Maximum message size is 20000 bytes = 19.53 KiB' "$T/ours"
+check "... the EHLO reply as the server wrote it" grep -qx '    250 HELP' "$T/ours"
 
 echo "== the log line, as msmtp writes it"
 : > "$T/send.log"
