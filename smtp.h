@@ -57,6 +57,7 @@
        smtp_extensions(s)  smtp_supported_auth(s)  smtp_size_limit(s)
        smtp_security_used(s)  smtp_port_used(s)
        smtp_tls_version(s)  smtp_tls_cipher(s)  smtp_tls_resumed(s)
+       smtp_tls_peer_cert(s, &pc)   the server's certificate: subject, dates, SHA-256
      Configuration
        smtp_config_load(st, path, account)         an msmtp file (~/.msmtprc)
        smtp_config_load_system(st, path, account)  /etc/msmtprc
@@ -256,7 +257,9 @@
      Versions: smtp_config_set_tls_versions (drops TLS 1.3, which BearSSL
      cannot speak) and smtp_config_set_tls_versions_unsafe (smtp_open then
      fails before connecting). smtp_tls_version and smtp_tls_cipher tell
-     what was negotiated. AES-GCM suites come first on CPUs with AES-NI,
+     what was negotiated; smtp_tls_peer_cert describes the server's
+     certificate (subject, issuer, validity, names, key, SHA-256 of it and
+     of its key), read by the same bounded DER reader. AES-GCM suites come first on CPUs with AES-NI,
      ChaCha20-Poly1305 elsewhere. After QUIT, close_notify is sent without
      waiting for the server's. TLS session resumption through a cache the
      caller owns (cfg.tls_cache), only for fully verified sessions, keyed
@@ -625,143 +628,9 @@ typedef struct smtp_message {
     void (*on_result)(void *user, const smtp_rcpt_result *r); void *user;
 } smtp_message;
 
-/* private: the transport slot (TCP, later proxy and TLS layers; tests plug
-   a scripted one here). */
-struct smtp_session;
-typedef struct smtp__io {
-    int  (*read)(struct smtp_session *s, void *buf, size_t len, long long deadline);
-    int  (*write)(struct smtp_session *s, const void *buf, size_t len, long long deadline);
-    void (*close)(struct smtp_session *s);
-    void *ctx;
-} smtp__io;
-
-#define SMTP__RBUF_SIZE 16384
-#define SMTP__WBUF_SIZE 16384
-#define SMTP__TEXT_SIZE 12400   /* a whole AUTH challenge (RFC 4954: 12288) */
-
-#ifndef SMTP_NO_TLS
-/* private: certificate checks around BearSSL's x509 "minimal" engine
-   (names, key policy, name constraints, pins, the relaxed modes). */
-#ifndef SMTP_CERT_MAX
-#define SMTP_CERT_MAX 8192           /* the largest certificate of a server's chain (DER) */
-#endif
-typedef struct smtp__x509 {
-    const br_x509_class *vtable;
-    br_x509_minimal_context minimal;
-    const char *host;                   /* the name checked (the session's tls_name) */
-    br_x509_pkey pkey;                  /* the server's key from our own reader (relaxed modes) */
-    int index, over, verify, ip_len, has_pin, pin_ok, has_key, weak_sig, relaxed, chain_seen;
-    unsigned err, policy;               /* what minimal said; our own first refusal */
-    unsigned char ip[16], pin[32];
-    unsigned char key[520];             /* pkey's bytes: RSA n and e, or the EC point */
-    size_t cert_len;
-    unsigned char cert[SMTP_CERT_MAX];  /* the certificate being received */
-} smtp__x509;
-
-typedef struct smtp__tls {
-    br_ssl_client_context sc;
-    smtp__x509 x;
-    smtp__io lower;                     /* the transport under TLS */
-    struct smtp_trust *own;             /* loaded for this session when cfg.trust is NULL */
-    struct smtp__client *client;        /* client certificate chain and key, loaded at open */
-    unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
-} smtp__tls;
-#endif
-
-/* >>structs  the session's private layout. Each part owns one concern and
-   is reset in one place; the largest members come last. */
-
-/* What the server offered in its EHLO reply (forgotten after STARTTLS). */
-typedef struct smtp__caps {
-    unsigned ext, auth;                 /* SMTP_EXT_*, SMTP_AUTH_* */
-    unsigned long size_max;             /* SIZE's limit, 0 when none */
-} smtp__caps;
-
-/* The transport stack: the socket and the top layer's slot. */
-typedef struct smtp__link {
-    int fd, sys_errno;                  /* the socket (-1: none); errno of the last system failure */
-    smtp__io io;                        /* TCP, then a proxy's tunnel, then TLS on top */
-    char peer[300];                     /* "host:port", for messages */
-} smtp__link;
-
-/* TLS as the session uses it: the mode tried and the one that worked. */
-typedef struct smtp__sec {
-    smtp_security mode_try;             /* the mode being tried (the resumption cache's key) */
-    smtp_security mode_used;            /* the mode that got through (AUTO tells which) */
-    int on, resumed;                    /* TLS is the top layer; its session was resumed */
-    unsigned err;                       /* BearSSL's error code of a failed handshake */
-    char name[256];                     /* the server's name for SNI and checks (no trailing dot) */
-} smtp__sec;
-
-/* Dot-stuffing state across writes (RFC 5321 4.5.2); nostuff: BDAT or a count. */
-typedef struct smtp__dot { int bol, cr, nostuff; } smtp__dot;
-
-/* The writer: commands and body bytes go out through buf. counting: the
-   body is only measured (SIZE), nothing goes out. */
-typedef struct smtp__writer {
-    size_t len;                         /* bytes waiting in buf */
-    smtp__dot dot;
-    int counting;
-    unsigned long long counted;         /* what counting measured */
-    unsigned long long sent;            /* body bytes of this message on the wire, for progress */
-    unsigned char buf[SMTP__WBUF_SIZE];
-} smtp__writer;
-
-/* The reader: buffered bytes, the last reply and the command it answers. */
-typedef struct smtp__reader {
-    size_t pos, len;                    /* unread bytes are buf[pos..len) */
-    smtp_reply reply;                   /* reply.text points at text */
-    char cmd[80];                       /* the command being answered, for messages */
-    char text[SMTP__TEXT_SIZE];
-    unsigned char buf[SMTP__RBUF_SIZE];
-} smtp__reader;
-
-/* BDAT (RFC 3030): chunks in flight and the first refusal among them. */
-typedef struct smtp__bdat {
-    int on, last;                       /* BDAT in use; the last chunk awaits its reply */
-    int pending, failed;                /* replies not read yet; a chunk was refused */
-    int code; char status[16];          /* that refusal */
-} smtp__bdat;
-
-/* The transaction being sent. */
-typedef struct smtp__txn {
-    int body8, utf8;                    /* BODY=8BITMIME declared; SMTPUTF8 in use */
-    int eod_sent;                       /* the end of the message went out, its reply not read yet */
-    int mail_code; char mail_status[16];   /* a refused MAIL, for the recipients it leaves */
-    char refused[200];                  /* the first recipient refusal, for the detail */
-} smtp__txn;
-
-/* One recipient of a transaction: its address, index in the message, state. */
-typedef struct smtp__rcpt { const char *addr; unsigned idx; int st; } smtp__rcpt;
-#define SMTP__RCPT_MAX 1000             /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
-#define SMTP__SASL_MAX 9000             /* an AUTH payload: its base64 stays under RFC 4954's 12288 */
-
-/* Work space by phase: AUTH (inside smtp_open) never overlaps a transaction. */
-typedef union smtp__work {
-    smtp__rcpt rcpt[SMTP__RCPT_MAX];    /* the recipients of one transaction */
-    unsigned char sasl[SMTP__SASL_MAX + 400];   /* an AUTH payload, or a decoded challenge */
-} smtp__work;
-
-/* The session. Every field is private; its size is documented above. */
-typedef struct smtp_session {
-    int state;                          /* SMTP__CLOSED .. (see smtp__check_state) */
-    smtp_result err;                    /* sticky: set once the session is over */
-    unsigned long long msg_count;       /* messages begun, for Message-ID and boundaries */
-    unsigned long long nonce;           /* random per session, for Message-ID and boundaries */
-    smtp_config cfg;                    /* the caller's, defaults applied */
-    smtp__caps caps;
-    smtp__link link;
-    smtp__sec sec;
-    smtp__bdat bdat;
-    smtp__txn txn;
-    char detail[512];                   /* the last error's sentence */
-    smtp__writer wr;
-    smtp__reader rd;
-    smtp__work work;
-#ifndef SMTP_NO_TLS
-    smtp__tls tls;
-#endif
-} smtp_session;
+/* The session: a struct the caller owns (on the stack, static, on the
+   heap); its layout is private, in >>structs at the end of this part. */
+typedef struct smtp_session smtp_session;
 
 /* smtp_result_str: a short English phrase for a result code; never NULL. */
 SMTP_API const char *smtp_result_str(smtp_result r);
@@ -879,6 +748,23 @@ SMTP_API smtp_tls_cache *smtp_tls_cache_new(void);
 SMTP_API void smtp_tls_cache_free(smtp_tls_cache *c);
 SMTP_API int smtp_tls_resumed(const smtp_session *s);
 
+/* The server's certificate as this session received it (the leaf), for
+   programs that show it (smtp-send --serverinfo). Strings are printable:
+   control bytes and invalid UTF-8 appear as \xHH. Filled during every
+   full handshake, whatever cfg.tls_verify says; a resumed session shows
+   no certificate. SMTP_ERR_STATE without TLS or after resumption,
+   SMTP_ERR_UNSUPPORTED with SMTP_NO_TLS. */
+typedef struct smtp_peer_cert {
+    char subject[256], issuer[256];       /* "C=DE, O=Example, CN=mx.example.com", as encoded */
+    char not_before[24], not_after[24];   /* "2026-12-03 22:08:10 UTC" */
+    char names[512];                      /* subjectAltName: "DNS:mx.example.com, IP:192.0.2.1" */
+    char key[24];                         /* "RSA 2048", "EC P-256" */
+    unsigned char sha256[32];             /* of the certificate (DER) */
+    unsigned char spki_sha256[32];        /* of its SubjectPublicKeyInfo (what a key pin names) */
+    int chain_length;                     /* certificates the server sent */
+} smtp_peer_cert;
+SMTP_API smtp_result smtp_tls_peer_cert(const smtp_session *s, smtp_peer_cert *out);
+
 /* After smtp_open: the security mode that got through (AUTO says which),
    the port, and the TLS version and cipher suite ("TLSv1.2",
    "ECDHE-RSA-AES128-GCM-SHA256"; "" without TLS). */
@@ -948,6 +834,146 @@ typedef struct smtp_config_key {
     int sends;                   /* 1: configures the session; 0: an msmtp key only kept (smtp_settings_get) */
 } smtp_config_key;
 SMTP_API const smtp_config_key *smtp_config_keys(size_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* private: the transport slot (TCP, later proxy and TLS layers; tests plug
+   a scripted one here). */
+struct smtp_session;
+typedef struct smtp__io {
+    int  (*read)(struct smtp_session *s, void *buf, size_t len, long long deadline);
+    int  (*write)(struct smtp_session *s, const void *buf, size_t len, long long deadline);
+    void (*close)(struct smtp_session *s);
+    void *ctx;
+} smtp__io;
+
+#define SMTP__RBUF_SIZE 16384
+#define SMTP__WBUF_SIZE 16384
+#define SMTP__TEXT_SIZE 12400   /* a whole AUTH challenge (RFC 4954: 12288) */
+
+#ifndef SMTP_NO_TLS
+/* private: certificate checks around BearSSL's x509 "minimal" engine
+   (names, key policy, name constraints, pins, the relaxed modes). */
+#ifndef SMTP_CERT_MAX
+#define SMTP_CERT_MAX 8192           /* the largest certificate of a server's chain (DER) */
+#endif
+typedef struct smtp__x509 {
+    const br_x509_class *vtable;
+    br_x509_minimal_context minimal;
+    const char *host;                   /* the name checked (the session's tls_name) */
+    br_x509_pkey pkey;                  /* the server's key from our own reader (relaxed modes) */
+    int index, over, verify, ip_len, has_pin, pin_ok, has_key, weak_sig, relaxed, chain_seen;
+    unsigned err, policy;               /* what minimal said; our own first refusal */
+    unsigned char ip[16], pin[32];
+    unsigned char key[520];             /* pkey's bytes: RSA n and e, or the EC point */
+    smtp_peer_cert peer;                /* the leaf, described (smtp_tls_peer_cert) */
+    size_t cert_len;
+    unsigned char cert[SMTP_CERT_MAX];  /* the certificate being received */
+} smtp__x509;
+
+typedef struct smtp__tls {
+    br_ssl_client_context sc;
+    smtp__x509 x;
+    smtp__io lower;                     /* the transport under TLS */
+    struct smtp_trust *own;             /* loaded for this session when cfg.trust is NULL */
+    struct smtp__client *client;        /* client certificate chain and key, loaded at open */
+    unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+} smtp__tls;
+#endif
+
+/* >>structs  the session's private layout. Each part owns one concern and
+   is reset in one place; the largest members come last. */
+
+/* What the server offered in its EHLO reply (forgotten after STARTTLS). */
+typedef struct smtp__caps {
+    unsigned ext, auth;                 /* SMTP_EXT_*, SMTP_AUTH_* */
+    unsigned long size_max;             /* SIZE's limit, 0 when none */
+} smtp__caps;
+
+/* The transport stack: the socket and the top layer's slot. */
+typedef struct smtp__link {
+    int fd, sys_errno;                  /* the socket (-1: none); errno of the last system failure */
+    smtp__io io;                        /* TCP, then a proxy's tunnel, then TLS on top */
+    char peer[300];                     /* "host:port", for messages */
+} smtp__link;
+
+/* TLS as the session uses it: the mode tried and the one that worked. */
+typedef struct smtp__sec {
+    smtp_security mode_try;             /* the mode being tried (the resumption cache's key) */
+    smtp_security mode_used;            /* the mode that got through (AUTO tells which) */
+    int on, resumed;                    /* TLS is the top layer; its session was resumed */
+    unsigned err;                       /* BearSSL's error code of a failed handshake */
+    char name[256];                     /* the server's name for SNI and checks (no trailing dot) */
+} smtp__sec;
+
+/* Dot-stuffing state across writes (RFC 5321 4.5.2); nostuff: BDAT or a count. */
+typedef struct smtp__dot { int bol, cr, nostuff; } smtp__dot;
+
+/* The writer: commands and body bytes go out through buf. counting: the
+   body is only measured (SIZE), nothing goes out. */
+typedef struct smtp__writer {
+    size_t len;                         /* bytes waiting in buf */
+    smtp__dot dot;
+    int counting;
+    unsigned long long counted;         /* what counting measured */
+    unsigned long long sent;            /* body bytes of this message on the wire, for progress */
+    unsigned char buf[SMTP__WBUF_SIZE];
+} smtp__writer;
+
+/* The reader: buffered bytes, the last reply and the command it answers. */
+typedef struct smtp__reader {
+    size_t pos, len;                    /* unread bytes are buf[pos..len) */
+    smtp_reply reply;                   /* reply.text points at text */
+    char cmd[80];                       /* the command being answered, for messages */
+    char text[SMTP__TEXT_SIZE];
+    unsigned char buf[SMTP__RBUF_SIZE];
+} smtp__reader;
+
+/* BDAT (RFC 3030): chunks in flight and the first refusal among them. */
+typedef struct smtp__bdat {
+    int on, last;                       /* BDAT in use; the last chunk awaits its reply */
+    int pending, failed;                /* replies not read yet; a chunk was refused */
+    int code; char status[16];          /* that refusal */
+} smtp__bdat;
+
+/* The transaction being sent. */
+typedef struct smtp__txn {
+    int body8, utf8;                    /* BODY=8BITMIME declared; SMTPUTF8 in use */
+    int eod_sent;                       /* the end of the message went out, its reply not read yet */
+    int mail_code; char mail_status[16];   /* a refused MAIL, for the recipients it leaves */
+    char refused[200];                  /* the first recipient refusal, for the detail */
+} smtp__txn;
+
+/* One recipient of a transaction: its address, index in the message, state. */
+typedef struct smtp__rcpt { const char *addr; unsigned idx; int st; } smtp__rcpt;
+#define SMTP__RCPT_MAX 1000             /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
+#define SMTP__SASL_MAX 9000             /* an AUTH payload: its base64 stays under RFC 4954's 12288 */
+
+/* Work space by phase: AUTH (inside smtp_open) never overlaps a transaction. */
+typedef union smtp__work {
+    smtp__rcpt rcpt[SMTP__RCPT_MAX];    /* the recipients of one transaction */
+    unsigned char sasl[SMTP__SASL_MAX + 400];   /* an AUTH payload, or a decoded challenge */
+} smtp__work;
+
+/* The session. Every field is private; its size is documented above. */
+struct smtp_session {
+    int state;                          /* SMTP__CLOSED .. (see smtp__check_state) */
+    smtp_result err;                    /* sticky: set once the session is over */
+    unsigned long long msg_count;       /* messages begun, for Message-ID and boundaries */
+    unsigned long long nonce;           /* random per session, for Message-ID and boundaries */
+    smtp_config cfg;                    /* the caller's, defaults applied */
+    smtp__caps caps;
+    smtp__link link;
+    smtp__sec sec;
+    smtp__bdat bdat;
+    smtp__txn txn;
+    char detail[512];                   /* the last error's sentence */
+    smtp__writer wr;
+    smtp__reader rd;
+    smtp__work work;
+#ifndef SMTP_NO_TLS
+    smtp__tls tls;
+#endif
+};
 
 #ifdef __cplusplus
 }
@@ -1771,6 +1797,7 @@ static int smtp__oid_is(smtp__span o, const char *der, size_t n)
 /* What we read of one certificate (RFC 5280 4.1). */
 typedef struct smtp__cert_info {
     smtp__span issuer, subject, spki, san, eku, nc;   /* spki with its header; the others contents */
+    smtp__span validity;
     int weak_sig;                                     /* signed with MD5 or SHA-1 */
 } smtp__cert_info;
 
@@ -1823,6 +1850,7 @@ static int smtp__cert_parse(const unsigned char *c, size_t n, smtp__cert_info *c
         switch (idx++) {
         case 2: sig_in = f; break;
         case 3: if (tag != 0x30) return -1; ci->issuer = f; break;
+        case 4: if (tag != 0x30) return -1; ci->validity = f; break;
         case 5: if (tag != 0x30) return -1; ci->subject = f; break;
         case 6: if (tag != 0x30) return -1; ci->spki.p = start; ci->spki.n = (size_t)(tbs.p - start); break;
         default:
@@ -1991,6 +2019,126 @@ static int smtp__eku_server(smtp__span eku)
     return 0;
 }
 
+/* ---- the leaf described, for smtp_tls_peer_cert: every string bounded by
+   its buffer, every byte from the certificate through smtp__visible ---- */
+
+/* Appends sep, then n bytes of p (raw: their visible form) at *o, never
+   past cap - 1; stops quietly when full. */
+static void smtp__put(char *out, size_t cap, size_t *o, const char *sep, const void *p, size_t n, int raw)
+{
+    size_t k = strlen(sep);
+    if (*o + k >= cap) return;
+    memcpy(out + *o, sep, k); *o += k;
+    if (raw) *o += smtp__visible(out + *o, cap - *o, (const unsigned char *)p, n);
+    else { if (n > cap - 1 - *o) n = cap - 1 - *o; memcpy(out + *o, p, n); *o += n; }
+    out[*o] = 0;
+}
+
+/* An attribute's OID by its short name (CN, O, ...) or dotted ("2.5.4.97"). */
+static void smtp__oid_name(smtp__span oid, char *out, size_t cap)
+{
+    static const struct { const char *der, *name; } t[] = {
+        { "\x55\x04\x03", "CN" }, { "\x55\x04\x06", "C" }, { "\x55\x04\x07", "L" }, { "\x55\x04\x08", "ST" },
+        { "\x55\x04\x0A", "O" }, { "\x55\x04\x0B", "OU" }, { "\x55\x04\x05", "serialNumber" },
+        { "\x2A\x86\x48\x86\xF7\x0D\x01\x09\x01", "emailAddress" } };
+    size_t i, o = 0;
+    unsigned long v = 0;
+    for (i = 0; i < sizeof t / sizeof *t; i++)
+        if (smtp__oid_is(oid, t[i].der, strlen(t[i].der))) { snprintf(out, cap, "%s", t[i].name); return; }
+    out[0] = 0;
+    for (i = 0; i < oid.n && o + 24 < cap; i++) {
+        v = v << 7 | (oid.p[i] & 0x7F);
+        if (oid.p[i] & 0x80) { if (v > 0x1FFFFFFUL) break; continue; }
+        if (o == 0) o += (size_t)snprintf(out, cap, "%lu.%lu", v < 80 ? v / 40 : 2UL, v < 80 ? v % 40 : v - 80);
+        else o += (size_t)snprintf(out + o, cap - o, ".%lu", v);
+        v = 0;
+    }
+    if (!out[0]) snprintf(out, cap, "?");
+}
+
+/* A Name (RFC 5280 4.1.2.4) as "C=DE, O=Example, CN=mx", in encoded order. */
+static void smtp__dn_string(smtp__span dn, char *out, size_t cap)
+{
+    smtp__span set, atv, oid, val;
+    unsigned tag;
+    size_t o = 0;
+    char nm[48];
+    out[0] = 0;
+    while (dn.n) {
+        if (smtp__der_next(&dn, &tag, &set) || tag != 0x31) return;
+        while (set.n) {
+            if (smtp__der_next(&set, &tag, &atv) || tag != 0x30) return;
+            if (smtp__der_next(&atv, &tag, &oid) || tag != 0x06 || smtp__der_next(&atv, &tag, &val)) return;
+            smtp__oid_name(oid, nm, sizeof nm);
+            smtp__put(out, cap, &o, o ? ", " : "", nm, strlen(nm), 0);
+            smtp__put(out, cap, &o, "=", val.p, val.n, 1);
+        }
+    }
+}
+
+/* UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) as
+   "YYYY-MM-DD HH:MM:SS UTC"; "?" when it is neither. */
+static void smtp__der_time(unsigned tag, smtp__span t, char *out, size_t cap)
+{
+    char d[15];
+    size_t i, k = tag == 0x17 ? 12 : tag == 0x18 ? 14 : 0;
+    snprintf(out, cap, "?");
+    if (!k || t.n != k + 1 || t.p[k] != 'Z') return;
+    for (i = 0; i < k; i++) if (t.p[i] < '0' || t.p[i] > '9') return;
+    if (k == 12) { d[0] = t.p[0] >= '5' ? '1' : '2'; d[1] = t.p[0] >= '5' ? '9' : '0'; memcpy(d + 2, t.p, 12); }
+    else memcpy(d, t.p, 14);
+    snprintf(out, cap, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s UTC", d, d + 4, d + 6, d + 8, d + 10, d + 12);
+}
+
+/* subjectAltName: DNS names, IP addresses and e-mail addresses. */
+static void smtp__san_string(smtp__span san, char *out, size_t cap)
+{
+    smtp__span seq, gn;
+    unsigned tag;
+    size_t o = 0;
+    char ip[INET6_ADDRSTRLEN];
+    out[0] = 0;
+    if (smtp__der_next(&san, &tag, &seq) || tag != 0x30) return;
+    while (seq.n) {
+        if (smtp__der_next(&seq, &tag, &gn)) return;
+        if (tag == 0x82) smtp__put(out, cap, &o, o ? ", DNS:" : "DNS:", gn.p, gn.n, 1);
+        else if (tag == 0x81) smtp__put(out, cap, &o, o ? ", email:" : "email:", gn.p, gn.n, 1);
+        else if (tag == 0x87 && (gn.n == 4 || gn.n == 16) &&
+                 inet_ntop(gn.n == 4 ? AF_INET : AF_INET6, gn.p, ip, sizeof ip))
+            smtp__put(out, cap, &o, o ? ", IP:" : "IP:", ip, strlen(ip), 0);
+    }
+}
+
+/* The leaf described from its DER; -1 when it does not parse (p is then
+   zero). Pure: the fuzzer calls it on any bytes. */
+static int smtp__peer_describe(smtp_peer_cert *p, const unsigned char *der, size_t n)
+{
+    smtp__cert_info ci;
+    smtp__span v, t;
+    br_x509_pkey pk;
+    br_sha256_context c;
+    unsigned char kb[520];
+    unsigned tag;
+    int bits = 0;
+    memset(p, 0, sizeof *p);
+    if (smtp__cert_parse(der, n, &ci)) return -1;
+    smtp__dn_string(ci.subject, p->subject, sizeof p->subject);
+    smtp__dn_string(ci.issuer, p->issuer, sizeof p->issuer);
+    v = ci.validity;
+    snprintf(p->not_before, sizeof p->not_before, "?");
+    snprintf(p->not_after, sizeof p->not_after, "?");
+    if (!smtp__der_next(&v, &tag, &t)) smtp__der_time(tag, t, p->not_before, sizeof p->not_before);
+    if (!smtp__der_next(&v, &tag, &t)) smtp__der_time(tag, t, p->not_after, sizeof p->not_after);
+    if (ci.san.p) smtp__san_string(ci.san, p->names, sizeof p->names);
+    if (smtp__spki_key(ci.spki, &pk, kb, sizeof kb, &bits) != 0) snprintf(p->key, sizeof p->key, "other");
+    else if (pk.key_type == BR_KEYTYPE_RSA) snprintf(p->key, sizeof p->key, "RSA %d", bits);
+    else snprintf(p->key, sizeof p->key, "EC %s", pk.key.ec.curve == BR_EC_secp256r1 ? "P-256" :
+                  pk.key.ec.curve == BR_EC_secp384r1 ? "P-384" : pk.key.ec.curve == BR_EC_secp521r1 ? "P-521" : "?");
+    br_sha256_init(&c); br_sha256_update(&c, der, n); br_sha256_out(&c, p->sha256);
+    br_sha256_init(&c); br_sha256_update(&c, ci.spki.p, ci.spki.n); br_sha256_out(&c, p->spki_sha256);
+    return 0;
+}
+
 /* At the end of each certificate: our checks on its DER. The first
    failure is kept for end_chain. */
 static void smtp__x_check_cert(smtp__x509 *x)
@@ -2000,6 +2148,7 @@ static void smtp__x_check_cert(smtp__x509 *x)
     if (x->policy || (x->index > 0 && !checking)) return;
     if (x->over) { x->policy = SMTP__ERR_BIG; return; }
     if (smtp__cert_parse(x->cert, x->cert_len, &ci)) { x->policy = SMTP__ERR_DER; return; }
+    if (x->index == 0) (void)smtp__peer_describe(&x->peer, x->cert, x->cert_len);
     if (ci.weak_sig && !(ci.issuer.n == ci.subject.n && !memcmp(ci.issuer.p, ci.subject.p, ci.issuer.n)))
         x->weak_sig = 1;   /* minimal has no SHA-1 or MD5: a chain that needs one fails there */
     if (x->index > 0) {
@@ -2034,6 +2183,7 @@ static void smtp__x_start_chain(const br_x509_class **ctx, const char *server_na
     (void)server_name;   /* names are ours to check (x->host), minimal checks none */
     x->index = -1; x->over = 0; x->err = 0; x->policy = 0; x->relaxed = 0; x->chain_seen = 1;
     x->has_key = 0; x->pin_ok = 0; x->weak_sig = 0; x->cert_len = 0;
+    memset(&x->peer, 0, sizeof x->peer);
     x->minimal.vtable->start_chain(&x->minimal.vtable, NULL);
 }
 
@@ -2067,6 +2217,7 @@ static unsigned smtp__x_end_chain(const br_x509_class **ctx)
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     unsigned err = x->minimal.vtable->end_chain(&x->minimal.vtable);
     x->err = err;
+    x->peer.chain_length = x->index + 1;
     if (x->index < 0) return err ? err : BR_ERR_X509_EMPTY_CHAIN;
     if (x->policy == SMTP__ERR_DER || x->policy == SMTP__ERR_BIG) return x->policy;
     if (x->has_pin && !x->pin_ok) return SMTP__ERR_PIN;
@@ -6826,6 +6977,19 @@ SMTP_API const char *smtp_tls_cipher(const smtp_session *s)
     (void)s;
 #endif
     return "";
+}
+
+SMTP_API smtp_result smtp_tls_peer_cert(const smtp_session *s, smtp_peer_cert *out)
+{
+    if (!s || !out) return SMTP_ERR_PARAM;
+    memset(out, 0, sizeof *out);
+#ifndef SMTP_NO_TLS
+    if (!s->sec.on || s->sec.resumed || !s->tls.x.peer.chain_length) return SMTP_ERR_STATE;
+    *out = s->tls.x.peer;
+    return SMTP_OK;
+#else
+    return SMTP_ERR_UNSUPPORTED;
+#endif
 }
 
 SMTP_API unsigned smtp_supported_auth(const smtp_session *s) { return s ? s->caps.auth : 0; }

@@ -1934,8 +1934,21 @@ static int serverinfo(run *r)
                                        : "pinned: the SHA-256 of the certificate or its key is tls_fingerprint, and it names the host")
                : c->tls_verify == SMTP_VERIFY_NO_HOSTNAME ? "the chain leads to a trusted CA (host name not checked)"
                : "the chain leads to a trusted CA and the certificate names the host");
-        printf("    Subject, issuer, validity, fingerprints:\n        not available (smtp.h has no accessor for the "
-               "server's certificate yet)\n");
+        {
+            smtp_peer_cert pc;
+            int i;
+            if (smtp_tls_peer_cert(&session, &pc) == SMTP_OK) {   /* msmtp's layout, and the key and names */
+                printf("    Subject:\n        %s\n    Issuer:\n        %s\n", pc.subject, pc.issuer);
+                printf("    Validity:\n        Activation time: %s\n        Expiration time: %s\n", pc.not_before,
+                       pc.not_after);
+                printf("    Fingerprints:\n        SHA256: ");
+                for (i = 0; i < 32; i++) printf("%02X%s", pc.sha256[i], i < 31 ? ":" : "\n");
+                printf("        SHA256 of the public key (a tls_fingerprint pins either): ");
+                for (i = 0; i < 32; i++) printf("%02X%s", pc.spki_sha256[i], i < 31 ? ":" : "\n");
+                printf("    Key:\n        %s\n    Names:\n        %s\n    Chain:\n        %d certificate%s\n",
+                       pc.key, pc.names[0] ? pc.names : "(none)", pc.chain_length, pc.chain_length == 1 ? "" : "s");
+            } else printf("    (a resumed session: the certificate was not sent again)\n");
+        }
     }
     if (!ext && !starttls_used) printf("No special capabilities.\n");
     else {

@@ -110,6 +110,10 @@ check "... how the certificate was checked" grep -qx '        the chain leads to
 check "... AUTH after TLS (Postfix offers it only there)" grep -q '^        PLAIN .*LOGIN' "$T/info"
 msmtp --host localhost --port "$PF_SUBMISSION" --tls=on --tls-starttls=on --tls-trust-file="$RUNDIR/postfix/certs/ca.pem" \
       --serverinfo > "$T/msmtp-info" 2>&1
+check "... the certificate's SHA-256 fingerprint, as msmtp prints it" \
+    bash -c "l=\$(grep -m1 '^        SHA256: ' '$T/msmtp-info') && [ -n \"\$l\" ] && grep -qxF \"\$l\" '$T/info'"
+check "... its subject, issuer, validity, key and names" \
+    bash -c "grep -qx '    Subject:' '$T/info' && grep -q '^        Activation time: 20[0-9-]* [0-9:]* UTC' '$T/info' && grep -q '^        DNS:' '$T/info' && grep -qE '^        (RSA|EC) ' '$T/info'"
 check "... every line msmtp prints from Capabilities: on (its certificate lines aside)" \
     bash -c "[ -z \"\$(sed -n '/^Capabilities:/,\$p' '$T/msmtp-info' | grep -v 'SCRAM\|GSSAPI\|DIGEST\|NTLM\|EXTERNAL' | grep -vxFf '$T/info')\" ]"
 

@@ -267,6 +267,55 @@ TEST(aiosmtpd_starttls_byte_exact)
     free(got);
 }
 
+/* One line of `openssl x509 -in pem ...` after its "key=" prefix. */
+static int openssl_line(const char *pem, const char *args, const char *key, char *out, size_t n)
+{
+    char cmd[1024], line[2048];
+    FILE *p;
+    int found = 0;
+    snprintf(cmd, sizeof cmd, "openssl x509 -in '%s' -noout %s 2>/dev/null", pem, args);
+    if (!(p = popen(cmd, "r"))) return 0;
+    while (fgets(line, sizeof line, p))
+        if (!found && !strncmp(line, key, strlen(key))) {
+            line[strcspn(line, "\n")] = 0;
+            snprintf(out, n, "%s", line + strlen(key));
+            found = 1;
+        }
+    pclose(p);
+    return found;
+}
+
+TEST(peer_certificate_described_as_openssl_reads_it)
+{
+    smtp_config cfg;
+    smtp_peer_cert pc;
+    char pem[600], want[600], hex[100];
+    int i;
+    snprintf(pem, sizeof pem, "%s/server.pem", CERTS);
+    cfg_tls(&cfg, "localhost", AIOTLS, SMTP_SECURITY_STARTTLS, CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_tls_peer_cert(&S, &pc), SMTP_OK);
+    CHECK(openssl_line(pem, "-subject -nameopt sep_comma_plus_space,utf8,sname", "subject=", want, sizeof want));
+    CHECK_EQ_STR(pc.subject, want);
+    CHECK(openssl_line(pem, "-issuer -nameopt sep_comma_plus_space,utf8,sname", "issuer=", want, sizeof want));
+    CHECK_EQ_STR(pc.issuer, want);
+    CHECK(openssl_line(pem, "-fingerprint -sha256", "sha256 Fingerprint=", want, sizeof want) ||
+          openssl_line(pem, "-fingerprint -sha256", "SHA256 Fingerprint=", want, sizeof want));
+    for (i = 0; i < 32; i++) snprintf(hex + 3 * i, sizeof hex - 3 * (size_t)i, "%02X%s", pc.sha256[i], i < 31 ? ":" : "");
+    CHECK_EQ_STR(hex, want);
+    CHECK_CONTAINS(pc.names, "DNS:localhost");
+    CHECK_CONTAINS(pc.names, "IP:127.0.0.1");
+    CHECK(!strncmp(pc.key, "RSA ", 4) || !strncmp(pc.key, "EC ", 3));
+    CHECK(strlen(pc.not_before) == 23 && strlen(pc.not_after) == 23);   /* "YYYY-MM-DD HH:MM:SS UTC" */
+    CHECK(strcmp(pc.not_before, pc.not_after) < 0);
+    CHECK(pc.chain_length >= 1);
+    smtp_close(&S);
+    cfg_tls(&cfg, "127.0.0.1", AIO_PORT, SMTP_SECURITY_NONE, NULL);   /* cleartext: no certificate */
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_tls_peer_cert(&S, &pc), SMTP_ERR_STATE);
+    smtp_close(&S);
+}
+
 TEST(client_certificate_rsa_and_ec)
 {
     static const char *kinds[] = { "client", "client-ec" };
@@ -460,6 +509,7 @@ int main(void)
     RUN(pinning_by_certificate_and_by_key);
     RUN(trust_store_shared_and_system);
     RUN(aiosmtpd_starttls_byte_exact);
+    RUN(peer_certificate_described_as_openssl_reads_it);
     RUN(client_certificate_rsa_and_ec);
     RUN(session_resumption_only_when_verified);
     RUN(hostile_starttls_injection_refused);

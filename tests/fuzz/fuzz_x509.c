@@ -429,6 +429,34 @@ static int signed_as(const unsigned char *c, size_t n, int which)
 #define MAXC 10
 static smtp__x509 X;
 
+/* smtp_tls_peer_cert's description: every string ends inside its buffer
+   and holds no control byte (certificate bytes went through
+   smtp__visible); when filled, it describes the leaf that was sent. */
+static void check_str(const char *p, size_t cap)
+{
+    const char *e = (const char *)memchr(p, 0, cap);
+    FCHECK(e != NULL);
+    for (; p < e; p++) FCHECK((unsigned char)*p >= 0x20 && *p != 0x7F);
+}
+
+static void check_peer(const smtp_peer_cert *pc, const unsigned char *leaf, size_t n, int nc)
+{
+    unsigned char h[32];
+    check_str(pc->subject, sizeof pc->subject);
+    check_str(pc->issuer, sizeof pc->issuer);
+    check_str(pc->not_before, sizeof pc->not_before);
+    check_str(pc->not_after, sizeof pc->not_after);
+    check_str(pc->names, sizeof pc->names);
+    check_str(pc->key, sizeof pc->key);
+    FCHECK(pc->chain_length == nc);
+    if (pc->key[0]) {   /* filled: the leaf parsed */
+        FCHECK(leaf != NULL && n <= SMTP_CERT_MAX);
+        sha256(leaf, n, h);
+        FCHECK(!memcmp(h, pc->sha256, 32));
+        FCHECK(strlen(pc->not_before) == 23 || !strcmp(pc->not_before, "?"));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const hosts[4] = { "mail.example.test", "other.example.test", "127.0.0.1", NULL };
@@ -489,6 +517,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (*vt)->end_cert(vt);
     }
     err = (*vt)->end_chain(vt);
+    check_peer(&X.peer, nc ? cert[0] : NULL, nc ? clen[0] : 0, nc);
+    if (nc) {   /* the describer alone, on the same bytes: the same result */
+        smtp_peer_cert alone;
+        if (smtp__peer_describe(&alone, cert[0], clen[0]) == 0 && clen[0] <= SMTP_CERT_MAX) {
+            alone.chain_length = X.peer.chain_length;
+            FCHECK(!memcmp(&alone, &X.peer, sizeof alone));
+        }
+    }
     if (getenv("FUZZ_VERBOSE"))
         fprintf(stderr, "x509: %d certificates, verify %d, pin %d, host %s, %d roots: end_chain %u\n", nc, verify,
                 pinsrc, host ? host : "(none)", two ? 2 : 1, err);
