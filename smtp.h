@@ -940,6 +940,7 @@ typedef struct smtp__txn {
     int body8, utf8;                    /* BODY=8BITMIME declared; SMTPUTF8 in use */
     int eod_sent;                       /* the end of the message went out, its reply not read yet */
     int mail_code; char mail_status[16];   /* a refused MAIL, for the recipients it leaves */
+    char mail_text[300];                /* its reply, for the detail */
     char refused[200];                  /* the first recipient refusal, for the detail */
 } smtp__txn;
 
@@ -4044,8 +4045,8 @@ static smtp_result smtp__text_part(smtp_session *s, smtp__hw *h, const char *sub
    a file is measured by its size, not read. */
 static smtp_result smtp__b64_part(smtp_session *s, const smtp_attachment *a)
 {
-    unsigned char in[57 * 16];   /* 16 lines a write: small frames (smtp_send stays under 8 KB) */
-    char out[78 * 16];
+    unsigned char in[57 * 8];   /* 8 lines a write: a small frame (smtp_send's stack under 8 KB) */
+    char out[78 * 8];
     FILE *f = NULL;
     const unsigned char *mem = (const unsigned char *)a->data;
     size_t left = a->size;
@@ -6787,7 +6788,7 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
     smtp__job jobs[2];
     size_t i, g = 0, ok = 0, next_g = 0, nx = 0;
     int cur = 0, data_ok, ahead = 0, pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
-    char mail_rb[300];
+    char *mail_rb = s->txn.mail_text;   /* MAIL's refusal, when it came */
     smtp_result r = SMTP_OK, last = SMTP_OK;
     /* RFC 3030: BDAT when offered, pipelined with the envelope */
     s->bdat.on = pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
@@ -6812,8 +6813,8 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
                     if ((r = smtp__flush(s, dl)) != SMTP_OK) goto broken;
                 } else g = next_g;
                 ahead = 0;
-                if ((r = smtp__env_read(s, j, g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK) goto broken;
-            } else if ((r = smtp__env_lockstep(s, j, &g, &data_ok, &ok, mail_rb, sizeof mail_rb)) != SMTP_OK)
+                if ((r = smtp__env_read(s, j, g, &data_ok, &ok, mail_rb, sizeof s->txn.mail_text)) != SMTP_OK) goto broken;
+            } else if ((r = smtp__env_lockstep(s, j, &g, &data_ok, &ok, mail_rb, sizeof s->txn.mail_text)) != SMTP_OK)
                 goto broken;
             if (mail_rb[0]) {   /* MAIL refused: this message goes to nobody more */
                 {   /* each recipient gets MAIL's code and status, and its text without them */
