@@ -47,7 +47,7 @@ static void on_line(void *user, const char *line, size_t n, const char *text, si
 {
     seen *s = (seen *)user;
     int code;
-    FCHECK(index == s->wr.counted);
+    FCHECK(index == s->count);
     FCHECK(n >= 3 && text >= line + 3 && text + tn == line + n);
     FCHECK(line[0] >= '2' && line[0] <= '5' && line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9');
     FCHECK(!memchr(line, 0, n));
@@ -55,7 +55,7 @@ static void on_line(void *user, const char *line, size_t n, const char *text, si
     code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
     mix(s, (size_t)(line - s->base)); mix(s, n); mix(s, (size_t)(text - s->base)); mix(s, tn);
     mix(s, (size_t)index);
-    s->wr.counted++;
+    s->count++;
     check_enhanced(text, tn, code);
 }
 
