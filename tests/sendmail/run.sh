@@ -428,6 +428,13 @@ if cc -std=c99 -o "$T/keys" tests/sendmail/keys.c -lbearssl 2> "$T/keys.err"; th
     done
     check "every one of the $(wc -l < "$T/keys.txt") keys smtp.h accepts is an option of smtp-send, - or _ alike${missing:+ (missing:$missing)}" \
         [ -z "$missing" ]
+    # the manual's CONFIG FILE section lists the same keys (printed from the table: they must not drift)
+    sed -n '/^   CONFIG FILE$/,/^   [A-Z][A-Z]/p' smtp.h > "$T/manual-keys"
+    unmanned=""
+    for k in $(cat "$T/keys.txt"); do grep -qE "(^       $k: |[ ,]$k[,.])" "$T/manual-keys" || unmanned="$unmanned $k"; done
+    extra=$(grep -oE '^       [a-z_0-9]+:' "$T/manual-keys" | tr -d ' :' | grep -vxFf "$T/keys.txt" | tr '\n' ' ')
+    check "the manual's CONFIG FILE section names every key, and no other${unmanned:+ (missing:$unmanned)}${extra:+ (unknown: $extra)}" \
+        [ -z "$unmanned" -a -z "$extra" ]
 else bad "tests/sendmail/keys.c does not build: $(head -3 "$T/keys.err")"; fi
 n0=$(count plain)
 printf 'Subject: pipeline\n\nx\n' | "${S[@]}" --pipeline-messages --data-timeout 30 bob@example.com; rc=$?
