@@ -5084,7 +5084,130 @@ static smtp_result smtp__st_account(smtp_settings *st, smtp__stx *x, const char 
     return r;
 }
 
-static smtp_result smtp__config_load(smtp_settings *st, const char *path, const char *account, int system);
+/* A configuration file as lines and accounts: ln[0..nl) the key lines
+   (line < 0: in defaults), acc[0..na) the accounts with their ranges. */
+typedef struct smtp__cfile {
+    smtp__cline *ln;
+    int nl, na, has_password;
+    smtp__acct acc[SMTP__ACC_MAX];
+} smtp__cfile;
+
+/* The file's text into the settings' memory (values will point into it),
+   with room for its line table after it; *text is that copy. */
+static smtp_result smtp__st_text(smtp_settings *st, const char *path, char **text, smtp__cfile *f)
+{
+    char *t, ebuf[128];
+    size_t n = 0, nlines = 1, i;
+    int e;
+    if ((e = smtp__read_file(path, &t, &n)) != 0)
+        return smtp__st_fail(st, path, 0, "cannot read the file: %s", smtp__strerror(e, ebuf, sizeof ebuf));
+    for (i = 0; i < n; i++) if (t[i] == '\n') nlines++;
+    smtp__st_init(st, n + 1 + nlines * sizeof(smtp__cline) + 64);
+    if (!st->mem) { SMTP_FREE(t); return SMTP_ERR_NOMEM; }
+    memcpy(st->mem, t, n + 1);
+    SMTP_FREE(t);
+    *text = st->mem;
+    st->used = (n + 1 + 15) & ~(size_t)15;
+    f->ln = (smtp__cline *)(void *)(st->mem + st->used);
+    st->used += nlines * sizeof(smtp__cline);
+    return SMTP_OK;
+}
+
+/* "account NAME [: PARENT, ...]" opens account number f->na. */
+static smtp_result smtp__st_account_line(smtp_settings *st, const char *path, int lineno, char *v, smtp__cfile *f)
+{
+    char *colon = strchr(v, ':'), *end;
+    smtp__acct *ac;
+    if (f->na == SMTP__ACC_MAX) return smtp__st_fail(st, path, lineno, "more than %d accounts", SMTP__ACC_MAX);
+    if (colon) *colon = 0;
+    for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t');) *--end = 0;
+    while (*v == ' ') v++;
+    if (!*v) return smtp__st_fail(st, path, lineno, "account: a name is needed");
+    ac = &f->acc[f->na++];
+    ac->name = v; ac->first = ac->last = ac->defaults_end = f->nl;
+    ac->parents = colon ? colon + 1 : NULL; ac->parents_line = lineno;
+    return SMTP_OK;
+}
+
+/* The text cut into lines: comments and blank lines skipped, defaults
+   and accounts opened, every other line kept in f->ln. */
+static smtp_result smtp__st_lines(smtp_settings *st, const char *path, char *p, smtp__cfile *f)
+{
+    int lineno = 0, in_defaults = 0, cur = -1;
+    smtp_result r = SMTP_OK;
+    while (p && *p && r == SMTP_OK) {
+        char *eol = strchr(p, '\n');
+        const char *key, *val;
+        if (eol) *eol = 0;
+        lineno++;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p && *p != '#' && *p != '\r') {
+            if (smtp__st_split(p, &key, &val) != 0) return smtp__st_fail(st, path, lineno, "unterminated quote");
+            if (!strcmp(key, "defaults") || !strcmp(key, "account")) {
+                if (cur >= 0) f->acc[cur].last = f->nl;
+                in_defaults = key[0] == 'd';
+                cur = -1;
+                if (!in_defaults && (r = smtp__st_account_line(st, path, lineno, (char *)val, f)) == SMTP_OK)
+                    cur = f->na - 1;
+            } else if (cur < 0 && !in_defaults) {
+                return smtp__st_fail(st, path, lineno, "%s: outside any account or defaults", key);
+            } else {
+                if (!strcmp(key, "password")) f->has_password = 1;
+                f->ln[f->nl].key = key; f->ln[f->nl].val = val; f->ln[f->nl].line = cur < 0 ? -lineno : lineno;
+                f->nl++;
+            }
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    if (cur >= 0) f->acc[cur].last = f->nl;
+    return r;
+}
+
+/* Every line checked, in every account, as msmtp does; notes come from here. */
+static smtp_result smtp__st_check_lines(smtp_settings *st, const char *path, const smtp__cfile *f)
+{
+    int i;
+    for (i = 0; i < f->nl; i++) {
+        smtp_settings scratch = *st;
+        smtp__stx sx;
+        smtp_result r;
+        memset(&sx, 0, sizeof sx);
+        r = smtp__st_apply(&scratch, &sx, f->ln[i].key, f->ln[i].val, path, f->ln[i].line < 0 ? -f->ln[i].line : f->ln[i].line);
+        if (r != SMTP_OK) { memcpy(st->detail, scratch.detail, sizeof st->detail); return r; }
+    }
+    return SMTP_OK;
+}
+
+static smtp_result smtp__config_load(smtp_settings *st, const char *path, const char *account, int system)
+{
+    char *text = NULL;
+    int i, a = -1;
+    smtp__cfile f;
+    smtp__stx x;
+    smtp_result r;
+    struct stat sb;
+    if (!st) return SMTP_ERR_PARAM;
+    memset(st, 0, sizeof *st);
+    st->notes = "";
+    if (!path) return smtp__st_fail(st, "smtp_config_load", 0, "path is NULL");
+    memset(&f, 0, sizeof f);
+    if ((r = smtp__st_text(st, path, &text, &f)) != SMTP_OK || (r = smtp__st_lines(st, path, text, &f)) != SMTP_OK)
+        return r;
+    /* msmtp refuses a password in a file others can read; so do we (not the system file: root's to protect) */
+    if (f.has_password && !system && stat(path, &sb) == 0 && (sb.st_mode & 077))
+        return smtp__st_fail(st, path, 0, "holds a password but can be read by others (mode %03o): "
+                             "chmod 600 it, as msmtp requires", (unsigned)(sb.st_mode & 0777));
+    if ((r = smtp__st_check_lines(st, path, &f)) != SMTP_OK) return r;
+    memset(&x, 0, sizeof x);
+    x.quiet = 1; x.record = 1;
+    if (!account) account = "default";
+    for (i = 0; i < f.na; i++) if (!strcmp(f.acc[i].name, account)) a = i;
+    if (a < 0) return smtp__st_fail(st, path, 0, "no account \"%s\" in the file", account);
+    st->account = f.acc[a].name;
+    /* "account default : NAME" is an account like the others: it inherits NAME */
+    if ((r = smtp__st_account(st, &x, path, f.ln, f.nl, f.acc, f.na, a)) != SMTP_OK) return r;
+    return smtp__st_finish(st, &x, path);
+}
 
 SMTP_API smtp_result smtp_config_load(smtp_settings *st, const char *path, const char *account)
 {
@@ -5094,92 +5217,6 @@ SMTP_API smtp_result smtp_config_load(smtp_settings *st, const char *path, const
 SMTP_API smtp_result smtp_config_load_system(smtp_settings *st, const char *path, const char *account)
 {
     return smtp__config_load(st, path, account, 1);
-}
-
-static smtp_result smtp__config_load(smtp_settings *st, const char *path, const char *account, int system)
-{
-    char *text, *p, ebuf[128];
-    size_t n = 0, nlines = 1, i;
-    int e, nl = 0, na = 0, lineno = 0, in_defaults = 0, cur = -1, has_password = 0, a = -1;
-    smtp__cline *ln;
-    smtp__acct acc[SMTP__ACC_MAX];
-    smtp__stx x;
-    smtp_result r = SMTP_OK;
-    struct stat sb;
-    if (!st) return SMTP_ERR_PARAM;
-    memset(st, 0, sizeof *st);
-    st->notes = "";
-    if (!path) return smtp__st_fail(st, "smtp_config_load", 0, "path is NULL");
-    if ((e = smtp__read_file(path, &text, &n)) != 0)
-        return smtp__st_fail(st, path, 0, "cannot read the file: %s", smtp__strerror(e, ebuf, sizeof ebuf));
-    for (i = 0; i < n; i++) if (text[i] == '\n') nlines++;
-    /* one block: the file's text (values point into it), the line table, notes */
-    smtp__st_init(st, n + 1 + nlines * sizeof(smtp__cline) + 64);
-    if (!st->mem) { SMTP_FREE(text); return SMTP_ERR_NOMEM; }
-    memcpy(st->mem, text, n + 1);
-    SMTP_FREE(text);
-    text = st->mem;
-    st->used = n + 1;
-    st->used = (st->used + 15) & ~(size_t)15;
-    ln = (smtp__cline *)(void *)(st->mem + st->used);
-    st->used += nlines * sizeof(smtp__cline);
-    memset(&x, 0, sizeof x);
-    for (p = text; p && *p;) {
-        char *eol = strchr(p, '\n');
-        const char *key, *val;
-        if (eol) *eol = 0;
-        lineno++;
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p && *p != '#' && *p != '\r') {
-            if (smtp__st_split(p, &key, &val) != 0) { r = smtp__st_fail(st, path, lineno, "unterminated quote"); break; }
-            if (!strcmp(key, "defaults")) { in_defaults = 1; if (cur >= 0) acc[cur].last = nl; cur = -1; }
-            else if (!strcmp(key, "account")) {
-                char *v = (char *)val, *colon = strchr(v, ':'), *end;
-                if (cur >= 0) acc[cur].last = nl;
-                in_defaults = 0;
-                if (na == SMTP__ACC_MAX) { r = smtp__st_fail(st, path, lineno, "more than %d accounts", SMTP__ACC_MAX); break; }
-                if (colon) *colon = 0;
-                for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t');) *--end = 0;
-                while (*v == ' ') v++;
-                if (!*v) { r = smtp__st_fail(st, path, lineno, "account: a name is needed"); break; }
-                cur = na++;
-                acc[cur].name = v; acc[cur].first = nl; acc[cur].last = nl; acc[cur].defaults_end = nl;
-                acc[cur].parents = colon ? colon + 1 : NULL; acc[cur].parents_line = lineno;
-            } else {
-                if (!strcmp(key, "password")) has_password = 1;
-                if (cur < 0 && !in_defaults) { r = smtp__st_fail(st, path, lineno, "%s: outside any account or defaults", key); break; }
-                ln[nl].key = key; ln[nl].val = val; ln[nl].line = cur < 0 ? -lineno : lineno;
-                nl++;
-            }
-        }
-        p = eol ? eol + 1 : NULL;
-    }
-    if (cur >= 0) acc[cur].last = nl;
-    if (r) return r;
-    /* msmtp refuses a password in a file others can read; so do we */
-    if (has_password && !system && stat(path, &sb) == 0 && (sb.st_mode & 077))
-        return smtp__st_fail(st, path, 0, "holds a password but can be read by others (mode %03o): "
-                             "chmod 600 it, as msmtp requires", (unsigned)(sb.st_mode & 0777));
-    /* every line is checked, in every account, as msmtp does; notes come from here */
-    for (i = 0; i < (size_t)nl; i++) {
-        smtp_settings scratch = *st;
-        smtp__stx sx;
-        memset(&sx, 0, sizeof sx);
-        if ((r = smtp__st_apply(&scratch, &sx, ln[i].key, ln[i].val, path, ln[i].line < 0 ? -ln[i].line : ln[i].line))
-            != SMTP_OK) {
-            memcpy(st->detail, scratch.detail, sizeof st->detail);
-            return r;
-        }
-    }
-    x.quiet = 1; x.record = 1;
-    if (!account) account = "default";
-    for (i = 0; i < (size_t)na; i++) if (!strcmp(acc[i].name, account)) a = (int)i;
-    if (a < 0)
-        return smtp__st_fail(st, path, 0, "no account \"%s\" in the file", account);
-    st->account = acc[a].name;
-    /* "account default : NAME" is an account like the others: it inherits NAME */
-    if ((r = smtp__st_account(st, &x, path, ln, nl, acc, na, a)) != SMTP_OK) return r;
-    return smtp__st_finish(st, &x, path);
 }
 
 /* Percent-decoding (RFC 3986 2.1) of p[0..n) into out, NUL-terminated;
@@ -5508,18 +5545,81 @@ static void smtp__mech_list(unsigned mask, char *out, size_t n)
 /* One mechanism, to its end. SMTP_OK on 235; SMTP_ERR_AUTH_UNAVAILABLE
    when the server answers 504 (the next mechanism may work); SMTP_ERR_AUTH
    when it refuses the credentials (nothing more is tried). */
+/* CRAM-MD5 (RFC 2195): the challenge decoded into raw, the HMAC answered. */
+static smtp_result smtp__auth_cram(smtp_session *s, unsigned char *raw, int *too_long, smtp__ms dl)
+{
+    unsigned char resp[1024 + 40];
+    long cn;
+    size_t n;
+    smtp_result r = smtp__exchange(s, "AUTH CRAM-MD5", dl, 0);
+    if (r || s->rd.reply.code != 334) return r;
+    /* the challenge decodes into raw (a 12288-octet line holds 9216 bytes) */
+    if (s->rd.reply.len > 4 * sizeof s->work.sasl / 3 || (cn = smtp__unb64(s->rd.text, s->rd.reply.len, raw)) <= 0)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent a malformed CRAM-MD5 challenge "
+                                         "(not base64): \"%.60s\"", s->link.peer, s->rd.text));
+    n = smtp__sasl_cram(s->cfg.username, s->cfg.password, raw, (size_t)cn, resp, sizeof resp);
+    *too_long = n == 0;
+    if (n) r = smtp__exchange_as(s, "", resp, n, "<credentials>", dl, 0);
+    smtp__wipe(resp, sizeof resp);
+    return r;
+}
+
+/* XOAUTH2 and OAUTHBEARER: the token in the initial response; a refusal
+   comes as a 334 with base64 JSON (kept in extra for the detail), which
+   the client acknowledges (RFC 7628 3.2.3: ^A; XOAUTH2: an empty line). */
+static smtp_result smtp__auth_bearer(smtp_session *s, unsigned mech, unsigned char *raw, char *extra, size_t en,
+                                     int *too_long, smtp__ms dl)
+{
+    const char *user = s->cfg.username, *pass = s->cfg.password;
+    int xo = mech == SMTP_AUTH_XOAUTH2;
+    size_t n = xo ? smtp__sasl_xoauth2(user, pass, raw, SMTP__SASL_MAX)
+                  : smtp__sasl_oauthbearer(user, s->sec.name, s->cfg.port, pass, raw, SMTP__SASL_MAX);
+    smtp_result r;
+    if (!n) { *too_long = 1; return SMTP_OK; }
+    r = smtp__exchange_as(s, xo ? "AUTH XOAUTH2 " : "AUTH OAUTHBEARER ", raw, n,
+                          xo ? "AUTH XOAUTH2 <token>" : "AUTH OAUTHBEARER <token>", dl, 0);
+    if (!r && s->rd.reply.code == 334) {
+        long k = smtp__unb64(s->rd.text, s->rd.reply.len, raw);
+        if (k > 0) snprintf(extra, en, "; the server says %.*s", (int)(k > 250 ? 250 : k), (char *)raw);
+        r = xo ? smtp__exchange(s, "", dl, 0) : smtp__exchange_as(s, "", (const unsigned char *)"\001", 1, "<^A>", dl, 0);
+    }
+    return r;
+}
+
+/* What the final reply to AUTH means (RFC 4954 6), as a result and a sentence. */
+static smtp_result smtp__auth_outcome(smtp_session *s, const char *name, const char *extra, smtp__ms dl)
+{
+    char rb[300];
+    const char *user = s->cfg.username;
+    smtp_result r;
+    if (s->rd.reply.code == 334) {   /* more challenges than the mechanism has: cancel (RFC 4954 4) */
+        if ((r = smtp__exchange(s, "*", dl, 0)) != SMTP_OK) return r;
+        return smtp__fail(s, SMTP_ERR_AUTH, "%s sent an unexpected challenge during AUTH %s", s->link.peer, name);
+    }
+    if (s->rd.reply.code == 235) return SMTP_OK;
+    if (s->rd.reply.code == 421) return smtp__refused(s);
+    smtp__reply_str(s, rb, sizeof rb);
+    if (s->rd.reply.code == 504)
+        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s does not support AUTH %s after all: %s", s->link.peer, name, rb);
+    if (s->rd.reply.code == 538)   /* this mechanism needs encryption first; the password was not judged */
+        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s wants encryption before AUTH %s: %s", s->link.peer, name, rb);
+    if (s->rd.reply.code / 100 == 4)   /* 454 temporary failure; the credentials were not refused */
+        return smtp__fail(s, SMTP_ERR_AUTH_TEMP, "%s could not check the credentials of \"%.60s\" now (AUTH %s): "
+                          "%s%s; try again later", s->link.peer, user, name, rb, extra);
+    return smtp__fail(s, SMTP_ERR_AUTH, "%s refused AUTH %s for user \"%.60s\": %s%s", s->link.peer, name, user, rb, extra);
+}
+
+/* One mechanism's exchange, then its outcome. */
 static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
 {
     unsigned char *raw = s->work.sasl;   /* AUTH runs outside any transaction */
     const char *user = s->cfg.username, *pass = s->cfg.password, *name = smtp__mech_name(mech);
-    char cmd[40], rb[300], extra[300];
+    char extra[300];
     smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
     smtp_result r = SMTP_OK;
-    size_t n = 0;
-    long cn;
+    size_t n;
     int too_long = 0;
     extra[0] = 0;
-    snprintf(cmd, sizeof cmd, "AUTH %s", name);
     switch (mech) {
     case SMTP_AUTH_PLAIN:   /* RFC 4954 4: with the initial response */
         if (!(n = smtp__sasl_plain(user, pass, raw, SMTP__SASL_MAX))) { too_long = 1; break; }
@@ -5528,44 +5628,14 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
             r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
         break;
     case SMTP_AUTH_LOGIN:   /* a 334 prompt for the user name, then one for the password */
-        r = smtp__exchange(s, cmd, dl, 0);
+        r = smtp__exchange(s, "AUTH LOGIN", dl, 0);
         if (!r && s->rd.reply.code == 334)
             r = smtp__exchange_as(s, "", (const unsigned char *)user, strlen(user), "<user name>", dl, 0);
         if (!r && s->rd.reply.code == 334)
             r = smtp__exchange_as(s, "", (const unsigned char *)pass, strlen(pass), "<password>", dl, 0);
         break;
-    case SMTP_AUTH_CRAM_MD5:
-        r = smtp__exchange(s, cmd, dl, 0);
-        if (r || s->rd.reply.code != 334) break;
-        /* the challenge decodes into raw (a 12288-octet line holds 9216 bytes) */
-        if (s->rd.reply.len > 4 * sizeof s->work.sasl / 3 || (cn = smtp__unb64(s->rd.text, s->rd.reply.len, raw)) <= 0)
-            return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent a malformed CRAM-MD5 challenge "
-                                             "(not base64): \"%.60s\"", s->link.peer, s->rd.text));
-        {
-            unsigned char resp[1024 + 40];
-            n = smtp__sasl_cram(user, pass, raw, (size_t)cn, resp, sizeof resp);
-            too_long = n == 0;
-            if (n) r = smtp__exchange_as(s, "", resp, n, "<credentials>", dl, 0);
-            smtp__wipe(resp, sizeof resp);
-        }
-        break;
-    case SMTP_AUTH_XOAUTH2:
-    case SMTP_AUTH_OAUTHBEARER:
-        n = mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw, SMTP__SASL_MAX)
-                                      : smtp__sasl_oauthbearer(user, s->sec.name, s->cfg.port, pass, raw, SMTP__SASL_MAX);
-        if (!n) { too_long = 1; break; }
-        snprintf(cmd, sizeof cmd, "AUTH %s ", name);
-        r = smtp__exchange_as(s, cmd, raw, n, mech == SMTP_AUTH_XOAUTH2 ? "AUTH XOAUTH2 <token>"
-                                                                           : "AUTH OAUTHBEARER <token>", dl, 0);
-        if (!r && s->rd.reply.code == 334) {
-            /* the error, base64 JSON; RFC 7628 3.2.3: the client answers ^A (XOAUTH2: an empty line)
-               and the server then sends its final failure */
-            long k = smtp__unb64(s->rd.text, s->rd.reply.len, raw);
-            if (k > 0) snprintf(extra, sizeof extra, "; the server says %.*s", (int)(k > 250 ? 250 : k), (char *)raw);
-            r = mech == SMTP_AUTH_XOAUTH2 ? smtp__exchange(s, "", dl, 0)
-                                          : smtp__exchange_as(s, "", (const unsigned char *)"\001", 1, "<^A>", dl, 0);
-        }
-        break;
+    case SMTP_AUTH_CRAM_MD5: r = smtp__auth_cram(s, raw, &too_long, dl); break;
+    default: r = smtp__auth_bearer(s, mech, raw, extra, sizeof extra, &too_long, dl); break;
     }
     smtp__wipe(raw, sizeof s->work.sasl);
     if (r) return r;
@@ -5573,22 +5643,7 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username and cfg.password are too long together for AUTH %s "
                           "(its payload must stay under %d bytes: RFC 4954 allows 12288 octets of base64)", name,
                           SMTP__SASL_MAX);
-    if (s->rd.reply.code == 334) {   /* more challenges than the mechanism has: cancel (RFC 4954 4) */
-        r = smtp__exchange(s, "*", dl, 0);
-        if (r) return r;
-        return smtp__fail(s, SMTP_ERR_AUTH, "%s sent an unexpected challenge during AUTH %s", s->link.peer, name);
-    }
-    if (s->rd.reply.code == 235) return SMTP_OK;
-    if (s->rd.reply.code == 421) return smtp__refused(s);
-    smtp__reply_str(s, rb, sizeof rb);
-    if (s->rd.reply.code == 504)
-        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s does not support AUTH %s after all: %s", s->link.peer, name, rb);
-    if (s->rd.reply.code == 538)   /* RFC 4954 6: this mechanism needs encryption first; the password was not judged */
-        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s wants encryption before AUTH %s: %s", s->link.peer, name, rb);
-    if (s->rd.reply.code / 100 == 4)   /* RFC 4954 6: 454 temporary failure; the credentials were not refused */
-        return smtp__fail(s, SMTP_ERR_AUTH_TEMP, "%s could not check the credentials of \"%.60s\" now (AUTH %s): "
-                          "%s%s; try again later", s->link.peer, user, name, rb, extra);
-    return smtp__fail(s, SMTP_ERR_AUTH, "%s refused AUTH %s for user \"%.60s\": %s%s", s->link.peer, name, user, rb, extra);
+    return smtp__auth_outcome(s, name, extra, dl);
 }
 
 /* RFC 4954, inside smtp_open when cfg.username is set. The order, among
