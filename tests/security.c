@@ -39,35 +39,7 @@ static smtp_session S;
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Base64 decoding; other characters (line ends) skipped; stops at '='. */
-static size_t b64dec(const char *p, size_t n, unsigned char *out)
-{
-    size_t i, o = 0;
-    unsigned v = 0;
-    int bits = 0;
-    for (i = 0; i < n && p[i] != '='; i++) {
-        int d = b64val((unsigned char)p[i]);
-        if (d < 0) continue;
-        v = v << 6 | (unsigned)d; bits += 6;
-        if (bits >= 8) { bits -= 8; out[o++] = (unsigned char)(v >> bits & 255); }
-    }
-    return o;
-}
+/* (now_ms, write_conf: tests/test.h; b64dec, unstuff: tests/fake.h) */
 
 static size_t b64enc(const unsigned char *p, size_t n, char *out)
 {
@@ -98,21 +70,10 @@ static size_t unhex(const char *h, char *out, size_t cap)
     return o;
 }
 
-/* The message the fake peer received, dot-unstuffed (DATA), NUL-terminated. */
+/* The message the fake peer received after DATA, dot-unstuffed, NUL-terminated. */
 static char wire[1 << 21];
 static size_t wire_len;
-static void wire_take(int stuffed)
-{
-    size_t i, o = 0;
-    int bol = 1;
-    for (i = 0; i < F.msglen; i++) {
-        if (stuffed && bol && F.msg[i] == '.') { bol = 0; continue; }
-        wire[o++] = F.msg[i];
-        bol = F.msg[i] == '\n';
-    }
-    wire[o] = 0;
-    wire_len = o;
-}
+static void wire_take(void) { wire_len = unstuff(F.msg, F.msglen, wire); }
 
 /* Every line of the message ends in CRLF and has at most 998 octets
    (RFC 5322 2.1.1); the header block is ASCII; no header line is only
@@ -351,7 +312,7 @@ static void addr_header_case(const char *what, const char *hname, const char *va
     } else {
         if (r != SMTP_OK) TEST_FAILMSG("%s: %s: %s", what, smtp_result_str(r), shown(smtp_error_detail(&S)));
         else {
-            wire_take(1);
+            wire_take();
             CHECK(lines_ok(wire, wire_len) == 0);
             if (py_parse("addrs", wire, wire_len) == 0) {
                 n = parsed_addrs(hname, &defects);
@@ -657,7 +618,7 @@ TEST(f04_inline_part_without_html)
         r = smtp_send(&S, &m);
         outcome(v ? "inline part and an attachment" : "one inline part", r);
         CHECK_EQ_INT(r, SMTP_OK);
-        wire_take(1);
+        wire_take();
         CHECK(lines_ok(wire, wire_len) == 0);
         if (py_parse("mime", wire, wire_len) != 0) { TEST_FAILMSG("the reader failed"); smtp_close(&S); continue; }
         CHECK(strncmp(parse_out, "PART 0 multipart/mixed ", 23) == 0);
@@ -730,7 +691,7 @@ static void name_case_in(const name_case *c, const char *where)
     } else if (r != SMTP_OK) {
         TEST_FAILMSG("%s: %s: %s", shown(what), smtp_result_str(r), shown(smtp_error_detail(&S)));
     } else {
-        wire_take(1);
+        wire_take();
         CHECK(lines_ok(wire, wire_len) == 0);
         if (py_parse("addrs", wire, wire_len) == 0) {
             n = parsed_addrs(where, &defects);
@@ -1157,24 +1118,12 @@ TEST(f08_control_bytes_made_visible)
    where the account starts, then each parent's own and inherited keys,
    in the order listed, then the account's own. And an EHLO name with a
    tab (URL path, "domain", cfg.helo_name) is refused (v0.6.0 sent it). */
-static char conf_path[64];
-static const char *write_conf(const char *text)
-{
-    int fd;
-    strcpy(conf_path, "/tmp/smtph-security-rc-XXXXXX");
-    fd = mkstemp(conf_path);
-    if (fd < 0) return NULL;
-    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) { close(fd); return NULL; }
-    close(fd);
-    return conf_path;
-}
-
 /* Loads account in a child, killed after limit_ms; 0 when the values are
    host/port/from, else why not. */
 static int load_in_child(const char *text, const char *account, const char *host, int port, const char *from,
                          long long limit_ms, long long *took)
 {
-    const char *path = write_conf(text);
+    const char *path = write_conf(text, 0600);
     long long t0 = now_ms();
     pid_t pid;
     int st = 0;
@@ -1227,7 +1176,7 @@ static void diamond_case(const char *account, const char *host, int port, const 
 {
     smtp_settings s;
     smtp_result r;
-    const char *path = write_conf(DIAMOND);
+    const char *path = write_conf(DIAMOND, 0600);
     memset(&s, 0, sizeof s);
     r = smtp_config_load(&s, path, account);
     if (r != SMTP_OK) TEST_FAILMSG("account %s: %s", account, s.detail);
@@ -1287,7 +1236,7 @@ TEST(f09_config_inheritance_and_ehlo_names)
     if (r != SMTP_ERR_CONFIG) TEST_FAILMSG("domain \"ehlo\\tname\" (smtp_settings_set): %s", smtp_result_str(r));
     smtp_settings_free(&s);
     {
-        const char *path = write_conf("account default\nhost h.example\ndomain ehlo\tname\n");
+        const char *path = write_conf("account default\nhost h.example\ndomain ehlo\tname\n", 0600);
         memset(&s, 0, sizeof s);
         r = smtp_config_load(&s, path, NULL);
         if (r != SMTP_ERR_CONFIG) TEST_FAILMSG("domain ehlo<TAB>name in a file: %s, helo_name \"%s\"", smtp_result_str(r),
@@ -1354,7 +1303,7 @@ TEST(f10_attachment_content_type_parameters)
     outcome("text/plain; charset=utf-8", r);
     CHECK_EQ_INT(r, SMTP_OK);
     if (r == SMTP_OK) {
-        wire_take(1);
+        wire_take();
         CHECK(lines_ok(wire, wire_len) == 0);
         CHECK_CONTAINS(wire, "Content-Type: text/plain; charset=utf-8;");
         if (py_parse("mime", wire, wire_len) == 0) {
@@ -1515,19 +1464,29 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);   /* a child that aborts keeps what it printed */
     for (i = 0; i < sizeof TESTS / sizeof *TESTS; i++) {
         pid_t pid;
-        int st = 0;
+        int st = 0, checks[2];   /* the child's count of checks comes back through a pipe */
         long long t0 = now_ms();
         if (argc > 1 && !strstr(TESTS[i].name, argv[1])) continue;
+        if (pipe(checks) != 0) { perror("pipe"); return 2; }
         fflush(stdout);
         pid = fork();
         if (pid < 0) { perror("fork"); return 2; }
         if (pid == 0) {
             alarm(300);   /* a hang is a failure, not a stuck make test */
+            close(checks[0]);
             test_cur = TESTS[i].name;
             test_cur_failed = 0;
+            test_checks = 0;
             TESTS[i].fn();
             fflush(stdout);
+            if (write(checks[1], &test_checks, sizeof test_checks) != (ssize_t)sizeof test_checks) _exit(4);
             _exit(test_cur_failed ? 3 : 0);
+        }
+        close(checks[1]);
+        {
+            int n = 0;
+            if (read(checks[0], &n, sizeof n) == (ssize_t)sizeof n) test_checks += n;
+            close(checks[0]);
         }
         waitpid(pid, &st, 0);
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
