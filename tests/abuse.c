@@ -9,8 +9,6 @@
 #include "test.h"
 #include "itest.h"
 
-static int SINK_PORT;
-
 TEST(null_and_empty_everywhere)
 {
     smtp_config cfg;
@@ -170,11 +168,9 @@ TEST(hundred_megabytes_through_data_write)
 TEST(chain_of_twenty_certificates)
 {
     smtp_config cfg;
-    char ca[600];
     smtp_result r;
-    snprintf(ca, sizeof ca, "%s/ca.pem", getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs");
     memset(&cfg, 0, sizeof cfg);
-    cfg.host = "localhost"; cfg.port = HOSTILE + 20; cfg.security = SMTP_SECURITY_IMPLICIT; cfg.ca_file = ca;
+    cfg.host = "localhost"; cfg.port = HOSTILE + 20; cfg.security = SMTP_SECURITY_IMPLICIT; cfg.ca_file = CA;
     cfg.timeout_ms = CALM_MS;
     r = smtp_open(&S, &cfg);
     /* BearSSL walks all 20 to the CA and verifies them (a check that accepted failure could not fail) */
@@ -186,11 +182,7 @@ TEST(chain_of_twenty_certificates)
 
 int main(void)
 {
-    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
-    AIO_PORT = env_int("AIO_PORT", 24525);
-    PF_PORT = env_int("PF_PLAIN", 24526);
-    HOSTILE = env_int("HOSTILE_BASE", 24600);
-    SINK_PORT = env_int("SINK_PORT", 24560);
+    itest_env();
     RUN(null_and_empty_everywhere);
     RUN(cr_lf_in_every_string_field);
     RUN(ten_thousand_recipients_through_postfix);

@@ -44,12 +44,10 @@ TEST(sending_allocates_nothing_over_tls)
 {
     smtp_config cfg;
     smtp_trust *t = NULL;
-    char ca[600];
-    snprintf(ca, sizeof ca, "%s/ca.pem", getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs");
-    CHECK_EQ_INT(smtp_trust_load_file(&t, ca, NULL, 0), SMTP_OK);
+    CHECK_EQ_INT(smtp_trust_load_file(&t, CA, NULL, 0), SMTP_OK);
     CHECK(mallocs > 0);                         /* loading a trust store does allocate, through SMTP_MALLOC */
     memset(&cfg, 0, sizeof cfg);
-    cfg.host = "localhost"; cfg.port = env_int("AIOTLS_IMPLICIT", 24531);
+    cfg.host = "localhost"; cfg.port = AIOTLS_IMPL;
     cfg.security = SMTP_SECURITY_IMPLICIT; cfg.trust = t;
     mallocs = frees = 0;
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
@@ -61,7 +59,7 @@ TEST(sending_allocates_nothing_over_tls)
     smtp_trust_free(t);
     CHECK(frees > 0);                           /* and it goes back through SMTP_FREE */
     /* a per-session store is loaded by smtp_open and freed by smtp_close, evenly */
-    cfg.trust = NULL; cfg.ca_file = ca;
+    cfg.trust = NULL; cfg.ca_file = CA;
     mallocs = frees = 0;
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
     smtp_close(&S);
@@ -71,8 +69,7 @@ TEST(sending_allocates_nothing_over_tls)
 
 int main(void)
 {
-    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
-    AIO_PORT = env_int("AIO_PORT", 24525);
+    itest_env();
     printf("  sizeof(smtp_session) = %zu bytes\n", sizeof(smtp_session));
     RUN(sending_allocates_nothing_cleartext);
     RUN(sending_allocates_nothing_over_tls);

@@ -7,8 +7,6 @@
 #include "test.h"
 #include "itest.h"
 
-static char PF_CA[512], CA[512];
-static int PF_SUB, PF_IMPL, AIOAUTH, AIOAUTH_IMPL, AIOAUTH_PLAIN;
 static const char *USER = "alice", *PASS = "s3cret pass";
 
 static void cfg_auth(smtp_config *c, const char *host, int port, smtp_security mode, const char *ca, unsigned mechs)
@@ -17,15 +15,6 @@ static void cfg_auth(smtp_config *c, const char *host, int port, smtp_security m
     c->host = host; c->port = port; c->security = mode; c->ca_file = ca;
     c->helo_name = "client.test"; c->timeout_ms = CALM_MS;
     c->username = USER; c->password = PASS; c->allowed_auth = mechs;
-}
-
-static smtp_result send_one(const char *text)
-{
-    smtp_message m;
-    const char *to[] = { "bob@example.net", NULL };   /* not a local domain: relaying needs AUTH */
-    memset(&m, 0, sizeof m);
-    m.from = "alice@example.com"; m.to = to; m.subject = "authenticated"; m.text = text;
-    return smtp_send(&S, &m);
 }
 
 /* Postfix logs "sasl_method=X, sasl_username=alice" per session. */
@@ -106,7 +95,6 @@ TEST(postfix_wrong_password_one_attempt)
 /* ---- aiosmtpd: AIOAUTH (STARTTLS) and AIOAUTH_IMPL (implicit) offer PLAIN LOGIN
    CRAM-MD5 XOAUTH2 OAUTHBEARER; AIOAUTH_PLAIN is cleartext; AIOAUTH_TWO offers PLAIN LOGIN ---- */
 
-static int AIOAUTH_TWO;
 
 static char *last_json(const char *spool)
 {
@@ -264,16 +252,9 @@ TEST(config_file_through_postfix)
 
 int main(void)
 {
-    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
-    PF_PORT = env_int("PF_PLAIN", 24526);
-    PF_SUB = env_int("PF_SUBMISSION", 24587);
-    PF_IMPL = env_int("PF_IMPLICIT", 24465);
-    AIOAUTH = env_int("AIOAUTH_PORT", 24550);
-    AIOAUTH_IMPL = env_int("AIOAUTH_IMPLICIT", 24551);
-    AIOAUTH_PLAIN = env_int("AIOAUTH_PLAIN", 24552);
-    AIOAUTH_TWO = env_int("AIOAUTH_TWO", 24553);
-    snprintf(CA, sizeof CA, "%s/ca.pem", getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs");
-    snprintf(PF_CA, sizeof PF_CA, "%s/postfix/certs/ca.pem", RUNDIR);
+    itest_env();
+    SEND_TO = "bob@example.net";   /* not a local domain: relaying needs AUTH */
+    SEND_SUBJECT = "authenticated";
     RUN(postfix_each_mechanism_over_starttls_and_implicit);
     RUN(postfix_auth_only_after_tls);
     RUN(postfix_wrong_password_one_attempt);

@@ -332,7 +332,7 @@ int main(int argc, char **argv)
     LOGDIR = getenv("EVIL_LOGDIR");
     CHAINS = getenv("EVIL_CHAINS");
     BASE = env_int("EVIL_BASE", 0);
-    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
+    itest_env();
     if (!BADCERTS || !LOGDIR || !CHAINS || !BASE) {
         fprintf(stderr, "certpolicy: set BADCERTS, EVIL_LOGDIR, EVIL_CHAINS and EVIL_BASE "
                         "(tests/run-integration.sh does)\n");

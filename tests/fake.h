@@ -2,7 +2,9 @@
    slot, for unit tests of the session logic without sockets. It answers
    like a small server (configurable refusals, 452 after N recipients, a
    refused DATA, a 421) and records every byte the client wrote.
-   Integration tests use real servers; this is for logic and faults. */
+   Integration tests use real servers; this is for logic and faults.
+   Also here: reading back what it received (b64dec, unstuff).
+   Include after test.h. */
 #ifndef SMTP_FAKE_H
 #define SMTP_FAKE_H
 
@@ -26,14 +28,14 @@ typedef struct fake {
 
 static fake F;
 
-static void fake_queue(const char *s)
+TEST_UNUSED static void fake_queue(const char *s)
 {
     size_t n = strlen(s);
     memcpy(F.in + F.inlen, s, n);
     F.inlen += n;
 }
 
-static void fake_line(const char *l, size_t n)
+TEST_UNUSED static void fake_line(const char *l, size_t n)
 {
     if (F.in_auth || (n >= 4 && !strncmp(l, "AUTH", 4))) {
         const char *r = F.auth_script && F.auth_script[F.auth_step] ? F.auth_script[F.auth_step++]
@@ -67,7 +69,7 @@ static void fake_line(const char *l, size_t n)
     else fake_queue("502 5.5.2 Error: command not recognized\r\n");
 }
 
-static void fake_process(void)
+TEST_UNUSED static void fake_process(void)
 {
     for (;;) {
         if (F.in_data) {
@@ -108,7 +110,7 @@ static void fake_process(void)
     }
 }
 
-static int fake_read(smtp_session *s, void *buf, size_t len, long long dl)
+TEST_UNUSED static int fake_read(smtp_session *s, void *buf, size_t len, long long dl)
 {
     size_t n = F.inlen - F.inpos;
     (void)s; (void)dl;
@@ -119,7 +121,7 @@ static int fake_read(smtp_session *s, void *buf, size_t len, long long dl)
     return (int)n;
 }
 
-static int fake_write(smtp_session *s, const void *buf, size_t len, long long dl)
+TEST_UNUSED static int fake_write(smtp_session *s, const void *buf, size_t len, long long dl)
 {
     (void)s; (void)dl;
     if (F.closed) return SMTP_ERR_CLOSED;
@@ -130,9 +132,9 @@ static int fake_write(smtp_session *s, const void *buf, size_t len, long long dl
     return SMTP_OK;
 }
 
-static void fake_close(smtp_session *s) { (void)s; }
+TEST_UNUSED static void fake_close(smtp_session *s) { (void)s; }
 
-static void fake_reset(void)
+TEST_UNUSED static void fake_reset(void)
 {
     memset(&F, 0, sizeof F);
     F.data_reply_at = 1;
@@ -140,7 +142,7 @@ static void fake_reset(void)
 }
 
 /* Opens s over the fake peer; returns what smtp_open would. */
-static smtp_result fake_open(smtp_session *s, smtp_config *cfg)
+TEST_UNUSED static smtp_result fake_open(smtp_session *s, smtp_config *cfg)
 {
     smtp_result r;
     cfg->host = cfg->host ? cfg->host : "fake.test";
@@ -152,12 +154,44 @@ static smtp_result fake_open(smtp_session *s, smtp_config *cfg)
 }
 
 /* How often needle occurs in everything the client wrote. */
-static int fake_count(const char *needle)
+TEST_UNUSED static int fake_count(const char *needle)
 {
     int c = 0;
     const char *p = F.out, *end = F.out + F.outlen;
     size_t n = strlen(needle);
     while ((p = memmem(p, (size_t)(end - p), needle, n)) != NULL) { c++; p += n; }
     return c;
+}
+
+/* Base64 (RFC 4648) decoding for reading payloads back: characters
+   outside the alphabet (line ends) skipped, stops at '='. */
+TEST_UNUSED static size_t b64dec(const char *p, size_t n, unsigned char *out)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i, o = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (i = 0; i < n && p[i] != '='; i++) {
+        const char *d = p[i] ? strchr(abc, p[i]) : NULL;
+        if (!d) continue;
+        v = v << 6 | (unsigned)(d - abc); bits += 6;
+        if (bits >= 8) { bits -= 8; out[o++] = (unsigned char)(v >> bits & 255); }
+    }
+    return o;
+}
+
+/* The message as written after DATA without its dot-stuffing (RFC 5321
+   4.5.2: the first '.' of a line that starts with one), NUL-terminated. */
+TEST_UNUSED static size_t unstuff(const char *p, size_t n, char *out)
+{
+    size_t i, o = 0;
+    int bol = 1;
+    for (i = 0; i < n; i++) {
+        if (bol && p[i] == '.') { bol = 0; continue; }
+        out[o++] = p[i];
+        bol = p[i] == '\n';
+    }
+    out[o] = 0;
+    return o;
 }
 #endif

@@ -382,8 +382,6 @@ TEST(postfix_batch_pipelined)
 
 /* ---- the hostile server: faults no real server makes ------------------- */
 
-static int hport(int k) { return HOSTILE + k; }
-
 TEST(hostile_greeting_never_sent)
 {
     smtp_config cfg;
@@ -529,11 +527,7 @@ TEST(hostile_helo_fallback_and_quit_never_answered)
 
 int main(void)
 {
-    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
-    AIO_PORT = env_int("AIO_PORT", 24525);
-    AIO452_PORT = env_int("AIO452_PORT", 24527);
-    PF_PORT = env_int("PF_PLAIN", 24526);
-    HOSTILE = env_int("HOSTILE_BASE", 24600);
+    itest_env();
     RUN(aiosmtpd_data_write_byte_exact);
     RUN(aiosmtpd_composer_parsed_by_python);
     RUN(aiosmtpd_local_address_is_recorded);

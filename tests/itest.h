@@ -1,5 +1,6 @@
-/* itest.h - shared by the integration tests: files the servers write,
-   waiting for them, and the session config they start from. */
+/* itest.h - shared by the integration tests: the ports and files of
+   tests/run-integration.sh, files the servers write, waiting for them,
+   the session config they start from. Include after test.h. */
 #ifndef SMTP_ITEST_H
 #define SMTP_ITEST_H
 #if defined(__GNUC__)
@@ -12,9 +13,45 @@
 
 static smtp_session S;
 static const char *RUNDIR;
-static int AIO_PORT, AIO452_PORT, PF_PORT, HOSTILE;
+static int AIO_PORT, AIO452_PORT, AIO_NOUTF8, AIO_SIZE, AIOTLS, AIOTLS_IMPL, BAD_BASE, CLIENT_PORT,
+           AIOAUTH, AIOAUTH_IMPL, AIOAUTH_PLAIN, AIOAUTH_TWO, PF_PORT, PF_SUB, PF_IMPL, PF_TLS13, PF_SMALL,
+           HOSTILE, SINK_PORT, SOCKS5, SOCKS4, SOCKS5_NOAUTH, SOCKS4A, HTTP, HTTP_NOAUTH;
+static char CERTS[512], CA[512], PF_CA[512];   /* tests/peers/certs.sh's; Postfix's own CA */
 
-static long long now_ms(void) { return smtp__now(); }
+static int env_int(const char *k, int def) { const char *v = getenv(k); return v ? atoi(v) : def; }
+
+/* The ports, by the names tests/run-integration.sh (and tests/servers.sh)
+   export them under; the defaults are its values. */
+static const struct { const char *env; int *port; int def; } ITEST_PORTS[] = {
+    { "AIO_PORT", &AIO_PORT, 24525 }, { "AIO452_PORT", &AIO452_PORT, 24527 },
+    { "AIO_NOUTF8", &AIO_NOUTF8, 24528 }, { "AIO_SIZE", &AIO_SIZE, 24529 },
+    { "AIOTLS_PORT", &AIOTLS, 24530 }, { "AIOTLS_IMPLICIT", &AIOTLS_IMPL, 24531 },
+    { "BADCERT_BASE", &BAD_BASE, 24540 }, { "CLIENTCERT_PORT", &CLIENT_PORT, 24536 },
+    { "AIOAUTH_PORT", &AIOAUTH, 24550 }, { "AIOAUTH_IMPLICIT", &AIOAUTH_IMPL, 24551 },
+    { "AIOAUTH_PLAIN", &AIOAUTH_PLAIN, 24552 }, { "AIOAUTH_TWO", &AIOAUTH_TWO, 24553 },
+    { "PF_PLAIN", &PF_PORT, 24526 }, { "PF_SUBMISSION", &PF_SUB, 24587 }, { "PF_IMPLICIT", &PF_IMPL, 24465 },
+    { "PF_TLS13", &PF_TLS13, 24466 }, { "PF_SMALL", &PF_SMALL, 24588 },
+    { "HOSTILE_BASE", &HOSTILE, 24600 }, { "SINK_PORT", &SINK_PORT, 24560 },
+    { "PROXY_SOCKS5", &SOCKS5, 24580 }, { "PROXY_SOCKS4", &SOCKS4, 24581 },
+    { "PROXY_SOCKS5_NOAUTH", &SOCKS5_NOAUTH, 24582 }, { "PROXY_SOCKS4A", &SOCKS4A, 24583 },
+    { "PROXY_HTTP", &HTTP, 24584 }, { "PROXY_HTTP_NOAUTH", &HTTP_NOAUTH, 24585 },
+};
+
+/* Every main calls this first: RUNDIR, the ports, the CA files. */
+static void itest_env(void)
+{
+    const char *certs = getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs";
+    size_t i;
+    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
+    for (i = 0; i < sizeof ITEST_PORTS / sizeof *ITEST_PORTS; i++)
+        *ITEST_PORTS[i].port = env_int(ITEST_PORTS[i].env, ITEST_PORTS[i].def);
+    snprintf(CERTS, sizeof CERTS, "%s", certs);
+    snprintf(CA, sizeof CA, "%s/ca.pem", certs);
+    snprintf(PF_CA, sizeof PF_CA, "%s/postfix/certs/ca.pem", RUNDIR);
+}
+
+/* The hostile server's scenario k (tests/peers/hostile.py). */
+static int hport(int k) { return HOSTILE + k; }
 
 /* Calm on a busy machine (make test-loaded runs everything beside
    stress-ng): every wait that is not the feature under test gets
@@ -30,8 +67,6 @@ static int deadline_kept(long long elapsed, long long deadline)
 {
     return elapsed >= deadline && elapsed <= deadline + DEADLINE_SLACK_MS;
 }
-
-static int env_int(const char *k, int def) { const char *v = getenv(k); return v ? atoi(v) : def; }
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -97,6 +132,19 @@ static char *aio_msg(const char *spool, int n, const char *ext, size_t *len)
     r = slurp(p, len);
     if (r && !strcmp(ext, "json")) json_compact(r);
     return r;
+}
+
+/* One short message from alice@example.com to SEND_TO over S (auth.c
+   sends to bob@example.net: Postfix relays there only after AUTH). */
+static const char *SEND_TO = "bob@example.com", *SEND_SUBJECT = "test";
+static smtp_result send_one(const char *text)
+{
+    smtp_message m;
+    const char *to[2];
+    to[0] = SEND_TO; to[1] = NULL;
+    memset(&m, 0, sizeof m);
+    m.from = "alice@example.com"; m.to = to; m.subject = SEND_SUBJECT; m.text = text;
+    return smtp_send(&S, &m);
 }
 
 static void cfg_plain(smtp_config *c, int port)

@@ -9,8 +9,6 @@
 #include "test.h"
 #include "itest.h"
 
-static int AIO_NOUTF8, AIO_SIZE;
-
 static int run_check(const char *eml, const char *spec)
 {
     char cmd[1400];
@@ -170,7 +168,7 @@ TEST(postfix_size_limit)
     static char blob[200000];
     char path[700], text[80];
     memset(blob, 7, sizeof blob);
-    cfg_plain(&cfg, env_int("PF_SMALL", 24588));
+    cfg_plain(&cfg, PF_SMALL);
     CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
     CHECK_EQ_INT(smtp_size_limit(&S), 100000);
     memset(&m, 0, sizeof m); memset(at, 0, sizeof at);
@@ -216,12 +214,7 @@ TEST(no_8bitmime_server_gets_no_8bit_byte)
 
 int main(void)
 {
-    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
-    AIO_PORT = env_int("AIO_PORT", 24525);
-    PF_PORT = env_int("PF_PLAIN", 24526);
-    HOSTILE = env_int("HOSTILE_BASE", 24600);
-    AIO_NOUTF8 = env_int("AIO_NOUTF8", 24528);
-    AIO_SIZE = env_int("AIO_SIZE", 24529);
+    itest_env();
     RUN(postfix_rich_message_parsed_back);
     RUN(aiosmtpd_smtputf8_and_a_labels);
     RUN(aiosmtpd_8bit_size_and_dsn);

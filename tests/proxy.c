@@ -7,9 +7,6 @@
 #include "test.h"
 #include "itest.h"
 
-static char CA[512], PF_CA[512];
-static int SOCKS5, SOCKS4, SOCKS5_NOAUTH, SOCKS4A, HTTP, HTTP_NOAUTH, AIOTLS, PF_IMPL, PF_SUB;
-
 static void cfg_px(smtp_config *c, const char *host, int port, smtp_security mode, const char *ca,
                    smtp_proxy_type type, int pport, const char *user, const char *pass)
 {
@@ -173,19 +170,7 @@ TEST(http_connect_with_basic_auth)
 
 int main(void)
 {
-    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
-    AIO_PORT = env_int("AIO_PORT", 24525);
-    AIOTLS = env_int("AIOTLS_PORT", 24530);
-    PF_IMPL = env_int("PF_IMPLICIT", 24465);
-    PF_SUB = env_int("PF_SUBMISSION", 24587);
-    SOCKS5 = env_int("PROXY_SOCKS5", 24580);
-    SOCKS4 = env_int("PROXY_SOCKS4", 24581);
-    SOCKS5_NOAUTH = env_int("PROXY_SOCKS5_NOAUTH", 24582);
-    SOCKS4A = env_int("PROXY_SOCKS4A", 24583);
-    HTTP = env_int("PROXY_HTTP", 24584);
-    HTTP_NOAUTH = env_int("PROXY_HTTP_NOAUTH", 24585);
-    snprintf(CA, sizeof CA, "%s/ca.pem", getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs");
-    snprintf(PF_CA, sizeof PF_CA, "%s/postfix/certs/ca.pem", RUNDIR);
+    itest_env();
     RUN(socks5_with_password_starttls_and_implicit);
     RUN(socks5_refusals);
     RUN(socks5_ipv6_target_and_proxy);

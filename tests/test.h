@@ -1,19 +1,37 @@
 /* test.h - a tiny test runner for smtp.h's tests.
    TEST(name) { CHECK(...); }  then in main: RUN(name); ... return TEST_END();
-   The last line printed is "N passed, N failed" (tests, not checks). */
+   The last line printed is "N passed, N failed" (tests), the line before
+   it "N checks" (the checks made).
+   A binary built from several files (tests/unit/): each defines
+   TEST_SHARED before including this, the one with main() also TEST_MAIN;
+   the counters are then one set, defined in that file.
+   Also here: now_ms() and write_conf(), which tests of every kind use. */
 #ifndef SMTP_TEST_H
 #define SMTP_TEST_H
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #if defined(__GNUC__)
 #define TEST_UNUSED __attribute__((unused))
 #else
 #define TEST_UNUSED
 #endif
+#ifdef TEST_SHARED
+extern int test_passed, test_failed, test_cur_failed, test_checks;
+extern const char *test_cur;
+#ifdef TEST_MAIN
+int test_passed, test_failed, test_cur_failed, test_checks;
+const char *test_cur;
+#endif
+#else
 static int test_passed, test_failed, test_cur_failed, test_checks;
 static const char *test_cur;
+#endif
 
 #define TEST(name) static void name(void)
 #define RUN(name) do { \
@@ -23,7 +41,7 @@ static const char *test_cur;
         fflush(stdout); \
     } while (0)
 
-static int test_verbose(void) { const char *v = getenv("TEST_VERBOSE"); return v && *v == '1'; }
+TEST_UNUSED static int test_verbose(void) { const char *v = getenv("TEST_VERBOSE"); return v && *v == '1'; }
 
 #define TEST_FAILMSG(...) do { test_cur_failed++; printf("  %s:%d: in %s: ", __FILE__, __LINE__, test_cur); \
                                printf(__VA_ARGS__); printf("\n"); } while (0)
@@ -62,10 +80,36 @@ TEST_UNUSED static int test_mem_eq(const unsigned char *a, size_t an, const unsi
     return 0;
 }
 
-static int test_end(void)
+TEST_UNUSED static int test_end(void)
 {
-    printf("%d passed, %d failed\n", test_passed, test_failed);
+    printf("%d checks\n%d passed, %d failed\n", test_checks, test_passed, test_failed);
     return test_failed ? 1 : 0;
 }
 #define TEST_END() test_end()
+
+/* Monotonic milliseconds. */
+TEST_UNUSED static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes text to this process's scratch file, /tmp/smtph-test-PID.conf,
+   then gives it the permissions asked for (a new file each time: unlinked
+   first, so a link planted there is not followed); its path, or NULL. */
+TEST_UNUSED static const char *write_conf(const char *text, int mode)
+{
+    static char path[64];
+    size_t n = strlen(text);
+    int fd;
+    snprintf(path, sizeof path, "/tmp/smtph-test-%ld.conf", (long)getpid());
+    unlink(path);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) return NULL;
+    if (write(fd, text, n) != (ssize_t)n) { close(fd); unlink(path); return NULL; }
+    close(fd);
+    if (chmod(path, (mode_t)mode) != 0) { unlink(path); return NULL; }
+    return path;
+}
 #endif

@@ -7,24 +7,12 @@
 #include "test.h"
 #include "itest.h"
 
-static char PF_CA[512], CA[512], CERTS[512];
-static int PF_SUB, PF_IMPL, PF_TLS13, AIOTLS, AIOTLS_IMPL, BAD_BASE, CLIENT_PORT;
-
 static void cfg_tls(smtp_config *c, const char *host, int port, smtp_security mode, const char *ca)
 {
     memset(c, 0, sizeof *c);
     c->host = host; c->port = port; c->security = mode; c->ca_file = ca;
     c->helo_name = "client.test";
     c->timeout_ms = CALM_MS;
-}
-
-static smtp_result send_one(const char *text)
-{
-    smtp_message m;
-    const char *to[] = { "bob@example.com", NULL };
-    memset(&m, 0, sizeof m);
-    m.from = "alice@example.com"; m.to = to; m.subject = "over TLS"; m.text = text;
-    return smtp_send(&S, &m);
 }
 
 TEST(postfix_starttls_required_and_opportunistic)
@@ -398,8 +386,6 @@ TEST(session_resumption_only_when_verified)
 
 /* ---- the hostile server's TLS scenarios ---------------------------------- */
 
-static int hport(int k) { return HOSTILE + k; }
-
 static char *hostile_log(const char *scenario)
 {
     char p[600];
@@ -483,22 +469,8 @@ TEST(tls_versions_against_a_tls11_server)
 
 int main(void)
 {
-    const char *v;
-    RUNDIR = getenv("RUNDIR") ? getenv("RUNDIR") : "tests/.run";
-    AIO_PORT = env_int("AIO_PORT", 24525);
-    PF_PORT = env_int("PF_PLAIN", 24526);
-    PF_SUB = env_int("PF_SUBMISSION", 24587);
-    PF_IMPL = env_int("PF_IMPLICIT", 24465);
-    PF_TLS13 = env_int("PF_TLS13", 24466);
-    AIOTLS = env_int("AIOTLS_PORT", 24530);
-    AIOTLS_IMPL = env_int("AIOTLS_IMPLICIT", 24531);
-    BAD_BASE = env_int("BADCERT_BASE", 24540);
-    CLIENT_PORT = env_int("CLIENTCERT_PORT", 24536);
-    HOSTILE = env_int("HOSTILE_BASE", 24600);
-    v = getenv("CERTS") ? getenv("CERTS") : "tests/.run/certs";
-    snprintf(CERTS, sizeof CERTS, "%s", v);
-    snprintf(CA, sizeof CA, "%s/ca.pem", v);
-    snprintf(PF_CA, sizeof PF_CA, "%s/postfix/certs/ca.pem", RUNDIR);
+    itest_env();
+    SEND_SUBJECT = "over TLS";
     RUN(postfix_starttls_required_and_opportunistic);
     RUN(postfix_implicit_tls_by_name_and_ip);
     RUN(tls13_only_server_fails_fast);

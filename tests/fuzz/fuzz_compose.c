@@ -512,10 +512,10 @@ static int parse_params(const char *v, size_t n, params *pp, int want_slash)
     if (!t || (want_slash && !strchr(pp->type, '/'))) return -1;
     {   /* type "/" subtype, each an RFC 2045 token */
         char *sl = strchr(pp->type, '/');
-        size_t k;
+        size_t c;
         if (want_slash && (sl == pp->type || !sl[1])) return -1;
-        for (k = 0; k < t; k++)
-            if (tspecial((unsigned char)pp->type[k]) && !(want_slash && pp->type + k == sl)) return -1;
+        for (c = 0; c < t; c++)
+            if (tspecial((unsigned char)pp->type[c]) && !(want_slash && pp->type + c == sl)) return -1;
     }
     for (;;) {
         char attr[1000];
@@ -1194,7 +1194,7 @@ static void check_message(const smtp_message *m, const char *msg, size_t n, cons
     NL = 0;
     entity(msg + body, n - body, HF, NHF, "", 0);
     {
-        size_t inl = 0, att = 0, want = 1 + (m->html ? 1 : 0) + m->attachment_count;
+        size_t inl = 0, att = 0, want = (m->html ? 2u : 1u) + m->attachment_count;
         int x = 0;
         for (i = 0; i < m->attachment_count; i++) { if (m->attachments[i].content_id) inl++; else att++; }
         if ((size_t)NL != want) {

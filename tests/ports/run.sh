@@ -24,7 +24,7 @@ cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
 CACHE=$(realpath -m "${PORTS_CACHE:-$ROOT/tests/ports/.cache}")   # PORTS_CACHE: elsewhere (e.g. kept across clones)
 OUT=$ROOT/tests/.build/ports
-UNIT_SRCS=${UNIT_SRCS:-tests/unit.c}; export UNIT_SRCS   # the Makefile's list, space-separated
+UNIT_SRCS=${UNIT_SRCS:-$(echo tests/unit/*.c)}; export UNIT_SRCS   # the Makefile's list, space-separated
 read -r -a UNITS <<< "$UNIT_SRCS"
 WARN=${WARN:--std=c99 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion}
 XFAIL=" ${PORTS_XFAIL-mingw} "
@@ -79,7 +79,7 @@ build() {
     local name=$1 out=$D/${1#b-} f stale=0; shift
     local cmd="$*"
     if [ ! -e "$out" ] || [ "$(cat "$out.cmd" 2>/dev/null)" != "$cmd" ]; then stale=1; fi
-    for f in smtp.h tests/test.h tests/fake.h "${UNITS[@]}" examples/hello.c examples/tls.c \
+    for f in smtp.h tests/test.h tests/fake.h tests/unit/unit.h "${UNITS[@]}" examples/hello.c examples/tls.c \
              tests/ports/win-compat.h tests/ports/winprobe.c ${BSSL_DIR:+$BSSL_DIR/.ok}; do
         [ $stale = 1 ] && break
         [ "$f" -nt "$out" ] && stale=1
