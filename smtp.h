@@ -1315,6 +1315,38 @@ static smtp_result smtp__break(smtp_session *s, smtp_result r)
     return r;
 }
 
+/* One address: a non-blocking socket, bound to la when given, connected
+   before dl. The descriptor, or -1 (try the next: *err says why), -2 (dl
+   passed), -3 (the bind failed: the session's error is set). */
+static int smtp__tcp_try(smtp_session *s, const struct addrinfo *ai, const struct addrinfo *la, smtp__ms dl, int *err)
+{
+    char ebuf[128];
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol), one = 1, e;
+    if (fd < 0) { *err = errno; return -1; }
+    smtp__set_nonblock(fd);
+    /* a fixed local port may still be in TIME_WAIT from the last run */
+    if (la && s->cfg.local_port) (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (la && bind(fd, la->ai_addr, la->ai_addrlen) != 0) {
+        e = errno;
+        close(fd);
+        (void)smtp__fail(s, SMTP_ERR_CONNECT, "cannot bind to local address %s port %d: %s",
+                         s->cfg.local_address ? s->cfg.local_address : "*", s->cfg.local_port,
+                         smtp__strerror(e, ebuf, sizeof ebuf));
+        return -3;
+    }
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        e = errno;
+        if (e == EINPROGRESS || e == EINTR) {
+            socklen_t el = sizeof e;
+            if (smtp__poll(fd, POLLOUT, dl) != SMTP_OK) { close(fd); return -2; }
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0) e = errno;
+        }
+        if (e != 0) { *err = e; close(fd); return -1; }
+    }
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
 /* Connects to host:port, trying every address getaddrinfo gives in turn,
    all within dl; binds to cfg.local_address/local_port first when set.
    role names the peer in messages ("SMTP server", later "proxy"). */
@@ -1323,71 +1355,44 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
 {
     struct addrinfo hints, *res = NULL, *ai, *loc = NULL;
     char portstr[16], lport[16], ebuf[128], where[INET6_ADDRSTRLEN + 8];
-    int rc, last_errno = 0, tried = 0, timed_out = 0, no_family = 0;
-
+    int rc, last_errno = 0, tried = 0, fd = -1, no_family = 0;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     snprintf(portstr, sizeof portstr, "%d", port);
-    rc = getaddrinfo(host, portstr, &hints, &res);
-    if (rc != 0)
-        return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot resolve %s name \"%s\": %s",
-                          role, host, gai_strerror(rc));
+    if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0)
+        return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot resolve %s name \"%s\": %s", role, host, gai_strerror(rc));
     if (s->cfg.local_address || s->cfg.local_port) {
         hints.ai_flags = AI_PASSIVE;
         snprintf(lport, sizeof lport, "%d", s->cfg.local_port);
-        rc = getaddrinfo(s->cfg.local_address, lport, &hints, &loc);
-        if (rc != 0) {
+        if ((rc = getaddrinfo(s->cfg.local_address, lport, &hints, &loc)) != 0) {
             freeaddrinfo(res);
             return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot use local_address \"%s\": %s",
-                              s->cfg.local_address ? s->cfg.local_address : "",
-                              gai_strerror(rc));
+                              s->cfg.local_address ? s->cfg.local_address : "", gai_strerror(rc));
         }
     }
     where[0] = 0;
-    for (ai = res; ai; ai = ai->ai_next) {
+    for (ai = res; ai && fd < 0 && fd != -2 && fd != -3; ai = ai->ai_next) {
         struct addrinfo *la = NULL;
-        int fd, one = 1;
         if (loc) {
             for (la = loc; la && la->ai_family != ai->ai_family; la = la->ai_next) {}
             if (!la) { no_family = 1; continue; }
         }
-        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, where, sizeof where, NULL, 0, NI_NUMERICHOST))
-            where[0] = 0;
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0) { last_errno = errno; continue; }
-        smtp__set_nonblock(fd);
-        /* a fixed local port may still be in TIME_WAIT from the last run */
-        if (la && s->cfg.local_port) (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (la && bind(fd, la->ai_addr, la->ai_addrlen) != 0) {
-            last_errno = errno; close(fd);
-            freeaddrinfo(res); freeaddrinfo(loc);
-            return smtp__fail(s, SMTP_ERR_CONNECT, "cannot bind to local address %s port %d: %s",
-                              s->cfg.local_address ? s->cfg.local_address : "*",
-                              s->cfg.local_port, smtp__strerror(last_errno, ebuf, sizeof ebuf));
-        }
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, where, sizeof where, NULL, 0, NI_NUMERICHOST)) where[0] = 0;
         tried++;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-            int e = errno;
-            if (e == EINPROGRESS || e == EINTR) {
-                socklen_t el = sizeof e;
-                if (smtp__poll(fd, POLLOUT, dl) != SMTP_OK) { close(fd); timed_out = 1; break; }
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0) e = errno;
-            }
-            if (e != 0) { last_errno = e; close(fd); continue; }
-        }
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        freeaddrinfo(res);
-        if (loc) freeaddrinfo(loc);
+        fd = smtp__tcp_try(s, ai, la, dl, &last_errno);
+    }
+    freeaddrinfo(res);
+    if (loc) freeaddrinfo(loc);
+    if (fd >= 0) {
         s->link.fd = fd;
         s->link.io.read = smtp__tcp_read;
         s->link.io.write = smtp__tcp_write;
         s->link.io.close = smtp__tcp_close;
         return SMTP_OK;
     }
-    freeaddrinfo(res);
-    if (loc) freeaddrinfo(loc);
-    if (timed_out)
+    if (fd == -3) return SMTP_ERR_CONNECT;
+    if (fd == -2)
         return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to %s %s port %d (%s) timed out after %d ms",
                           role, host, port, where, s->cfg.connect_timeout_ms);
     if (!tried && no_family)
