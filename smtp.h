@@ -571,9 +571,11 @@ typedef struct smtp_config {
        transaction only. */
     int pipeline_messages;
     /* Called as the message body goes out (after each write of up to
-       16 KB): bytes sent so far. A non-zero return cancels: the
-       connection is dropped before the end of data, so the server
-       discards the message, and the call returns SMTP_ERR_ABORTED. */
+       16 KB) with the bytes sent so far, and once more just before the
+       end of the message goes out, with the total (for DATA the end-of-
+       data line included). A non-zero return cancels: the connection is
+       dropped before the end of data, so the server discards the
+       message, and the call returns SMTP_ERR_ABORTED. */
     int (*progress)(void *user, unsigned long long sent); void *progress_user;
 } smtp_config;
 
@@ -945,9 +947,53 @@ typedef struct smtp__txn {
 } smtp__txn;
 
 /* One recipient of a transaction: its address, index in the message, state. */
+enum { SMTP__UNTRIED = 0, SMTP__OK, SMTP__REFUSED, SMTP__DEFERRED };
 typedef struct smtp__rcpt { const char *addr; unsigned idx; int st; } smtp__rcpt;
 #define SMTP__RCPT_MAX 1000             /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
 #define SMTP__SASL_MAX 9000             /* an AUTH payload: its base64 stays under RFC 4954's 12288 */
+
+/* A message on its way: its checked fields, where its recipient lists
+   stand, and what became of them. */
+typedef struct smtp__job {
+    const smtp_message *m;
+    const char *from, *env;
+    const char *const *lists[3];
+    size_t total, tried, sent, carry, first_refused, list_pos;
+    int list, utf8, body8, dsn;         /* SMTPUTF8, BODY=8BITMIME, DSN parameters in use */
+    size_t live;                        /* s->work.rcpt[0..live) belong to this job and are not settled */
+    unsigned long long size;            /* for SIZE (RFC 1870), 0 when not declared */
+    char date[64], msgid[160], first_rb[300];
+} smtp__job;
+
+/* The steps of smtp_send and smtp_send_batch, in the order a message
+   takes them (smtp__send_step). A message needing more than one
+   transaction (452) goes from SETTLE back to ENVELOPE. */
+#define SMTP__SEND_STEPS(X) \
+    X(SMTP__S_NEXT)      /* check the next message (unless its envelope went ahead) */ \
+    X(SMTP__S_ENVELOPE)  /* MAIL, RCPT, DATA: pipelined into one write, or one at a time */ \
+    X(SMTP__S_REPLIES)   /* the pipelined envelope's replies, in order */ \
+    X(SMTP__S_BODY)      /* the composed message (DATA or BDAT chunks) */ \
+    X(SMTP__S_END)       /* the end of data (or BDAT LAST); the next envelope may join it */ \
+    X(SMTP__S_FINAL)     /* the reply to the end of data */ \
+    X(SMTP__S_SETTLE)    /* each recipient's outcome; RSET; the carried-over recipients */ \
+    X(SMTP__S_DONE)
+#define SMTP__STEP_ENUM(st) st,
+enum { SMTP__SEND_STEPS(SMTP__STEP_ENUM) SMTP__NSTEPS };
+#undef SMTP__STEP_ENUM
+
+/* smtp_send and smtp_send_batch: the batch, the step it is at, and the
+   message being sent (jobs[cur]) with the next one when its envelope
+   went out ahead (jobs[!cur]; cfg.pipeline_messages). */
+typedef struct smtp__send {
+    int step;                           /* SMTP__S_* */
+    const smtp_message *msgs;
+    smtp_result *res;                   /* the caller's results, one per message */
+    size_t n, i, nx;                    /* the batch; the message being sent; past the look-ahead */
+    smtp_result last, verdict;          /* the last failure; the transaction's verdict at SETTLE */
+    int cur, ahead, pipe, data_ok;      /* ahead: jobs[!cur]'s envelope went out; data_ok: 354 (or BDAT) */
+    size_t g, ok, next_g;               /* recipients in the transaction, accepted ones; the look-ahead's */
+    smtp__job jobs[2];
+} smtp__send;
 
 /* Work space by phase: AUTH (inside smtp_open) never overlaps a transaction. */
 typedef union smtp__work {
@@ -967,6 +1013,7 @@ struct smtp_session {
     smtp__sec sec;
     smtp__bdat bdat;
     smtp__txn txn;
+    smtp__send snd;
     char detail[512];                   /* the last error's sentence */
     smtp__writer wr;
     smtp__reader rd;
@@ -1110,6 +1157,278 @@ static const char *smtp__name_of(const smtp__name *t, unsigned v)
     for (; t->wire; t++)
         if (t->value == v) return t->wire;
     return "?";
+}
+
+/* ------------------------------------------------------------------------ */
+/* >>codec  base64, quoted-printable, RFC 2047, punycode/IDNA, xtext (pure) */
+/* ------------------------------------------------------------------------ */
+
+/* Base64 digit value (RFC 4648), -1 for anything else. */
+static int smtp__b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Base64 (RFC 4648) of in[0..n) into out (4 * ((n + 2) / 3) bytes, no NUL). */
+static size_t smtp__b64(const unsigned char *in, size_t n, char *out)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i, o = 0;
+    for (i = 0; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[o++] = tab[v >> 18]; out[o++] = tab[(v >> 12) & 63];
+        out[o++] = tab[(v >> 6) & 63]; out[o++] = tab[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0u);
+        out[o++] = tab[v >> 18]; out[o++] = tab[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    return o;
+}
+
+/* Longest prefix of p[0..n), at most max bytes, that does not split a
+   UTF-8 sequence (RFC 2047 6.3: each encoded word holds whole characters).
+   Invalid UTF-8 is cut anywhere: the bytes still come back unchanged. */
+static size_t smtp__utf8_cut(const unsigned char *p, size_t n, size_t max)
+{
+    size_t k;
+    if (n <= max) return n;
+    k = max;
+    while (k > 0 && max - k < 3 && (p[k] & 0xC0) == 0x80) k--;
+    return (k == 0 || (p[k] & 0xC0) == 0x80) ? max : k;
+}
+
+static int smtp__is_ascii_text(const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x7F || (c < 0x20 && c != '\t')) return 0;
+    }
+    return 1;
+}
+
+/* Base64 decoding (RFC 4648) of t[0..n) into out (room for 3 * n / 4).
+   Strict: only the alphabet, padding at the end. Returns the length, or
+   -1 when malformed. */
+static long smtp__unb64(const char *t, size_t n, unsigned char *out)
+{
+    size_t i, o = 0;
+    unsigned acc = 0;
+    int bits = 0, pad = 0;
+    if (n % 4) return -1;
+    for (i = 0; i < n; i++) {
+        int v;
+        if (t[i] == '=') { if (++pad > 2 || i < n - 2) return -1; continue; }
+        if (pad || (v = smtp__b64val((unsigned char)t[i])) < 0) return -1;
+        acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;
+        bits += 6;
+        if (bits >= 8) { bits -= 8; out[o++] = (unsigned char)(acc >> bits); }
+    }
+    return (long)o;
+}
+
+
+/* ---- internationalized addresses: SMTPUTF8 (RFC 6531) or A-labels ------ */
+
+/* The next code point of UTF-8 p[0..n) at *i; -1 when malformed. */
+static long smtp__utf8_next(const unsigned char *p, size_t n, size_t *i)
+{
+    unsigned c = p[*i];
+    int k, len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    unsigned long v;
+    if (!len || *i + (size_t)len > n) return -1;
+    v = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (k = 1; k < len; k++) {
+        if ((p[*i + (size_t)k] & 0xC0) != 0x80) return -1;
+        v = v << 6 | (p[*i + (size_t)k] & 0x3F);
+    }
+    if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
+        (v >= 0xD800 && v <= 0xDFFF))
+        return -1;
+    *i += (size_t)len;
+    return (long)v;
+}
+
+/* Without the UTS 46 tables a single header cannot map or normalise a
+   label; it takes only labels that are already lower case and composed:
+   no ASCII capitals, no combining marks, none of the capital letters of
+   the common alphabets (Latin-1, Latin Extended-A, Greek, Cyrillic). */
+static int smtp__label_ok(const long *cp, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        long c = cp[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 0x300 && c <= 0x36F) || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ||
+            (c >= 0x100 && c <= 0x17F && c % 2 == 0 && c != 0x138) || (c >= 0x391 && c <= 0x3AB) ||
+            (c >= 0x400 && c <= 0x42F) || c == 0x1E9E)
+            return 0;
+    }
+    return 1;
+}
+
+/* RFC 3492 punycode of cp[0..n) after "xn--" into out (NUL-terminated);
+   its length, or 0 when it does not fit cap or passes 63 octets (RFC 5890
+   2.3.2.1: an A-label is a DNS label). Every write checks room first. */
+static size_t smtp__punycode(const long *cp, size_t n, char *out, size_t cap)
+{
+    unsigned long nn = 128, delta = 0, bias = 72, h, b = 0, m, q, k, t;
+    size_t o = 4, j;
+    if (cap < 6) return 0;
+    memcpy(out, "xn--", 4);
+    for (j = 0; j < n; j++) if (cp[j] < 128) { if (o + 1 >= cap) return 0; out[o++] = (char)cp[j]; b++; }
+    h = b;
+    if (b > 0) { if (o + 1 >= cap) return 0; out[o++] = '-'; }
+    while (h < n) {
+        for (m = (unsigned long)-1, j = 0; j < n; j++) if ((unsigned long)cp[j] >= nn && (unsigned long)cp[j] < m) m = (unsigned long)cp[j];
+        delta += (m - nn) * (h + 1);
+        nn = m;
+        for (j = 0; j < n; j++) {
+            if ((unsigned long)cp[j] < nn) delta++;
+            if ((unsigned long)cp[j] == nn) {
+                for (q = delta, k = 36;; k += 36) {
+                    t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+                    if (q < t) break;
+                    if (o + 1 >= cap) return 0;
+                    out[o++] = "abcdefghijklmnopqrstuvwxyz0123456789"[t + (q - t) % (36 - t)];
+                    q = (q - t) / (36 - t);
+                }
+                if (o + 1 >= cap) return 0;
+                out[o++] = "abcdefghijklmnopqrstuvwxyz0123456789"[q];
+                /* adapt (RFC 3492 6.1) */
+                delta = h == b ? delta / 700 : delta / 2;
+                delta += delta / (h + 1);
+                for (k = 0; delta > 455; k += 36) delta /= 35;
+                bias = k + 36 * delta / (delta + 38);
+                delta = 0;
+                h++;
+            }
+        }
+        delta++; nn++;
+    }
+    out[o] = 0;
+    return o > 63 ? 0 : o;
+}
+
+/* The address with its domain as A-labels (RFC 5890), for servers without
+   SMTPUTF8. NULL when it converts; else what is wrong, and the label in bad. */
+static const char *smtp__idna_addr(const char *a, size_t n, char *out, size_t cap, char *bad, size_t bn)
+{
+    const char *at = NULL, *p;
+    size_t o, i;
+    for (p = a; p < a + n; p++) if (*p == '@') at = p;
+    if (!at) return "has no domain";
+    for (p = a; p < at; p++)
+        if ((unsigned char)*p >= 0x80) return "has a non-ASCII local part and the server does not offer SMTPUTF8";
+    o = (size_t)(at - a) + 1;
+    if (o >= cap) return "is too long";
+    memcpy(out, a, o);
+    for (p = at + 1; p <= a + n;) {
+        const char *e = p;
+        long cp[64];
+        size_t ncp = 0, ascii = 1;
+        while (e < a + n && *e != '.') e++;
+        for (i = 0; p + i < e;) {
+            size_t pos = i;
+            long c = smtp__utf8_next((const unsigned char *)p, (size_t)(e - p), &pos);
+            if (c < 0 || ncp == 64) return "has a domain that is not UTF-8 or a label over 63 characters";
+            if (c >= 128) ascii = 0;
+            cp[ncp++] = c;
+            i = pos;
+        }
+        if (ascii) {
+            if (o + (size_t)(e - p) + 1 >= cap) return "is too long";
+            memcpy(out + o, p, (size_t)(e - p)); o += (size_t)(e - p);
+        } else {
+            size_t k;
+            if (!smtp__label_ok(cp, ncp)) {
+                snprintf(bad, bn, "%.*s", (int)(e - p), p);
+                return "has a domain label that is not lower-case NFC (no UTS 46 mapping here): write it so, or use "
+                       "a server with SMTPUTF8";
+            }
+            if (!(k = smtp__punycode(cp, ncp, out + o, cap - o))) return "is too long (or a label's A-label passes 63 octets)";
+            o += k;
+        }
+        if (o + 2 > cap) return "is too long";
+        if (e < a + n) out[o++] = '.';
+        p = e + 1;
+    }
+    out[o] = 0;
+    return NULL;
+}
+
+static int smtp__is_ascii(const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) if ((unsigned char)p[i] >= 0x80) return 0;
+    return 1;
+}
+
+/* xtext (RFC 3461 4): '+', '=' and bytes outside 33..126 as +XX. */
+static size_t smtp__xtext(const char *p, size_t n, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i, o = 0;
+    for (i = 0; i < n && o + 4 < cap; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 33 || c > 126 || c == '+' || c == '=') { out[o++] = '+'; out[o++] = hex[c >> 4]; out[o++] = hex[c & 15]; }
+        else out[o++] = (char)c;
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* Quoted-printable (RFC 2045 6.7) of text[*i..n) into out[0..cap), cap
+   at least 8: lines of at most 76 columns, '=' and bytes outside printable
+   ASCII as =XX, a space or tab before a line end as =20 / =09; line ends
+   (CRLF, LF, CR) stay line ends. *col carries the column from one call to
+   the next; *i advances past what was encoded. Returns the bytes written. */
+static size_t smtp__qp_encode(const char *text, size_t n, size_t *i, size_t *col, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *i < n && o + 8 <= cap; (*i)++) {
+        unsigned char c = (unsigned char)text[*i];
+        char tok[3];
+        size_t tl = 1;
+        if (c == '\r' || c == '\n') {
+            if (c == '\r' && *i + 1 < n && text[*i + 1] == '\n') (*i)++;
+            out[o++] = '\r'; out[o++] = '\n';
+            *col = 0;
+            continue;
+        }
+        if ((c >= 33 && c <= 126 && c != '=') ||
+            ((c == ' ' || c == '\t') && *i + 1 < n && text[*i + 1] != '\r' && text[*i + 1] != '\n')) {
+            tok[0] = (char)c;
+        } else {
+            tok[0] = '='; tok[1] = hex[c >> 4]; tok[2] = hex[c & 15]; tl = 3;
+        }
+        if (*col + tl > 75) { out[o++] = '='; out[o++] = '\r'; out[o++] = '\n'; *col = 0; }
+        memcpy(out + o, tok, tl);
+        o += tl; *col += tl;
+    }
+    return o;
+}
+
+/* An RFC 2047 "B" encoded word of UTF-8 p[0..n), cut at a character
+   boundary after at most 39 bytes of input (72 columns with the charset,
+   so a first line "Subject: " word stays under 78): into w (at least 75
+   bytes); *used is the input taken. Returns the word's length. */
+static size_t smtp__encoded_word(const char *p, size_t n, char *w, size_t *used)
+{
+    size_t k = smtp__utf8_cut((const unsigned char *)p, n, 39), o;
+    memcpy(w, "=?UTF-8?B?", 10);
+    o = 10 + smtp__b64((const unsigned char *)p, k, w + 10);
+    w[o++] = '?'; w[o++] = '=';
+    *used = k;
+    return o;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1440,15 +1759,288 @@ static void smtp__wipe(void *p, size_t n)
     while (n--) *v++ = 0;
 }
 
-/* Base64 digit value (RFC 4648), -1 for anything else. */
-static int smtp__b64val(unsigned char c)
+/* ------------------------------------------------------------------------ */
+/* >>proxy  SOCKS4, SOCKS4a, SOCKS5 (RFC 1928, RFC 1929) and HTTP CONNECT:  */
+/*          a handshake on the TCP socket, under connect_timeout_ms. The   */
+/*          reply parsers are pure: (buffer, length) -> bytes used, 0 when  */
+/*          more is needed, SMTP_ERR_PROTOCOL when malformed               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct smtp__preply { int status, ver; char reason[160]; } smtp__preply;   /* ver: what a two-byte reply starts with */
+
+/* SOCKS4 reply: VN=0, CD (90 granted, 91-93 refused), port, address. */
+static long smtp__socks4_reply(const unsigned char *b, size_t n, smtp__preply *r)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
+    if (n < 8) return 0;
+    if (b[0] != 0) return SMTP_ERR_PROTOCOL;
+    r->status = b[1];
+    return 8;
+}
+
+/* A two-byte reply, VER STATUS: SOCKS5's method selection (RFC 1928 3,
+   VER 5) and its user/password status (RFC 1929 2, VER 1). */
+static long smtp__socks5_two(const unsigned char *b, size_t n, smtp__preply *r)
+{
+    if (n < 2) return 0;
+    if (b[0] != r->ver) return SMTP_ERR_PROTOCOL;
+    r->status = b[1];
+    return 2;
+}
+
+/* RFC 1928 6: VER REP RSV ATYP BND.ADDR BND.PORT, the address IPv4 (1),
+   a name (3, with its length) or IPv6 (4). */
+static long smtp__socks5_reply(const unsigned char *b, size_t n, smtp__preply *r)
+{
+    size_t need;
+    if (n < 5) return 0;
+    if (b[0] != 5 || b[2] != 0) return SMTP_ERR_PROTOCOL;
+    switch (b[3]) {
+    case 1: need = 4 + 4 + 2; break;
+    case 3: need = 4 + 1 + (size_t)b[4] + 2; break;
+    case 4: need = 4 + 16 + 2; break;
+    default: return SMTP_ERR_PROTOCOL;
+    }
+    if (n < need) return 0;
+    r->status = b[1];
+    return (long)need;
+}
+
+/* HTTP CONNECT reply: the status line and the headers, up to and with the
+   empty line, and not one byte past it (a greeting in the same segment is
+   the SMTP server's). At most 8 KB of headers. */
+static long smtp__http_reply(const unsigned char *b, size_t n, smtp__preply *r)
+{
+    const char *p = (const char *)b;
+    size_t i, end = 0, lim = n < 8192 ? n : 8192, k;
+    for (i = 0; i < lim && !end; i++)
+        if (p[i] == '\n' && ((i >= 1 && p[i - 1] == '\n') || (i >= 2 && p[i - 1] == '\r' && p[i - 2] == '\n')))
+            end = i + 1;
+    if (!end) return n >= 8192 ? SMTP_ERR_PROTOCOL : 0;
+    if (end < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' || p[9] < '1' || p[9] > '5' ||
+        p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
+        return SMTP_ERR_PROTOCOL;
+    r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    for (i = 12; i < end && p[i] == ' '; i++) {}
+    for (k = 0; i < end && p[i] != '\r' && p[i] != '\n' && k + 1 < sizeof r->reason; i++)
+        r->reason[k++] = (char)((unsigned char)p[i] < 0x20 ? '?' : p[i]);
+    r->reason[k] = 0;
+    return (long)end;
+}
+
+static const char *smtp__socks5_error(int rep)
+{
+    static const char *t[] = { "succeeded", "general SOCKS server failure", "connection not allowed by ruleset",
+                               "network unreachable", "host unreachable", "connection refused", "TTL expired",
+                               "command not supported", "address type not supported" };
+    return rep >= 0 && rep <= 8 ? t[rep] : "unknown reply code";
+}
+
+static const char *smtp__proxy_name(smtp_proxy_type t)
+{
+    return t == SMTP_PROXY_NONE ? "no" : smtp__name_of(smtp__proxy_names, (unsigned)t);
+}
+
+/* Sends a proxy request, all of it, before dl. */
+static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, smtp__ms dl, const char *what)
+{
+    char ebuf[128];
+    int r = s->link.io.write(s, p, n, dl);
+    if (r == SMTP_OK) return SMTP_OK;
+    if (r == SMTP_ERR_TIMEOUT)
+        return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d took more than %d ms (sending %s)",
+                          smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port,
+                          s->cfg.connect_timeout_ms, what);
+    return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d %s while we sent %s", smtp__proxy_name(s->cfg.proxy.type),
+                      s->cfg.proxy.host, s->cfg.proxy.port,
+                      r == SMTP_ERR_CLOSED ? "closed the connection" : smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf), what);
+}
+
+/* Reads one proxy reply into the read buffer and parses it; the bytes
+   after it stay there for the session. */
+static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(const unsigned char *, size_t, smtp__preply *),
+                                    smtp__preply *rep, const char *what)
+{
+    for (;;) {
+        long used = parse(s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, rep);
+        int n;
+        if (used > 0) {
+            s->rd.pos += (size_t)used;
+            if (s->rd.pos == s->rd.len) s->rd.pos = s->rd.len = 0;
+            return SMTP_OK;
+        }
+        if (used < 0)
+            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d sent a malformed %s",
+                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
+        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, dl);
+        if (n == SMTP_ERR_TIMEOUT)
+            return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d sent no complete %s within %d ms",
+                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what,
+                              s->cfg.connect_timeout_ms);
+        if (n < 0)
+            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d closed the connection instead of sending its %s",
+                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
+        s->rd.len += (size_t)n;
+    }
+}
+
+/* The proxy's target: cfg.host (or the name TLS will check) and whether
+   it is an IPv4 or IPv6 literal (ip holds it then). */
+typedef struct smtp__target { const char *host; size_t len; int port, v4, v6; unsigned char ip[16]; } smtp__target;
+
+/* SOCKS4 and SOCKS4a: a CONNECT with an IPv4 address, or 0.0.0.x and the
+   name (4a: the proxy resolves). */
+static smtp_result smtp__socks4_connect(smtp_session *s, smtp__target *t, smtp__ms dl)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    const char *uid = px->username ? px->username : "";
+    unsigned char req[600];
+    size_t n = 8;
+    smtp__preply rep;
+    smtp_result r;
+    memset(&rep, 0, sizeof rep);
+    req[0] = 4; req[1] = 1; req[2] = (unsigned char)(t->port >> 8); req[3] = (unsigned char)t->port;
+    if (px->type == SMTP_PROXY_SOCKS4 && !t->v4) {   /* SOCKS4 carries an IPv4 address: the client resolves */
+        struct addrinfo hints, *ai = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_INET; hints.ai_socktype = SOCK_STREAM;
+        if (getaddrinfo(t->host, NULL, &hints, &ai) != 0 || !ai)
+            return smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
+                              "(SOCKS4a or SOCKS5 let the proxy resolve it)", t->host);
+        memcpy(t->ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
+        freeaddrinfo(ai);
+        t->v4 = 1;
+    }
+    if (t->v4) memcpy(req + 4, t->ip, 4);
+    else { req[4] = req[5] = req[6] = 0; req[7] = 1; }
+    memcpy(req + n, uid, strlen(uid) + 1); n += strlen(uid) + 1;
+    if (!t->v4) { memcpy(req + n, t->host, t->len + 1); n += t->len + 1; }
+    if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
+    if ((r = smtp__proxy_recv(s, dl, smtp__socks4_reply, &rep, "reply")) != SMTP_OK) return r;
+    if (rep.status == 90) return SMTP_OK;
+    return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d refused to connect to %s: %d (%s)",
+                      smtp__proxy_name(px->type), px->host, px->port, s->link.peer, rep.status,
+                      rep.status == 91 ? "request rejected or failed" : rep.status == 92 ?
+                      "the proxy cannot reach our identd" : rep.status == 93 ?
+                      "identd reports a different user id" : "unknown reply code");
+}
+
+/* RFC 1929: the user name and password, after the proxy chose method 2. */
+static smtp_result smtp__socks5_login(smtp_session *s, smtp__ms dl)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    unsigned char req[600];
+    size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
+    smtp__preply rep;
+    smtp_result r;
+    memset(&rep, 0, sizeof rep);
+    rep.ver = 1;
+    req[0] = 1; req[1] = (unsigned char)ul; memcpy(req + 2, px->username, ul);
+    req[2 + ul] = (unsigned char)pl;
+    if (pl) memcpy(req + 3 + ul, px->password, pl);
+    r = smtp__proxy_send(s, req, 3 + ul + pl, dl, "the user name and password");
+    smtp__wipe(req, sizeof req);
+    if (r != SMTP_OK) return r;
+    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_two, &rep, "authentication reply")) != SMTP_OK) return r;
+    if (rep.status == 0) return SMTP_OK;
+    return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d refused the user name and password for \"%s\" "
+                      "(RFC 1929 status %d): authentication failed", px->host, px->port, px->username, rep.status);
+}
+
+/* SOCKS5 (RFC 1928): greeting, method (none, or RFC 1929), CONNECT. */
+static smtp_result smtp__socks5_connect(smtp_session *s, const smtp__target *t, smtp__ms dl)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    int user = px->username != NULL;
+    unsigned char req[300];
+    size_t n;
+    smtp__preply rep;
+    smtp_result r;
+    memset(&rep, 0, sizeof rep);
+    rep.ver = 5;
+    req[0] = 5; req[1] = (unsigned char)(user ? 2 : 1); req[2] = 0; req[3] = 2;
+    if ((r = smtp__proxy_send(s, req, user ? 4 : 3, dl, "its greeting")) != SMTP_OK) return r;
+    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_two, &rep, "method selection")) != SMTP_OK) return r;
+    if (rep.status == 0xFF || (rep.status != 0 && !(rep.status == 2 && user)))
+        return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d accepts none of our authentication "
+                          "methods (%s)%s", px->host, px->port, user ? "none, username/password" : "none",
+                          user ? "" : ": it may want a user name and password (cfg.proxy.username)");
+    if (rep.status == 2 && (r = smtp__socks5_login(s, dl)) != SMTP_OK) return r;
+    req[0] = 5; req[1] = 1; req[2] = 0;
+    if (t->v4) { req[3] = 1; memcpy(req + 4, t->ip, 4); n = 8; }
+    else if (t->v6) { req[3] = 4; memcpy(req + 4, t->ip, 16); n = 20; }
+    else { req[3] = 3; req[4] = (unsigned char)t->len; memcpy(req + 5, t->host, t->len); n = 5 + t->len; }
+    req[n++] = (unsigned char)(t->port >> 8); req[n++] = (unsigned char)t->port;
+    if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
+    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_reply, &rep, "reply")) != SMTP_OK) return r;
+    if (rep.status == 0) return SMTP_OK;
+    return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d could not connect to %s: %s (reply %d)",
+                      px->host, px->port, s->link.peer, smtp__socks5_error(rep.status), rep.status);
+}
+
+/* HTTP CONNECT (RFC 9110 9.3.6), HTTP/1.1 with Host, Basic credentials. */
+static smtp_result smtp__http_connect(smtp_session *s, const smtp__target *t, smtp__ms dl)
+{
+    const smtp_proxy *px = &s->cfg.proxy;
+    char line[1400], cred[600];
+    int k = snprintf(line, sizeof line, t->v6 ? "CONNECT [%s]:%d HTTP/1.1\r\nHost: [%s]:%d\r\n"
+                                              : "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n", t->host, t->port,
+                     t->host, t->port), interim = 0;
+    smtp__preply rep;
+    smtp_result r;
+    memset(&rep, 0, sizeof rep);
+    if (px->username) {
+        size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
+        memcpy(cred, px->username, ul); cred[ul] = ':';
+        if (pl) memcpy(cred + ul + 1, px->password, pl);
+        k += snprintf(line + k, sizeof line - (size_t)k, "Proxy-Authorization: Basic ");
+        k += (int)smtp__b64((unsigned char *)cred, ul + 1 + pl, line + k);
+        k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
+        smtp__wipe(cred, sizeof cred);
+    }
+    k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
+    r = smtp__proxy_send(s, line, (size_t)k, dl, "the CONNECT request");
+    smtp__wipe(line, sizeof line);
+    if (r != SMTP_OK) return r;
+    do {   /* RFC 9110 15.2: interim 1xx responses may come before the final one; skipped */
+        if ((r = smtp__proxy_recv(s, dl, smtp__http_reply, &rep, "reply to CONNECT")) != SMTP_OK) return r;
+    } while (rep.status / 100 == 1 && rep.status != 101 && ++interim < 16);
+    if (rep.status / 100 == 2) return SMTP_OK;
+    return smtp__fail(s, SMTP_ERR_PROXY, "the HTTP proxy %s:%d refused CONNECT to %s: %d %s%s", px->host, px->port,
+                      s->link.peer, rep.status, rep.reason,
+                      rep.status == 407 ? (px->username ? " (authentication failed)" :
+                                           " (it wants credentials: cfg.proxy.username and password)")
+                      : rep.status == 401 ? " (authentication failed)" : "");
+}
+
+/* The handshake that makes the proxy connect us to cfg.host:cfg.port. */
+static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
+{
+    smtp__target t;
+    t.host = s->sec.name[0] ? s->sec.name : s->cfg.host;
+    t.len = strlen(t.host);
+    t.port = s->cfg.port;
+    t.v4 = inet_pton(AF_INET, t.host, t.ip) == 1;
+    t.v6 = !t.v4 && inet_pton(AF_INET6, t.host, t.ip) == 1;
+    switch (s->cfg.proxy.type) {
+    case SMTP_PROXY_SOCKS4: case SMTP_PROXY_SOCKS4A: return smtp__socks4_connect(s, &t, dl);
+    case SMTP_PROXY_SOCKS5: return smtp__socks5_connect(s, &t, dl);
+    default: return smtp__http_connect(s, &t, dl);
+    }
+}
+
+/* Connects to the SMTP server, directly or through the proxy, within dl. */
+static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
+{
+    smtp_result r;
+    if (s->cfg.proxy.type == SMTP_PROXY_NONE)
+        return smtp__tcp_connect(s, s->cfg.host, s->cfg.port, dl, "SMTP server");
+    if ((r = smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy")) != SMTP_OK) return r;
+    if ((r = smtp__proxy_handshake(s, dl)) != SMTP_OK) {
+        smtp__tcp_close(s);
+        s->link.io.close = NULL;
+        s->rd.pos = s->rd.len = 0;
+    }
+    return r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1600,7 +2192,7 @@ static int smtp__is_cert_pem(const char *name)
            !strcmp(name, "TRUSTED CERTIFICATE");
 }
 
-static void smtp__ta_begin(void *ctx, const char *name)
+static void smtp__anchor_begin(void *ctx, const char *name)
 {
     smtp__loader *l = (smtp__loader *)ctx;
     l->in_cert = smtp__is_cert_pem(name);
@@ -1608,7 +2200,7 @@ static void smtp__ta_begin(void *ctx, const char *name)
     l->der_len = 0;
 }
 
-static void smtp__ta_data(void *ctx, const void *p, size_t n)
+static void smtp__anchor_data(void *ctx, const void *p, size_t n)
 {
     smtp__loader *l = (smtp__loader *)ctx;
     if (l->in_cert && !l->nomem && smtp__append(&l->der, &l->der_len, &l->der_cap, p, n)) l->nomem = 1;
@@ -1624,7 +2216,7 @@ static int smtp__der_whole(const unsigned char *p, size_t n)
 
 /* The certificate just decoded becomes an anchor: DN and key copied into
    one allocation. Certificates BearSSL cannot use are skipped. */
-static void smtp__ta_end(void *ctx)
+static void smtp__anchor_end(void *ctx)
 {
     smtp__loader *l = (smtp__loader *)ctx;
     const br_x509_pkey *pk;
@@ -1680,7 +2272,7 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
     l.t = (smtp_trust *)SMTP_MALLOC(sizeof *l.t);
     if (!l.t) return SMTP_ERR_NOMEM;
     memset(l.t, 0, sizeof *l.t);
-    k.begin = smtp__ta_begin; k.data = smtp__ta_data; k.end = smtp__ta_end; k.ctx = &l;
+    k.begin = smtp__anchor_begin; k.data = smtp__anchor_data; k.end = smtp__anchor_end; k.ctx = &l;
     bad = smtp__pem_each(pem, len, &k);
     SMTP_FREE(l.dn);
     SMTP_FREE(l.der);
@@ -2147,7 +2739,7 @@ static int smtp__peer_describe(smtp_peer_cert *p, const unsigned char *der, size
 
 /* At the end of each certificate: our checks on its DER. The first
    failure is kept for end_chain. */
-static void smtp__x_check_cert(smtp__x509 *x)
+static void smtp__x509_check_cert(smtp__x509 *x)
 {
     smtp__cert_info ci;
     int checking = x->verify != SMTP_VERIFY_NONE, rsa_bits = 0, rc;
@@ -2183,7 +2775,7 @@ static void smtp__x_check_cert(smtp__x509 *x)
     }
 }
 
-static void smtp__x_start_chain(const br_x509_class **ctx, const char *server_name)
+static void smtp__x509_start_chain(const br_x509_class **ctx, const char *server_name)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     (void)server_name;   /* names are ours to check (x->host), minimal checks none */
@@ -2193,7 +2785,7 @@ static void smtp__x_start_chain(const br_x509_class **ctx, const char *server_na
     x->minimal.vtable->start_chain(&x->minimal.vtable, NULL);
 }
 
-static void smtp__x_start_cert(const br_x509_class **ctx, uint32_t length)
+static void smtp__x509_start_cert(const br_x509_class **ctx, uint32_t length)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     x->index++;
@@ -2201,7 +2793,7 @@ static void smtp__x_start_cert(const br_x509_class **ctx, uint32_t length)
     x->minimal.vtable->start_cert(&x->minimal.vtable, length);
 }
 
-static void smtp__x_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+static void smtp__x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     if (!x->over && len <= sizeof x->cert - x->cert_len) {
@@ -2211,14 +2803,14 @@ static void smtp__x_append(const br_x509_class **ctx, const unsigned char *buf, 
     x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
 
-static void smtp__x_end_cert(const br_x509_class **ctx)
+static void smtp__x509_end_cert(const br_x509_class **ctx)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     x->minimal.vtable->end_cert(&x->minimal.vtable);
-    smtp__x_check_cert(x);
+    smtp__x509_check_cert(x);
 }
 
-static unsigned smtp__x_end_chain(const br_x509_class **ctx)
+static unsigned smtp__x509_end_chain(const br_x509_class **ctx)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     unsigned err = x->minimal.vtable->end_chain(&x->minimal.vtable);
@@ -2240,7 +2832,7 @@ static unsigned smtp__x_end_chain(const br_x509_class **ctx)
     return 0;
 }
 
-static const br_x509_pkey *smtp__x_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+static const br_x509_pkey *smtp__x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
 {
     smtp__x509 *x = (smtp__x509 *)(void *)ctx;
     if (!x->relaxed) return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
@@ -2249,8 +2841,8 @@ static const br_x509_pkey *smtp__x_get_pkey(const br_x509_class *const *ctx, uns
 }
 
 static const br_x509_class smtp__x509_vtable = {
-    sizeof(smtp__x509), smtp__x_start_chain, smtp__x_start_cert, smtp__x_append,
-    smtp__x_end_cert, smtp__x_end_chain, smtp__x_get_pkey
+    sizeof(smtp__x509), smtp__x509_start_chain, smtp__x509_start_cert, smtp__x509_append,
+    smtp__x509_end_cert, smtp__x509_end_chain, smtp__x509_get_pkey
 };
 
 /* The settings of the checks, once x->minimal is initialised (by
@@ -2536,7 +3128,7 @@ typedef struct smtp__client {
     unsigned char *cur; size_t cur_len, cur_cap;   /* the object being read (DER) */
 } smtp__client;
 
-static void smtp__cl_begin(void *ctx, const char *name)
+static void smtp__client_begin(void *ctx, const char *name)
 {
     smtp__client *c = (smtp__client *)ctx;
     size_t nl = strlen(name);
@@ -2546,13 +3138,13 @@ static void smtp__cl_begin(void *ctx, const char *name)
     else if (nl >= 11 && !strcmp(name + nl - 11, "PRIVATE KEY") && !c->keys) c->what = 2;
 }
 
-static void smtp__cl_data(void *ctx, const void *p, size_t n)
+static void smtp__client_data(void *ctx, const void *p, size_t n)
 {
     smtp__client *c = (smtp__client *)ctx;
     if (c->what && !c->nomem && smtp__append(&c->cur, &c->cur_len, &c->cur_cap, p, n)) c->nomem = 1;
 }
 
-static void smtp__cl_end(void *ctx)
+static void smtp__client_end(void *ctx)
 {
     smtp__client *c = (smtp__client *)ctx;
     if (c->what == 1 && c->cur) { c->chain[c->n].data = c->cur; c->chain[c->n++].data_len = c->cur_len; c->cur = NULL; }
@@ -2622,7 +3214,7 @@ static smtp_result smtp__tls_client(smtp_session *s)
     if (!c) return smtp__fail(s, SMTP_ERR_NOMEM, "out of memory for the client certificate");
     memset(c, 0, sizeof *c);
     s->tls.client = c;
-    k.begin = smtp__cl_begin; k.data = smtp__cl_data; k.end = smtp__cl_end; k.ctx = c;
+    k.begin = smtp__client_begin; k.data = smtp__client_data; k.end = smtp__client_end; k.ctx = c;
     src[0] = s->cfg.tls_cert_file; what[0] = s->cfg.tls_cert_pem;
     src[1] = s->cfg.tls_key_file;  what[1] = s->cfg.tls_key_pem;
     for (i = 0; i < 2; i++) {
@@ -2906,7 +3498,7 @@ static int smtp__reply_line(const char *p, size_t n, int *code, int *last,
 
 /* Incremental reply parser: state over the bytes of one reply, from its
    first byte. */
-typedef struct smtp__rp { size_t off; int code; int lines; } smtp__rp;
+typedef struct smtp__reply_parser { size_t off; int code; int lines; } smtp__reply_parser;
 /* Called once per complete line: raw line, its text, its index. */
 typedef void (*smtp__line_fn)(void *user, const char *line, size_t n,
                               const char *text, size_t tn, int index);
@@ -2915,7 +3507,7 @@ typedef void (*smtp__line_fn)(void *user, const char *line, size_t n,
    not move between calls, or moves with its start). Returns the reply's
    length once its last line is in, 0 when more bytes are needed, or
    SMTP_ERR_PROTOCOL (a malformed line, lines that disagree on the code). */
-static long smtp__reply_feed(smtp__rp *rp, const char *buf, size_t len,
+static long smtp__reply_feed(smtp__reply_parser *rp, const char *buf, size_t len,
                              smtp__line_fn fn, void *user)
 {
     while (rp->off < len) {
@@ -3045,7 +3637,7 @@ static const char *smtp__reply_str(smtp_session *s, char *buf, size_t n)
    wait in messages ("the greeting", budget in ms). */
 static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int ms)
 {
-    smtp__rp rp;
+    smtp__reply_parser rp;
     smtp__rctx c;
     char ebuf[128];
     memset(&rp, 0, sizeof rp);
@@ -3099,71 +3691,17 @@ static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int 
     }
 }
 
-/* ------------------------------------------------------------------------ */
-/* >>codec  base64, quoted-printable, RFC 2047 encoded words                */
-/* ------------------------------------------------------------------------ */
-
-/* Base64 (RFC 4648) of in[0..n) into out (4 * ((n + 2) / 3) bytes, no NUL). */
-static size_t smtp__b64(const unsigned char *in, size_t n, char *out)
+/* A reply that is not the one expected: 421 ends the session (RFC 5321
+   3.8), anything else fails the command only. */
+static smtp_result smtp__refused(smtp_session *s)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i, o = 0;
-    for (i = 0; i + 2 < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        out[o++] = tab[v >> 18]; out[o++] = tab[(v >> 12) & 63];
-        out[o++] = tab[(v >> 6) & 63]; out[o++] = tab[v & 63];
-    }
-    if (i < n) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0u);
-        out[o++] = tab[v >> 18]; out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    return o;
+    char rb[300];
+    smtp__reply_str(s, rb, sizeof rb);
+    if (s->rd.reply.code == 421)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s is closing the session (reply to %s): %s",
+                                         s->link.peer, s->rd.cmd, rb));
+    return smtp__fail(s, SMTP_ERR_REPLY, "%s refused %s: %s", s->link.peer, s->rd.cmd, rb);
 }
-
-/* Longest prefix of p[0..n), at most max bytes, that does not split a
-   UTF-8 sequence (RFC 2047 6.3: each encoded word holds whole characters).
-   Invalid UTF-8 is cut anywhere: the bytes still come back unchanged. */
-static size_t smtp__utf8_cut(const unsigned char *p, size_t n, size_t max)
-{
-    size_t k;
-    if (n <= max) return n;
-    k = max;
-    while (k > 0 && max - k < 3 && (p[k] & 0xC0) == 0x80) k--;
-    return (k == 0 || (p[k] & 0xC0) == 0x80) ? max : k;
-}
-
-static int smtp__is_ascii_text(const char *p, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c >= 0x7F || (c < 0x20 && c != '\t')) return 0;
-    }
-    return 1;
-}
-
-/* Base64 decoding (RFC 4648) of t[0..n) into out (room for 3 * n / 4).
-   Strict: only the alphabet, padding at the end. Returns the length, or
-   -1 when malformed. */
-static long smtp__unb64(const char *t, size_t n, unsigned char *out)
-{
-    size_t i, o = 0;
-    unsigned acc = 0;
-    int bits = 0, pad = 0;
-    if (n % 4) return -1;
-    for (i = 0; i < n; i++) {
-        int v;
-        if (t[i] == '=') { if (++pad > 2 || i < n - 2) return -1; continue; }
-        if (pad || (v = smtp__b64val((unsigned char)t[i])) < 0) return -1;
-        acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;
-        bits += 6;
-        if (bits >= 8) { bits -= 8; out[o++] = (unsigned char)(acc >> bits); }
-    }
-    return (long)o;
-}
-
 
 /* ------------------------------------------------------------------------ */
 /* >>md5  MD5 (RFC 1321) and HMAC-MD5 (RFC 2104), for CRAM-MD5: our own,   */
@@ -3325,155 +3863,6 @@ static size_t smtp__sasl_oauthbearer(const char *user, const char *host, int por
     return k < 0 || (size_t)k >= cap - o ? 0 : o + (size_t)k;
 }
 
-/* ---- internationalized addresses: SMTPUTF8 (RFC 6531) or A-labels ------ */
-
-/* The next code point of UTF-8 p[0..n) at *i; -1 when malformed. */
-static long smtp__utf8_next(const unsigned char *p, size_t n, size_t *i)
-{
-    unsigned c = p[*i];
-    int k, len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    unsigned long v;
-    if (!len || *i + (size_t)len > n) return -1;
-    v = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    for (k = 1; k < len; k++) {
-        if ((p[*i + (size_t)k] & 0xC0) != 0x80) return -1;
-        v = v << 6 | (p[*i + (size_t)k] & 0x3F);
-    }
-    if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-        (v >= 0xD800 && v <= 0xDFFF))
-        return -1;
-    *i += (size_t)len;
-    return (long)v;
-}
-
-/* Without the UTS 46 tables a single header cannot map or normalise a
-   label; it takes only labels that are already lower case and composed:
-   no ASCII capitals, no combining marks, none of the capital letters of
-   the common alphabets (Latin-1, Latin Extended-A, Greek, Cyrillic). */
-static int smtp__label_ok(const long *cp, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        long c = cp[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 0x300 && c <= 0x36F) || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ||
-            (c >= 0x100 && c <= 0x17F && c % 2 == 0 && c != 0x138) || (c >= 0x391 && c <= 0x3AB) ||
-            (c >= 0x400 && c <= 0x42F) || c == 0x1E9E)
-            return 0;
-    }
-    return 1;
-}
-
-/* RFC 3492 punycode of cp[0..n) after "xn--" into out (NUL-terminated);
-   its length, or 0 when it does not fit cap or passes 63 octets (RFC 5890
-   2.3.2.1: an A-label is a DNS label). Every write checks room first. */
-static size_t smtp__punycode(const long *cp, size_t n, char *out, size_t cap)
-{
-    unsigned long nn = 128, delta = 0, bias = 72, h, b = 0, m, q, k, t;
-    size_t o = 4, j;
-    if (cap < 6) return 0;
-    memcpy(out, "xn--", 4);
-    for (j = 0; j < n; j++) if (cp[j] < 128) { if (o + 1 >= cap) return 0; out[o++] = (char)cp[j]; b++; }
-    h = b;
-    if (b > 0) { if (o + 1 >= cap) return 0; out[o++] = '-'; }
-    while (h < n) {
-        for (m = (unsigned long)-1, j = 0; j < n; j++) if ((unsigned long)cp[j] >= nn && (unsigned long)cp[j] < m) m = (unsigned long)cp[j];
-        delta += (m - nn) * (h + 1);
-        nn = m;
-        for (j = 0; j < n; j++) {
-            if ((unsigned long)cp[j] < nn) delta++;
-            if ((unsigned long)cp[j] == nn) {
-                for (q = delta, k = 36;; k += 36) {
-                    t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
-                    if (q < t) break;
-                    if (o + 1 >= cap) return 0;
-                    out[o++] = "abcdefghijklmnopqrstuvwxyz0123456789"[t + (q - t) % (36 - t)];
-                    q = (q - t) / (36 - t);
-                }
-                if (o + 1 >= cap) return 0;
-                out[o++] = "abcdefghijklmnopqrstuvwxyz0123456789"[q];
-                /* adapt (RFC 3492 6.1) */
-                delta = h == b ? delta / 700 : delta / 2;
-                delta += delta / (h + 1);
-                for (k = 0; delta > 455; k += 36) delta /= 35;
-                bias = k + 36 * delta / (delta + 38);
-                delta = 0;
-                h++;
-            }
-        }
-        delta++; nn++;
-    }
-    out[o] = 0;
-    return o > 63 ? 0 : o;
-}
-
-/* The address with its domain as A-labels (RFC 5890), for servers without
-   SMTPUTF8. NULL when it converts; else what is wrong, and the label in bad. */
-static const char *smtp__idna_addr(const char *a, size_t n, char *out, size_t cap, char *bad, size_t bn)
-{
-    const char *at = NULL, *p;
-    size_t o, i;
-    for (p = a; p < a + n; p++) if (*p == '@') at = p;
-    if (!at) return "has no domain";
-    for (p = a; p < at; p++)
-        if ((unsigned char)*p >= 0x80) return "has a non-ASCII local part and the server does not offer SMTPUTF8";
-    o = (size_t)(at - a) + 1;
-    if (o >= cap) return "is too long";
-    memcpy(out, a, o);
-    for (p = at + 1; p <= a + n;) {
-        const char *e = p;
-        long cp[64];
-        size_t ncp = 0, ascii = 1;
-        while (e < a + n && *e != '.') e++;
-        for (i = 0; p + i < e;) {
-            size_t pos = i;
-            long c = smtp__utf8_next((const unsigned char *)p, (size_t)(e - p), &pos);
-            if (c < 0 || ncp == 64) return "has a domain that is not UTF-8 or a label over 63 characters";
-            if (c >= 128) ascii = 0;
-            cp[ncp++] = c;
-            i = pos;
-        }
-        if (ascii) {
-            if (o + (size_t)(e - p) + 1 >= cap) return "is too long";
-            memcpy(out + o, p, (size_t)(e - p)); o += (size_t)(e - p);
-        } else {
-            size_t k;
-            if (!smtp__label_ok(cp, ncp)) {
-                snprintf(bad, bn, "%.*s", (int)(e - p), p);
-                return "has a domain label that is not lower-case NFC (no UTS 46 mapping here): write it so, or use "
-                       "a server with SMTPUTF8";
-            }
-            if (!(k = smtp__punycode(cp, ncp, out + o, cap - o))) return "is too long (or a label's A-label passes 63 octets)";
-            o += k;
-        }
-        if (o + 2 > cap) return "is too long";
-        if (e < a + n) out[o++] = '.';
-        p = e + 1;
-    }
-    out[o] = 0;
-    return NULL;
-}
-
-static int smtp__is_ascii(const char *p, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) if ((unsigned char)p[i] >= 0x80) return 0;
-    return 1;
-}
-
-/* xtext (RFC 3461 4): '+', '=' and bytes outside 33..126 as +XX. */
-static size_t smtp__xtext(const char *p, size_t n, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i, o = 0;
-    for (i = 0; i < n && o + 4 < cap; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c < 33 || c > 126 || c == '+' || c == '=') { out[o++] = '+'; out[o++] = hex[c >> 4]; out[o++] = hex[c & 15]; }
-        else out[o++] = (char)c;
-    }
-    out[o] = 0;
-    return o;
-}
-
 /* ------------------------------------------------------------------------ */
 /* >>writer  CRLF normalisation + dot-stuffing (pure), message composer     */
 /* ------------------------------------------------------------------------ */
@@ -3532,8 +3921,48 @@ static size_t smtp__dot_finish(const smtp__dot *st, unsigned char *out)
    chunk's command. Replies are read as they come (each chunk has one),
    without waiting, so a long body cannot fill both directions. */
 #define SMTP__BDAT_HDR 32
-static smtp_result smtp__io_error(smtp_session *s, int r);
-static smtp_result smtp__refused(smtp_session *s);   /* >>session: a 421 ends the session */
+
+/* A write (or a non-waiting read) failed: the session is over. */
+static smtp_result smtp__io_error(smtp_session *s, int r)
+{
+    char ebuf[128];
+    if (r == SMTP_ERR_TIMEOUT)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "sending %s to %s timed out after %d ms",
+                                         s->rd.cmd, s->link.peer, s->cfg.timeout_ms));
+    if (r == SMTP_ERR_CLOSED)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the connection while we sent %s",
+                                         s->link.peer, s->rd.cmd));
+    if (r == SMTP_ERR_TLS || r == SMTP_ERR_CERT) {   /* the TLS layer said why: keep its sentence */
+        char why[sizeof s->detail];
+        memcpy(why, s->detail, sizeof why);
+        return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s failed: %s", s->rd.cmd, why));
+    }
+    return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s to %s failed: %s", s->rd.cmd, s->link.peer,
+        s->link.sys_errno ? smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)r)));
+}
+
+/* n more bytes of the message are on their way: the progress callback
+   sees the total and may cancel. Cancelling drops the connection before
+   the end of data, so the server throws the partial message away (RFC
+   5321 3.3, RFC 3030 2). The one place the callback is called. */
+static smtp_result smtp__progress(smtp_session *s, size_t n)
+{
+    s->wr.sent += n;
+    if (!s->cfg.progress || s->cfg.progress(s->cfg.progress_user, s->wr.sent) == 0) return SMTP_OK;
+    return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message at %llu "
+                                     "bytes, before its end; the connection was dropped so %s discards it",
+                                     s->wr.sent, s->link.peer));
+}
+
+/* The body begins: the writer at the start of a line, nothing sent, no
+   chunk owed. With BDAT the buffer keeps room for the chunk's command. */
+static void smtp__body_start(smtp_session *s, int bdat)
+{
+    s->state = bdat ? SMTP__BDAT : SMTP__DATA;
+    if (bdat) s->wr.len = SMTP__BDAT_HDR;
+    s->wr.dot.bol = 1; s->wr.dot.cr = 0; s->wr.sent = 0;
+    s->bdat.pending = 0; s->bdat.failed = 0; s->bdat.last = 0;
+}
 
 /* Reads the replies to chunks that are already complete in the buffer or
    on the socket, without waiting (wait: wait for all of them). */
@@ -3541,7 +3970,7 @@ static smtp_result smtp__bdat_replies(smtp_session *s, int wait)
 {
     smtp_result r;
     while (s->bdat.pending > 0) {
-        smtp__rp rp;
+        smtp__reply_parser rp;
         int n;
         memset(&rp, 0, sizeof rp);
         if (!wait && smtp__reply_feed(&rp, (const char *)s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, NULL, NULL) <= 0) {
@@ -3587,11 +4016,7 @@ static smtp_result smtp__bdat_chunk(smtp_session *s, int last, smtp__ms dl)
     s->wr.len = SMTP__BDAT_HDR;
     if (w != SMTP_OK) return smtp__io_error(s, w);
     s->bdat.pending++;
-    s->wr.sent += n;
-    if (s->cfg.progress && s->cfg.progress(s->cfg.progress_user, s->wr.sent) != 0)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
-                                         "after %llu bytes; the connection was dropped so %s discards it",
-                                         s->wr.sent, s->link.peer));
+    if ((r = smtp__progress(s, n)) != SMTP_OK) return r;
     if ((r = smtp__bdat_replies(s, 0)) != SMTP_OK) return r;
     return s->bdat.failed ? SMTP_ERR_REPLY : SMTP_OK;
 }
@@ -3605,35 +4030,8 @@ static smtp_result smtp__flush(smtp_session *s, smtp__ms dl)
     if (s->wr.len == 0) return SMTP_OK;
     r = s->link.io.write(s, s->wr.buf, s->wr.len, dl);
     s->wr.len = 0;
-    if (r == SMTP_OK && s->state == SMTP__DATA && s->cfg.progress) {
-        s->wr.sent += n;
-        if (s->cfg.progress(s->cfg.progress_user, s->wr.sent) != 0)
-            /* no end of data: the server throws the partial message away (RFC 5321 3.3) */
-            return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
-                                             "after %llu bytes; the connection was dropped so %s discards it",
-                                             s->wr.sent, s->link.peer));
-    }
-    if (r == SMTP_OK) return SMTP_OK;
-    return smtp__io_error(s, r);
-}
-
-/* A write (or a non-waiting read) failed: the session is over. */
-static smtp_result smtp__io_error(smtp_session *s, int r)
-{
-    char ebuf[128];
-    if (r == SMTP_ERR_TIMEOUT)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "sending %s to %s timed out after %d ms",
-                                         s->rd.cmd, s->link.peer, s->cfg.timeout_ms));
-    if (r == SMTP_ERR_CLOSED)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the connection while we sent %s",
-                                         s->link.peer, s->rd.cmd));
-    if (r == SMTP_ERR_TLS || r == SMTP_ERR_CERT) {   /* the TLS layer said why: keep its sentence */
-        char why[sizeof s->detail];
-        memcpy(why, s->detail, sizeof why);
-        return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s failed: %s", s->rd.cmd, why));
-    }
-    return smtp__break(s, smtp__fail(s, (smtp_result)r, "sending %s to %s failed: %s", s->rd.cmd, s->link.peer,
-        s->link.sys_errno ? smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)r)));
+    if (r != SMTP_OK) return smtp__io_error(s, r);
+    return s->state == SMTP__DATA ? smtp__progress(s, n) : SMTP_OK;
 }
 
 /* Message bytes through the normaliser into the write buffer. */
@@ -3668,18 +4066,18 @@ static smtp_result smtp__body(smtp_session *s, const void *data, size_t len)
 
 /* A header line being built, folded before 78 columns (RFC 5322 2.1.1)
    at the separators it is given. */
-typedef struct smtp__hw {
+typedef struct smtp__header {
     smtp_session *s; char line[1000]; size_t len; int ntok; smtp_result err;
-} smtp__hw;
+} smtp__header;
 
-static void smtp__hw_emit(smtp__hw *h, const char *p, size_t n)
+static void smtp__header_emit(smtp__header *h, const char *p, size_t n)
 {
     if (!h->err) h->err = smtp__body(h->s, p, n);
 }
 
-static void smtp__hw_emits(smtp__hw *h, const char *str) { smtp__hw_emit(h, str, strlen(str)); }
+static void smtp__header_emits(smtp__header *h, const char *str) { smtp__header_emit(h, str, strlen(str)); }
 
-static void smtp__hw_start(smtp__hw *h, const char *name)
+static void smtp__header_start(smtp__header *h, const char *name)
 {
     h->len = strlen(name);
     if (h->len > 64) h->len = 64;   /* ours, or checked: 1..60 characters and ':' */
@@ -3694,7 +4092,7 @@ static void smtp__hw_start(smtp__hw *h, const char *name)
    most 61 the line never passes 998 octets (callers check first; a
    longer token is refused here too, never copied). */
 #define SMTP__TOKEN_MAX 900
-static void smtp__hw_add(smtp__hw *h, const char *sep, const char *tok, size_t n)
+static void smtp__header_add(smtp__header *h, const char *sep, const char *tok, size_t n)
 {
     size_t sl = strlen(sep), keep = sl;
     int fold = h->ntok > 0 && h->len + sl + n > 78;
@@ -3707,7 +4105,7 @@ static void smtp__hw_add(smtp__hw *h, const char *sep, const char *tok, size_t n
     if (fold) {
         memcpy(h->line + h->len, sep, keep);
         memcpy(h->line + h->len + keep, "\r\n", 2);
-        smtp__hw_emit(h, h->line, h->len + keep + 2);
+        smtp__header_emit(h, h->line, h->len + keep + 2);
         h->line[0] = ' ';
         h->len = 1;
     } else {
@@ -3719,26 +4117,21 @@ static void smtp__hw_add(smtp__hw *h, const char *sep, const char *tok, size_t n
     h->ntok++;
 }
 
-static void smtp__hw_end(smtp__hw *h)
+static void smtp__header_end(smtp__header *h)
 {
     memcpy(h->line + h->len, "\r\n", 2);
-    smtp__hw_emit(h, h->line, h->len + 2);
+    smtp__header_emit(h, h->line, h->len + 2);
     h->len = 0;
 }
 
-/* UTF-8 text as RFC 2047 "B" encoded words, each a token (39 bytes of
-   input: 72 columns with the charset, so a first line "Subject: " word
-   stays under 78). */
-static void smtp__hw_words(smtp__hw *h, const char *sep, const char *p, size_t n)
+/* UTF-8 text as RFC 2047 encoded words, each a token. */
+static void smtp__header_words(smtp__header *h, const char *sep, const char *p, size_t n)
 {
     char w[80];
     int first = 1;
     while (n > 0) {
-        size_t k = smtp__utf8_cut((const unsigned char *)p, n, 39), o;
-        memcpy(w, "=?UTF-8?B?", 10);
-        o = 10 + smtp__b64((const unsigned char *)p, k, w + 10);
-        w[o++] = '?'; w[o++] = '=';
-        smtp__hw_add(h, first ? sep : " ", w, o);
+        size_t k, o = smtp__encoded_word(p, n, w, &k);
+        smtp__header_add(h, first ? sep : " ", w, o);
         first = 0;
         p += k; n -= k;
     }
@@ -3748,7 +4141,7 @@ static void smtp__hw_words(smtp__hw *h, const char *sep, const char *p, size_t n
    without "=?" and no word is too long; otherwise encoded words. A run of
    spaces (up to 16 kept) separates words; a fold takes its place, so no
    line is only white space (RFC 5322 3.2.2). */
-static void smtp__hw_text(smtp__hw *h, const char *p, size_t n)
+static void smtp__header_text(smtp__header *h, const char *p, size_t n)
 {
     size_t i, b, longest = 0, run;
     char sep[17];
@@ -3757,7 +4150,7 @@ static void smtp__hw_text(smtp__hw *h, const char *p, size_t n)
         if (b - i > longest) longest = b - i;
     }
     if (!smtp__is_ascii_text(p, n) || strstr(p, "=?") || longest > SMTP__TOKEN_MAX) {
-        smtp__hw_words(h, " ", p, n);
+        smtp__header_words(h, " ", p, n);
         return;
     }
     sep[0] = ' ';
@@ -3766,13 +4159,11 @@ static void smtp__hw_text(smtp__hw *h, const char *p, size_t n)
         if (i >= n) break;
         for (b = i; b < n && p[b] != ' ' && p[b] != '\t'; b++) {}
         sep[run] = 0;
-        smtp__hw_add(h, sep, p + i, b - i);
+        smtp__header_add(h, sep, p + i, b - i);
         run = 0;
     }
 }
 
-static const char *smtp__idna_addr(const char *a, size_t n, char *out, size_t cap, char *bad, size_t bn);
-static int smtp__is_ascii(const char *p, size_t n);
 
 /* The display name of "Name <a@b>" as plain text into out: surrounding
    quotes removed and quoted-pairs decoded (RFC 5322 3.2.4), so "Doe, J."
@@ -3851,7 +4242,7 @@ static int smtp__list_next(const char **p, char *out, size_t cap)
    quoted string with every '"' and '\' escaped when it holds specials, as
    RFC 2047 words when it is not ASCII (or too long to quote), then <a@b>.
    The address was checked before (smtp__addr: at most 254 octets). */
-static void smtp__hw_addr(smtp__hw *h, const char *sep, const char *a)
+static void smtp__header_addr(smtp__header *h, const char *sep, const char *a)
 {
     const char *nb, *ne, *ab, *ae;
     char tok[SMTP__TOKEN_MAX + 8], name[SMTP__TOKEN_MAX + 8], conv[600], bad[8];
@@ -3887,7 +4278,7 @@ static void smtp__hw_addr(smtp__hw *h, const char *sep, const char *a)
             o += name[k] == '"' || name[k] == '\\' ? 2 : 1;
         }
         if (!smtp__is_ascii_text(name, nl) || o + 2 > SMTP__TOKEN_MAX || (nl >= 2 && name[0] == '=' && name[1] == '?')) {
-            smtp__hw_words(h, sep, name, nl);                 /* RFC 2047 5(3) */
+            smtp__header_words(h, sep, name, nl);                 /* RFC 2047 5(3) */
         } else if (nl) {
             o = 0;
             if (quote) tok[o++] = '"';
@@ -3896,53 +4287,31 @@ static void smtp__hw_addr(smtp__hw *h, const char *sep, const char *a)
                 tok[o++] = name[k];
             }
             if (quote) tok[o++] = '"';
-            smtp__hw_add(h, sep, tok, o);
+            smtp__header_add(h, sep, tok, o);
         }
         if (nl) sep = " ";
         o = 0;
         tok[o++] = '<';
         memcpy(tok + o, ab, al); o += al;
         tok[o++] = '>';
-        smtp__hw_add(h, sep, tok, o);
+        smtp__header_add(h, sep, tok, o);
         return;
     }
-    smtp__hw_add(h, sep, ab, al);
+    smtp__header_add(h, sep, ab, al);
 }
 
-/* Body text as quoted-printable (RFC 2045 6.7): lines of at most 76
-   columns, '=' and bytes outside printable ASCII as =XX, a space or tab
-   before a line end as =20 / =09. Line ends (CRLF, LF, CR) stay line ends. */
+/* Body text as quoted-printable, through the writer (the encoder is in
+   >>codec). */
 static smtp_result smtp__qp(smtp_session *s, const char *text, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
     char buf[512];
-    size_t i, o = 0, col = 0;
+    size_t i = 0, col = 0, o;
     smtp_result r;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        char tok[3];
-        size_t tl = 1;
-        if (o > sizeof buf - 8) {
-            if ((r = smtp__body(s, buf, o)) != SMTP_OK) return r;
-            o = 0;
-        }
-        if (c == '\r' || c == '\n') {
-            if (c == '\r' && i + 1 < n && text[i + 1] == '\n') i++;
-            buf[o++] = '\r'; buf[o++] = '\n';
-            col = 0;
-            continue;
-        }
-        if ((c >= 33 && c <= 126 && c != '=') ||
-            ((c == ' ' || c == '\t') && i + 1 < n && text[i + 1] != '\r' && text[i + 1] != '\n')) {
-            tok[0] = (char)c;
-        } else {
-            tok[0] = '='; tok[1] = hex[c >> 4]; tok[2] = hex[c & 15]; tl = 3;
-        }
-        if (col + tl > 75) { buf[o++] = '='; buf[o++] = '\r'; buf[o++] = '\n'; col = 0; }
-        memcpy(buf + o, tok, tl);
-        o += tl; col += tl;
+    while (i < n) {
+        o = smtp__qp_encode(text, n, &i, &col, buf, sizeof buf);
+        if ((r = smtp__body(s, buf, o)) != SMTP_OK) return r;
     }
-    return o ? smtp__body(s, buf, o) : SMTP_OK;
+    return SMTP_OK;
 }
 
 /* RFC 5322 3.3 date-time, in UTC (the zone name "+0000"). */
@@ -3991,7 +4360,7 @@ static size_t smtp__param_char(char *o, int quoted, unsigned char c)
     o[0] = '%'; o[1] = hex[c >> 4]; o[2] = hex[c & 15]; return 3;
 }
 
-static void smtp__hw_param(smtp__hw *h, const char *name, const char *v)
+static void smtp__header_param(smtp__header *h, const char *name, const char *v)
 {
     char tok[SMTP__PARAM_SEC + 48], one[3];
     size_t n = strlen(v), i, total = 0, o;
@@ -4004,7 +4373,7 @@ static void smtp__hw_param(smtp__hw *h, const char *name, const char *v)
                              quoted ? "" : "*", !quoted && sec == 0 ? "UTF-8''" : "", quoted ? "\"" : "");
         while (i < n && o < SMTP__PARAM_SEC + 32) o += smtp__param_char(tok + o, quoted, (unsigned char)v[i++]);
         if (quoted) tok[o++] = '"';
-        smtp__hw_add(h, "; ", tok, o);
+        smtp__header_add(h, "; ", tok, o);
         sec++;
     } while (i < n);
 }
@@ -4032,14 +4401,14 @@ static int smtp__text_enc(smtp_session *s, const char *t, size_t n)
     return s->txn.body8 ? 1 : 2;   /* 8bit only with BODY=8BITMIME (RFC 6152) */
 }
 
-static smtp_result smtp__text_part(smtp_session *s, smtp__hw *h, const char *sub, const char *t)
+static smtp_result smtp__text_part(smtp_session *s, smtp__header *h, const char *sub, const char *t)
 {
     size_t n = strlen(t);
     int enc = smtp__text_enc(s, t, n);
     char line[120];
     snprintf(line, sizeof line, "Content-Type: text/%s; charset=utf-8\r\nContent-Transfer-Encoding: %s\r\n\r\n",
              sub, enc == 0 ? "7bit" : enc == 1 ? "8bit" : "quoted-printable");
-    smtp__hw_emits(h, line);
+    smtp__header_emits(h, line);
     if (h->err) return h->err;
     if (!n) return SMTP_OK;
     return enc == 2 ? smtp__qp(s, t, n) : smtp__body(s, t, n);
@@ -4097,7 +4466,7 @@ static int smtp__token_char(unsigned char c)
    all ASCII. NULL when well formed, else the rule it breaks. With h, the
    type and each parameter go out as tokens of the header line (folded
    between parameters); *named tells whether a name parameter was given. */
-static const char *smtp__ctype(const char *ct, smtp__hw *h, int *named)
+static const char *smtp__ctype(const char *ct, smtp__header *h, int *named)
 {
     const char *p = ct, *q;
     size_t n;
@@ -4106,7 +4475,7 @@ static const char *smtp__ctype(const char *ct, smtp__hw *h, int *named)
     for (p += n + 1, n = 0; smtp__token_char((unsigned char)p[n]); n++) {}
     if (!n) return "needs a subtype after '/'";
     p += n;
-    if (h) smtp__hw_add(h, "", ct, (size_t)(p - ct));
+    if (h) smtp__header_add(h, "", ct, (size_t)(p - ct));
     for (;;) {
         while (*p == ' ' || *p == '\t') p++;
         if (!*p) return NULL;
@@ -4127,56 +4496,56 @@ static const char *smtp__ctype(const char *ct, smtp__hw *h, int *named)
             if (!n) return "has a parameter value that is neither a token nor a quoted string";
             p += n;
         }
-        if (h) smtp__hw_add(h, "; ", q, (size_t)(p - q));
+        if (h) smtp__header_add(h, "; ", q, (size_t)(p - q));
     }
 }
 
-static smtp_result smtp__attach_part(smtp_session *s, smtp__hw *h, const smtp_attachment *a)
+static smtp_result smtp__attach_part(smtp_session *s, smtp__header *h, const smtp_attachment *a)
 {
     const char *name = a->filename, *slash;
     int named = 0;
     if (!name && a->path) name = (slash = strrchr(a->path, '/')) ? slash + 1 : a->path;
-    smtp__hw_start(h, "Content-Type: ");
+    smtp__header_start(h, "Content-Type: ");
     (void)smtp__ctype(a->content_type ? a->content_type : smtp__mime_type(name), h, &named);
-    if (name && !named) smtp__hw_param(h, "name", name);
-    smtp__hw_end(h);
-    smtp__hw_emits(h, "Content-Transfer-Encoding: base64\r\n");
-    smtp__hw_start(h, "Content-Disposition: ");
-    smtp__hw_add(h, "", a->content_id ? "inline" : "attachment", a->content_id ? 6 : 10);
-    if (name) smtp__hw_param(h, "filename", name);
-    smtp__hw_end(h);
+    if (name && !named) smtp__header_param(h, "name", name);
+    smtp__header_end(h);
+    smtp__header_emits(h, "Content-Transfer-Encoding: base64\r\n");
+    smtp__header_start(h, "Content-Disposition: ");
+    smtp__header_add(h, "", a->content_id ? "inline" : "attachment", a->content_id ? 6 : 10);
+    if (name) smtp__header_param(h, "filename", name);
+    smtp__header_end(h);
     if (a->content_id) {
         char cid[208];   /* "<" id ">" as one token: a fold inside would change the id */
         snprintf(cid, sizeof cid, "<%.200s>", a->content_id);
-        smtp__hw_start(h, "Content-ID: ");
-        smtp__hw_add(h, "", cid, strlen(cid));
-        smtp__hw_end(h);
+        smtp__header_start(h, "Content-ID: ");
+        smtp__header_add(h, "", cid, strlen(cid));
+        smtp__header_end(h);
     }
-    smtp__hw_emits(h, "\r\n");
+    smtp__header_emits(h, "\r\n");
     if (h->err) return h->err;
     return smtp__b64_part(s, a);
 }
 
-static void smtp__mp_open(smtp__hw *h, const char *type, const char *b)
+static void smtp__multipart_open(smtp__header *h, const char *type, const char *b)
 {
-    smtp__hw_start(h, "Content-Type: ");
-    smtp__hw_add(h, "", type, strlen(type));
-    smtp__hw_param(h, "boundary", b);
-    smtp__hw_end(h);
-    smtp__hw_emits(h, "\r\n");
+    smtp__header_start(h, "Content-Type: ");
+    smtp__header_add(h, "", type, strlen(type));
+    smtp__header_param(h, "boundary", b);
+    smtp__header_end(h);
+    smtp__header_emits(h, "\r\n");
 }
 
-static void smtp__mp_sep(smtp__hw *h, const char *b, int last)
+static void smtp__multipart_sep(smtp__header *h, const char *b, int last)
 {
-    smtp__hw_emits(h, "\r\n--");
-    smtp__hw_emits(h, b);
-    smtp__hw_emits(h, last ? "--\r\n" : "\r\n");
+    smtp__header_emits(h, "\r\n--");
+    smtp__header_emits(h, b);
+    smtp__header_emits(h, last ? "--\r\n" : "\r\n");
 }
 
 /* The body of the message below its top headers: text, or text and HTML
    (multipart/alternative), with inline parts (multipart/related) and
    attachments (multipart/mixed) around them as needed. */
-static smtp_result smtp__compose_body(smtp_session *s, smtp__hw *h, const smtp_message *m)
+static smtp_result smtp__compose_body(smtp_session *s, smtp__header *h, const smtp_message *m)
 {
     char bm[64] = "", br[64] = "", ba[64] = "";
     size_t i, inl = 0, att = 0;
@@ -4184,29 +4553,29 @@ static smtp_result smtp__compose_body(smtp_session *s, smtp__hw *h, const smtp_m
     const char *text = m->text ? m->text : "";
     for (i = 0; i < m->attachment_count; i++) { if (m->attachments[i].content_id) inl++; else att++; }
     if (!m->html) { att += inl; inl = 0; }   /* inline parts belong with the HTML; without it, attachments */
-    if (att) { smtp__boundary(s, 1, bm, sizeof bm); smtp__mp_open(h, "multipart/mixed", bm); smtp__mp_sep(h, bm, 0); }
-    if (inl && m->html) { smtp__boundary(s, 2, br, sizeof br); smtp__mp_open(h, "multipart/related", br); smtp__mp_sep(h, br, 0); }
+    if (att) { smtp__boundary(s, 1, bm, sizeof bm); smtp__multipart_open(h, "multipart/mixed", bm); smtp__multipart_sep(h, bm, 0); }
+    if (inl && m->html) { smtp__boundary(s, 2, br, sizeof br); smtp__multipart_open(h, "multipart/related", br); smtp__multipart_sep(h, br, 0); }
     if (m->html) {
         smtp__boundary(s, 3, ba, sizeof ba);
-        smtp__mp_open(h, "multipart/alternative", ba);
-        smtp__mp_sep(h, ba, 0);
+        smtp__multipart_open(h, "multipart/alternative", ba);
+        smtp__multipart_sep(h, ba, 0);
         if ((r = smtp__text_part(s, h, "plain", text)) != SMTP_OK) return r;
-        smtp__mp_sep(h, ba, 0);
+        smtp__multipart_sep(h, ba, 0);
         if ((r = smtp__text_part(s, h, "html", m->html)) != SMTP_OK) return r;
-        smtp__mp_sep(h, ba, 1);
+        smtp__multipart_sep(h, ba, 1);
     } else if ((r = smtp__text_part(s, h, "plain", text)) != SMTP_OK) return r;
     for (i = 0; i < m->attachment_count; i++) {   /* inline parts: with the HTML, else as attachments */
         if (!m->attachments[i].content_id) continue;
-        smtp__mp_sep(h, inl ? br : bm, 0);
+        smtp__multipart_sep(h, inl ? br : bm, 0);
         if ((r = smtp__attach_part(s, h, &m->attachments[i])) != SMTP_OK) return r;
     }
-    if (inl && m->html) smtp__mp_sep(h, br, 1);
+    if (inl && m->html) smtp__multipart_sep(h, br, 1);
     for (i = 0; i < m->attachment_count; i++) {
         if (m->attachments[i].content_id) continue;
-        smtp__mp_sep(h, bm, 0);
+        smtp__multipart_sep(h, bm, 0);
         if ((r = smtp__attach_part(s, h, &m->attachments[i])) != SMTP_OK) return r;
     }
-    if (att) smtp__mp_sep(h, bm, 1);
+    if (att) smtp__multipart_sep(h, bm, 1);
     return h->err;
 }
 
@@ -4215,327 +4584,43 @@ static smtp_result smtp__compose_body(smtp_session *s, smtp__hw *h, const smtp_m
 static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const char *from,
                                  const char *date, const char *msgid)
 {
-    smtp__hw h;
+    smtp__header h;
     const char *const *l;
     size_t i;
     h.s = s; h.err = SMTP_OK;
-    smtp__hw_start(&h, "Date: "); smtp__hw_add(&h, "", date, strlen(date)); smtp__hw_end(&h);
-    smtp__hw_start(&h, "From:"); smtp__hw_addr(&h, " ", from); smtp__hw_end(&h);
+    smtp__header_start(&h, "Date: "); smtp__header_add(&h, "", date, strlen(date)); smtp__header_end(&h);
+    smtp__header_start(&h, "From:"); smtp__header_addr(&h, " ", from); smtp__header_end(&h);
     if (m->to && m->to[0]) {
-        smtp__hw_start(&h, "To:");
-        for (l = m->to; *l; l++) smtp__hw_addr(&h, l == m->to ? " " : ", ", *l);
-        smtp__hw_end(&h);
+        smtp__header_start(&h, "To:");
+        for (l = m->to; *l; l++) smtp__header_addr(&h, l == m->to ? " " : ", ", *l);
+        smtp__header_end(&h);
     }
     if (m->cc && m->cc[0]) {
-        smtp__hw_start(&h, "Cc:");
-        for (l = m->cc; *l; l++) smtp__hw_addr(&h, l == m->cc ? " " : ", ", *l);
-        smtp__hw_end(&h);
+        smtp__header_start(&h, "Cc:");
+        for (l = m->cc; *l; l++) smtp__header_addr(&h, l == m->cc ? " " : ", ", *l);
+        smtp__header_end(&h);
     }
     if (m->subject) {
-        smtp__hw_start(&h, "Subject:");
-        smtp__hw_text(&h, m->subject, strlen(m->subject));
-        smtp__hw_end(&h);
+        smtp__header_start(&h, "Subject:");
+        smtp__header_text(&h, m->subject, strlen(m->subject));
+        smtp__header_end(&h);
     }
-    smtp__hw_start(&h, "Message-ID: "); smtp__hw_add(&h, "", msgid, strlen(msgid)); smtp__hw_end(&h);
+    smtp__header_start(&h, "Message-ID: "); smtp__header_add(&h, "", msgid, strlen(msgid)); smtp__header_end(&h);
     for (i = 0; i < m->header_count; i++) {
         char name[80];
         snprintf(name, sizeof name, "%s:", m->headers[i].name);
-        smtp__hw_start(&h, name);
+        smtp__header_start(&h, name);
         if (smtp__is_addr_header(m->headers[i].name)) {   /* checked in smtp__job_check */
             const char *v = m->headers[i].value;
             char el[SMTP__TOKEN_MAX + 4];
             int first = 1;
-            while (smtp__list_next(&v, el, sizeof el) == 0) { smtp__hw_addr(&h, first ? " " : ", ", el); first = 0; }
-        } else smtp__hw_text(&h, m->headers[i].value, strlen(m->headers[i].value));
-        smtp__hw_end(&h);
+            while (smtp__list_next(&v, el, sizeof el) == 0) { smtp__header_addr(&h, first ? " " : ", ", el); first = 0; }
+        } else smtp__header_text(&h, m->headers[i].value, strlen(m->headers[i].value));
+        smtp__header_end(&h);
     }
-    smtp__hw_emits(&h, "MIME-Version: 1.0\r\n");
+    smtp__header_emits(&h, "MIME-Version: 1.0\r\n");
     if (h.err) return h.err;
     return smtp__compose_body(s, &h, m);
-}
-
-/* ------------------------------------------------------------------------ */
-/* >>proxy  SOCKS4, SOCKS4a, SOCKS5 (RFC 1928, RFC 1929) and HTTP CONNECT:  */
-/*          a handshake on the TCP socket, under connect_timeout_ms. The   */
-/*          reply parsers are pure: (buffer, length) -> bytes used, 0 when  */
-/*          more is needed, SMTP_ERR_PROTOCOL when malformed               */
-/* ------------------------------------------------------------------------ */
-
-typedef struct smtp__preply { int status, ver; char reason[160]; } smtp__preply;   /* ver: what a two-byte reply starts with */
-
-/* SOCKS4 reply: VN=0, CD (90 granted, 91-93 refused), port, address. */
-static long smtp__socks4_reply(const unsigned char *b, size_t n, smtp__preply *r)
-{
-    if (n < 8) return 0;
-    if (b[0] != 0) return SMTP_ERR_PROTOCOL;
-    r->status = b[1];
-    return 8;
-}
-
-/* A two-byte reply, VER STATUS: SOCKS5's method selection (RFC 1928 3,
-   VER 5) and its user/password status (RFC 1929 2, VER 1). */
-static long smtp__socks5_two(const unsigned char *b, size_t n, smtp__preply *r)
-{
-    if (n < 2) return 0;
-    if (b[0] != r->ver) return SMTP_ERR_PROTOCOL;
-    r->status = b[1];
-    return 2;
-}
-
-/* RFC 1928 6: VER REP RSV ATYP BND.ADDR BND.PORT, the address IPv4 (1),
-   a name (3, with its length) or IPv6 (4). */
-static long smtp__socks5_reply(const unsigned char *b, size_t n, smtp__preply *r)
-{
-    size_t need;
-    if (n < 5) return 0;
-    if (b[0] != 5 || b[2] != 0) return SMTP_ERR_PROTOCOL;
-    switch (b[3]) {
-    case 1: need = 4 + 4 + 2; break;
-    case 3: need = 4 + 1 + (size_t)b[4] + 2; break;
-    case 4: need = 4 + 16 + 2; break;
-    default: return SMTP_ERR_PROTOCOL;
-    }
-    if (n < need) return 0;
-    r->status = b[1];
-    return (long)need;
-}
-
-/* HTTP CONNECT reply: the status line and the headers, up to and with the
-   empty line, and not one byte past it (a greeting in the same segment is
-   the SMTP server's). At most 8 KB of headers. */
-static long smtp__http_reply(const unsigned char *b, size_t n, smtp__preply *r)
-{
-    const char *p = (const char *)b;
-    size_t i, end = 0, lim = n < 8192 ? n : 8192, k;
-    for (i = 0; i < lim && !end; i++)
-        if (p[i] == '\n' && ((i >= 1 && p[i - 1] == '\n') || (i >= 2 && p[i - 1] == '\r' && p[i - 2] == '\n')))
-            end = i + 1;
-    if (!end) return n >= 8192 ? SMTP_ERR_PROTOCOL : 0;
-    if (end < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' || p[9] < '1' || p[9] > '5' ||
-        p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
-        return SMTP_ERR_PROTOCOL;
-    r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-    for (i = 12; i < end && p[i] == ' '; i++) {}
-    for (k = 0; i < end && p[i] != '\r' && p[i] != '\n' && k + 1 < sizeof r->reason; i++)
-        r->reason[k++] = (char)((unsigned char)p[i] < 0x20 ? '?' : p[i]);
-    r->reason[k] = 0;
-    return (long)end;
-}
-
-static const char *smtp__socks5_error(int rep)
-{
-    static const char *t[] = { "succeeded", "general SOCKS server failure", "connection not allowed by ruleset",
-                               "network unreachable", "host unreachable", "connection refused", "TTL expired",
-                               "command not supported", "address type not supported" };
-    return rep >= 0 && rep <= 8 ? t[rep] : "unknown reply code";
-}
-
-static const char *smtp__proxy_name(smtp_proxy_type t)
-{
-    return t == SMTP_PROXY_NONE ? "no" : smtp__name_of(smtp__proxy_names, (unsigned)t);
-}
-
-/* Sends a proxy request, all of it, before dl. */
-static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, smtp__ms dl, const char *what)
-{
-    char ebuf[128];
-    int r = s->link.io.write(s, p, n, dl);
-    if (r == SMTP_OK) return SMTP_OK;
-    if (r == SMTP_ERR_TIMEOUT)
-        return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d took more than %d ms (sending %s)",
-                          smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port,
-                          s->cfg.connect_timeout_ms, what);
-    return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d %s while we sent %s", smtp__proxy_name(s->cfg.proxy.type),
-                      s->cfg.proxy.host, s->cfg.proxy.port,
-                      r == SMTP_ERR_CLOSED ? "closed the connection" : smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf), what);
-}
-
-/* Reads one proxy reply into the read buffer and parses it; the bytes
-   after it stay there for the session. */
-static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(const unsigned char *, size_t, smtp__preply *),
-                                    smtp__preply *rep, const char *what)
-{
-    for (;;) {
-        long used = parse(s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, rep);
-        int n;
-        if (used > 0) {
-            s->rd.pos += (size_t)used;
-            if (s->rd.pos == s->rd.len) s->rd.pos = s->rd.len = 0;
-            return SMTP_OK;
-        }
-        if (used < 0)
-            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d sent a malformed %s",
-                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
-        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, dl);
-        if (n == SMTP_ERR_TIMEOUT)
-            return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d sent no complete %s within %d ms",
-                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what,
-                              s->cfg.connect_timeout_ms);
-        if (n < 0)
-            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d closed the connection instead of sending its %s",
-                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
-        s->rd.len += (size_t)n;
-    }
-}
-
-/* The proxy's target: cfg.host (or the name TLS will check) and whether
-   it is an IPv4 or IPv6 literal (ip holds it then). */
-typedef struct smtp__target { const char *host; size_t len; int port, v4, v6; unsigned char ip[16]; } smtp__target;
-
-/* SOCKS4 and SOCKS4a: a CONNECT with an IPv4 address, or 0.0.0.x and the
-   name (4a: the proxy resolves). */
-static smtp_result smtp__socks4_connect(smtp_session *s, smtp__target *t, smtp__ms dl)
-{
-    const smtp_proxy *px = &s->cfg.proxy;
-    const char *uid = px->username ? px->username : "";
-    unsigned char req[600];
-    size_t n = 8;
-    smtp__preply rep;
-    smtp_result r;
-    memset(&rep, 0, sizeof rep);
-    req[0] = 4; req[1] = 1; req[2] = (unsigned char)(t->port >> 8); req[3] = (unsigned char)t->port;
-    if (px->type == SMTP_PROXY_SOCKS4 && !t->v4) {   /* SOCKS4 carries an IPv4 address: the client resolves */
-        struct addrinfo hints, *ai = NULL;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_INET; hints.ai_socktype = SOCK_STREAM;
-        if (getaddrinfo(t->host, NULL, &hints, &ai) != 0 || !ai)
-            return smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
-                              "(SOCKS4a or SOCKS5 let the proxy resolve it)", t->host);
-        memcpy(t->ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
-        freeaddrinfo(ai);
-        t->v4 = 1;
-    }
-    if (t->v4) memcpy(req + 4, t->ip, 4);
-    else { req[4] = req[5] = req[6] = 0; req[7] = 1; }
-    memcpy(req + n, uid, strlen(uid) + 1); n += strlen(uid) + 1;
-    if (!t->v4) { memcpy(req + n, t->host, t->len + 1); n += t->len + 1; }
-    if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
-    if ((r = smtp__proxy_recv(s, dl, smtp__socks4_reply, &rep, "reply")) != SMTP_OK) return r;
-    if (rep.status == 90) return SMTP_OK;
-    return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d refused to connect to %s: %d (%s)",
-                      smtp__proxy_name(px->type), px->host, px->port, s->link.peer, rep.status,
-                      rep.status == 91 ? "request rejected or failed" : rep.status == 92 ?
-                      "the proxy cannot reach our identd" : rep.status == 93 ?
-                      "identd reports a different user id" : "unknown reply code");
-}
-
-/* RFC 1929: the user name and password, after the proxy chose method 2. */
-static smtp_result smtp__socks5_login(smtp_session *s, smtp__ms dl)
-{
-    const smtp_proxy *px = &s->cfg.proxy;
-    unsigned char req[600];
-    size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
-    smtp__preply rep;
-    smtp_result r;
-    memset(&rep, 0, sizeof rep);
-    rep.ver = 1;
-    req[0] = 1; req[1] = (unsigned char)ul; memcpy(req + 2, px->username, ul);
-    req[2 + ul] = (unsigned char)pl;
-    if (pl) memcpy(req + 3 + ul, px->password, pl);
-    r = smtp__proxy_send(s, req, 3 + ul + pl, dl, "the user name and password");
-    smtp__wipe(req, sizeof req);
-    if (r != SMTP_OK) return r;
-    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_two, &rep, "authentication reply")) != SMTP_OK) return r;
-    if (rep.status == 0) return SMTP_OK;
-    return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d refused the user name and password for \"%s\" "
-                      "(RFC 1929 status %d): authentication failed", px->host, px->port, px->username, rep.status);
-}
-
-/* SOCKS5 (RFC 1928): greeting, method (none, or RFC 1929), CONNECT. */
-static smtp_result smtp__socks5_connect(smtp_session *s, const smtp__target *t, smtp__ms dl)
-{
-    const smtp_proxy *px = &s->cfg.proxy;
-    int user = px->username != NULL;
-    unsigned char req[300];
-    size_t n;
-    smtp__preply rep;
-    smtp_result r;
-    memset(&rep, 0, sizeof rep);
-    rep.ver = 5;
-    req[0] = 5; req[1] = (unsigned char)(user ? 2 : 1); req[2] = 0; req[3] = 2;
-    if ((r = smtp__proxy_send(s, req, user ? 4 : 3, dl, "its greeting")) != SMTP_OK) return r;
-    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_two, &rep, "method selection")) != SMTP_OK) return r;
-    if (rep.status == 0xFF || (rep.status != 0 && !(rep.status == 2 && user)))
-        return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d accepts none of our authentication "
-                          "methods (%s)%s", px->host, px->port, user ? "none, username/password" : "none",
-                          user ? "" : ": it may want a user name and password (cfg.proxy.username)");
-    if (rep.status == 2 && (r = smtp__socks5_login(s, dl)) != SMTP_OK) return r;
-    req[0] = 5; req[1] = 1; req[2] = 0;
-    if (t->v4) { req[3] = 1; memcpy(req + 4, t->ip, 4); n = 8; }
-    else if (t->v6) { req[3] = 4; memcpy(req + 4, t->ip, 16); n = 20; }
-    else { req[3] = 3; req[4] = (unsigned char)t->len; memcpy(req + 5, t->host, t->len); n = 5 + t->len; }
-    req[n++] = (unsigned char)(t->port >> 8); req[n++] = (unsigned char)t->port;
-    if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
-    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_reply, &rep, "reply")) != SMTP_OK) return r;
-    if (rep.status == 0) return SMTP_OK;
-    return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d could not connect to %s: %s (reply %d)",
-                      px->host, px->port, s->link.peer, smtp__socks5_error(rep.status), rep.status);
-}
-
-/* HTTP CONNECT (RFC 9110 9.3.6), HTTP/1.1 with Host, Basic credentials. */
-static smtp_result smtp__http_connect(smtp_session *s, const smtp__target *t, smtp__ms dl)
-{
-    const smtp_proxy *px = &s->cfg.proxy;
-    char line[1400], cred[600];
-    int k = snprintf(line, sizeof line, t->v6 ? "CONNECT [%s]:%d HTTP/1.1\r\nHost: [%s]:%d\r\n"
-                                              : "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n", t->host, t->port,
-                     t->host, t->port), interim = 0;
-    smtp__preply rep;
-    smtp_result r;
-    memset(&rep, 0, sizeof rep);
-    if (px->username) {
-        size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
-        memcpy(cred, px->username, ul); cred[ul] = ':';
-        if (pl) memcpy(cred + ul + 1, px->password, pl);
-        k += snprintf(line + k, sizeof line - (size_t)k, "Proxy-Authorization: Basic ");
-        k += (int)smtp__b64((unsigned char *)cred, ul + 1 + pl, line + k);
-        k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
-        smtp__wipe(cred, sizeof cred);
-    }
-    k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
-    r = smtp__proxy_send(s, line, (size_t)k, dl, "the CONNECT request");
-    smtp__wipe(line, sizeof line);
-    if (r != SMTP_OK) return r;
-    do {   /* RFC 9110 15.2: interim 1xx responses may come before the final one; skipped */
-        if ((r = smtp__proxy_recv(s, dl, smtp__http_reply, &rep, "reply to CONNECT")) != SMTP_OK) return r;
-    } while (rep.status / 100 == 1 && rep.status != 101 && ++interim < 16);
-    if (rep.status / 100 == 2) return SMTP_OK;
-    return smtp__fail(s, SMTP_ERR_PROXY, "the HTTP proxy %s:%d refused CONNECT to %s: %d %s%s", px->host, px->port,
-                      s->link.peer, rep.status, rep.reason,
-                      rep.status == 407 ? (px->username ? " (authentication failed)" :
-                                           " (it wants credentials: cfg.proxy.username and password)")
-                      : rep.status == 401 ? " (authentication failed)" : "");
-}
-
-/* The handshake that makes the proxy connect us to cfg.host:cfg.port. */
-static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
-{
-    smtp__target t;
-    t.host = s->sec.name[0] ? s->sec.name : s->cfg.host;
-    t.len = strlen(t.host);
-    t.port = s->cfg.port;
-    t.v4 = inet_pton(AF_INET, t.host, t.ip) == 1;
-    t.v6 = !t.v4 && inet_pton(AF_INET6, t.host, t.ip) == 1;
-    switch (s->cfg.proxy.type) {
-    case SMTP_PROXY_SOCKS4: case SMTP_PROXY_SOCKS4A: return smtp__socks4_connect(s, &t, dl);
-    case SMTP_PROXY_SOCKS5: return smtp__socks5_connect(s, &t, dl);
-    default: return smtp__http_connect(s, &t, dl);
-    }
-}
-
-/* Connects to the SMTP server, directly or through the proxy, within dl. */
-static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
-{
-    smtp_result r;
-    if (s->cfg.proxy.type == SMTP_PROXY_NONE)
-        return smtp__tcp_connect(s, s->cfg.host, s->cfg.port, dl, "SMTP server");
-    if ((r = smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy")) != SMTP_OK) return r;
-    if ((r = smtp__proxy_handshake(s, dl)) != SMTP_OK) {
-        smtp__tcp_close(s);
-        s->link.io.close = NULL;
-        s->rd.pos = s->rd.len = 0;
-    }
-    return r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -4650,7 +4735,7 @@ static const char *smtp__addr_check(const char *in, int kind)
 #define SMTP__NOTES 4096   /* the end of the settings' memory holds the notes */
 
 /* Copies n bytes of p into the settings' memory; NULL when out of memory. */
-static char *smtp__st_dup(smtp_settings *st, const char *p, size_t n)
+static char *smtp__settings_dup(smtp_settings *st, const char *p, size_t n)
 {
     char *d;
     if (st->used + n + 1 > st->cap - SMTP__NOTES) return NULL;   /* the memory is sized up front */
@@ -4661,8 +4746,8 @@ static char *smtp__st_dup(smtp_settings *st, const char *p, size_t n)
     return d;
 }
 
-static smtp_result smtp__st_fail(smtp_settings *st, const char *where, int line, const char *fmt, ...) SMTP__PRINTF(4, 5);
-static smtp_result smtp__st_fail(smtp_settings *st, const char *where, int line, const char *fmt, ...)
+static smtp_result smtp__settings_fail(smtp_settings *st, const char *where, int line, const char *fmt, ...) SMTP__PRINTF(4, 5);
+static smtp_result smtp__settings_fail(smtp_settings *st, const char *where, int line, const char *fmt, ...)
 {
     va_list ap;
     int k = line > 0 ? snprintf(st->detail, sizeof st->detail, "%s:%d: ", where, line)
@@ -4673,7 +4758,7 @@ static smtp_result smtp__st_fail(smtp_settings *st, const char *where, int line,
     return SMTP_ERR_CONFIG;
 }
 
-static int smtp__st_bool(const char *v, int *out)
+static int smtp__settings_bool(const char *v, int *out)
 {
     if (!*v || !strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) { *out = 1; return 0; }
     if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) { *out = 0; return 0; }
@@ -4681,7 +4766,7 @@ static int smtp__st_bool(const char *v, int *out)
 }
 
 /* A whole number lo..hi. */
-static int smtp__st_int(const char *v, long lo, long hi, long *out)
+static int smtp__settings_int(const char *v, long lo, long hi, long *out)
 {
     long x = 0;
     if (!*v) return -1;
@@ -4698,7 +4783,7 @@ static int smtp__st_int(const char *v, long lo, long hi, long *out)
 
 /* Every key of the file, of URL queries and of smtp_settings_set, once:
    X(name, kind, field of smtp_config, what it takes, default, one line).
-   smtp__st_apply is one switch over the kinds; smtp_config_keys() gives
+   smtp__settings_apply is one switch over the kinds; smtp_config_keys() gives
    the table to programs (smtp-send's long options and --help); the unit
    tests hold the manual's CONFIG FILE list to it. */
 enum {
@@ -4791,12 +4876,12 @@ SMTP_API const smtp_config_key *smtp_config_keys(size_t *count)
 
 /* State of one load: what the file said about tls and the versions, so the
    security mode and the version range are settled once at the end. */
-typedef struct smtp__stx { int tls, starttls, auth_off, tls_min, tls_max, quiet, record; } smtp__stx;
+typedef struct smtp__load_state { int tls, starttls, auth_off, tls_min, tls_max, quiet, record; } smtp__load_state;
 
 /* Blocks chained from st->extra, freed (wiped) with the settings:
    [next][size][kind][bytes]. kind 'V': a value given to smtp_settings_set;
    'K': "key\0value\0", every key applied, for smtp_settings_get. */
-static char *smtp__st_block(smtp_settings *st, char kind, const char *a, const char *b)
+static char *smtp__settings_block(smtp_settings *st, char kind, const char *a, const char *b)
 {
     size_t la = strlen(a), lb = b ? strlen(b) + 1 : 0, size = la + 1 + lb;
     size_t hdr = sizeof(void *) + sizeof(size_t) + 1;
@@ -4813,7 +4898,7 @@ static char *smtp__st_block(smtp_settings *st, char kind, const char *a, const c
 
 /* One value of an enumeration (security, proxy_type, auth, TLS version),
    by its name in the table; 0 and *out set, or -1. */
-static int smtp__st_enum(const smtp__name *t, const char *v, unsigned *out)
+static int smtp__settings_enum(const smtp__name *t, const char *v, unsigned *out)
 {
     const smtp__name *e = smtp__name_find(t, 1, v, strlen(v));
     if (!e) return -1;
@@ -4824,7 +4909,7 @@ static int smtp__st_enum(const smtp__name *t, const char *v, unsigned *out)
 /* One key and its value, from a file line, a URL query or
    smtp_settings_set; v lives in st's memory already. One case per kind of
    key (SMTP__KEYS); a refusal names the key, the rule and the value. */
-static smtp_result smtp__st_apply(smtp_settings *st, smtp__stx *x, const char *key, const char *v,
+static smtp_result smtp__settings_apply(smtp_settings *st, smtp__load_state *x, const char *key, const char *v,
                                   const char *where, int line)
 {
     smtp_config *c = &st->cfg;
@@ -4833,11 +4918,11 @@ static smtp_result smtp__st_apply(smtp_settings *st, smtp__stx *x, const char *k
     long n;
     int b;
     unsigned e;
-    if (!k) return smtp__st_fail(st, where, line, "unknown key \"%.60s\"", key);
-    if (!smtp__clean(v)) return smtp__st_fail(st, where, line, "%s: the value holds a control character", key);
-    if (x->record && !smtp__st_block(st, 'K', key, v)) return SMTP_ERR_NOMEM;
+    if (!k) return smtp__settings_fail(st, where, line, "unknown key \"%.60s\"", key);
+    if (!smtp__clean(v)) return smtp__settings_fail(st, where, line, "%s: the value holds a control character", key);
+    if (x->record && !smtp__settings_block(st, 'K', key, v)) return SMTP_ERR_NOMEM;
     field = (char *)c + k->off;
-#define SMTP__BAD() return smtp__st_fail(st, where, line, "%s: takes %s (got \"%.60s\")", key, k->value, v)
+#define SMTP__BAD() return smtp__settings_fail(st, where, line, "%s: takes %s (got \"%.60s\")", key, k->value, v)
     switch (k->kind) {
     case SMTP__K_HOST: if (!*v || strpbrk(v, " \t")) SMTP__BAD(); memcpy(field, &v, sizeof v); break;
     case SMTP__K_WORD:   /* the EHLO name: one word, at most 255 bytes */
@@ -4847,22 +4932,22 @@ static smtp_result smtp__st_apply(smtp_settings *st, smtp__stx *x, const char *k
     case SMTP__K_TEXT: memcpy(field, &v, sizeof v); break;
     case SMTP__K_TRUST: { const char *p = (*v && strcmp(v, "system")) ? v : NULL; memcpy(field, &p, sizeof p); break; }
     case SMTP__K_EVAL: st->passwordeval = v; break;
-    case SMTP__K_PORT: if (smtp__st_int(v, 1, 65535, &n)) SMTP__BAD(); *(int *)(void *)field = (int)n; break;
-    case SMTP__K_BOOL: if (smtp__st_bool(v, &b)) SMTP__BAD(); *(int *)(void *)field = b; break;
+    case SMTP__K_PORT: if (smtp__settings_int(v, 1, 65535, &n)) SMTP__BAD(); *(int *)(void *)field = (int)n; break;
+    case SMTP__K_BOOL: if (smtp__settings_bool(v, &b)) SMTP__BAD(); *(int *)(void *)field = b; break;
     case SMTP__K_SECONDS:
         if (!strcmp(v, "off")) *(int *)(void *)field = -1;
-        else if (smtp__st_int(v, 1, 2000000, &n)) SMTP__BAD();
+        else if (smtp__settings_int(v, 1, 2000000, &n)) SMTP__BAD();
         else *(int *)(void *)field = (int)n * 1000;
         break;
     case SMTP__K_AUTH:
         x->auth_off = 0;
         if (!*v || !strcmp(v, "on")) c->allowed_auth = 0;
         else if (!strcmp(v, "off")) x->auth_off = 1;
-        else if (smtp__st_enum(smtp__auth_names, v, &e)) SMTP__BAD();
+        else if (smtp__settings_enum(smtp__auth_names, v, &e)) SMTP__BAD();
         else c->allowed_auth = e;
         break;
-    case SMTP__K_TLS: if (smtp__st_bool(v, &b)) SMTP__BAD(); x->tls = b ? 1 : 2; break;
-    case SMTP__K_STARTTLS: if (smtp__st_bool(v, &b)) SMTP__BAD(); x->starttls = b ? 1 : 2; break;
+    case SMTP__K_TLS: if (smtp__settings_bool(v, &b)) SMTP__BAD(); x->tls = b ? 1 : 2; break;
+    case SMTP__K_STARTTLS: if (smtp__settings_bool(v, &b)) SMTP__BAD(); x->starttls = b ? 1 : 2; break;
     case SMTP__K_PIN: {
         size_t hex = 0;
         const char *q;
@@ -4871,16 +4956,16 @@ static smtp_result smtp__st_apply(smtp_settings *st, smtp__stx *x, const char *k
         c->tls_fingerprint = v;
         break;
     }
-    case SMTP__K_CERTCHECK: if (smtp__st_bool(v, &b)) SMTP__BAD(); c->tls_verify = b ? SMTP_VERIFY_FULL : SMTP_VERIFY_NONE; break;
+    case SMTP__K_CERTCHECK: if (smtp__settings_bool(v, &b)) SMTP__BAD(); c->tls_verify = b ? SMTP_VERIFY_FULL : SMTP_VERIFY_NONE; break;
     case SMTP__K_NOCERTCHECK: c->tls_verify = SMTP_VERIFY_NONE; break;
     case SMTP__K_TLS_MIN: case SMTP__K_TLS_MAX:
         if (!strncmp(v, "tls", 3) || !strncmp(v, "TLS", 3)) v += 3;
         if (*v == 'v' || *v == 'V') v++;
-        if (smtp__st_enum(smtp__tls_names, v, &e)) SMTP__BAD();
+        if (smtp__settings_enum(smtp__tls_names, v, &e)) SMTP__BAD();
         if (k->kind == SMTP__K_TLS_MIN) x->tls_min = (int)e; else x->tls_max = (int)e;
         break;
     case SMTP__K_SECURITY:
-        if (smtp__st_enum(smtp__security_names, v, &e)) SMTP__BAD();
+        if (smtp__settings_enum(smtp__security_names, v, &e)) SMTP__BAD();
         c->security = (smtp_security)e;
         x->tls = 0; x->starttls = 0;   /* security is the last word */
         break;
@@ -4889,7 +4974,7 @@ static smtp_result smtp__st_apply(smtp_settings *st, smtp__stx *x, const char *k
         if (!*v) c->proxy.type = SMTP_PROXY_NONE;
         else if (!c->proxy.type) c->proxy.type = SMTP_PROXY_SOCKS5;
         break;
-    case SMTP__K_PROXY_TYPE: if (smtp__st_enum(smtp__proxy_names, v, &e)) SMTP__BAD(); c->proxy.type = (smtp_proxy_type)e; break;
+    case SMTP__K_PROXY_TYPE: if (smtp__settings_enum(smtp__proxy_names, v, &e)) SMTP__BAD(); c->proxy.type = (smtp_proxy_type)e; break;
     case SMTP__K_NOTE:   /* an msmtp key that does not concern sending: kept, noted */
         if (!x->quiet) {
             char *notes = st->mem + st->cap - SMTP__NOTES;
@@ -4904,7 +4989,7 @@ static smtp_result smtp__st_apply(smtp_settings *st, smtp__stx *x, const char *k
 }
 
 /* Settles the security mode and TLS versions from what the keys said. */
-static smtp_result smtp__st_finish(smtp_settings *st, smtp__stx *x, const char *where)
+static smtp_result smtp__settings_finish(smtp_settings *st, smtp__load_state *x, const char *where)
 {
     smtp_config *c = &st->cfg;
     if (x->tls == 2) c->security = SMTP_SECURITY_NONE;
@@ -4915,7 +5000,7 @@ static smtp_result smtp__st_finish(smtp_settings *st, smtp__stx *x, const char *
         unsigned lo = x->tls_min ? (unsigned)x->tls_min : (unsigned)SMTP_TLS_1_2;
         unsigned hi = x->tls_max ? (unsigned)x->tls_max : (unsigned)SMTP_TLS_1_3;
         unsigned m = 0, v;
-        if (lo > hi) return smtp__st_fail(st, where, 0, "tls_min_version is above tls_max_version");
+        if (lo > hi) return smtp__settings_fail(st, where, 0, "tls_min_version is above tls_max_version");
         for (v = lo; v <= hi; v <<= 1) m |= v;
         (void)smtp_config_set_tls_versions(c, m);
     }
@@ -4925,16 +5010,16 @@ static smtp_result smtp__st_finish(smtp_settings *st, smtp__stx *x, const char *
 
 SMTP_API smtp_result smtp_settings_set(smtp_settings *st, const char *key, const char *value)
 {
-    smtp__stx x;
+    smtp__load_state x;
     char *v;
     smtp_result r;
     if (!st || !key || !value) return SMTP_ERR_PARAM;
     if (!st->notes) st->notes = "";
-    if (!(v = smtp__st_block(st, 'V', value, NULL))) return SMTP_ERR_NOMEM;   /* cfg points at it */
+    if (!(v = smtp__settings_block(st, 'V', value, NULL))) return SMTP_ERR_NOMEM;   /* cfg points at it */
     memset(&x, 0, sizeof x);
     x.quiet = 1; x.record = 1;
-    if ((r = smtp__st_apply(st, &x, key, v, "option", 0)) != SMTP_OK) return r;
-    return smtp__st_finish(st, &x, "option");
+    if ((r = smtp__settings_apply(st, &x, key, v, "option", 0)) != SMTP_OK) return r;
+    return smtp__settings_finish(st, &x, "option");
 }
 
 SMTP_API const char *smtp_settings_get(const smtp_settings *st, const char *key)
@@ -4968,7 +5053,7 @@ SMTP_API void smtp_settings_free(smtp_settings *st)
     st->mem = NULL; st->used = st->cap = 0;
 }
 
-static void smtp__st_init(smtp_settings *st, size_t cap)
+static void smtp__settings_init(smtp_settings *st, size_t cap)
 {
     memset(st, 0, sizeof *st);
     st->notes = "";
@@ -4986,7 +5071,7 @@ typedef struct smtp__cline { const char *key, *val; int line; } smtp__cline;
 /* Splits line p (NUL-terminated, in the file copy) into key and value;
    double quotes group, with \" and \\ inside. 0, or -1 for an
    unterminated quote. */
-static int smtp__st_split(char *p, const char **key, const char **val)
+static int smtp__settings_split(char *p, const char **key, const char **val)
 {
     char *o;
     while (*p == ' ' || *p == '\t') p++;
@@ -5032,7 +5117,7 @@ static void smtp__res_add(smtp__resolved *r, const smtp__cline *ln, int i)
     if (r->n < SMTP__KEYS_MAX) r->idx[r->n++] = i;   /* never full: the keys are known ones, checked before */
 }
 
-static smtp_result smtp__st_resolve(smtp_settings *st, const char *path, const smtp__cline *ln, int nl,
+static smtp_result smtp__settings_resolve(smtp_settings *st, const char *path, const smtp__cline *ln, int nl,
                                     const smtp__acct *acc, int na, int a, smtp__resolved *memo, unsigned char *state)
 {
     const char *p = acc[a].parents;
@@ -5041,7 +5126,7 @@ static smtp_result smtp__st_resolve(smtp_settings *st, const char *path, const s
     int i;
     if (state[a] == 2) return SMTP_OK;
     if (state[a] == 1)
-        return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from itself", acc[a].name);
+        return smtp__settings_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from itself", acc[a].name);
     state[a] = 1;
     r->n = 0;
     while (p && *p) {
@@ -5053,15 +5138,15 @@ static smtp_result smtp__st_resolve(smtp_settings *st, const char *path, const s
         name[k] = 0;
         if (!k) break;
         if (*p && *p != ',' && *p != ' ' && *p != '\t')
-            return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\": a parent name is longer than %d "
+            return smtp__settings_fail(st, path, acc[a].parents_line, "account \"%s\": a parent name is longer than %d "
                                  "characters", acc[a].name, (int)sizeof name - 1);
         for (j = 0; j < na; j++) if (j != a && !strcmp(acc[j].name, name)) found = j;
         if (!strcmp(name, acc[a].name))
-            return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from itself", name);
+            return smtp__settings_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from itself", name);
         if (found < 0)
-            return smtp__st_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from \"%s\", which is not defined",
+            return smtp__settings_fail(st, path, acc[a].parents_line, "account \"%s\" inherits from \"%s\", which is not defined",
                                  acc[a].name, name);
-        if ((rr = smtp__st_resolve(st, path, ln, nl, acc, na, found, memo, state)) != SMTP_OK) return rr;
+        if ((rr = smtp__settings_resolve(st, path, ln, nl, acc, na, found, memo, state)) != SMTP_OK) return rr;
         for (i = 0; i < memo[found].n; i++) smtp__res_add(r, ln, memo[found].idx[i]);
     }
     for (i = acc[a].first; i < acc[a].last && i < nl; i++) smtp__res_add(r, ln, i);
@@ -5070,7 +5155,7 @@ static smtp_result smtp__st_resolve(smtp_settings *st, const char *path, const s
 }
 
 /* Applies account a: the defaults before it, then its resolved lines. */
-static smtp_result smtp__st_account(smtp_settings *st, smtp__stx *x, const char *path, smtp__cline *ln, int nl,
+static smtp_result smtp__settings_account(smtp_settings *st, smtp__load_state *x, const char *path, smtp__cline *ln, int nl,
                                     smtp__acct *acc, int na, int a)
 {
     smtp__resolved *memo = (smtp__resolved *)SMTP_MALLOC((size_t)na * sizeof *memo + (size_t)na);
@@ -5080,11 +5165,11 @@ static smtp_result smtp__st_account(smtp_settings *st, smtp__stx *x, const char 
     if (!memo) return SMTP_ERR_NOMEM;
     state = (unsigned char *)(memo + na);
     memset(state, 0, (size_t)na);
-    r = smtp__st_resolve(st, path, ln, nl, acc, na, a, memo, state);
+    r = smtp__settings_resolve(st, path, ln, nl, acc, na, a, memo, state);
     for (i = 0; r == SMTP_OK && i < acc[a].defaults_end; i++)
-        if (ln[i].line < 0) r = smtp__st_apply(st, x, ln[i].key, ln[i].val, path, -ln[i].line);
+        if (ln[i].line < 0) r = smtp__settings_apply(st, x, ln[i].key, ln[i].val, path, -ln[i].line);
     for (i = 0; r == SMTP_OK && i < memo[a].n; i++)
-        r = smtp__st_apply(st, x, ln[memo[a].idx[i]].key, ln[memo[a].idx[i]].val, path, ln[memo[a].idx[i]].line);
+        r = smtp__settings_apply(st, x, ln[memo[a].idx[i]].key, ln[memo[a].idx[i]].val, path, ln[memo[a].idx[i]].line);
     SMTP_FREE(memo);
     return r;
 }
@@ -5099,15 +5184,15 @@ typedef struct smtp__cfile {
 
 /* The file's text into the settings' memory (values will point into it),
    with room for its line table after it; *text is that copy. */
-static smtp_result smtp__st_text(smtp_settings *st, const char *path, char **text, smtp__cfile *f)
+static smtp_result smtp__settings_text(smtp_settings *st, const char *path, char **text, smtp__cfile *f)
 {
     char *t, ebuf[128];
     size_t n = 0, nlines = 1, i;
     int e;
     if ((e = smtp__read_file(path, &t, &n)) != 0)
-        return smtp__st_fail(st, path, 0, "cannot read the file: %s", smtp__strerror(e, ebuf, sizeof ebuf));
+        return smtp__settings_fail(st, path, 0, "cannot read the file: %s", smtp__strerror(e, ebuf, sizeof ebuf));
     for (i = 0; i < n; i++) if (t[i] == '\n') nlines++;
-    smtp__st_init(st, n + 1 + nlines * sizeof(smtp__cline) + 64);
+    smtp__settings_init(st, n + 1 + nlines * sizeof(smtp__cline) + 64);
     if (!st->mem) { SMTP_FREE(t); return SMTP_ERR_NOMEM; }
     memcpy(st->mem, t, n + 1);
     SMTP_FREE(t);
@@ -5119,15 +5204,15 @@ static smtp_result smtp__st_text(smtp_settings *st, const char *path, char **tex
 }
 
 /* "account NAME [: PARENT, ...]" opens account number f->na. */
-static smtp_result smtp__st_account_line(smtp_settings *st, const char *path, int lineno, char *v, smtp__cfile *f)
+static smtp_result smtp__settings_account_line(smtp_settings *st, const char *path, int lineno, char *v, smtp__cfile *f)
 {
     char *colon = strchr(v, ':'), *end;
     smtp__acct *ac;
-    if (f->na == SMTP__ACC_MAX) return smtp__st_fail(st, path, lineno, "more than %d accounts", SMTP__ACC_MAX);
+    if (f->na == SMTP__ACC_MAX) return smtp__settings_fail(st, path, lineno, "more than %d accounts", SMTP__ACC_MAX);
     if (colon) *colon = 0;
     for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t');) *--end = 0;
     while (*v == ' ') v++;
-    if (!*v) return smtp__st_fail(st, path, lineno, "account: a name is needed");
+    if (!*v) return smtp__settings_fail(st, path, lineno, "account: a name is needed");
     ac = &f->acc[f->na++];
     ac->name = v; ac->first = ac->last = ac->defaults_end = f->nl;
     ac->parents = colon ? colon + 1 : NULL; ac->parents_line = lineno;
@@ -5136,7 +5221,7 @@ static smtp_result smtp__st_account_line(smtp_settings *st, const char *path, in
 
 /* The text cut into lines: comments and blank lines skipped, defaults
    and accounts opened, every other line kept in f->ln. */
-static smtp_result smtp__st_lines(smtp_settings *st, const char *path, char *p, smtp__cfile *f)
+static smtp_result smtp__settings_lines(smtp_settings *st, const char *path, char *p, smtp__cfile *f)
 {
     int lineno = 0, in_defaults = 0, cur = -1;
     smtp_result r = SMTP_OK;
@@ -5147,15 +5232,15 @@ static smtp_result smtp__st_lines(smtp_settings *st, const char *path, char *p, 
         lineno++;
         while (*p == ' ' || *p == '\t') p++;
         if (*p && *p != '#' && *p != '\r') {
-            if (smtp__st_split(p, &key, &val) != 0) return smtp__st_fail(st, path, lineno, "unterminated quote");
+            if (smtp__settings_split(p, &key, &val) != 0) return smtp__settings_fail(st, path, lineno, "unterminated quote");
             if (!strcmp(key, "defaults") || !strcmp(key, "account")) {
                 if (cur >= 0) f->acc[cur].last = f->nl;
                 in_defaults = key[0] == 'd';
                 cur = -1;
-                if (!in_defaults && (r = smtp__st_account_line(st, path, lineno, (char *)val, f)) == SMTP_OK)
+                if (!in_defaults && (r = smtp__settings_account_line(st, path, lineno, (char *)val, f)) == SMTP_OK)
                     cur = f->na - 1;
             } else if (cur < 0 && !in_defaults) {
-                return smtp__st_fail(st, path, lineno, "%s: outside any account or defaults", key);
+                return smtp__settings_fail(st, path, lineno, "%s: outside any account or defaults", key);
             } else {
                 if (!strcmp(key, "password")) f->has_password = 1;
                 f->ln[f->nl].key = key; f->ln[f->nl].val = val; f->ln[f->nl].line = cur < 0 ? -lineno : lineno;
@@ -5169,15 +5254,15 @@ static smtp_result smtp__st_lines(smtp_settings *st, const char *path, char *p, 
 }
 
 /* Every line checked, in every account, as msmtp does; notes come from here. */
-static smtp_result smtp__st_check_lines(smtp_settings *st, const char *path, const smtp__cfile *f)
+static smtp_result smtp__settings_check_lines(smtp_settings *st, const char *path, const smtp__cfile *f)
 {
     int i;
     for (i = 0; i < f->nl; i++) {
         smtp_settings scratch = *st;
-        smtp__stx sx;
+        smtp__load_state sx;
         smtp_result r;
         memset(&sx, 0, sizeof sx);
-        r = smtp__st_apply(&scratch, &sx, f->ln[i].key, f->ln[i].val, path, f->ln[i].line < 0 ? -f->ln[i].line : f->ln[i].line);
+        r = smtp__settings_apply(&scratch, &sx, f->ln[i].key, f->ln[i].val, path, f->ln[i].line < 0 ? -f->ln[i].line : f->ln[i].line);
         if (r != SMTP_OK) { memcpy(st->detail, scratch.detail, sizeof st->detail); return r; }
     }
     return SMTP_OK;
@@ -5188,30 +5273,30 @@ static smtp_result smtp__config_load(smtp_settings *st, const char *path, const 
     char *text = NULL;
     int i, a = -1;
     smtp__cfile f;
-    smtp__stx x;
+    smtp__load_state x;
     smtp_result r;
     struct stat sb;
     if (!st) return SMTP_ERR_PARAM;
     memset(st, 0, sizeof *st);
     st->notes = "";
-    if (!path) return smtp__st_fail(st, "smtp_config_load", 0, "path is NULL");
+    if (!path) return smtp__settings_fail(st, "smtp_config_load", 0, "path is NULL");
     memset(&f, 0, sizeof f);
-    if ((r = smtp__st_text(st, path, &text, &f)) != SMTP_OK || (r = smtp__st_lines(st, path, text, &f)) != SMTP_OK)
+    if ((r = smtp__settings_text(st, path, &text, &f)) != SMTP_OK || (r = smtp__settings_lines(st, path, text, &f)) != SMTP_OK)
         return r;
     /* msmtp refuses a password in a file others can read; so do we (not the system file: root's to protect) */
     if (f.has_password && !system && stat(path, &sb) == 0 && (sb.st_mode & 077))
-        return smtp__st_fail(st, path, 0, "holds a password but can be read by others (mode %03o): "
+        return smtp__settings_fail(st, path, 0, "holds a password but can be read by others (mode %03o): "
                              "chmod 600 it, as msmtp requires", (unsigned)(sb.st_mode & 0777));
-    if ((r = smtp__st_check_lines(st, path, &f)) != SMTP_OK) return r;
+    if ((r = smtp__settings_check_lines(st, path, &f)) != SMTP_OK) return r;
     memset(&x, 0, sizeof x);
     x.quiet = 1; x.record = 1;
     if (!account) account = "default";
     for (i = 0; i < f.na; i++) if (!strcmp(f.acc[i].name, account)) a = i;
-    if (a < 0) return smtp__st_fail(st, path, 0, "no account \"%s\" in the file", account);
+    if (a < 0) return smtp__settings_fail(st, path, 0, "no account \"%s\" in the file", account);
     st->account = f.acc[a].name;
     /* "account default : NAME" is an account like the others: it inherits NAME */
-    if ((r = smtp__st_account(st, &x, path, f.ln, f.nl, f.acc, f.na, a)) != SMTP_OK) return r;
-    return smtp__st_finish(st, &x, path);
+    if ((r = smtp__settings_account(st, &x, path, f.ln, f.nl, f.acc, f.na, a)) != SMTP_OK) return r;
+    return smtp__settings_finish(st, &x, path);
 }
 
 SMTP_API smtp_result smtp_config_load(smtp_settings *st, const char *path, const char *account)
@@ -5304,7 +5389,7 @@ static const char *smtp__url_part(smtp_settings *st, const char *p, size_t n)
 }
 
 /* The query's key=value pairs, each applied as a config key. */
-static smtp_result smtp__url_query(smtp_settings *st, smtp__stx *x, const char *p)
+static smtp_result smtp__url_query(smtp_settings *st, smtp__load_state *x, const char *p)
 {
     while (*p) {
         const char *amp = strchr(p, '&'), *eq, *v;
@@ -5314,13 +5399,13 @@ static smtp_result smtp__url_query(smtp_settings *st, smtp__stx *x, const char *
         size_t dn;
         smtp_result r;
         eq = (const char *)memchr(p, '=', k);
-        if (!eq || (size_t)(eq - p) >= sizeof key) return smtp__st_fail(st, "URL", 0, "bad query option \"%.40s\"", p);
+        if (!eq || (size_t)(eq - p) >= sizeof key) return smtp__settings_fail(st, "URL", 0, "bad query option \"%.40s\"", p);
         memcpy(key, p, (size_t)(eq - p)); key[eq - p] = 0;
         if (smtp__pct(eq + 1, k - (size_t)(eq - p) - 1, d, &dn))
-            return smtp__st_fail(st, "URL", 0, "bad percent-encoding in %s", key);
+            return smtp__settings_fail(st, "URL", 0, "bad percent-encoding in %s", key);
         st->used += dn + 1;
         v = d;
-        if ((r = smtp__st_apply(st, x, key, v, "URL", 0)) != SMTP_OK) return r;
+        if ((r = smtp__settings_apply(st, x, key, v, "URL", 0)) != SMTP_OK) return r;
         p = amp ? amp + 1 : p + k;
     }
     return SMTP_OK;
@@ -5329,42 +5414,42 @@ static smtp_result smtp__url_query(smtp_settings *st, smtp__stx *x, const char *
 SMTP_API smtp_result smtp_config_from_url(smtp_settings *st, const char *url)
 {
     smtp__url u;
-    smtp__stx x;
+    smtp__load_state x;
     const char *why;
     smtp_result r;
     if (!st) return SMTP_ERR_PARAM;
     memset(st, 0, sizeof *st);
     st->notes = "";
-    if (!url) return smtp__st_fail(st, "smtp_config_from_url", 0, "url is NULL");
-    smtp__st_init(st, 2 * strlen(url) + 64);
+    if (!url) return smtp__settings_fail(st, "smtp_config_from_url", 0, "url is NULL");
+    smtp__settings_init(st, 2 * strlen(url) + 64);
     if (!st->mem) return SMTP_ERR_NOMEM;
     memset(&x, 0, sizeof x);
     x.record = 1;
-    if (!smtp__clean(url)) return smtp__st_fail(st, "URL", 0, "holds control characters");
-    if ((why = smtp__url_split(url, &u)) != NULL) return smtp__st_fail(st, "URL", 0, "\"%.80s\": %s", url, why);
+    if (!smtp__clean(url)) return smtp__settings_fail(st, "URL", 0, "holds control characters");
+    if ((why = smtp__url_split(url, &u)) != NULL) return smtp__settings_fail(st, "URL", 0, "\"%.80s\": %s", url, why);
     st->cfg.security = u.implicit ? SMTP_SECURITY_IMPLICIT : SMTP_SECURITY_STARTTLS;
     if (u.user && !(st->cfg.username = smtp__url_part(st, u.user, u.user_n)))
-        return smtp__st_fail(st, "URL", 0, "bad percent-encoding in the user name");
+        return smtp__settings_fail(st, "URL", 0, "bad percent-encoding in the user name");
     if (u.pass && !(st->cfg.password = smtp__url_part(st, u.pass, u.pass_n)))
-        return smtp__st_fail(st, "URL", 0, "bad percent-encoding in the password");
-    st->cfg.host = smtp__st_dup(st, u.host, u.host_n);
+        return smtp__settings_fail(st, "URL", 0, "bad percent-encoding in the password");
+    st->cfg.host = smtp__settings_dup(st, u.host, u.host_n);
     if (u.port) {
         char num[8];
         long port;
-        if (u.port_n == 0 || u.port_n >= sizeof num) return smtp__st_fail(st, "URL", 0, "bad port");
+        if (u.port_n == 0 || u.port_n >= sizeof num) return smtp__settings_fail(st, "URL", 0, "bad port");
         memcpy(num, u.port, u.port_n); num[u.port_n] = 0;
-        if (smtp__st_int(num, 1, 65535, &port)) return smtp__st_fail(st, "URL", 0, "port \"%s\" is not 1..65535", num);
+        if (smtp__settings_int(num, 1, 65535, &port)) return smtp__settings_fail(st, "URL", 0, "port \"%s\" is not 1..65535", num);
         st->cfg.port = (int)port;
     }
     if (u.path_n) {
         const char *h = smtp__url_part(st, u.path, u.path_n);
         if (!h || strpbrk(h, " \t") || strlen(h) > 255)
-            return smtp__st_fail(st, "URL", 0, "the path (the EHLO name) must be one word without white "
+            return smtp__settings_fail(st, "URL", 0, "the path (the EHLO name) must be one word without white "
                                  "space or control characters");
         st->cfg.helo_name = h;
     }
     if (u.query && (r = smtp__url_query(st, &x, u.query)) != SMTP_OK) return r;
-    return smtp__st_finish(st, &x, "URL");
+    return smtp__settings_finish(st, &x, "URL");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -5406,18 +5491,6 @@ static smtp_result smtp__exchange_as(smtp_session *s, const char *prefix, const 
 static smtp_result smtp__exchange(smtp_session *s, const char *line, smtp__ms dl, int ehlo)
 {
     return smtp__exchange_as(s, line, NULL, 0, line, dl, ehlo);
-}
-
-/* A reply that is not the one expected: 421 ends the session (RFC 5321
-   3.8), anything else fails the command only. */
-static smtp_result smtp__refused(smtp_session *s)
-{
-    char rb[300];
-    smtp__reply_str(s, rb, sizeof rb);
-    if (s->rd.reply.code == 421)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s is closing the session (reply to %s): %s",
-                                         s->link.peer, s->rd.cmd, rb));
-    return smtp__fail(s, SMTP_ERR_REPLY, "%s refused %s: %s", s->link.peer, s->rd.cmd, rb);
 }
 
 /* A command whose reply must be 2xx (or want, when given). */
@@ -6060,8 +6133,7 @@ SMTP_API smtp_result smtp_data_begin(smtp_session *s)
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__RCPT, "smtp_data_begin")) != SMTP_OK) return r;
     if ((r = smtp__command(s, "DATA", 354)) != SMTP_OK) return r;
-    s->state = SMTP__DATA;
-    s->wr.dot.bol = 1; s->wr.dot.cr = 0; s->wr.sent = 0;
+    smtp__body_start(s, 0);
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "the message");
     return SMTP_OK;
 }
@@ -6108,7 +6180,7 @@ static smtp_result smtp__premature(smtp_session *s, int owed)
         else if (n != SMTP_ERR_TIMEOUT) return smtp__io_error(s, n);
     }
     for (;;) {   /* the whole replies buffered */
-        smtp__rp rp;
+        smtp__reply_parser rp;
         memset(&rp, 0, sizeof rp);
         k = smtp__reply_feed(&rp, (const char *)s->rd.buf + off, s->rd.len - off, NULL, NULL);
         if (k <= 0) break;
@@ -6125,35 +6197,6 @@ static smtp_result smtp__premature(smtp_session *s, int owed)
     return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s replied before the end of the message (%d bytes: "
                                      "\"%s\"); a reply that comes before what it answers claims nothing: the "
                                      "message was not sent", s->link.peer, (int)s->rd.len, seen));
-}
-
-SMTP_API smtp_result smtp_data_end(smtp_session *s)
-{
-    smtp__dot st;
-    smtp_result r;
-    if (!s) return SMTP_ERR_PARAM;
-    if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_end")) != SMTP_OK) return r;
-    st.bol = s->wr.dot.bol; st.cr = s->wr.dot.cr;
-    if (sizeof s->wr.buf - s->wr.len < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
-        return r;
-    {
-        size_t o = smtp__dot_finish(&st, s->wr.buf + s->wr.len);
-        smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wr.buf + s->wr.len, o);
-        s->wr.len += o;
-    }
-    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the end of the message");
-    if ((r = smtp__premature(s, 0)) != SMTP_OK) return r;
-    if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
-    r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
-    if (r) {   /* the end went out, no reply came: it may have been delivered */
-        size_t dl = strlen(s->detail);
-        snprintf(s->detail + dl, sizeof s->detail - dl, "; the end of the message had gone out: it may have been "
-                 "delivered (SMTP_ERR_UNKNOWN_OUTCOME)");
-        return SMTP_ERR_UNKNOWN_OUTCOME;
-    }
-    s->state = SMTP__READY;
-    if (s->rd.reply.code / 100 != 2) return smtp__refused(s);
-    return SMTP_OK;
 }
 
 SMTP_API smtp_result smtp_rset(smtp_session *s)
@@ -6199,8 +6242,6 @@ static void smtp__result(smtp_session *s, const smtp_message *m, size_t i, const
 }
 
 
-enum { SMTP__UNTRIED = 0, SMTP__OK, SMTP__REFUSED, SMTP__DEFERRED };
-
 /* Appends one command line to the write buffer (flushing when full), for
    pipelining: the replies are read afterwards, in order. */
 static smtp_result smtp__put_cmd(smtp_session *s, const char *line, smtp__ms dl)
@@ -6224,21 +6265,6 @@ static void smtp__path_cmd(char *out, size_t n, const char *verb, const char *ad
     snprintf(out, n, "%s:<%.*s>", verb, (int)len, a);
 }
 
-/* A message on its way: its checked fields, where its recipient lists
-   stand, and what became of them. */
-typedef struct smtp__job {
-    const smtp_message *m;
-    const char *from, *env;
-    const char *const *lists[3];
-    size_t total, tried, sent, carry, first_refused, list_pos;
-    int list, utf8, body8, dsn;         /* SMTPUTF8, BODY=8BITMIME, DSN parameters in use */
-    size_t live;                        /* s->work.rcpt[0..live) belong to this job and are not settled */
-    unsigned long long size;            /* for SIZE (RFC 1870), 0 when not declared */
-    char date[64], msgid[160], first_rb[300];
-} smtp__job;
-
-static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const char *from,
-                                 const char *date, const char *msgid);
 
 /* One address of the envelope as it goes on the wire: as given with
    SMTPUTF8, else with its domain in A-labels (an error names the label). */
@@ -6570,16 +6596,37 @@ static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smt
     return s->bdat.on ? SMTP_OK : smtp__put_cmd(s, "DATA", dl);   /* BDAT: the body's chunks carry it */
 }
 
+/* What a reply to RCPT makes of recipient k, for both ways of sending
+   the envelope: accepted, deferred to a further transaction (452, RFC
+   5321 4.5.3.1.10), or refused; 421 ends the session. */
+static smtp_result smtp__rcpt_reply(smtp_session *s, smtp__job *j, size_t k, size_t *ok)
+{
+    smtp__rcpt *rc = &s->work.rcpt[k];
+    int code = s->rd.reply.code;
+    if (code == 421) return smtp__refused(s);
+    if (code == 250 || code == 251) { rc->st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; }
+    else if (code == 452) rc->st = SMTP__DEFERRED;
+    else { rc->st = SMTP__REFUSED; smtp__result(s, j->m, rc->idx, rc->addr, 0); }
+    return SMTP_OK;
+}
+
+/* MAIL was refused: its reply is kept for the recipients it leaves. */
+static void smtp__mail_refused(smtp_session *s)
+{
+    smtp__reply_str(s, s->txn.mail_text, sizeof s->txn.mail_text);
+    s->txn.mail_code = s->rd.reply.code;
+    memcpy(s->txn.mail_status, s->rd.reply.status, sizeof s->txn.mail_status);
+}
+
 /* Reads the replies to what smtp__env_write sent, in order, and fills
-   s->work.rcpt. *data_ok: DATA got 354. mail_rb: MAIL's refusal, if any. */
-static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *data_ok, size_t *ok,
-                                  char *mail_rb, size_t mrn)
+   s->work.rcpt. *data_ok: DATA got 354 (with BDAT: someone was accepted). */
+static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *data_ok, size_t *ok)
 {
     smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
     size_t k;
     int mail_ok;
     smtp_result r;
-    *data_ok = 0; *ok = 0; mail_rb[0] = 0;
+    *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0;
     for (k = j->carry; k < g; k++) {
         s->work.rcpt[k].addr = smtp__job_next(j, &s->work.rcpt[k].idx);
     }
@@ -6589,40 +6636,23 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
     if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
     if (s->rd.reply.code == 421) return smtp__refused(s);
     mail_ok = s->rd.reply.code == 250;
-    if (!mail_ok) {
-        smtp__reply_str(s, mail_rb, mrn);
-        s->txn.mail_code = s->rd.reply.code;
-        memcpy(s->txn.mail_status, s->rd.reply.status, sizeof s->txn.mail_status);
-    }
+    if (!mail_ok) smtp__mail_refused(s);
     s->state = mail_ok ? SMTP__MAIL : SMTP__READY;
     for (k = 0; k < g; k++) {
         smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "RCPT TO", s->work.rcpt[k].addr, 1);
         if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
-        if (s->rd.reply.code == 421) return smtp__refused(s);
-        if (!mail_ok) { s->work.rcpt[k].st = SMTP__DEFERRED; continue; }
-        if (s->rd.reply.code == 250 || s->rd.reply.code == 251) { s->work.rcpt[k].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; }
-        else if (s->rd.reply.code == 452) s->work.rcpt[k].st = SMTP__DEFERRED;
-        else {
-            s->work.rcpt[k].st = SMTP__REFUSED;
-            smtp__result(s, j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0);
-        }
+        if (!mail_ok && s->rd.reply.code != 421) s->work.rcpt[k].st = SMTP__DEFERRED;
+        else if ((r = smtp__rcpt_reply(s, j, k, ok)) != SMTP_OK) return r;
     }
     if (s->bdat.on) {   /* RFC 3030: no DATA; the chunks start when someone was accepted */
-        if (mail_ok && *ok > 0) {
-            s->state = SMTP__BDAT;
-            s->wr.len = SMTP__BDAT_HDR;
-            s->wr.dot.bol = 1; s->wr.dot.cr = 0; s->wr.sent = 0;
-            s->bdat.pending = 0; s->bdat.failed = 0;
-            *data_ok = 1;
-        }
+        if (mail_ok && *ok > 0) { smtp__body_start(s, 1); *data_ok = 1; }
         return SMTP_OK;
     }
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "DATA");
     if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
     if (s->rd.reply.code == 421) return smtp__refused(s);
     if (s->rd.reply.code == 354) {
-        s->state = SMTP__DATA;
-        s->wr.dot.bol = 1; s->wr.dot.cr = 0; s->wr.sent = 0;
+        smtp__body_start(s, 0);
         if (!mail_ok || *ok == 0) {
             /* RFC 2920 3.2: DATA accepted with no recipient: end it empty; it is refused or dropped */
             r = smtp_data_end(s);
@@ -6634,15 +6664,14 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
 }
 
 /* The same one command at a time, for servers without PIPELINING. */
-static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, int *data_ok, size_t *ok,
-                                      char *mail_rb, size_t mrn)
+static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, int *data_ok, size_t *ok)
 {
     size_t k, n = j->carry;
     unsigned idx;
     const char *a;
     char line[1600];
     smtp_result r;
-    *data_ok = 0; *ok = 0; mail_rb[0] = 0;
+    *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0;
     while (n < SMTP__RCPT_MAX && (a = smtp__job_next(j, &idx)) != NULL) { s->work.rcpt[n].addr = a; s->work.rcpt[n].idx = idx; n++; }
     *g = n;
     j->live = n;
@@ -6650,22 +6679,16 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
     if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
     if ((r = smtp__command(s, line, 250)) != SMTP_OK) {
         if (s->err) return r;
-        smtp__reply_str(s, mail_rb, mrn);
-        s->txn.mail_code = s->rd.reply.code;
-        memcpy(s->txn.mail_status, s->rd.reply.status, sizeof s->txn.mail_status);
+        smtp__mail_refused(s);
         return SMTP_OK;
     }
     s->state = SMTP__MAIL;
     for (k = 0; k < n; k++) {
         if ((r = smtp__rcpt_line(s, j, s->work.rcpt[k].addr, line, sizeof line)) != SMTP_OK) return r;
-        r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0);
-        if (r) return r;
-        if (s->rd.reply.code == 250 || s->rd.reply.code == 251) { s->work.rcpt[k].st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; continue; }
-        if (s->rd.reply.code == 421) return smtp__refused(s);
-        /* RFC 5321 4.5.3.1.10: 452 too many recipients: the rest go in a further transaction */
-        if (s->rd.reply.code == 452 && *ok > 0) break;
-        s->work.rcpt[k].st = s->rd.reply.code == 452 ? SMTP__DEFERRED : SMTP__REFUSED;
-        if (s->work.rcpt[k].st == SMTP__REFUSED) smtp__result(s, j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0);
+        if ((r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0)) != SMTP_OK) return r;
+        if ((r = smtp__rcpt_reply(s, j, k, ok)) != SMTP_OK) return r;
+        /* deferred with someone accepted: the rest wait for the further transaction too, untried */
+        if (s->work.rcpt[k].st == SMTP__DEFERRED && *ok > 0) break;
     }
     if (*ok == 0) return SMTP_OK;
     r = smtp_data_begin(s);
@@ -6761,57 +6784,53 @@ static smtp_result smtp__job_result(smtp_session *s, smtp__job *j)
                       "\"%.80s\": %s", (int)j->sent, (int)j->total, who, j->first_rb);
 }
 
-/* The end of data into the write buffer, not sent yet: the next message's
-   envelope may join it (RFC 2920 3.1). */
-static smtp_result smtp__dot_put(smtp_session *s)
+/* The one end of data, for DATA and BDAT alike: made ready in the write
+   buffer, not sent yet (the next message's envelope may join it, RFC 2920
+   3.1). With DATA it is the dot line; with BDAT the last chunk becomes
+   "BDAT n LAST", or, when a chunk was refused, nothing more is sent (RFC
+   3030 2) and the result is SMTP_ERR_REPLY. The progress callback sees
+   the total before the end goes out, so it can still cancel the message. */
+static smtp_result smtp__eod_put(smtp_session *s)
 {
-    smtp__dot st;
     smtp_result r;
-    size_t o;
-    st.bol = s->wr.dot.bol; st.cr = s->wr.dot.cr;
-    if (sizeof s->wr.buf - s->wr.len < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
-        return r;
-    o = smtp__dot_finish(&st, s->wr.buf + s->wr.len);
-    smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wr.buf + s->wr.len, o);
-    s->wr.len += o;
-    s->state = SMTP__END;
-    return SMTP_OK;
-}
-
-/* The last chunk, "BDAT n LAST", made ready in the write buffer like an
-   end of data (the next envelope may join it). SMTP_ERR_REPLY when a
-   chunk was refused: then nothing more is sent (RFC 3030 2). */
-static smtp_result smtp__bdat_last(smtp_session *s)
-{
-    char hdr[SMTP__BDAT_HDR];
     size_t n;
-    int hl;
-    smtp_result r;
-    if (!s->wr.dot.bol) {   /* the message ends with a line end */
-        if (sizeof s->wr.buf - s->wr.len < 2 && (r = smtp__bdat_chunk(s, 0, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+    if (s->state == SMTP__BDAT) {
+        char hdr[SMTP__BDAT_HDR];
+        int hl;
+        if (!s->wr.dot.bol) {   /* the message ends with a line end */
+            if (sizeof s->wr.buf - s->wr.len < 2 && (r = smtp__bdat_chunk(s, 0, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+                return r;
+            memcpy(s->wr.buf + s->wr.len, "\r\n", 2);
+            smtp__trace(s, SMTP_TRACE_BODY, "\r\n", 2);
+            s->wr.len += 2;
+        }
+        if (s->bdat.failed) { s->wr.len = 0; return SMTP_ERR_REPLY; }
+        n = s->wr.len - SMTP__BDAT_HDR;
+        hl = snprintf(hdr, sizeof hdr, "BDAT %lu LAST\r\n", (unsigned long)n);
+        memmove(s->wr.buf + hl, s->wr.buf + SMTP__BDAT_HDR, n);
+        memcpy(s->wr.buf, hdr, (size_t)hl);
+        s->wr.len = (size_t)hl + n;
+        smtp__trace(s, SMTP_TRACE_OUT, hdr, (size_t)hl - 2);
+        s->bdat.last = 1;
+    } else {
+        smtp__dot st;
+        size_t o;
+        st.bol = s->wr.dot.bol; st.cr = s->wr.dot.cr;
+        if (sizeof s->wr.buf - s->wr.len < 5 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
             return r;
-        memcpy(s->wr.buf + s->wr.len, "\r\n", 2);
-        smtp__trace(s, SMTP_TRACE_BODY, "\r\n", 2);
-        s->wr.len += 2;
+        o = smtp__dot_finish(&st, s->wr.buf + s->wr.len);
+        smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wr.buf + s->wr.len, o);
+        s->wr.len += o;
+        n = s->wr.len;
     }
-    if (s->bdat.failed) { s->wr.len = 0; return SMTP_ERR_REPLY; }
-    n = s->wr.len - SMTP__BDAT_HDR;
-    hl = snprintf(hdr, sizeof hdr, "BDAT %lu LAST\r\n", (unsigned long)n);
-    memmove(s->wr.buf + hl, s->wr.buf + SMTP__BDAT_HDR, n);
-    memcpy(s->wr.buf, hdr, (size_t)hl);
-    s->wr.len = (size_t)hl + n;
-    smtp__trace(s, SMTP_TRACE_OUT, hdr, (size_t)hl - 2);
-    s->wr.sent += n;
     s->state = SMTP__END;
-    s->bdat.last = 1;
-    if (s->cfg.progress && s->cfg.progress(s->cfg.progress_user, s->wr.sent) != 0)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_ABORTED, "the progress callback cancelled the message "
-                                         "before its last chunk; the connection was dropped so %s discards it", s->link.peer));
-    return SMTP_OK;
+    return smtp__progress(s, n);
 }
 
 /* Sends what is buffered and reads the reply to the end of data (with
-   BDAT: the replies to the chunks first, then the one to the last). */
+   BDAT: the replies to the chunks first, then the one to the last). A
+   failure once the end went out leaves txn.eod_sent set: the message may
+   have been delivered. */
 static smtp_result smtp__final_reply(smtp_session *s)
 {
     smtp_result r;
@@ -6833,6 +6852,27 @@ static smtp_result smtp__final_reply(smtp_session *s)
     return SMTP_OK;
 }
 
+/* "it may have been delivered": the end of the message went out and its
+   reply never came (DESIGN.md: nothing claimed, nothing resent blindly). */
+static smtp_result smtp__unknown_outcome(smtp_session *s)
+{
+    size_t dl = strlen(s->detail);
+    snprintf(s->detail + dl, sizeof s->detail - dl, "; the end of the message had gone out: it may "
+             "have been delivered (SMTP_ERR_UNKNOWN_OUTCOME)");
+    s->txn.eod_sent = 0;
+    return SMTP_ERR_UNKNOWN_OUTCOME;
+}
+
+SMTP_API smtp_result smtp_data_end(smtp_session *s)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_end")) != SMTP_OK) return r;
+    if ((r = smtp__eod_put(s)) != SMTP_OK) return r;
+    r = smtp__final_reply(s);
+    return r != SMTP_OK && s->txn.eod_sent ? smtp__unknown_outcome(s) : r;
+}
+
 static int smtp__any_deferred(const smtp_session *s, size_t g)
 {
     size_t k;
@@ -6840,131 +6880,197 @@ static int smtp__any_deferred(const smtp_session *s, size_t g)
     return 0;
 }
 
-/* Sends jobs[0..n) (results into res). With PIPELINING, the end of one
-   message and the next message's envelope leave in one write; each
-   message's result still comes only from its own final reply. */
-static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n, smtp_result *res)
+/* The message jobs[cur] has its result: on to the next one (past those
+   that failed their checks while the look-ahead tried them). */
+static void smtp__send_done(smtp__send *b, smtp_result r)
 {
-    smtp__job jobs[2];
-    size_t i, g = 0, ok = 0, next_g = 0, nx = 0;
-    int cur = 0, data_ok, ahead = 0, pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
-    char *mail_rb = s->txn.mail_text;   /* MAIL's refusal, when it came */
-    smtp_result r = SMTP_OK, last = SMTP_OK;
-    /* RFC 3030: BDAT when offered, pipelined with the envelope */
-    s->bdat.on = pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
-    for (i = 0; i < n; i++) {
-        smtp__job *j = &jobs[cur];
-        nx = 0;
-        if (!ahead) {
-            if ((r = smtp__job_init(s, j, &msgs[i])) != SMTP_OK) { res[i] = last = r; continue; }
-        }
-        s->txn.refused[0] = 0;
-        for (;;) {   /* the transactions of this message */
-            if (pipe) {
-                smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
-                if (!ahead) {
-                    if (s->rd.pos < s->rd.len) {
-                        r = smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer "
-                                        "nothing before MAIL", s->link.peer, (int)(s->rd.len - s->rd.pos)));
-                        goto broken;
-                    }
-                    if ((r = smtp__env_write(s, j, &g, dl)) != SMTP_OK) goto broken;
-                    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the pipelined MAIL, RCPT and DATA");
-                    if ((r = smtp__flush(s, dl)) != SMTP_OK) goto broken;
-                } else g = next_g;
-                ahead = 0;
-                if ((r = smtp__env_read(s, j, g, &data_ok, &ok, mail_rb, sizeof s->txn.mail_text)) != SMTP_OK) goto broken;
-            } else if ((r = smtp__env_lockstep(s, j, &g, &data_ok, &ok, mail_rb, sizeof s->txn.mail_text)) != SMTP_OK)
-                goto broken;
-            if (mail_rb[0]) {   /* MAIL refused: this message goes to nobody more */
-                {   /* each recipient gets MAIL's code and status, and its text without them */
-                    const char *t = mail_rb + (strlen(mail_rb) > 4 ? 4 : strlen(mail_rb));
-                    size_t sl = strlen(s->txn.mail_status);
-                    if (sl && !strncmp(t, s->txn.mail_status, sl)) t += sl + (t[sl] == ' ');
-                    smtp__job_abandon(s, j, s->txn.mail_code, s->txn.mail_status, t);
-                }
-                if ((r = smtp__must_rset(s)) != SMTP_OK) goto broken;
-                r = j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL FROM "
-                                         "was refused: %s", (int)j->sent, (int)j->total, mail_rb)
-                            : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM: %s", s->link.peer, mail_rb);
-                break;
-            }
-            r = SMTP_ERR_REPLY;
-            if (data_ok) {
-                s->txn.body8 = j->body8; s->txn.utf8 = j->utf8;
-                r = smtp__compose(s, j->m, j->from, j->date, j->msgid);
-                if (r == SMTP_OK) r = s->bdat.on ? smtp__bdat_last(s) : smtp__dot_put(s);
-                if (r == SMTP_ERR_REPLY && s->bdat.on && !s->err) {
-                    /* a chunk was refused: read what is owed; the transaction stays open until RSET */
-                    s->wr.len = 0;
-                    s->state = SMTP__RCPT;
-                    if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) goto broken;
-                    r = SMTP_ERR_REPLY;
-                    goto settle;
-                }
-                if (r != SMTP_OK) goto broken;
-                /* the next message's envelope rides with this end of data, when this
-                   message needs no further transaction (nothing can be carried over) */
-                if (pipe && s->cfg.pipeline_messages && i + 1 < n && j->tried == j->total &&
-                    !smtp__any_deferred(s, g)) {
-                    smtp__job *nj = &jobs[!cur];
-                    for (nx = i + 1; nx < n; nx++) {
-                        smtp_result ir = smtp__job_init(s, nj, &msgs[nx]);
-                        if (ir == SMTP_OK) break;
-                        res[nx] = last = ir;   /* it cannot go: its error is its result */
-                    }
-                    if (nx < n) {
-                        if ((r = smtp__env_write(s, nj, &next_g, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) goto broken;
-                        ahead = 1;
-                    }
-                }
-                r = smtp__final_reply(s);
-                if (s->err) goto broken;
-            }
-        settle:
-            if ((r = smtp__job_settle(s, j, g, ok, r)) != SMTP_OK) goto broken;
-            if (j->carry == 0 && j->tried == j->total) { r = smtp__job_result(s, j); break; }
-        }
-        res[i] = r;
-        if (r != SMTP_OK) last = r;
-        if (nx > i + 1) i = nx - 1;   /* the ones skipped while looking ahead have their results */
-        if (ahead) cur = !cur;
-    }
-    return last;
+    b->res[b->i] = r;
+    if (r != SMTP_OK) b->last = r;
+    b->i = b->nx > b->i + 1 ? b->nx : b->i + 1;
+    if (b->ahead) b->cur = !b->cur;
+    b->step = SMTP__S_NEXT;
+}
 
-broken:
-    /* The session ended (or a caller error stopped this message). DESIGN.md,
-       "Nothing lost": recipients whose final reply came have their outcome;
-       the others get the error; the message counts as sent only to the first. */
-    {
-        smtp__job *j = &jobs[cur];
-        char why[sizeof s->detail];
-        smtp_result e = s->err ? s->err : r;
-        size_t k, refused = 0;
-        for (k = 0; k < j->live; k++) refused += s->work.rcpt[k].st == SMTP__REFUSED;
-        if (j->live && refused == j->live && j->tried == j->total && j->carry == 0 && !j->sent && !s->txn.eod_sent) {
-            /* every recipient was refused, then the server closed (chasquid: "421 Too many errors" to the
-               pipelined DATA): the message's outcome is its refusals */
-            size_t dl = strlen(s->detail);
-            snprintf(s->detail + dl, sizeof s->detail - dl, "; every recipient had been refused (first: %.120s)",
-                     j->first_rb[0] ? j->first_rb : s->txn.refused);
-            smtp__job_abandon(s, j, 0, "", s->detail);
-            res[i] = SMTP_ERR_REPLY;
-            return e;
-        }
-        if (s->txn.eod_sent && e != SMTP_ERR_ABORTED) {   /* DESIGN.md: nothing claimed, nothing resent blindly */
-            size_t dl = strlen(s->detail);
-            snprintf(s->detail + dl, sizeof s->detail - dl, "; the end of the message had gone out: it may "
-                     "have been delivered (SMTP_ERR_UNKNOWN_OUTCOME)");
-            e = SMTP_ERR_UNKNOWN_OUTCOME;
-            s->txn.eod_sent = 0;
-        }
-        memcpy(why, s->detail, sizeof why);
-        smtp__job_abandon(s, j, 0, "", why);
-        res[i] = j->sent ? SMTP_PARTIAL : e;   /* the detail stays the session's error */
-        if (e == SMTP_ERR_UNKNOWN_OUTCOME) e = s->err;
+/* SMTP__S_NEXT: the next message is checked before a byte of it goes out
+   (when its envelope went out ahead, it was checked then). */
+static smtp_result smtp__step_next(smtp_session *s, smtp__send *b, smtp__job *j)
+{
+    smtp_result r;
+    if (b->i >= b->n) { b->step = SMTP__S_DONE; return SMTP_OK; }
+    b->nx = 0;
+    if (!b->ahead && (r = smtp__job_init(s, j, &b->msgs[b->i])) != SMTP_OK) {
+        smtp__send_done(b, r);   /* it cannot go: its error is its result */
+        return SMTP_OK;
+    }
+    s->txn.refused[0] = 0;
+    b->step = SMTP__S_ENVELOPE;
+    return SMTP_OK;
+}
+
+/* What the envelope's replies lead to: MAIL refused ends the message;
+   no 354 (or no recipient for BDAT) goes to SETTLE; else the body. */
+static smtp_result smtp__after_envelope(smtp_session *s, smtp__send *b, smtp__job *j)
+{
+    const char *mail_rb = s->txn.mail_text;
+    smtp_result r;
+    if (mail_rb[0]) {   /* MAIL refused: this message goes to nobody more */
+        /* each recipient gets MAIL's code and status, and its text without them */
+        const char *t = mail_rb + (strlen(mail_rb) > 4 ? 4 : strlen(mail_rb));
+        size_t sl = strlen(s->txn.mail_status);
+        if (sl && !strncmp(t, s->txn.mail_status, sl)) t += sl + (t[sl] == ' ');
+        smtp__job_abandon(s, j, s->txn.mail_code, s->txn.mail_status, t);
+        if ((r = smtp__must_rset(s)) != SMTP_OK) return r;
+        smtp__send_done(b, j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL "
+                                                "FROM was refused: %s", (int)j->sent, (int)j->total, mail_rb)
+                                   : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM: %s", s->link.peer, mail_rb));
+        return SMTP_OK;
+    }
+    b->verdict = SMTP_ERR_REPLY;
+    b->step = b->data_ok ? SMTP__S_BODY : SMTP__S_SETTLE;
+    return SMTP_OK;
+}
+
+/* SMTP__S_ENVELOPE: one transaction's MAIL, RCPTs and DATA. Pipelined,
+   they leave in one write (unless they already went out with the end of
+   the message before); else one at a time, replies included. */
+static smtp_result smtp__step_envelope(smtp_session *s, smtp__send *b, smtp__job *j)
+{
+    smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
+    smtp_result r;
+    if (!b->pipe) {
+        if ((r = smtp__env_lockstep(s, j, &b->g, &b->data_ok, &b->ok)) != SMTP_OK) return r;
+        return smtp__after_envelope(s, b, j);
+    }
+    b->step = SMTP__S_REPLIES;
+    if (b->ahead) { b->g = b->next_g; b->ahead = 0; return SMTP_OK; }
+    if (s->rd.pos < s->rd.len)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before MAIL",
+                                         s->link.peer, (int)(s->rd.len - s->rd.pos)));
+    if ((r = smtp__env_write(s, j, &b->g, dl)) != SMTP_OK) return r;
+    snprintf(s->rd.cmd, sizeof s->rd.cmd, "the pipelined MAIL, RCPT and DATA");
+    return smtp__flush(s, dl);
+}
+
+/* A refused BDAT chunk (SMTP_ERR_REPLY from the body or its end, the
+   session intact): the replies still owed are read and the transaction,
+   open until RSET, goes to SETTLE. Anything else ends the session. */
+static smtp_result smtp__chunk_refused(smtp_session *s, smtp__send *b, smtp_result r)
+{
+    if (r != SMTP_ERR_REPLY || !s->bdat.on || s->err) return r;
+    s->wr.len = 0;
+    s->state = SMTP__RCPT;
+    if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
+    b->verdict = SMTP_ERR_REPLY;
+    b->step = SMTP__S_SETTLE;
+    return SMTP_OK;
+}
+
+/* The next message's envelope rides with this end of data (RFC 2920
+   3.1, cfg.pipeline_messages) when this message needs no further
+   transaction (nothing can be carried over). Messages that fail their
+   checks on the way get their error as their result. */
+static smtp_result smtp__look_ahead(smtp_session *s, smtp__send *b, const smtp__job *j)
+{
+    smtp__job *nj = &b->jobs[!b->cur];
+    if (!b->pipe || !s->cfg.pipeline_messages || b->i + 1 >= b->n || j->tried != j->total || smtp__any_deferred(s, b->g))
+        return SMTP_OK;
+    for (b->nx = b->i + 1; b->nx < b->n; b->nx++) {
+        smtp_result ir = smtp__job_init(s, nj, &b->msgs[b->nx]);
+        if (ir == SMTP_OK) break;
+        b->res[b->nx] = b->last = ir;
+    }
+    if (b->nx == b->n) return SMTP_OK;
+    b->ahead = 1;
+    return smtp__env_write(s, nj, &b->next_g, smtp__deadline(s->cfg.timeout_ms));
+}
+
+/* Advances the batch one step. SMTP_OK: go on (b->step says where);
+   anything else ended the session, or stopped the batch at a caller's
+   error that only showed once the message was under way. */
+static smtp_result smtp__send_step(smtp_session *s)
+{
+    smtp__send *b = &s->snd;
+    smtp__job *j = &b->jobs[b->cur];
+    smtp_result r;
+    switch (b->step) {
+    case SMTP__S_NEXT: return smtp__step_next(s, b, j);
+    case SMTP__S_ENVELOPE: return smtp__step_envelope(s, b, j);
+    case SMTP__S_REPLIES:
+        if ((r = smtp__env_read(s, j, b->g, &b->data_ok, &b->ok)) != SMTP_OK) return r;
+        return smtp__after_envelope(s, b, j);
+    case SMTP__S_BODY:
+        s->txn.body8 = j->body8; s->txn.utf8 = j->utf8;
+        r = smtp__compose(s, j->m, j->from, j->date, j->msgid);
+        if (r != SMTP_OK) return smtp__chunk_refused(s, b, r);
+        b->step = SMTP__S_END;
+        return SMTP_OK;
+    case SMTP__S_END:
+        if ((r = smtp__eod_put(s)) != SMTP_OK) return smtp__chunk_refused(s, b, r);
+        b->step = SMTP__S_FINAL;
+        return smtp__look_ahead(s, b, j);
+    case SMTP__S_FINAL:
+        r = smtp__final_reply(s);
+        if (s->err) return r;
+        b->verdict = r;
+        b->step = SMTP__S_SETTLE;
+        return SMTP_OK;
+    case SMTP__S_SETTLE:
+        if ((r = smtp__job_settle(s, j, b->g, b->ok, b->verdict)) != SMTP_OK) return r;
+        if (j->carry == 0 && j->tried == j->total) smtp__send_done(b, smtp__job_result(s, j));
+        else b->step = SMTP__S_ENVELOPE;   /* the recipients a 452 deferred */
+        return SMTP_OK;
+    default: return SMTP_OK;
+    }
+}
+
+/* The session ended (or a caller error stopped this message). DESIGN.md,
+   "Nothing lost": recipients whose final reply came have their outcome;
+   the others get the error; the message counts as sent only to them. */
+static smtp_result smtp__send_broken(smtp_session *s, smtp_result r)
+{
+    smtp__send *b = &s->snd;
+    smtp__job *j = &b->jobs[b->cur];
+    char why[sizeof s->detail];
+    smtp_result e = s->err ? s->err : r;
+    size_t k, refused = 0;
+    for (k = 0; k < j->live; k++) refused += s->work.rcpt[k].st == SMTP__REFUSED;
+    if (j->live && refused == j->live && j->tried == j->total && j->carry == 0 && !j->sent && !s->txn.eod_sent) {
+        /* every recipient was refused, then the server closed (chasquid: "421 Too many errors" to the
+           pipelined DATA): the message's outcome is its refusals */
+        size_t dl = strlen(s->detail);
+        snprintf(s->detail + dl, sizeof s->detail - dl, "; every recipient had been refused (first: %.120s)",
+                 j->first_rb[0] ? j->first_rb : s->txn.refused);
+        smtp__job_abandon(s, j, 0, "", s->detail);
+        b->res[b->i] = SMTP_ERR_REPLY;
         return e;
     }
+    if (s->txn.eod_sent && e != SMTP_ERR_ABORTED) e = smtp__unknown_outcome(s);
+    memcpy(why, s->detail, sizeof why);
+    smtp__job_abandon(s, j, 0, "", why);
+    b->res[b->i] = j->sent ? SMTP_PARTIAL : e;   /* the detail stays the session's error */
+    if (e == SMTP_ERR_UNKNOWN_OUTCOME) e = s->err;
+    return e;
+}
+
+/* Sends msgs[0..n) (results into res), one step at a time. With
+   PIPELINING and cfg.pipeline_messages, the end of one message and the
+   next message's envelope leave in one write; each message's result
+   still comes only from its own final reply. */
+static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n, smtp_result *res)
+{
+    smtp__send *b = &s->snd;
+    smtp_result r;
+    b->step = SMTP__S_NEXT;
+    b->msgs = msgs; b->res = res; b->n = n;
+    b->i = b->nx = b->g = b->ok = b->next_g = 0;
+    b->last = b->verdict = SMTP_OK;
+    b->cur = b->ahead = b->data_ok = 0;
+    b->pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
+    /* RFC 3030: BDAT when offered, pipelined with the envelope */
+    s->bdat.on = b->pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
+    while (b->step != SMTP__S_DONE)
+        if ((r = smtp__send_step(s)) != SMTP_OK) return smtp__send_broken(s, r);
+    return b->last;
 }
 
 SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)

@@ -285,7 +285,7 @@ static void outcome(const char *what, smtp_result r)
 }
 
 /* ---- 1. long address headers in message.headers --------------------------
-   v0.6.0: tok[960] in smtp__hw_addr and line[1000] in smtp__hw_add
+   v0.6.0: tok[960] in smtp__header_addr and line[1000] in smtp__header_add
    overflowed on a Reply-To or Sender of 1000-4000 bytes (values up to 4000
    are accepted). Now: refused before MAIL with a detail naming the header,
    or written folded (every line <= 998) so that a reader gets back exactly
@@ -392,7 +392,7 @@ TEST(f01_long_reply_to_and_sender)
 
 /* ---- 2. a ~600-byte internationalised address ----------------------------
    v0.6.0: smtp__punycode wrote "xn--" before it checked for room (a[600]
-   in smtp__rcpt_line, conv[600] in smtp__hw_addr). "abcdefg@" and 75
+   in smtp__rcpt_line, conv[600] in smtp__header_addr). "abcdefg@" and 75
    one-letter labels "é": 232 octets, under the 254 limit; as A-labels
    ("xn--9ca" each) 607 bytes; with 50 labels 158 octets, 407 as A-labels.
    A server without SMTPUTF8: over 255 octets once converted the domain is
@@ -400,7 +400,7 @@ TEST(f01_long_reply_to_and_sender)
    naming it before MAIL, as recipient, as sender and in Reply-To, with
    and without PIPELINING (nothing of the message reaches the server).
    In From with an ASCII envelope sender only the header needs A-labels
-   (conv[600] in smtp__hw_addr): written exactly, or refused before MAIL. */
+   (conv[600] in smtp__header_addr): written exactly, or refused before MAIL. */
 static void idna_address(char *utf8, int labels)
 {
     size_t o = 0;

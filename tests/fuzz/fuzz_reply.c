@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (pos <= size && replies < 10000) {
         const char *b = buf + pos;
         size_t len = size - pos, split = fuzz_rng(&rs) % (len + 1);
-        smtp__rp a, c;
+        smtp__reply_parser a, c;
         seen sa, sc;
         long ra, r1, rc;
 

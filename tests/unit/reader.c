@@ -5,7 +5,7 @@
 
 static long feed_all(const char *r, int *code, int *lines)
 {
-    smtp__rp rp;
+    smtp__reply_parser rp;
     long n;
     memset(&rp, 0, sizeof rp);
     n = smtp__reply_feed(&rp, r, strlen(r), NULL, NULL);
@@ -36,7 +36,7 @@ TEST(reply_malformed)
     for (i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK_EQ_INT(feed_all(bad[i], &code, &lines), SMTP_ERR_PROTOCOL);
     {
-        smtp__rp rp;
+        smtp__reply_parser rp;
         const char nul[] = "250 a\0b\r\n";
         memset(&rp, 0, sizeof rp);
         CHECK_EQ_INT(smtp__reply_feed(&rp, nul, sizeof nul - 1, NULL, NULL), SMTP_ERR_PROTOCOL);
@@ -49,14 +49,14 @@ TEST(reply_split_everywhere)
     const char *r = "250-mail.example.com\r\n250-SIZE 1000\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n";
     size_t len = strlen(r), k, i;
     for (k = 0; k <= len; k++) {
-        smtp__rp rp;
+        smtp__reply_parser rp;
         memset(&rp, 0, sizeof rp);
         CHECK_EQ_INT(smtp__reply_feed(&rp, r, k, NULL, NULL), k == len ? (long)len : 0);
         if (k < len) CHECK_EQ_INT(smtp__reply_feed(&rp, r, len, NULL, NULL), (long)len);
         CHECK_EQ_INT(rp.lines, 4);
     }
     {
-        smtp__rp rp;
+        smtp__reply_parser rp;
         long got = 0;
         memset(&rp, 0, sizeof rp);
         for (i = 1; i <= len && got == 0; i++) got = smtp__reply_feed(&rp, r, i, NULL, NULL);
