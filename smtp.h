@@ -117,9 +117,10 @@
      smtp_session is a struct you own: on the stack, static, or on the
      heap. It holds the read and write buffers, the last reply and the
      BearSSL contexts with their 33 KB record buffer (sizeof(smtp_session)
-     is about 110 KB with TLS, 62 KB with SMTP_NO_TLS: a 16 KB table holds the
-     recipients of one transaction and 12 KB the text of the last reply). Sending a
-     message allocates nothing. One session belongs to one thread at a
+     is about 106 KB with TLS, 57 KB with SMTP_NO_TLS: 16 KB each for the
+     read and the write buffer, 12 KB for the text of the last reply, 8 KB
+     for the recipients of one transaction). Sending a message allocates
+     nothing. One session belongs to one thread at a
      time; sessions in different threads never touch each other.
      States: smtp_open leaves a session ready; smtp_send and the batch
      return to ready after each message (a refused one too). The low
@@ -946,9 +947,10 @@ typedef struct smtp__txn {
     char refused[200];                  /* the first recipient refusal, for the detail */
 } smtp__txn;
 
-/* One recipient of a transaction: its address, index in the message, state. */
+/* One recipient of a transaction: its index in the message (to, cc, bcc
+   in order; smtp__job_addr gives the address) and its state. */
 enum { SMTP__UNTRIED = 0, SMTP__OK, SMTP__REFUSED, SMTP__DEFERRED };
-typedef struct smtp__rcpt { const char *addr; unsigned idx; int st; } smtp__rcpt;
+typedef struct smtp__rcpt { unsigned idx; unsigned char st; } smtp__rcpt;
 #define SMTP__RCPT_MAX 1000             /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
 #define SMTP__SASL_MAX 9000             /* an AUTH payload: its base64 stays under RFC 4954's 12288 */
 
@@ -958,6 +960,7 @@ typedef struct smtp__job {
     const smtp_message *m;
     const char *from, *env;
     const char *const *lists[3];
+    size_t count[3];                    /* the lengths of to, cc and bcc */
     size_t total, tried, sent, carry, first_refused, list_pos;
     int list, utf8, body8, dsn;         /* SMTPUTF8, BODY=8BITMIME, DSN parameters in use */
     size_t live;                        /* s->work.rcpt[0..live) belong to this job and are not settled */
@@ -6537,7 +6540,7 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
     j->lists[0] = m->to; j->lists[1] = m->cc; j->lists[2] = m->bcc;
     for (k = 0; k < 3; k++) {
         const char *field = k == 0 ? "to" : k == 1 ? "cc" : "bcc";
-        for (i = 0; j->lists[k] && j->lists[k][i]; i++, j->total++)
+        for (i = 0; j->lists[k] && j->lists[k][i]; i++, j->total++, j->count[k]++)
             if ((bad = smtp__addr_check(j->lists[k][i], 1)) != NULL)
                 return smtp__fail(s, SMTP_ERR_PARAM, "message.%s[%d] \"%.80s\" %s", field, (int)i, j->lists[k][i], bad);
     }
@@ -6558,6 +6561,17 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
              rc ? (int)n : 9, rc ? rc + 1 : "localhost");
     if ((k = smtp__job_check(s, j)) != SMTP_OK) return (smtp_result)k;   /* SIZE measures the headers above */
     return SMTP_OK;
+}
+
+/* Recipient idx of the job (to, cc, bcc in order). */
+static const char *smtp__job_addr(const smtp__job *j, size_t idx)
+{
+    int k;
+    for (k = 0; k < 3; k++) {
+        if (idx < j->count[k]) return j->lists[k][idx];
+        idx -= j->count[k];
+    }
+    return "";
 }
 
 /* The next recipient from the job's lists (advancing), or NULL. */
@@ -6584,7 +6598,7 @@ static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smt
     if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
     if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
     for (; n < j->carry; n++) {
-        if ((r = smtp__rcpt_line(s, j, s->work.rcpt[n].addr, line, sizeof line)) != SMTP_OK) return r;
+        if ((r = smtp__rcpt_line(s, j, smtp__job_addr(j, s->work.rcpt[n].idx), line, sizeof line)) != SMTP_OK) return r;
         if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
     }
     while (n < SMTP__RCPT_MAX && (a = smtp__job_next(&peek, &idx)) != NULL) {
@@ -6606,7 +6620,7 @@ static smtp_result smtp__rcpt_reply(smtp_session *s, smtp__job *j, size_t k, siz
     if (code == 421) return smtp__refused(s);
     if (code == 250 || code == 251) { rc->st = SMTP__OK; (*ok)++; s->state = SMTP__RCPT; }
     else if (code == 452) rc->st = SMTP__DEFERRED;
-    else { rc->st = SMTP__REFUSED; smtp__result(s, j->m, rc->idx, rc->addr, 0); }
+    else { rc->st = SMTP__REFUSED; smtp__result(s, j->m, rc->idx, smtp__job_addr(j, rc->idx), 0); }
     return SMTP_OK;
 }
 
@@ -6628,7 +6642,7 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
     smtp_result r;
     *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0;
     for (k = j->carry; k < g; k++) {
-        s->work.rcpt[k].addr = smtp__job_next(j, &s->work.rcpt[k].idx);
+        (void)smtp__job_next(j, &s->work.rcpt[k].idx);
     }
     j->live = g;
     for (k = 0; k < g; k++) s->work.rcpt[k].st = SMTP__UNTRIED;
@@ -6639,7 +6653,7 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
     if (!mail_ok) smtp__mail_refused(s);
     s->state = mail_ok ? SMTP__MAIL : SMTP__READY;
     for (k = 0; k < g; k++) {
-        smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "RCPT TO", s->work.rcpt[k].addr, 1);
+        smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "RCPT TO", smtp__job_addr(j, s->work.rcpt[k].idx), 1);
         if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
         if (!mail_ok && s->rd.reply.code != 421) s->work.rcpt[k].st = SMTP__DEFERRED;
         else if ((r = smtp__rcpt_reply(s, j, k, ok)) != SMTP_OK) return r;
@@ -6668,11 +6682,10 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
 {
     size_t k, n = j->carry;
     unsigned idx;
-    const char *a;
     char line[1600];
     smtp_result r;
     *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0;
-    while (n < SMTP__RCPT_MAX && (a = smtp__job_next(j, &idx)) != NULL) { s->work.rcpt[n].addr = a; s->work.rcpt[n].idx = idx; n++; }
+    while (n < SMTP__RCPT_MAX && smtp__job_next(j, &idx) != NULL) s->work.rcpt[n++].idx = idx;
     *g = n;
     j->live = n;
     for (k = 0; k < n; k++) s->work.rcpt[k].st = SMTP__UNTRIED;
@@ -6684,7 +6697,7 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
     }
     s->state = SMTP__MAIL;
     for (k = 0; k < n; k++) {
-        if ((r = smtp__rcpt_line(s, j, s->work.rcpt[k].addr, line, sizeof line)) != SMTP_OK) return r;
+        if ((r = smtp__rcpt_line(s, j, smtp__job_addr(j, s->work.rcpt[k].idx), line, sizeof line)) != SMTP_OK) return r;
         if ((r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0)) != SMTP_OK) return r;
         if ((r = smtp__rcpt_reply(s, j, k, ok)) != SMTP_OK) return r;
         /* deferred with someone accepted: the rest wait for the further transaction too, untried */
@@ -6727,9 +6740,9 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
             smtp__reply_str(s, j->first_rb, sizeof j->first_rb);
         }
         if (r != SMTP_OK && s->bdat.failed)   /* the refused chunk decides, not what followed it */
-            smtp__result_of(j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0, s->bdat.code, s->bdat.status,
+            smtp__result_of(j->m, s->work.rcpt[k].idx, smtp__job_addr(j, s->work.rcpt[k].idx), 0, s->bdat.code, s->bdat.status,
                             s->txn.refused, strlen(s->txn.refused));
-        else smtp__result(s, j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, r == SMTP_OK);
+        else smtp__result(s, j->m, s->work.rcpt[k].idx, smtp__job_addr(j, s->work.rcpt[k].idx), r == SMTP_OK);
         if (r == SMTP_OK) j->sent++;
     }
     /* RFC 2920 3.1: a refused DATA leaves the transaction open */
@@ -6740,7 +6753,7 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
     for (k = 0; k < g; k++) {
         if (s->work.rcpt[k].st != SMTP__DEFERRED && s->work.rcpt[k].st != SMTP__UNTRIED) continue;
         if (ok == 0) {
-            smtp__result_of(j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0, 452, "4.5.3", "too many recipients", 19);
+            smtp__result_of(j->m, s->work.rcpt[k].idx, smtp__job_addr(j, s->work.rcpt[k].idx), 0, 452, "4.5.3", "too many recipients", 19);
             if (j->first_refused == (size_t)-1) {
                 j->first_refused = s->work.rcpt[k].idx;
                 snprintf(j->first_rb, sizeof j->first_rb, "452 too many recipients, and none accepted");
@@ -6762,7 +6775,7 @@ static void smtp__job_abandon(smtp_session *s, smtp__job *j, int code, const cha
     const char *a;
     for (k = 0; k < j->live; k++)
         if (s->work.rcpt[k].st != SMTP__REFUSED)
-            smtp__result_of(j->m, s->work.rcpt[k].idx, s->work.rcpt[k].addr, 0, code, status, text, strlen(text));
+            smtp__result_of(j->m, s->work.rcpt[k].idx, smtp__job_addr(j, s->work.rcpt[k].idx), 0, code, status, text, strlen(text));
     j->live = 0;
     while ((a = smtp__job_next(j, &idx)) != NULL) smtp__result_of(j->m, idx, a, 0, code, status, text, strlen(text));
 }
