@@ -135,6 +135,9 @@ $(patsubst tests/peers/%.c,$(B)/%,$(PEER_SRCS)): $(B)/%: tests/peers/%.c | $(B)
 $(BENCH)/%: tests/bench/%.c smtp.h
 	@mkdir -p $(BENCH)
 	$(CC) $(WARN) -O2 -g -o $@ $< $(LDLIBS)
+# the smtp.h clients send the message of bench_msg.h; bench_parallel: 100 threads
+$(BENCH)/bench_smtph $(BENCH)/bench_parallel: tests/bench/bench_msg.h
+$(BENCH)/bench_parallel: LDLIBS += -lpthread
 
 # the interoperability client (make interop)
 $(B)/interop-matrix: tests/interop/matrix.c smtp.h | $(B)

@@ -31,6 +31,7 @@ start_aiosmtpd aionoutf8 "$AIO_NOUTF8" --no-smtputf8 || exit 1
 start_aiosmtpd aiosize "$AIO_SIZE" --size-limit 20000 || exit 1
 start_hostile "$HOSTILE_BASE" --certs "$CERTS" || exit 1
 start_postfix || exit 1
+start_unix_peers || exit 1   # AIO_UNIX, AIO_UNIX_TLS, AIO_UNIX_IMPLICIT, PF_UNIX (tests/servers.sh)
 start_proxies || exit 1
 export SINK_PORT=24560
 start_sink "$SINK_PORT" || exit 1

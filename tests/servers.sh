@@ -32,6 +32,16 @@ start_aiosmtpd() {
     wait_ready "$RUNDIR/$name/ready" $! "$name"
 }
 
+# start_aiosmtpd_unix NAME [options...]: on Unix-domain sockets only (give
+# --unix PATH and/or --implicit-unix PATH), spool $RUNDIR/NAME
+start_aiosmtpd_unix() {
+    local name=$1; shift
+    rm -rf "${RUNDIR:?}/$name"
+    $PY tests/peers/aiosmtpd_server.py --spool "$RUNDIR/$name" "$@" >"$RUNDIR/$name.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_ready "$RUNDIR/$name/ready" $! "$name"
+}
+
 # start_hostile BASE_PORT [options...]
 start_hostile() {
     local base=$1; shift
@@ -55,6 +65,24 @@ start_sink() {
     tests/.build/bench/tls_sink -a 127.0.0.1 -p "$1" -P -r "$RUNDIR/sink.ready" >"$RUNDIR/sink.log" 2>&1 &
     SERVER_PIDS+=($!)
     wait_ready "$RUNDIR/sink.ready" $! sink
+}
+
+# start_unix_peers: SMTP on Unix-domain sockets (issue 15, cfg.socket_path),
+# after start_postfix and with $CERTS made (tests/peers/certs.sh). Exports
+# the socket paths (absolute):
+#   AIO_UNIX           aiosmtpd, cleartext (PIPELINING advertised), spool $RUNDIR/aiounix
+#   AIO_UNIX_TLS       aiosmtpd, STARTTLS offered, spool $RUNDIR/aiounixtls
+#   AIO_UNIX_IMPLICIT  the same aiosmtpd, implicit TLS (certs.sh's server.pem: localhost)
+#   PF_UNIX            Postfix's smtpd, as PF_PLAIN (postfix.sh), deliveries in $RUNDIR/postfix/mail
+start_unix_peers() {
+    local dir
+    dir=$(cd "$RUNDIR" && pwd -P) || return 1
+    export AIO_UNIX="$dir/aiounix.sock" AIO_UNIX_TLS="$dir/aiounixtls.sock"
+    export AIO_UNIX_IMPLICIT="$dir/aiounixtls-implicit.sock" PF_UNIX="$dir/postfix/spool/public/smtpunix"
+    [ -S "$PF_UNIX" ] || { echo "servers.sh: no Postfix socket $PF_UNIX (start_postfix first)" >&2; return 1; }
+    start_aiosmtpd_unix aiounix --unix "$AIO_UNIX" --pipelining || return 1
+    start_aiosmtpd_unix aiounixtls --unix "$AIO_UNIX_TLS" --implicit-unix "$AIO_UNIX_IMPLICIT" \
+        --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key"
 }
 
 PROXIES_DIR=""

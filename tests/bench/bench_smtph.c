@@ -30,23 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *const TO[] = { "sink@example.com", NULL };
-
-/* About 1 KB on the wire with smtp.h's headers (Date, Message-ID, From,
-   To, Subject, MIME-Version, Content-Type, Content-Transfer-Encoding):
-   a fixed text body of 10 lines of 75 characters. */
-static char BODY[1024];
-static void make_body(void)
-{
-    static const char words[] = "the quick brown fox jumps over the lazy dog while smtp.h sends mail ";
-    size_t o = 0, line, col;
-    for (line = 0; line < 10; line++) {
-        for (col = 0; col < 75; col++) BODY[o++] = words[(line * 7 + col) % (sizeof words - 1)];
-        BODY[o++] = '\n';
-    }
-    BODY[o] = 0;
-}
+#include "bench_msg.h"
 
 static double now(void)
 {
@@ -110,18 +94,13 @@ int main(int argc, char **argv)
         }
     }
     if (port <= 0 || n <= 0 || chunk < 0 || (resume && (!tls || !ca || !conns))) usage();
-    make_body();
+    bench_make_body();
 
     s = (smtp_session *)malloc(sizeof *s);
     msgs = (smtp_message *)calloc((size_t)n, sizeof *msgs);
     res = (smtp_result *)calloc((size_t)n, sizeof *res);
     if (!s || !msgs || !res) { fprintf(stderr, "out of memory\n"); return 1; }
-    for (i = 0; i < n; i++) {
-        msgs[i].from = "bench@example.com";
-        msgs[i].to = TO;
-        msgs[i].subject = "smtp.h bench";
-        msgs[i].text = BODY;
-    }
+    for (i = 0; i < n; i++) bench_fill_message(&msgs[i]);
 
     cfg.host = host;
     cfg.port = port;

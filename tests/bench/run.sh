@@ -15,6 +15,16 @@
 # (process start included, for every client alike). Then reconnect costs,
 # syscalls per message (perf, else strace, when present), results.md.
 #
+# Parallel sessions (issue 17): PAR_S connections (100) at once, PAR_M
+# messages (100) on each, to smtp-sink: bench_parallel -m threads (a thread
+# and a blocking session each), smtp-source -d -s PAR_S -m PAR_S*PAR_M, and
+# bench_parallel -m step (one thread, the step API: "n/a" until smtp.h has
+# it; bench_parallel.c's run_step is the one function to write). Each run
+# also records the sink's CPU time (/proc/PID/schedstat), to show whether
+# the sink was the limit; once with sink and client on one CPU, once with
+# the sink on the second CPU. A counted warm-up run checks PAR_S sessions
+# and every message arrived; listen-queue overflows are counted.
+#
 # Placement: sinks and clients are pinned to one CPU, the idlest when the
 # run starts (BENCH_PIN=one, the default), because on a small VM where
 # the scheduler puts the two ends of a loopback connection decides the
@@ -25,8 +35,10 @@
 # network. BENCH_PIN=none leaves everything to the scheduler.
 #
 # Environment: BENCH_N (2000), BENCH_RUNS (7), BENCH_RECONNECTS (200),
-# BENCH_PIN (one|none), BENCH_OUT (tests/bench/results.md), B
-# (tests/.build), RUNDIR (tests/.run). Ports 24701-24713 on 127.0.0.1. Everything started is stopped by PID.
+# BENCH_PIN (one|none), BENCH_PAR_SESSIONS (100), BENCH_PAR_PER (100),
+# BENCH_OUT (tests/bench/results.md), B (tests/.build), RUNDIR
+# (tests/.run). Ports 24701-24713 on 127.0.0.1. Everything started is
+# stopped by PID.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -47,6 +59,15 @@ P_SPLIT=24704     # smtp-sink on a second CPU, clients on the first
 P_TLS=24711       # tls_sink, implicit TLS
 P_TLSP=24712      # tls_sink -P, cleartext
 P_CHUNK=24713     # tls_sink -P -C, cleartext, CHUNKING offered
+P_PAR=24705       # smtp-sink, parallel sessions, on the clients' CPU
+P_PARS=24706      # smtp-sink, parallel sessions, on a second CPU
+PAR_S=${BENCH_PAR_SESSIONS:-100}
+PAR_M=${BENCH_PAR_PER:-100}
+PAR_N=$((PAR_S * PAR_M))
+# smtp-sink serves at most -m connections at once (default 256; the rest
+# wait in the listen queue) and listens with the backlog given last
+SINK_MAXCONN=$(( PAR_S > 256 ? PAR_S : 256 ))
+SINK_BACKLOG=$(( PAR_S > 1000 ? PAR_S : 1000 ))
 FROM=bench@example.com
 TO=sink@example.com
 HELO=bench.example.com
@@ -64,10 +85,10 @@ trap 'exit 130' INT TERM
 
 fail() { echo "bench: $*" >&2; exit 1; }
 
-for t in smtp-sink smtp-source curl ss "$PY" "$BIN/bench_smtph" "$BIN/tls_sink" "$BIN/timeit"; do
+for t in smtp-sink smtp-source curl ss "$PY" "$BIN/bench_smtph" "$BIN/bench_parallel" "$BIN/tls_sink" "$BIN/timeit"; do
     command -v "$t" >/dev/null 2>&1 || fail "missing $t (make bench runs make deps and builds $BIN)"
 done
-for p in $P_SINK $P_SINKC $P_DUMP $P_SPLIT $P_TLS $P_TLSP $P_CHUNK; do
+for p in $P_SINK $P_SINKC $P_DUMP $P_SPLIT $P_TLS $P_TLSP $P_CHUNK $P_PAR $P_PARS; do
     [ -z "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ] || fail "port $p is in use"
 done
 
@@ -111,13 +132,20 @@ SINK_USER=()
 # 8BITMIME, ENHANCEDSTATUSCODES, DSN stay advertised, as a real server does.
 "${P[@]}" smtp-sink "${SINK_USER[@]}" -a 127.0.0.1:$P_SINK 1000 >"$W/run/sink.log" 2>&1 &
 PIDS+=($!); wait_listen $P_SINK $! sink
-"${P[@]}" smtp-sink "${SINK_USER[@]}" -a -c 127.0.0.1:$P_SINKC 1000 >"$W/run/sinkc.log" 2>&1 &
+"${P[@]}" smtp-sink "${SINK_USER[@]}" -a -c -m $SINK_MAXCONN 127.0.0.1:$P_SINKC $SINK_BACKLOG >"$W/run/sinkc.log" 2>&1 &
 PIDS+=($!); wait_listen $P_SINKC $! sinkc
 smtp-sink "${SINK_USER[@]}" -a -D "$W/dump/all" 127.0.0.1:$P_DUMP 1000 >"$W/run/dump.log" 2>&1 &
 PIDS+=($!); wait_listen $P_DUMP $! dump
 if [ ${#PB[@]} -gt 0 ]; then
     "${PB[@]}" smtp-sink "${SINK_USER[@]}" -a 127.0.0.1:$P_SPLIT 1000 >"$W/run/split.log" 2>&1 &
     PIDS+=($!); wait_listen $P_SPLIT $! split
+fi
+"${P[@]}" smtp-sink "${SINK_USER[@]}" -a -m $SINK_MAXCONN 127.0.0.1:$P_PAR $SINK_BACKLOG >"$W/run/par.log" 2>&1 &
+PIDS+=($!); wait_listen $P_PAR $! par; PAR_SINK_PID=$!
+PARS_SINK_PID=""
+if [ ${#PB[@]} -gt 0 ]; then
+    "${PB[@]}" smtp-sink "${SINK_USER[@]}" -a -m $SINK_MAXCONN 127.0.0.1:$P_PARS $SINK_BACKLOG >"$W/run/pars.log" 2>&1 &
+    PIDS+=($!); wait_listen $P_PARS $! pars; PARS_SINK_PID=$!
 fi
 "${P[@]}" "$BIN/tls_sink" -a 127.0.0.1 -p $P_TLS -c "$CERTS/server.pem" -k "$CERTS/server.key" 2>"$W/run/tls.log" &
 PIDS+=($!); wait_listen $P_TLS $! tls
@@ -164,16 +192,30 @@ cmd() {
                     CMD=(curl -K "$W/curl-$port-$n-tls.cfg") ;;
         python)     CMD=("$PY" tests/bench/smtplib_client.py 127.0.0.1 "$port" "$n" "$W/msg.eml") ;;
         python-tls) CMD=("$PY" tests/bench/smtplib_client.py 127.0.0.1 "$port" "$n" "$W/msg.eml" "$CA") ;;
+        # parallel sessions: COUNT is the total; PAR_S sessions of COUNT / PAR_S
+        par-threads) CMD=("$BIN/bench_parallel" -p "$port" -m threads -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
+        par-step)    CMD=("$BIN/bench_parallel" -p "$port" -m step -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
+        par-source)  CMD=(smtp-source -d -s "$PAR_S" -m "$n" -M "$HELO" -f "$FROM" -t "$TO" -F "$W/msg.lf" "127.0.0.1:$port") ;;
     esac
 }
 
 # ---- 1. the same message from every client (smtp-sink -D) ----
+# bench_parallel -m step exits 3 while smtp.h has no step API: its row is "n/a"
+"$BIN/bench_parallel" -p $P_DUMP -m step -s 1 -n 1 >/dev/null 2>"$W/run/dump-par-step.err"
+case $? in
+    0) HAVE_STEP=1 ;;
+    3) HAVE_STEP=0 ;;
+    *) cat "$W/run/dump-par-step.err" >&2; fail "bench_parallel -m step could not send to smtp-sink" ;;
+esac
 for c in smtp-source curl python; do
     cmd $c $P_DUMP 1
     "${CMD[@]}" >/dev/null 2>"$W/run/dump-$c.err" || { cat "$W/run/dump-$c.err" >&2; fail "$c could not send to smtp-sink"; }
 done
+"$BIN/bench_parallel" -p $P_DUMP -m threads -s 1 -n 1 >/dev/null 2>"$W/run/dump-par-threads.err" ||
+    { cat "$W/run/dump-par-threads.err" >&2; fail "bench_parallel -m threads could not send to smtp-sink"; }
+DUMPED=$((5 + HAVE_STEP))   # bench_smtph, the three above, bench_parallel (-m threads, -m step)
 sleep 0.2
-SAME=$("$PY" - "$W/dump/all" <<'EOF'
+SAME=$("$PY" - "$W/dump/all" "$DUMPED" <<'EOF'
 import sys, re
 text = open(sys.argv[1], 'rb').read().decode('ascii', 'replace')
 msgs = [m for m in re.split(r'(?m)^X-Client-Addr: ', text) if m.strip()]
@@ -183,26 +225,34 @@ for m in msgs:
     i = next(k for k, l in enumerate(lines) if l.startswith('Received: from'))
     body = [l for l in lines[i + 3:] if not l.startswith(('Date: ', 'Message-ID: '))]
     bodies.append('\n'.join(body).rstrip('\n'))
-print('yes' if len(bodies) == 4 and len(set(bodies)) == 1 else 'NO (%d messages, %d different)' % (len(bodies), len(set(bodies))))
+print('yes' if len(bodies) == int(sys.argv[2]) and len(set(bodies)) == 1 else 'NO (%d messages, %d different)' % (len(bodies), len(set(bodies))))
 EOF
 )
 [ "$SAME" = yes ] || fail "the clients did not send the same message: $SAME (see $W/dump/all)"
 
-# ---- 2. a counted warm-up run of each plain client: N messages, ONE session ----
+# ---- 2. a counted warm-up run of each client: N messages, ONE session
+# (PAR_N messages in PAR_S sessions for the parallel ones) ----
 sink_counts() { tr '\r' '\n' <"$W/run/sinkc.log" | grep 'sess=' | tail -1; }
-for c in smtph smtph-send smtp-source curl python; do
+counted() {   # counted CLIENT COUNT SESSIONS
+    local c=$1 n=$2 sess=$3 before after b_sess b_msg a_sess a_msg i rc
     before=$(sink_counts); b_sess=$(echo "$before" | sed -n 's/.*sess=\([0-9]*\).*/\1/p'); b_msg=$(echo "$before" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p')
-    cmd $c $P_SINKC "$N"
-    "${P[@]}" "${CMD[@]}" >/dev/null 2>"$W/run/warm-$c.err" || { cat "$W/run/warm-$c.err" >&2; fail "$c failed in the warm-up run"; }
+    cmd "$c" $P_SINKC "$n"
+    "${P[@]}" "${CMD[@]}" >/dev/null 2>"$W/run/warm-$c.err"; rc=$?
+    [ "$c" = par-step ] && [ $rc = 3 ] && return 0   # no step API in this smtp.h: n/a
+    [ $rc = 0 ] || { cat "$W/run/warm-$c.err" >&2; fail "$c failed in the warm-up run"; }
     for i in $(seq 1 40); do
         after=$(sink_counts)
         a_sess=$(echo "$after" | sed -n 's/.*sess=\([0-9]*\).*/\1/p'); a_msg=$(echo "$after" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p')
-        [ "$(( ${a_sess:-0} - ${b_sess:-0} ))" = 1 ] && [ "$(( ${a_msg:-0} - ${b_msg:-0} ))" = "$N" ] && break
+        [ "$(( ${a_sess:-0} - ${b_sess:-0} ))" = "$sess" ] && [ "$(( ${a_msg:-0} - ${b_msg:-0} ))" = "$n" ] && break
         sleep 0.05
     done
-    [ "$(( ${a_sess:-0} - ${b_sess:-0} ))" = 1 ] && [ "$(( ${a_msg:-0} - ${b_msg:-0} ))" = "$N" ] ||
-        fail "$c: smtp-sink counted $(( ${a_sess:-0} - ${b_sess:-0} )) sessions and $(( ${a_msg:-0} - ${b_msg:-0} )) messages, expected 1 and $N"
-done
+    [ "$(( ${a_sess:-0} - ${b_sess:-0} ))" = "$sess" ] && [ "$(( ${a_msg:-0} - ${b_msg:-0} ))" = "$n" ] ||
+        fail "$c: smtp-sink counted $(( ${a_sess:-0} - ${b_sess:-0} )) sessions and $(( ${a_msg:-0} - ${b_msg:-0} )) messages, expected $sess and $n"
+}
+for c in smtph smtph-send smtp-source curl python; do counted $c "$N" 1; done
+T_PARWARM=$(date +%s.%N)
+for c in par-threads par-source par-step; do counted $c "$PAR_N" "$PAR_S"; done
+T_PARWARM=$(awk -v a="$T_PARWARM" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 # ---- 3. timed runs, interleaved ----
 PLAIN=(smtph smtph-pipe smtph-send smtph-b10 smtph-ball smtp-source curl python)
@@ -211,6 +261,8 @@ TLS=(smtph-tls smtph-send-tls curl-tls python-tls)
 CHUNK=(smtph smtph-data smtph-send)
 SPLIT=()
 [ ${#PB[@]} -gt 0 ] && SPLIT=(smtph smtph-send smtp-source curl python)
+PAR=(par-threads par-source)
+[ "$HAVE_STEP" = 1 ] && PAR=(par-step "${PAR[@]}")
 # busy_pct: CPU use by everything else, over 1 s while nothing of ours runs
 busy_pct() {
     local a b
@@ -221,6 +273,7 @@ busy_pct() {
 BUSY_START=$(busy_pct)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: $N messages of $MSG_BYTES bytes, one connection each run, best of $RUNS (other processes: $BUSY_START% CPU)"
+echo "bench: and $PAR_N messages over $PAR_S connections at once (parallel sessions), each client $RUNS times"
 timed() {   # timed TAG CLIENT PORT [CPU]
     local pin=("${P[@]}")
     [ $# -gt 3 ] && pin=(taskset -c "$4")
@@ -228,7 +281,28 @@ timed() {   # timed TAG CLIENT PORT [CPU]
     "${pin[@]}" "$BIN/timeit" "$W/run/$1.times" "${CMD[@]}" >>"$W/run/$1.out" 2>>"$W/run/$1.err" ||
         { cat "$W/run/$1.err" >&2; fail "$2 failed (port $3)"; }
 }
+# ptimed TAG CLIENT PORT SINK_PID [CPU]: a parallel-sessions run; the sink's
+# CPU time over the run (ns, /proc/PID/schedstat) goes to TAG.sink
+sink_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; }
+PAR_SECS=0
+ptimed() {
+    local pin=("${P[@]}") a b t0 t1
+    [ $# -gt 4 ] && pin=(taskset -c "$5")
+    cmd "$2" "$3" "$PAR_N"
+    t0=$(date +%s.%N); a=$(sink_ns "$4")
+    "${pin[@]}" "$BIN/timeit" "$W/run/$1.times" "${CMD[@]}" >>"$W/run/$1.out" 2>>"$W/run/$1.err" ||
+        { cat "$W/run/$1.err" >&2; fail "$2 failed (port $3)"; }
+    b=$(sink_ns "$4"); t1=$(date +%s.%N)
+    echo "$((b - a))" >>"$W/run/$1.sink"
+    PAR_SECS=$(awk -v s="$PAR_SECS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", s + b - a }')
+}
+# listen-queue overflows and drops on this host (or netns) during the timed runs
+listen_drops() { awk '/^TcpExt:/ { if (!h) { split($0, k); h = 1 } else { split($0, v)
+    for (i = 2; i <= NF; i++) if (k[i] == "ListenOverflows" || k[i] == "ListenDrops") n += v[i]; print n + 0 } }' /proc/net/netstat; }
+DROPS_START=$(listen_drops)
 for r in $(seq 1 "$RUNS"); do
+    for c in "${PAR[@]}"; do ptimed "par1-$c" "$c" $P_PAR "$PAR_SINK_PID"; done
+    [ -n "$PARS_SINK_PID" ] && for c in "${PAR[@]}"; do ptimed "par2-$c" "$c" $P_PARS "$PARS_SINK_PID" "$CPU_A"; done
     for c in "${PLAIN[@]}"; do timed "plain-$c" "$c" $P_SINK; done
     for c in "${TLSP[@]}"; do timed "tlsp-$c" "$c" $P_TLSP; done
     for c in "${TLS[@]}"; do timed "tls-$c" "$c" $P_TLS; done
@@ -237,6 +311,7 @@ for r in $(seq 1 "$RUNS"); do
     printf '.'
 done
 echo
+DROPS_END=$(listen_drops)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 BUSY_END=$(busy_pct)
 sleep 0.2
@@ -254,6 +329,17 @@ stats() {
     sort -n "$W/run/$1.times" | awk -v n="$N" '{ w[NR] = $1; c[NR] = ($2 + $3) * 1000 }
         END { m = (NR % 2) ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2;
               printf "%.0f %.0f %.1f\n", n / w[1], n / m, c[1] }'
+}
+# pstats TAG (parallel sessions): "best_rate median_rate client_cpu_us/msg
+# sink_cpu_us/msg client_busy_% sink_busy_%", all but the first the
+# medians over the runs (busy: CPU time over the run's wall clock)
+pstats() {
+    paste -d' ' "$W/run/$1.times" "$W/run/$1.sink" | awk -v n="$PAR_N" '
+        function med(a, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+                                       return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+        { k++; w[k] = $1; c[k] = ($2 + $3) * 1e6 / n; s[k] = $5 / 1e3 / n; b[k] = 100 * $5 / 1e9 / $1
+          cb[k] = 100 * ($2 + $3) / $1; if (k == 1 || $1 < best) best = $1 }
+        END { printf "%.0f %.0f %.1f %.1f %.0f %.0f\n", n / best, n / med(w, k), med(c, k), med(s, k), med(cb, k), med(b, k) }'
 }
 
 # ---- 4. reconnects: open + 1 message + close, RECONN times ----
@@ -334,8 +420,12 @@ fi
 
 # ---- 6. the report ----
 declare -A RATE MED CPU
+declare -A PCPU PSINK PBUSY PCBUSY
 for tag in $(cd "$W/run" && ls ./*.times | sed 's|^\./||; s|\.times$||'); do
-    read -r RATE[$tag] MED[$tag] CPU[$tag] <<<"$(stats "$tag")"
+    case $tag in
+        par[12]-*) read -r RATE[$tag] MED[$tag] PCPU[$tag] PSINK[$tag] PCBUSY[$tag] PBUSY[$tag] <<<"$(pstats "$tag")" ;;
+        *) read -r RATE[$tag] MED[$tag] CPU[$tag] <<<"$(stats "$tag")" ;;
+    esac
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 row() {   # row LABEL TAG REF_TAG COMMAND
@@ -355,6 +445,23 @@ if [ ${#SPLIT[@]} -gt 0 ]; then
     SPLIT_CURL=" (across CPUs: $(ratio "${RATE[split-smtph]}" "${RATE[split-curl]}")×)"
 fi
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "met" : "NOT met" }'; }
+# parallel sessions: one table per placement (par1: sink on the clients' CPU, par2: on another)
+PHDR="| client | msgs/s (best of $RUNS) | msgs/s (median) | client CPU µs/msg | sink CPU µs/msg | busy: client / sink | msgs/s ÷ smtp-source (best, median) | command |"$'\n'"|---|---:|---:|---:|---:|---:|---:|---|"
+prow() {   # prow LABEL PLACEMENT CLIENT COMMAND
+    local t="$2-$3" r
+    if [ "$3" = par-step ] && [ "$HAVE_STEP" != 1 ]; then
+        echo "| $1 | n/a (issue 17: step API not yet in smtp.h) | | | | | | \`$4\` |"
+        return
+    fi
+    r="—"
+    [ "$3" != par-source ] && r="$(ratio "${RATE[$t]}" "${RATE[$2-par-source]}")×, $(ratio "${MED[$t]}" "${MED[$2-par-source]}")×"
+    echo "| $1 | ${RATE[$t]} | ${MED[$t]} | ${PCPU[$t]} | ${PSINK[$t]} | ${PCBUSY[$t]} % / ${PBUSY[$t]} % | $r | \`$4\` |"
+}
+ptable() {   # ptable PLACEMENT
+    prow "smtp.h, 1 thread, step API, $PAR_S sessions" "$1" par-step "bench_parallel -p PORT -m step -s $PAR_S -n $PAR_M -c 100"
+    prow "smtp.h, $PAR_S threads, a blocking session each (smtp_send_batch × $PAR_M)" "$1" par-threads "bench_parallel -p PORT -m threads -s $PAR_S -n $PAR_M -c 100"
+    prow "smtp-source -d -s $PAR_S (Postfix, one process)" "$1" par-source "smtp-source -d -s $PAR_S -m $PAR_N -M $HELO -f $FROM -t $TO -F msg.lf 127.0.0.1:PORT"
+}
 pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
 T_END=$(date +%s)
 
@@ -446,11 +553,40 @@ if [ ${#SPLIT[@]} -gt 0 ]; then
     row "Python smtplib" split-python split-smtph ""
     echo
 fi
+echo "## Parallel sessions: $PAR_S connections × $PAR_M messages ($PAR_N), cleartext, to smtp-sink (issue 17)"
+echo
+echo "$PAR_S sessions open at once, $PAR_M messages of $MSG_BYTES bytes on each (the message of the tables above), then QUIT."
+echo "Rates from the wall clock of the whole process (timeit), $RUNS runs interleaved with the rows above. Client CPU:"
+echo "user+sys of the client process (all its threads) ÷ $PAR_N messages, median of the runs. Sink CPU: smtp-sink's own CPU"
+echo "time over the run (/proc/PID/schedstat) ÷ $PAR_N. Busy: each one's CPU time ÷ the run's wall clock (a sink at 100 %"
+echo "would be the limit; on one CPU the two add up to at most 100 %). smtp-sink: \`-a -m $SINK_MAXCONN 127.0.0.1:PORT $SINK_BACKLOG\` (at most -m connections served at once, backlog"
+echo "$SINK_BACKLOG); a counted warm-up run (smtp-sink -c) saw $PAR_S sessions and $PAR_N messages from each client; listen-queue"
+echo "overflows and drops during the timed runs (TcpExt ListenOverflows + ListenDrops): $((DROPS_END - DROPS_START)). These rows took"
+echo "$(awk -v a="$PAR_SECS" -v b="$T_PARWARM" 'BEGIN { printf "%.0f s of the run (%.0f s timed, %.0f s warm-up)", a + b, a, b }')."
+echo
+if [ ${#P[@]} -gt 0 ]; then echo "### Sink and clients on one CPU (CPU $CPU_A)"; else echo "### Sink and clients placed by the scheduler"; fi
+echo
+echo "$PHDR"
+ptable par1
+echo
+if [ -n "$PARS_SINK_PID" ]; then
+    echo "### Sink on another CPU (sink on CPU $CPU_B, client on CPU $CPU_A)"
+    echo
+    echo "$PHDR"
+    ptable par2
+    echo
+fi
 echo "## Targets"
 echo
 echo "- cleartext, smtp.h ≥ 2 × smtp-source: **$R_SRC×, $(verdict "$R_SRC" 2)**$SPLIT_SRC"
 echo "- cleartext, smtp.h ≥ 3 × curl: **$R_CURL×, $(verdict "$R_CURL" 3)**$SPLIT_CURL"
 echo "- implicit TLS, smtp.h ≥ 3 × curl: **$R_TCURL×, $(verdict "$R_TCURL" 3)**"
+if [ "$HAVE_STEP" = 1 ]; then
+    R_ST=$(ratio "${RATE[par1-par-step]}" "${RATE[par1-par-threads]}"); R_SS=$(ratio "${RATE[par1-par-step]}" "${RATE[par1-par-source]}")
+    echo "- $PAR_S sessions, one thread (step API) ≥ $PAR_S threads: **$R_ST×, $(verdict "$R_ST" 1)**; ≥ 2 × smtp-source -s $PAR_S: **$R_SS×, $(verdict "$R_SS" 2)** (one CPU)"
+else
+    echo "- $PAR_S sessions, one thread (step API) ≥ $PAR_S threads and ≥ 2 × smtp-source -s $PAR_S: n/a (issue 17: step API not yet in smtp.h)"
+fi
 echo
 echo "## Reconnects (smtp.h: open, one message, close; $RECONN times, best of 3)"
 echo

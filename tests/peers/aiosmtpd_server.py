@@ -4,8 +4,9 @@
 Run it with Debian's interpreter (the one that sees python3-aiosmtpd):
 
   /usr/bin/python3 tests/peers/aiosmtpd_server.py --listen 127.0.0.1:24525 \
-      [--listen [::1]:24525 ...] --spool DIR [--max-rcpt N] \
+      [--listen [::1]:24525 ...] [--unix PATH ...] --spool DIR [--max-rcpt N] \
       [--tls-cert CERT --tls-key KEY] [--implicit-listen HOST:PORT ...] \
+      [--implicit-unix PATH ...] \
       [--tls-client-ca CAFILE] [--tls-min VER] [--tls-max VER] \
       [--auth-user U --auth-pass P] [--oauth-token TOKEN] [--auth-mechs LIST] \
       [--require-starttls] [--auth-required] [--auth-plaintext] [--no-dsn] \
@@ -62,7 +63,9 @@ TLS_VERSIONS = {
 
 
 def peer_pair(peer):
-    if not peer:
+    """[ip, port] of a TCP peer; None for a Unix-domain one (its peername is
+    "" or a path: the listener, "unix:PATH", tells those apart)."""
+    if not peer or isinstance(peer, (str, bytes)):
         return None
     return [peer[0], peer[1]]
 
@@ -581,8 +584,8 @@ async def main(args):
         if any(v is not None and v <= ssl.TLSVersion.TLSv1_1 for v in (lo, hi)):
             # OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 based) above security level 0.
             ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-    if args.implicit_listen and ctx is None:
-        sys.exit("--implicit-listen needs --tls-cert and --tls-key")
+    if (args.implicit_listen or args.implicit_unix) and ctx is None:
+        sys.exit("--implicit-listen and --implicit-unix need --tls-cert and --tls-key")
 
     loop = asyncio.get_running_loop()
     exclude = args.exclude
@@ -617,6 +620,14 @@ async def main(args):
             servers.append(await loop.create_server(
                 factory(True, "implicit:" + fmt_addr(host, port)), host=host, port=port,
                 ssl=ctx, reuse_address=True))
+        # Unix-domain sockets (issue 15: cfg.socket_path): a stale socket file
+        # from an earlier run is replaced; the file is removed at exit.
+        for path in args.unix:
+            servers.append(await loop.create_unix_server(
+                factory(False, "unix:" + path), path=path))
+        for path in args.implicit_unix:
+            servers.append(await loop.create_unix_server(
+                factory(True, "implicit-unix:" + path), path=path, ssl=ctx))
     except OSError as e:
         sys.exit(f"aiosmtpd_server: cannot listen: {e}")
 
@@ -636,6 +647,11 @@ async def main(args):
         pass
     for s in servers:
         s.close()
+    for path in args.unix + args.implicit_unix:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
     # Drop open client connections too (asyncio.run cancels their tasks).
     for s in servers:
         try:
@@ -650,6 +666,10 @@ def cli():
                    metavar="HOST:PORT", help="plain SMTP (+STARTTLS if a cert is given)")
     p.add_argument("--implicit-listen", action="append", type=parse_hostport,
                    default=[], metavar="HOST:PORT", help="implicit TLS (smtps)")
+    p.add_argument("--unix", action="append", default=[], metavar="PATH",
+                   help="plain SMTP (+STARTTLS if a cert is given) on a Unix-domain socket")
+    p.add_argument("--implicit-unix", action="append", default=[], metavar="PATH",
+                   help="implicit TLS on a Unix-domain socket")
     p.add_argument("--spool", required=True)
     p.add_argument("--max-rcpt", type=int, default=None)
     p.add_argument("--tls-cert")
@@ -689,8 +709,8 @@ def cli():
                         "raise it to receive bodies with very long lines")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
-    if not args.listen and not args.implicit_listen:
-        p.error("need at least one --listen or --implicit-listen")
+    if not (args.listen or args.implicit_listen or args.unix or args.implicit_unix):
+        p.error("need at least one --listen, --implicit-listen, --unix or --implicit-unix")
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
     if (args.tls_client_ca or args.tls_min or args.tls_max) and not args.tls_cert:

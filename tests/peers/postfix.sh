@@ -11,6 +11,9 @@
 #   PF_KEYS=rsa          server key: rsa | ec | both (both: OpenSSL picks by client)
 #   PF_IPV4_ONLY=1       do not listen on [::1] (automatic when ::1 is absent)
 # All listen on 127.0.0.1 and, when the loopback has ::1, on [::1] too.
+# Also plain SMTP on a UNIX-domain socket, DIR/spool/public/smtpunix (as
+# PF_PLAIN: STARTTLS offered, AUTH after it; smtpd takes a non-Internet
+# client for localhost[127.0.0.1]; its deliveries say client_name=localhost).
 # SASL user "alice", password "s3cret pass" (PLAIN LOGIN CRAM-MD5).
 # Every accepted message is delivered, one recipient at a time, into DIR/mail.
 set -u
@@ -125,6 +128,7 @@ for q in incoming active deferred hold maildrop bounce defer trace flush corrupt
     [ -d "$DIR/spool/$q" ] && find "$DIR/spool/$q" -mindepth 1 -delete
 done
 rm -rf "$DIR/mail"/* "$DIR/mail"/.tmp.* "$DIR/maillog"
+rm -f "$DIR/spool/public/smtpunix"   # the start waits for a new one
 mkdir -p "$DIR/spool" "$DIR/mail"
 chown root:root "$DIR/spool"; chmod 755 "$DIR/spool"
 chown nobody:nogroup "$DIR/mail"; chmod 777 "$DIR/mail"
@@ -214,6 +218,9 @@ EOF
         echo "$a:$PF_TLS13 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt -o smtpd_tls_protocols=>=TLSv1.3 -o smtpd_tls_mandatory_protocols=>=TLSv1.3"
         echo "$a:$PF_SMALL inet n - n - - smtpd -o message_size_limit=100000"
     done
+    # public/smtpunix under the queue directory: master(5) names unix services
+    # relative to it, private=n puts it in public/ (world-connectable socket)
+    echo "smtpunix unix n - n - - smtpd -o syslog_name=postfix/smtpunix"
     cat <<EOF
 pickup     unix  n       -       n       60      1       pickup
 cleanup    unix  n       -       n       -       0       cleanup
@@ -237,7 +244,7 @@ anvil      unix  -       -       n       -       1       anvil
 scache     unix  -       -       n       -       1       scache
 postlog    unix-dgram n  -       n       -       1       postlogd
 filesink   unix  -       n       n       -       -       pipe flags= user=nobody null_sender=
-  argv=$DIR/deliver.sh \${queue_id} sender=\${sender} recipient=\${recipient} client=\${client_address} helo=\${client_helo} protocol=\${client_protocol} sasl_user=\${sasl_username}
+  argv=$DIR/deliver.sh \${queue_id} sender=\${sender} recipient=\${recipient} client=\${client_address} helo=\${client_helo} protocol=\${client_protocol} sasl_user=\${sasl_username} client_name=\${client_hostname}
 EOF
 } >"$CONF/master.cf"
 
@@ -323,6 +330,7 @@ while :; do
     for w in $want; do
         printf '%s\n' "$have" | grep -qxF "$w" || missing="$missing $w"
     done
+    [ -S "$DIR/spool/public/smtpunix" ] || missing="$missing unix:$DIR/spool/public/smtpunix"
     [ -z "$missing" ] && break
     if [ $SECONDS -ge $deadline ] || ! master_pid >/dev/null; then
         echo "postfix.sh: not listening on:$missing" >&2
