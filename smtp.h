@@ -378,6 +378,16 @@
            takes on|off; default off
        pipeline_messages: on: a batch's messages pipelined into each other
            takes on|off; default off
+       protocol: lmtp: LHLO, a reply per recipient
+           takes smtp|lmtp; default smtp
+       reconnect: off: a connection the server closed is an error
+           takes on|off; default on
+       idle_check: idle longer: NOOP before the next message
+           takes seconds (1..2000000)|off; default 30
+       messages_per_connection: QUIT and reconnect after this many (0: no limit)
+           takes 0..1000000; default 0
+       messages_per_second: at most this many messages a second (0: no limit)
+           takes 0..1000000; default 0
 
      msmtp keys that do not concern sending are kept for programs
      (smtp_settings_get returns them; smtp-send uses several) and listed in
@@ -388,7 +398,7 @@
        set_from_header, set_date_header, set_msgid_header,
        allow_from_override, from_full_name, tls_crl_file, tls_priorities,
        tls_min_dh_prime_bits, tls_host_override, ntlmdomain, keepbcc,
-       envelope_from, protocol, socket, eval.
+       envelope_from, socket, eval.
 
    TRACE
      cfg.trace receives every command line sent (SMTP_TRACE_OUT), every
@@ -540,6 +550,10 @@ typedef void (*smtp_trace_fn)(void *user, smtp_trace_dir dir, const char *data, 
 
 struct smtp_trust;   /* a shared, read-only trust store (TLS issue) */
 
+/* cfg.protocol: SMTP, or LMTP (RFC 2033: LHLO, then one reply per
+   accepted recipient after the end of the message). */
+typedef enum smtp_protocol { SMTP_PROTOCOL_SMTP = 0, SMTP_PROTOCOL_LMTP = 1 } smtp_protocol;
+
 typedef struct smtp_config {
     const char *host; int port;        /* port 0: chosen by security mode (25, 587, 465) */
     const char *from;                  /* default envelope sender (config files have it) */
@@ -578,6 +592,18 @@ typedef struct smtp_config {
        dropped before the end of data, so the server discards the
        message, and the call returns SMTP_ERR_ABORTED. */
     int (*progress)(void *user, unsigned long long sent); void *progress_user;
+    /* Sessions that last (see LASTING SESSIONS in the manual). */
+    int no_reconnect;                  /* 1: a connection the server closed is an error, never reopened */
+    int idle_check_ms;                 /* 0 = 30 s: idle longer, NOOP before the next message; negative: never */
+    unsigned messages_per_connection;  /* 0 = no limit: QUIT and reconnect after this many messages */
+    unsigned messages_per_second;      /* 0 = no limit: messages spaced to at most this rate */
+    /* OAuth2 bearer tokens that renew (XOAUTH2, OAUTHBEARER; instead of
+       password): writes a NUL-terminated token of at most cap - 1 bytes
+       into buf and returns its length, or -1 to fail. Called at each AUTH
+       with renew 0; when the server refuses the token, once with renew 1
+       (get a fresh one), and AUTH is tried once more. */
+    int (*token)(void *user, const char *username, char *buf, size_t cap, int renew); void *token_user;
+    smtp_protocol protocol;            /* SMTP_PROTOCOL_SMTP (0), or SMTP_PROTOCOL_LMTP (RFC 2033) */
 } smtp_config;
 
 /* The last reply parsed. text holds the lines without their codes (and
@@ -720,6 +746,18 @@ SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t l
 SMTP_API smtp_result smtp_data_end(smtp_session *s);
 SMTP_API smtp_result smtp_rset(smtp_session *s);
 SMTP_API smtp_result smtp_noop(smtp_session *s);
+
+/* smtp_reconnects: how many times the session opened a new connection
+   after smtp_open: when the server had closed an idle one (or answered
+   421 before MAIL was accepted), and every cfg.messages_per_connection
+   messages. smtp_is_transient: 1 when a later retry can fix result r
+   (timeouts, connection failures, a 4xx reply incl. 421 and 452, TLS
+   handshake I/O, SMTP_ERR_UNKNOWN_OUTCOME), 0 when it cannot (5xx,
+   certificate failures, bad parameters, AUTH refused with 535); for
+   SMTP_ERR_REPLY the reply that refused decides (the manual's ERRORS
+   table gives every code). */
+SMTP_API int smtp_reconnects(const smtp_session *s);
+SMTP_API int smtp_is_transient(const smtp_session *s, smtp_result r);
 
 /* Trust stores: CA certificates loaded once, read-only afterwards, safe
    to share between sessions and threads (cfg.trust). Memory comes from
@@ -938,10 +976,20 @@ typedef struct smtp__bdat {
     int code; char status[16];          /* that refusal */
 } smtp__bdat;
 
+/* The connection's life across messages: reopened, used, paced. */
+typedef struct smtp__conn {
+    int reconnects;                     /* connections opened again (smtp_reconnects) */
+    int renew;                          /* the token was refused: 1 ask for a new one, 2 asked */
+    unsigned messages;                  /* messages begun on this connection */
+    long long last_reply;               /* when the last reply came (monotonic ms), for idle_check_ms */
+    long long next_send;                /* messages_per_second: the earliest start of the next message */
+} smtp__conn;
+
 /* The transaction being sent. */
 typedef struct smtp__txn {
     int body8, utf8;                    /* BODY=8BITMIME declared; SMTPUTF8 in use */
     int eod_sent;                       /* the end of the message went out, its reply not read yet */
+    unsigned accepted;                  /* recipients accepted by smtp_rcpt_to (LMTP: replies owed) */
     int mail_code; char mail_status[16];   /* a refused MAIL, for the recipients it leaves */
     char mail_text[300];                /* its reply, for the detail */
     char refused[200];                  /* the first recipient refusal, for the detail */
@@ -949,10 +997,11 @@ typedef struct smtp__txn {
 
 /* One recipient of a transaction: its index in the message (to, cc, bcc
    in order; smtp__job_addr gives the address) and its state. */
-enum { SMTP__UNTRIED = 0, SMTP__OK, SMTP__REFUSED, SMTP__DEFERRED };
+enum { SMTP__UNTRIED = 0, SMTP__OK, SMTP__REFUSED, SMTP__DEFERRED, SMTP__SENT };   /* SENT: LMTP, settled */
 typedef struct smtp__rcpt { unsigned idx; unsigned char st; } smtp__rcpt;
 #define SMTP__RCPT_MAX 1000             /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
 #define SMTP__SASL_MAX 9000             /* an AUTH payload: its base64 stays under RFC 4954's 12288 */
+#define SMTP__TOKEN_CAP 4096            /* a token from cfg.token, NUL included */
 
 /* A message on its way: its checked fields, where its recipient lists
    stand, and what became of them. */
@@ -995,6 +1044,8 @@ typedef struct smtp__send {
     smtp_result last, verdict;          /* the last failure; the transaction's verdict at SETTLE */
     int cur, ahead, pipe, data_ok;      /* ahead: jobs[!cur]'s envelope went out; data_ok: 354 (or BDAT) */
     size_t g, ok, next_g;               /* recipients in the transaction, accepted ones; the look-ahead's */
+    size_t mark_tried, mark_pos;        /* where the job's lists stood when the transaction began */
+    int mark_list, reopened;            /* (for a reconnect); reopened: this message had one */
     smtp__job jobs[2];
 } smtp__send;
 
@@ -1015,8 +1066,10 @@ struct smtp_session {
     smtp__link link;
     smtp__sec sec;
     smtp__bdat bdat;
+    smtp__conn conn;
     smtp__txn txn;
     smtp__send snd;
+    int detail_code;                    /* the reply the detail is about (smtp_is_transient), or 0 */
     char detail[512];                   /* the last error's sentence */
     smtp__writer wr;
     smtp__reader rd;
@@ -1503,6 +1556,14 @@ static int smtp__left(smtp__ms dl)
     return left > INT_MAX ? INT_MAX : (int)left;
 }
 
+/* Waits ms milliseconds, no I/O (cfg.messages_per_second). */
+static void smtp__pause(int ms)
+{
+    smtp__ms dl = smtp__deadline(ms);
+    int left;
+    while ((left = smtp__left(dl)) > 0) (void)poll(NULL, 0, left);
+}
+
 /* Waits until fd is ready for ev, or dl passes. Errors and hang-ups count
    as ready: the call that follows reports them. */
 static int smtp__poll(int fd, short ev, smtp__ms dl)
@@ -1617,6 +1678,7 @@ static smtp_result smtp__fail(smtp_session *s, smtp_result r, const char *fmt, .
     if (n < 0) n = 0;
     smtp__visible(s->detail, sizeof s->detail, (const unsigned char *)raw,
                   (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1);
+    s->detail_code = s->rd.reply.code;
     return r;
 }
 
@@ -3657,6 +3719,7 @@ static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int 
             if (s->rd.pos == s->rd.len) s->rd.pos = s->rd.len = 0;
             s->rd.reply.code = rp.code;
             s->rd.reply.lines = rp.lines;
+            s->conn.last_reply = smtp__now();
             return SMTP_OK;
         }
         if (r < 0) {
@@ -4636,7 +4699,10 @@ static void smtp__defaults(smtp_config *c)
     if (c->greeting_timeout_ms == 0) c->greeting_timeout_ms = 30000;
     if (c->timeout_ms == 0) c->timeout_ms = 60000;
     if (c->data_timeout_ms == 0) c->data_timeout_ms = 600000;
-    if (c->allowed_auth == 0) c->allowed_auth = SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_CRAM_MD5;
+    if (c->allowed_auth == 0)   /* a token provider means bearer tokens */
+        c->allowed_auth = c->token ? SMTP_AUTH_XOAUTH2 | SMTP_AUTH_OAUTHBEARER
+                                   : SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_CRAM_MD5;
+    if (c->idle_check_ms == 0) c->idle_check_ms = 30000;
     if (c->tls_versions == 0) c->tls_versions = SMTP_TLS_1_2;
     if (c->port == 0) {
         switch (c->security) {
@@ -4793,7 +4859,8 @@ enum {
     SMTP__K_HOST, SMTP__K_PORT, SMTP__K_TEXT, SMTP__K_TEXT_OR_NULL, SMTP__K_WORD, SMTP__K_TRUST,
     SMTP__K_EVAL, SMTP__K_BOOL, SMTP__K_SECONDS, SMTP__K_AUTH, SMTP__K_TLS, SMTP__K_STARTTLS,
     SMTP__K_PIN, SMTP__K_CERTCHECK, SMTP__K_NOCERTCHECK, SMTP__K_TLS_MIN, SMTP__K_TLS_MAX,
-    SMTP__K_SECURITY, SMTP__K_PROXY_HOST, SMTP__K_PROXY_TYPE, SMTP__K_NOTE
+    SMTP__K_SECURITY, SMTP__K_PROXY_HOST, SMTP__K_PROXY_TYPE, SMTP__K_NOTE, SMTP__K_COUNT, SMTP__K_NOT,
+    SMTP__K_PROTOCOL
 };
 #define SMTP__F(f) offsetof(smtp_config, f)
 #define SMTP__NOF 0                       /* the kind knows where its value goes */
@@ -4844,6 +4911,15 @@ enum {
       "on: PLAIN, LOGIN, XOAUTH2 also without TLS") \
     X("pipeline_messages", SMTP__K_BOOL, SMTP__F(pipeline_messages), SMTP__V_BOOL, "off", \
       "on: a batch's messages pipelined into each other") \
+    X("protocol", SMTP__K_PROTOCOL, SMTP__F(protocol), "smtp|lmtp", "smtp", "lmtp: LHLO, a reply per recipient") \
+    X("reconnect", SMTP__K_NOT, SMTP__F(no_reconnect), SMTP__V_BOOL, "on", \
+      "off: a connection the server closed is an error") \
+    X("idle_check", SMTP__K_SECONDS, SMTP__F(idle_check_ms), SMTP__V_SECS, "30", \
+      "idle longer: NOOP before the next message") \
+    X("messages_per_connection", SMTP__K_COUNT, SMTP__F(messages_per_connection), "0..1000000", "0", \
+      "QUIT and reconnect after this many (0: no limit)") \
+    X("messages_per_second", SMTP__K_COUNT, SMTP__F(messages_per_second), "0..1000000", "0", \
+      "at most this many messages a second (0: no limit)") \
     SMTP__NOTE_KEY(X, "logfile") SMTP__NOTE_KEY(X, "logfile_time_format") SMTP__NOTE_KEY(X, "syslog") \
     SMTP__NOTE_KEY(X, "aliases") SMTP__NOTE_KEY(X, "auto_from") SMTP__NOTE_KEY(X, "maildomain") \
     SMTP__NOTE_KEY(X, "dsn_notify") SMTP__NOTE_KEY(X, "dsn_return") SMTP__NOTE_KEY(X, "add_missing_from_header") \
@@ -4852,7 +4928,7 @@ enum {
     SMTP__NOTE_KEY(X, "set_msgid_header") SMTP__NOTE_KEY(X, "allow_from_override") SMTP__NOTE_KEY(X, "from_full_name") \
     SMTP__NOTE_KEY(X, "tls_crl_file") SMTP__NOTE_KEY(X, "tls_priorities") SMTP__NOTE_KEY(X, "tls_min_dh_prime_bits") \
     SMTP__NOTE_KEY(X, "tls_host_override") SMTP__NOTE_KEY(X, "ntlmdomain") SMTP__NOTE_KEY(X, "keepbcc") \
-    SMTP__NOTE_KEY(X, "envelope_from") SMTP__NOTE_KEY(X, "protocol") SMTP__NOTE_KEY(X, "socket") SMTP__NOTE_KEY(X, "eval")
+    SMTP__NOTE_KEY(X, "envelope_from") SMTP__NOTE_KEY(X, "socket") SMTP__NOTE_KEY(X, "eval")
 
 typedef struct smtp__key { const char *name; int kind; size_t off; const char *value; } smtp__key;
 #define SMTP__KEY_ITEM(name, kind, off, value, dflt, doc) { name, kind, off, value },
@@ -4937,6 +5013,12 @@ static smtp_result smtp__settings_apply(smtp_settings *st, smtp__load_state *x, 
     case SMTP__K_EVAL: st->passwordeval = v; break;
     case SMTP__K_PORT: if (smtp__settings_int(v, 1, 65535, &n)) SMTP__BAD(); *(int *)(void *)field = (int)n; break;
     case SMTP__K_BOOL: if (smtp__settings_bool(v, &b)) SMTP__BAD(); *(int *)(void *)field = b; break;
+    case SMTP__K_NOT: if (smtp__settings_bool(v, &b)) SMTP__BAD(); *(int *)(void *)field = !b; break;
+    case SMTP__K_COUNT: if (smtp__settings_int(v, 0, 1000000, &n)) SMTP__BAD(); *(unsigned *)(void *)field = (unsigned)n; break;
+    case SMTP__K_PROTOCOL:
+        if (strcmp(v, "smtp") && strcmp(v, "lmtp")) SMTP__BAD();
+        c->protocol = v[0] == 'l' ? SMTP_PROTOCOL_LMTP : SMTP_PROTOCOL_SMTP;
+        break;
     case SMTP__K_SECONDS:
         if (!strcmp(v, "off")) *(int *)(void *)field = -1;
         else if (smtp__settings_int(v, 1, 2000000, &n)) SMTP__BAD();
@@ -5542,10 +5624,12 @@ static smtp_result smtp__ehlo(smtp_session *s)
     char line[300], name[256];
     smtp_result r;
     smtp__helo_name(s, name, sizeof name);
-    snprintf(line, sizeof line, "EHLO %s", name);
+    snprintf(line, sizeof line, "%s %s", s->cfg.protocol == SMTP_PROTOCOL_LMTP ? "LHLO" : "EHLO", name);
     r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 1);
     if (r) return r;
     if (s->rd.reply.code == 421) return smtp__refused(s);
+    if (s->rd.reply.code != 250 && s->cfg.protocol == SMTP_PROTOCOL_LMTP)   /* RFC 2033 4.1: no HELO */
+        return smtp__break(s, smtp__refused(s));
     if (s->rd.reply.code != 250) {
         s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0;
         snprintf(line, sizeof line, "HELO %s", name);
@@ -5565,10 +5649,13 @@ static smtp_result smtp__greet(smtp_session *s)
         return smtp__fail(s, r, "no greeting from %s within %d ms", s->link.peer, s->cfg.greeting_timeout_ms);
     if (r) return r;
     if (s->rd.reply.code != 220) {
+        int code = s->rd.reply.code;
         smtp__reply_str(s, rb, sizeof rb);
         (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_REPLY, "%s does not accept mail: its greeting is %s",
-                                         s->link.peer, rb));
+        r = smtp__break(s, smtp__fail(s, SMTP_ERR_REPLY, "%s does not accept mail: its greeting is %s",
+                                      s->link.peer, rb));
+        s->detail_code = code;   /* the greeting decides, not the reply to QUIT */
+        return r;
     }
     return smtp__ehlo(s);
 }
@@ -5653,9 +5740,25 @@ static smtp_result smtp__auth_bearer(smtp_session *s, unsigned mech, unsigned ch
 {
     const char *user = s->cfg.username, *pass = s->cfg.password;
     int xo = mech == SMTP_AUTH_XOAUTH2;
-    size_t n = xo ? smtp__sasl_xoauth2(user, pass, raw, SMTP__SASL_MAX)
-                  : smtp__sasl_oauthbearer(user, s->sec.name, s->cfg.port, pass, raw, SMTP__SASL_MAX);
+    size_t n, cap = SMTP__SASL_MAX;
     smtp_result r;
+    if (s->cfg.token) {   /* the token goes at the end of the work space, the payload before it */
+        char *tb = (char *)raw + sizeof s->work.sasl - SMTP__TOKEN_CAP;
+        if (s->conn.renew != 2) {   /* 2: the renewed token is already here, for a fresh connection */
+            int renew = s->conn.renew == 1, k;
+            tb[0] = 0;
+            k = s->cfg.token(s->cfg.token_user, user, tb, SMTP__TOKEN_CAP, renew);
+            if (k <= 0 || k >= SMTP__TOKEN_CAP || tb[k] != 0 || strlen(tb) != (size_t)k || !smtp__clean(tb))
+                return smtp__fail(s, SMTP_ERR_AUTH, "cfg.token%s gave no token (it must write a NUL-terminated "
+                                  "token of 1..%d printable bytes and return its length); no AUTH was sent",
+                                  renew ? " (asked for a new one)" : "", SMTP__TOKEN_CAP - 1);
+            if (renew) s->conn.renew = 2;
+        }
+        pass = tb;
+        cap = sizeof s->work.sasl - SMTP__TOKEN_CAP;
+    }
+    n = xo ? smtp__sasl_xoauth2(user, pass, raw, cap)
+           : smtp__sasl_oauthbearer(user, s->sec.name, s->cfg.port, pass, raw, cap);
     if (!n) { *too_long = 1; return SMTP_OK; }
     r = smtp__exchange_as(s, xo ? "AUTH XOAUTH2 " : "AUTH OAUTHBEARER ", raw, n,
                           xo ? "AUTH XOAUTH2 <token>" : "AUTH OAUTHBEARER <token>", dl, 0);
@@ -5718,13 +5821,31 @@ static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
     case SMTP_AUTH_CRAM_MD5: r = smtp__auth_cram(s, raw, &too_long, dl); break;
     default: r = smtp__auth_bearer(s, mech, raw, extra, sizeof extra, &too_long, dl); break;
     }
-    smtp__wipe(raw, sizeof s->work.sasl);
+    /* the payload never stays; a renewed token only until AUTH is over (smtp__auth) */
+    smtp__wipe(raw, sizeof s->work.sasl - (s->conn.renew == 2 ? SMTP__TOKEN_CAP : 0));
     if (r) return r;
     if (too_long)   /* a payload that does not fit: nothing was sent for it */
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username and cfg.password are too long together for AUTH %s "
                           "(its payload must stay under %d bytes: RFC 4954 allows 12288 octets of base64)", name,
                           SMTP__SASL_MAX);
     return smtp__auth_outcome(s, name, extra, dl);
+}
+
+static smtp_result smtp__reopen(smtp_session *s, const char *why);
+
+/* The server refused the token: cfg.token is asked once for a new one and
+   AUTH tried once more, on this connection, or on a new one when the
+   server closed it. */
+static smtp_result smtp__auth_renew(smtp_session *s, unsigned mech)
+{
+    smtp_result r;
+    s->conn.renew = 1;
+    smtp__note(s, "the server refused the token: asking cfg.token for a new one");
+    if (!s->err) {
+        r = smtp__auth_mech(s, mech);
+        if (s->err != SMTP_ERR_CLOSED && s->err != SMTP_ERR_IO) return r;
+    }
+    return smtp__reopen(s, "the server closed the connection after refusing the token");
 }
 
 /* RFC 4954, inside smtp_open when cfg.username is set. The order, among
@@ -5760,8 +5881,12 @@ static smtp_result smtp__auth(smtp_session *s)
     for (i = 0; i < sizeof order / sizeof *order; i++) {
         if (!(usable & order[i])) continue;
         r = smtp__auth_mech(s, order[i]);
+        if (r == SMTP_ERR_AUTH && s->cfg.token && s->conn.renew == 0 && s->detail_code / 100 == 5)
+            r = smtp__auth_renew(s, order[i]);
         if (r != SMTP_ERR_AUTH_UNAVAILABLE) break;
     }
+    if (s->conn.renew == 2) smtp__wipe(s->work.sasl + sizeof s->work.sasl - SMTP__TOKEN_CAP, SMTP__TOKEN_CAP);
+    s->conn.renew = 0;   /* a later AUTH (after a reconnect) may renew again */
     return r ? smtp__break(s, r) : SMTP_OK;
 }
 
@@ -5809,6 +5934,25 @@ static void smtp__reset_conn(smtp_session *s)
 }
 
 static const char *smtp__mode_name(smtp_security m) { return smtp__name_of(smtp__security_names, (unsigned)m); }
+
+/* A new connection for a session that was open: the same config, the TLS
+   mode that worked (AUTO does not probe again), resumption through
+   cfg.tls_cache, EHLO and AUTH again. The trace says why. */
+static smtp_result smtp__reopen(smtp_session *s, const char *why)
+{
+    smtp_security mode = s->cfg.security == SMTP_SECURITY_AUTO ? s->sec.mode_used : s->cfg.security;
+    char note[sizeof s->detail + 40];
+    smtp_result r;
+    snprintf(note, sizeof note, "reconnecting to %s: %s", s->link.peer, why);
+    smtp__note(s, note);
+    smtp__reset_conn(s);
+    s->conn.reconnects++;
+    s->conn.messages = 0;
+    r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
+    if (r == SMTP_OK) r = smtp__session_start(s, mode, s->cfg.timeout_ms);
+    if (r != SMTP_OK && !s->err) smtp__break(s, r);
+    return r;
+}
 
 /* AUTO's probe: on a fresh connection, a cleartext SMTP server greets at
    once, an implicit-TLS server waits for our ClientHello. So wait a
@@ -5950,12 +6094,16 @@ static smtp_result smtp__check_login(smtp_session *s)
 {
     size_t ul, pl;
     if (!s->cfg.username) return SMTP_OK;
-    if (!s->cfg.password) return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username is set but cfg.password is NULL");
-    ul = strlen(s->cfg.username); pl = strlen(s->cfg.password);
+    if (s->cfg.token && (s->cfg.allowed_auth & ~(unsigned)(SMTP_AUTH_XOAUTH2 | SMTP_AUTH_OAUTHBEARER)))
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.token is set: cfg.allowed_auth may hold only SMTP_AUTH_XOAUTH2 "
+                          "and SMTP_AUTH_OAUTHBEARER (a token is not a password)");
+    if (!s->cfg.password && !s->cfg.token)
+        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username is set but cfg.password (or cfg.token) is NULL");
+    ul = strlen(s->cfg.username); pl = s->cfg.password ? strlen(s->cfg.password) : 0;
     if (!ul || ul > 1024 || ul + pl + strlen(s->cfg.host) + 100 > SMTP__SASL_MAX)
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username or cfg.password is empty or too long "
                           "(together at most %d bytes: RFC 4954 allows 12288 octets of base64)", SMTP__SASL_MAX - 400);
-    if (!smtp__clean(s->cfg.username) || !smtp__clean(s->cfg.password))
+    if (!smtp__clean(s->cfg.username) || (s->cfg.password && !smtp__clean(s->cfg.password)))
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username or cfg.password holds a control character");
     return SMTP_OK;
 }
@@ -6081,6 +6229,7 @@ SMTP_API smtp_result smtp_mail_from_opts(smtp_session *s, const char *addr, cons
     if ((r = smtp__command(s, line, 250)) != SMTP_OK) return r;
     s->state = SMTP__MAIL;
     s->txn.body8 = body8;
+    s->txn.accepted = 0;
     return SMTP_OK;
 }
 
@@ -6127,6 +6276,7 @@ SMTP_API smtp_result smtp_rcpt_to_opts(smtp_session *s, const char *addr, const 
     if (r) return r;
     if (s->rd.reply.code != 250 && s->rd.reply.code != 251) return smtp__refused(s);
     s->state = SMTP__RCPT;
+    s->txn.accepted++;
     return SMTP_OK;
 }
 
@@ -6212,6 +6362,26 @@ SMTP_API smtp_result smtp_rset(smtp_session *s)
     if ((r = smtp__command(s, "RSET", 250)) != SMTP_OK) return r;
     s->state = SMTP__READY;
     return SMTP_OK;
+}
+
+SMTP_API int smtp_reconnects(const smtp_session *s) { return s ? s->conn.reconnects : 0; }
+
+SMTP_API int smtp_is_transient(const smtp_session *s, smtp_result r)
+{
+    switch (r) {
+    case SMTP_ERR_NOMEM: case SMTP_ERR_RESOLVE: case SMTP_ERR_CONNECT: case SMTP_ERR_TIMEOUT: case SMTP_ERR_IO:
+    case SMTP_ERR_CLOSED: case SMTP_ERR_PROXY: case SMTP_ERR_UNKNOWN_OUTCOME: case SMTP_ERR_AUTH_TEMP:
+        return 1;
+    case SMTP_ERR_TLS:   /* the handshake's I/O; a version or cipher the server refuses stays refused */
+#ifndef SMTP_NO_TLS
+        return !s || s->sec.err == 0 || s->sec.err == BR_ERR_IO;
+#else
+        return 1;
+#endif
+    case SMTP_ERR_REPLY:   /* the reply that refused: 4xx */
+        return s && s->detail_code / 100 == 4;
+    default: return 0;
+    }
 }
 
 SMTP_API smtp_result smtp_noop(smtp_session *s)
@@ -6640,7 +6810,7 @@ static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *
     size_t k;
     int mail_ok;
     smtp_result r;
-    *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0;
+    *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0; s->txn.accepted = 0;
     for (k = j->carry; k < g; k++) {
         (void)smtp__job_next(j, &s->work.rcpt[k].idx);
     }
@@ -6684,7 +6854,7 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
     unsigned idx;
     char line[1600];
     smtp_result r;
-    *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0;
+    *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0; s->txn.accepted = 0;
     while (n < SMTP__RCPT_MAX && smtp__job_next(j, &idx) != NULL) s->work.rcpt[n++].idx = idx;
     *g = n;
     j->live = n;
@@ -6730,6 +6900,7 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
 {
     size_t k;
     for (k = 0; k < g; k++) {
+        if (s->work.rcpt[k].st == SMTP__SENT) continue;   /* LMTP: its own reply settled it */
         if (s->work.rcpt[k].st == SMTP__REFUSED && j->first_refused == (size_t)-1) {
             j->first_refused = s->work.rcpt[k].idx;
             snprintf(j->first_rb, sizeof j->first_rb, "%s", s->txn.refused);
@@ -6774,10 +6945,17 @@ static void smtp__job_abandon(smtp_session *s, smtp__job *j, int code, const cha
     unsigned idx;
     const char *a;
     for (k = 0; k < j->live; k++)
-        if (s->work.rcpt[k].st != SMTP__REFUSED)
+        if (s->work.rcpt[k].st != SMTP__REFUSED && s->work.rcpt[k].st != SMTP__SENT)
             smtp__result_of(j->m, s->work.rcpt[k].idx, smtp__job_addr(j, s->work.rcpt[k].idx), 0, code, status, text, strlen(text));
     j->live = 0;
     while ((a = smtp__job_next(j, &idx)) != NULL) smtp__result_of(j->m, idx, a, 0, code, status, text, strlen(text));
+}
+
+/* The code a reply kept as text ("450 4.2.0 ...") starts with, or 0. */
+static int smtp__code_of(const char *rb)
+{
+    if (rb[0] < '2' || rb[0] > '5' || rb[1] < '0' || rb[1] > '9' || rb[2] < '0' || rb[2] > '9') return 0;
+    return (rb[0] - '0') * 100 + (rb[1] - '0') * 10 + (rb[2] - '0');
 }
 
 /* The job's verdict once every recipient has its outcome. */
@@ -6790,9 +6968,12 @@ static smtp_result smtp__job_result(smtp_session *s, smtp__job *j)
     for (k = 0; k < 3; k++)
         for (i = 0; j->lists[k] && j->lists[k][i]; i++, idx++)
             if (idx == j->first_refused) who = j->lists[k][i];
-    if (j->sent == 0)
-        return smtp__fail(s, SMTP_ERR_REPLY, "%s accepted none of the %d recipient%s; the first refused was "
+    if (j->sent == 0) {
+        (void)smtp__fail(s, SMTP_ERR_REPLY, "%s accepted none of the %d recipient%s; the first refused was "
                           "\"%.80s\": %s", s->link.peer, (int)j->total, j->total == 1 ? "" : "s", who, j->first_rb);
+        s->detail_code = smtp__code_of(j->first_rb);
+        return SMTP_ERR_REPLY;
+    }
     return smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; the first refused was "
                       "\"%.80s\": %s", (int)j->sent, (int)j->total, who, j->first_rb);
 }
@@ -6844,18 +7025,26 @@ static smtp_result smtp__eod_put(smtp_session *s)
    BDAT: the replies to the chunks first, then the one to the last). A
    failure once the end went out leaves txn.eod_sent set: the message may
    have been delivered. */
-static smtp_result smtp__final_reply(smtp_session *s)
+static smtp_result smtp__final_reply_start(smtp_session *s)
 {
     smtp_result r;
+    int last = s->bdat.last;
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "the end of the message");
-    if ((r = smtp__premature(s, s->bdat.last ? s->bdat.pending : 0)) != SMTP_OK) return r;
+    if ((r = smtp__premature(s, last ? s->bdat.pending : 0)) != SMTP_OK) return r;
     if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
     s->txn.eod_sent = 1;
-    if (s->bdat.last) {
+    if (last) {
         s->bdat.last = 0;
         if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
         snprintf(s->rd.cmd, sizeof s->rd.cmd, "BDAT LAST");
     }
+    return SMTP_OK;
+}
+
+static smtp_result smtp__final_reply(smtp_session *s)
+{
+    smtp_result r;
+    if ((r = smtp__final_reply_start(s)) != SMTP_OK) return r;
     r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
     if (r) return r;
     s->txn.eod_sent = 0;
@@ -6863,6 +7052,32 @@ static smtp_result smtp__final_reply(smtp_session *s)
     if (s->rd.reply.code / 100 != 2) return smtp__refused(s);
     if (s->bdat.failed) return SMTP_ERR_REPLY;
     return SMTP_OK;
+}
+
+/* LMTP (RFC 2033 4.2): after the end of the message one reply per
+   accepted recipient, in the order of their RCPTs, each deciding for its
+   recipient. Those read are settled here (SMTP__SENT or refused); if the
+   connection fails on the way, the rest are SMTP_ERR_UNKNOWN_OUTCOME. */
+static smtp_result smtp__lmtp_replies(smtp_session *s, smtp__send *b, smtp__job *j)
+{
+    size_t k, got = 0;
+    smtp_result r;
+    if ((r = smtp__final_reply_start(s)) != SMTP_OK) return r;
+    for (k = 0; k < b->g; k++) {
+        smtp__rcpt *rc = &s->work.rcpt[k];
+        const char *addr = smtp__job_addr(j, rc->idx);
+        if (rc->st != SMTP__OK) continue;
+        smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "the end of the message for", addr, 1);
+        if ((r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms)) != SMTP_OK)
+            return r;
+        rc->st = s->rd.reply.code / 100 == 2 ? SMTP__SENT : SMTP__REFUSED;
+        smtp__result(s, j->m, rc->idx, addr, rc->st == SMTP__SENT);
+        if (rc->st == SMTP__SENT) { j->sent++; got++; }
+        if (s->rd.reply.code == 421) return smtp__refused(s);
+    }
+    s->txn.eod_sent = 0;
+    s->state = SMTP__READY;
+    return got ? SMTP_OK : SMTP_ERR_REPLY;
 }
 
 /* "it may have been delivered": the end of the message went out and its
@@ -6876,6 +7091,28 @@ static smtp_result smtp__unknown_outcome(smtp_session *s)
     return SMTP_ERR_UNKNOWN_OUTCOME;
 }
 
+/* smtp_data_end with LMTP: the replies for the other accepted recipients
+   (the first was read as the final reply, its verdict first). SMTP_OK when
+   all were 2xx, SMTP_PARTIAL when some, else SMTP_ERR_REPLY. */
+static smtp_result smtp__lmtp_rest(smtp_session *s, smtp_result first)
+{
+    unsigned k, good = first == SMTP_OK;
+    smtp_result r;
+    for (k = 1; k < s->txn.accepted; k++) {
+        s->txn.eod_sent = 1;
+        snprintf(s->rd.cmd, sizeof s->rd.cmd, "the end of the message (recipient %u)", k + 1);
+        if ((r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms)) != SMTP_OK)
+            return r;
+        s->txn.eod_sent = 0;
+        if (s->rd.reply.code / 100 == 2) good++;
+        else (void)smtp__refused(s);
+        if (s->err) return s->err;
+    }
+    if (good == s->txn.accepted) return SMTP_OK;
+    return good ? smtp__fail(s, SMTP_PARTIAL, "%u of %u recipients got the message (LMTP): %s", good,
+                             s->txn.accepted, s->detail) : SMTP_ERR_REPLY;
+}
+
 SMTP_API smtp_result smtp_data_end(smtp_session *s)
 {
     smtp_result r;
@@ -6883,6 +7120,7 @@ SMTP_API smtp_result smtp_data_end(smtp_session *s)
     if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_end")) != SMTP_OK) return r;
     if ((r = smtp__eod_put(s)) != SMTP_OK) return r;
     r = smtp__final_reply(s);
+    if (s->cfg.protocol == SMTP_PROTOCOL_LMTP && !s->err) r = smtp__lmtp_rest(s, r);
     return r != SMTP_OK && s->txn.eod_sent ? smtp__unknown_outcome(s) : r;
 }
 
@@ -6904,6 +7142,28 @@ static void smtp__send_done(smtp__send *b, smtp_result r)
     b->step = SMTP__S_NEXT;
 }
 
+/* Before a message: cfg.messages_per_connection (QUIT, then a new
+   connection) and cfg.messages_per_second (a pause, at most a second). */
+static smtp_result smtp__pace(smtp_session *s)
+{
+    unsigned per = s->cfg.messages_per_second;
+    if (s->cfg.messages_per_connection && s->conn.messages >= s->cfg.messages_per_connection) {
+        char why[80];
+        (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
+        snprintf(why, sizeof why, "%u messages sent on this connection (cfg.messages_per_connection)",
+                 s->conn.messages);
+        if (smtp__reopen(s, why) != SMTP_OK) return s->err;
+        s->bdat.on = (s->caps.ext & SMTP_EXT_PIPELINING) && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
+        s->snd.pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
+    }
+    if (per) {
+        smtp__ms now = smtp__now();
+        if (s->conn.next_send > now) { smtp__pause((int)(s->conn.next_send - now)); now = smtp__now(); }
+        s->conn.next_send = now + (1000 + per - 1) / per;
+    }
+    return SMTP_OK;
+}
+
 /* SMTP__S_NEXT: the next message is checked before a byte of it goes out
    (when its envelope went out ahead, it was checked then). */
 static smtp_result smtp__step_next(smtp_session *s, smtp__send *b, smtp__job *j)
@@ -6911,10 +7171,15 @@ static smtp_result smtp__step_next(smtp_session *s, smtp__send *b, smtp__job *j)
     smtp_result r;
     if (b->i >= b->n) { b->step = SMTP__S_DONE; return SMTP_OK; }
     b->nx = 0;
-    if (!b->ahead && (r = smtp__job_init(s, j, &b->msgs[b->i])) != SMTP_OK) {
-        smtp__send_done(b, r);   /* it cannot go: its error is its result */
-        return SMTP_OK;
+    b->reopened = 0;
+    if (!b->ahead) {
+        if ((r = smtp__job_init(s, j, &b->msgs[b->i])) != SMTP_OK) {
+            smtp__send_done(b, r);   /* it cannot go: its error is its result */
+            return SMTP_OK;
+        }
+        if ((r = smtp__pace(s)) != SMTP_OK) return r;
     }
+    s->conn.messages++;
     s->txn.refused[0] = 0;
     b->step = SMTP__S_ENVELOPE;
     return SMTP_OK;
@@ -6936,10 +7201,47 @@ static smtp_result smtp__after_envelope(smtp_session *s, smtp__send *b, smtp__jo
         smtp__send_done(b, j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL "
                                                 "FROM was refused: %s", (int)j->sent, (int)j->total, mail_rb)
                                    : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM: %s", s->link.peer, mail_rb));
+        s->detail_code = s->txn.mail_code;
         return SMTP_OK;
     }
     b->verdict = SMTP_ERR_REPLY;
     b->step = b->data_ok ? SMTP__S_BODY : SMTP__S_SETTLE;
+    return SMTP_OK;
+}
+
+/* Before a transaction on a connection idle for a while: the server may
+   have closed it (its idle timeout), with a 421 first or without. What
+   waits is read without waiting; past cfg.idle_check_ms a NOOP asks. A
+   closed connection ends the session here, before anything of the
+   message went out, so the machine can open a new one. */
+#define SMTP__IDLE_PEEK_MS 1000
+static smtp_result smtp__check_alive(smtp_session *s)
+{
+    smtp__ms idle = smtp__now() - s->conn.last_reply;
+    int n;
+    if (idle < SMTP__IDLE_PEEK_MS) return SMTP_OK;
+    if (s->rd.pos == s->rd.len) {
+        s->rd.pos = s->rd.len = 0;
+        n = s->link.io.read(s, s->rd.buf, sizeof s->rd.buf, smtp__now());
+        if (n == SMTP_ERR_CLOSED)
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the connection while it was idle "
+                                             "(%lld ms)", s->link.peer, (long long)idle));
+        if (n > 0) s->rd.len = (size_t)n;
+        else if (n != SMTP_ERR_TIMEOUT) return smtp__io_error(s, n);
+    }
+    if (s->rd.pos < s->rd.len) {   /* a 421 that came while idle; anything else answers nothing */
+        smtp__reply_parser rp;
+        memset(&rp, 0, sizeof rp);
+        if (smtp__reply_feed(&rp, (const char *)s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, NULL, NULL) > 0 &&
+            rp.code == 421) {
+            smtp_result r;
+            snprintf(s->rd.cmd, sizeof s->rd.cmd, "nothing (the connection was idle)");
+            if ((r = smtp__read_reply(s, smtp__deadline(s->cfg.timeout_ms), 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
+            return smtp__refused(s);
+        }
+        return SMTP_OK;
+    }
+    if (s->cfg.idle_check_ms > 0 && idle > s->cfg.idle_check_ms) return smtp__command(s, "NOOP", 250);
     return SMTP_OK;
 }
 
@@ -6950,6 +7252,8 @@ static smtp_result smtp__step_envelope(smtp_session *s, smtp__send *b, smtp__job
 {
     smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
     smtp_result r;
+    b->mark_tried = j->tried; b->mark_list = j->list; b->mark_pos = j->list_pos;
+    if (!b->ahead && (r = smtp__check_alive(s)) != SMTP_OK) return r;
     if (!b->pipe) {
         if ((r = smtp__env_lockstep(s, j, &b->g, &b->data_ok, &b->ok)) != SMTP_OK) return r;
         return smtp__after_envelope(s, b, j);
@@ -6987,6 +7291,9 @@ static smtp_result smtp__look_ahead(smtp_session *s, smtp__send *b, const smtp__
     smtp__job *nj = &b->jobs[!b->cur];
     if (!b->pipe || !s->cfg.pipeline_messages || b->i + 1 >= b->n || j->tried != j->total || smtp__any_deferred(s, b->g))
         return SMTP_OK;
+    if (s->cfg.messages_per_second || (s->cfg.messages_per_connection &&
+                                       s->conn.messages >= s->cfg.messages_per_connection))
+        return SMTP_OK;   /* the next message waits, or goes on a new connection */
     for (b->nx = b->i + 1; b->nx < b->n; b->nx++) {
         smtp_result ir = smtp__job_init(s, nj, &b->msgs[b->nx]);
         if (ir == SMTP_OK) break;
@@ -7022,7 +7329,7 @@ static smtp_result smtp__send_step(smtp_session *s)
         b->step = SMTP__S_FINAL;
         return smtp__look_ahead(s, b, j);
     case SMTP__S_FINAL:
-        r = smtp__final_reply(s);
+        r = s->cfg.protocol == SMTP_PROTOCOL_LMTP ? smtp__lmtp_replies(s, b, j) : smtp__final_reply(s);
         if (s->err) return r;
         b->verdict = r;
         b->step = SMTP__S_SETTLE;
@@ -7065,6 +7372,34 @@ static smtp_result smtp__send_broken(smtp_session *s, smtp_result r)
     return e;
 }
 
+/* The connection ended before the server accepted MAIL of the
+   transaction (closed while idle, a 421, a reset): nothing of the message
+   went out, so a new connection may take it, once per message. */
+static int smtp__may_reopen(const smtp_session *s, const smtp__send *b)
+{
+    return !s->cfg.no_reconnect && !b->reopened && s->state == SMTP__READY && !s->txn.eod_sent &&
+           (b->step == SMTP__S_ENVELOPE || b->step == SMTP__S_REPLIES) &&
+           (s->err == SMTP_ERR_CLOSED || s->err == SMTP_ERR_IO);
+}
+
+/* The transaction again from its start, on a new connection. */
+static smtp_result smtp__send_reopen(smtp_session *s, smtp__send *b)
+{
+    smtp__job *j = &b->jobs[b->cur];
+    char why[sizeof s->detail];
+    memcpy(why, s->detail, sizeof why);
+    j->tried = b->mark_tried; j->list = b->mark_list; j->list_pos = b->mark_pos;
+    j->live = j->carry;
+    b->ahead = 0;
+    b->reopened = 1;
+    b->step = SMTP__S_ENVELOPE;
+    if (smtp__reopen(s, why) != SMTP_OK) return s->err;
+    s->conn.messages = 1;
+    b->pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
+    s->bdat.on = b->pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
+    return SMTP_OK;
+}
+
 /* Sends msgs[0..n) (results into res), one step at a time. With
    PIPELINING and cfg.pipeline_messages, the end of one message and the
    next message's envelope leave in one write; each message's result
@@ -7081,8 +7416,10 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
     b->pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
     /* RFC 3030: BDAT when offered, pipelined with the envelope */
     s->bdat.on = b->pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
-    while (b->step != SMTP__S_DONE)
-        if ((r = smtp__send_step(s)) != SMTP_OK) return smtp__send_broken(s, r);
+    while (b->step != SMTP__S_DONE) {
+        if ((r = smtp__send_step(s)) == SMTP_OK) continue;
+        if (!smtp__may_reopen(s, b) || (r = smtp__send_reopen(s, b)) != SMTP_OK) return smtp__send_broken(s, r);
+    }
     return b->last;
 }
 
@@ -7103,9 +7440,12 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
     smtp_result r;
     size_t i;
     if (!s) return SMTP_ERR_PARAM;
-    if ((r = smtp__check_state(s, SMTP__READY, "smtp_send_batch")) != SMTP_OK) return r;
     if ((!msgs && count) || !results) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_send_batch: msgs or results is NULL");
     for (i = 0; i < count; i++) results[i] = SMTP_ERR_STATE;   /* "not sent": a transport failure stops the batch */
+    if ((r = smtp__check_state(s, SMTP__READY, "smtp_send_batch")) != SMTP_OK) {
+        for (i = 0; i < count; i++) results[i] = r;   /* none was sent */
+        return r;
+    }
     r = smtp__run(s, msgs, count, results);
     if (s->err) {
         for (i = 0; i < count; i++) if (results[i] == SMTP_ERR_STATE) results[i] = s->err;

@@ -514,7 +514,7 @@ static int find_key(const char *key, keyspec *out)
 static const char *refused_why(const char *key, const char *val)
 {
     if (!strcmp(key, "protocol") && strcmp(val, "smtp"))
-        return "only smtp is supported (LMTP needs support in smtp.h that it does not have yet)";
+        return "only smtp is supported (smtp-send does not deliver by LMTP yet; the library does: cfg.protocol)";
     if (!strcmp(key, "socket") && *val)
         return "local sockets are not supported (smtp.h connects over TCP only): use host and port";
     if (!strcmp(key, "tls_sha1_fingerprint") || !strcmp(key, "tls_md5_fingerprint"))
