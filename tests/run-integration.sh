@@ -62,6 +62,7 @@ start_aiosmtpd threads 24950 --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/se
 #   AIOIDLE: closes a connection idle for 2 s without a word; DOVECOT_LMTP: Dovecot's lmtpd
 export AIOTOKEN_PORT=24732 AIOTOKEN_CLOSE_PORT=24733 AIOCOUNT_PORT=24734 AIOIDLE_PORT=24735
 export DOVECOT_LMTP_PORT=24730 OAUTH_TOKEN_FILE="$RUNDIR/oauth-token"
+export CLOSED_PORT=24736   # nothing listens here: a refused connection
 : >"$OAUTH_TOKEN_FILE"
 start_aiosmtpd aiotoken "$AIOTOKEN_PORT" --oauth-token-file "$OAUTH_TOKEN_FILE" || exit 1
 start_aiosmtpd aiotokenclose "$AIOTOKEN_CLOSE_PORT" --oauth-token-file "$OAUTH_TOKEN_FILE" \
@@ -135,6 +136,8 @@ echo "== AUTH"
 $B/auth || fail=1
 echo "== proxies"
 $B/proxy || fail=1
+echo "== sessions that last: reconnects, token renewal, pacing, LMTP (issue 16)"
+$B/sessions || fail=1
 echo "== messages and extensions"
 $B/mime || fail=1
 echo "== caller abuse"

@@ -104,7 +104,7 @@ def dovecot_lmtp():
     check("lmtp: RCPT carl 250 (quota is checked after data)", rc["carl@lmtp.test"].startswith("250 2.1.5"), rc)
     check("lmtp: RCPT unknown mailbox 550 5.1.1", rc["nobody@lmtp.test"].startswith("550 5.1.1 <nobody@lmtp.test>"), rc)
     check("lmtp: DATA 354", c.cmd("DATA")[0].startswith("354"))
-    body = ("From: alice@example.com\r\nSubject: %s\r\n\r\n" % marker) + ("x" * 70 + "\r\n") * 40
+    body = ("From: alice@example.com\r\nSubject: %s\r\n\r\n" % marker) + ("x" * 70 + "\r\n") * 170   # 12 KB
     c.s.sendall(body.encode() + b".\r\n")
     finals = [c.reply() for _ in range(3)]
     flat = [f[0] if f else None for f in finals]
@@ -123,7 +123,7 @@ def dovecot_lmtp():
     check("lmtp: anna's maildir holds it once", wait_for(lambda: holds("anna") == 1, 10), holds("anna"))
     check("lmtp: bert's maildir holds it once", holds("bert") == 1, holds("bert"))
     check("lmtp: carl's maildir does not", holds("carl") == 0, holds("carl"))
-    # a message small enough for carl's quota (1 KB) goes in
+    # a message small enough for carl's quota (8 KB) goes in
     small = Raw(p)
     small.reply()
     small.cmd("LHLO client.test")

@@ -8,7 +8,7 @@
 #   DOVECOT_LMTP_PORT=24730   LMTP on 127.0.0.1 (cleartext, no AUTH)
 # Mailboxes (passwd-file userdb, uid/gid nobody), any domain:
 #   anna, bert   DIR/mail/<user>/ (maildir: new/, cur/, tmp/)
-#   carl         the same, with a 1 KB quota: a bigger message is refused
+#   carl         the same, with an 8 KB quota: a bigger message is refused
 #                AFTER the end of data (552 5.2.2), RCPT is accepted
 # Any other local part gets 550 5.1.1 at RCPT ("User doesn't exist").
 # Files: DIR/dovecot.log (Dovecot's log), DIR/base/master.pid.
@@ -72,7 +72,7 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups test -w "$DIR/mail/anna" 2
 {
     echo "anna:{PLAIN}unused:65534:65534::$DIR/mail/anna"
     echo "bert:{PLAIN}unused:65534:65534::$DIR/mail/bert"
-    echo "carl:{PLAIN}unused:65534:65534::$DIR/mail/carl::userdb_quota_rule=*:storage=1K"
+    echo "carl:{PLAIN}unused:65534:65534::$DIR/mail/carl::userdb_quota_rule=*:storage=8K"
 } >"$DIR/passwd"
 
 cat >"$CONF" <<EOF
