@@ -60,6 +60,8 @@ DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sas
   curl ca-certificates valgrind msmtp swaks libnet-ssleay-perl libio-socket-inet6-perl iproute2 procps
 # smtp-send as sendmail for real programs (tests/sendmail/run.sh)
 DEB_PACKAGES += mutt neomutt s-nail bsd-mailx git-email libmailtools-perl php-cli time man-db
+# issue 16: Dovecot's LMTP server, a private instance (tests/peers/dovecot_lmtp.sh)
+DEB_PACKAGES += dovecot-core dovecot-lmtpd
 
 .PHONY: all test demo deps clean check-warnings unit integration stress
 

@@ -15,7 +15,8 @@ static smtp_session S;
 static const char *RUNDIR;
 static int AIO_PORT, AIO452_PORT, AIO_NOUTF8, AIO_SIZE, AIOTLS, AIOTLS_IMPL, BAD_BASE, CLIENT_PORT,
            AIOAUTH, AIOAUTH_IMPL, AIOAUTH_PLAIN, AIOAUTH_TWO, PF_PORT, PF_SUB, PF_IMPL, PF_TLS13, PF_SMALL,
-           HOSTILE, SINK_PORT, SOCKS5, SOCKS4, SOCKS5_NOAUTH, SOCKS4A, HTTP, HTTP_NOAUTH;
+           HOSTILE, SINK_PORT, SOCKS5, SOCKS4, SOCKS5_NOAUTH, SOCKS4A, HTTP, HTTP_NOAUTH,
+           PF_SHORT, DOVECOT_LMTP, AIOTOKEN, AIOTOKEN_CLOSE, AIOCOUNT, AIOIDLE;
 static char CERTS[512], CA[512], PF_CA[512];   /* tests/peers/certs.sh's; Postfix's own CA */
 
 static int env_int(const char *k, int def) { const char *v = getenv(k); return v ? atoi(v) : def; }
@@ -35,6 +36,10 @@ static const struct { const char *env; int *port; int def; } ITEST_PORTS[] = {
     { "PROXY_SOCKS5", &SOCKS5, 24580 }, { "PROXY_SOCKS4", &SOCKS4, 24581 },
     { "PROXY_SOCKS5_NOAUTH", &SOCKS5_NOAUTH, 24582 }, { "PROXY_SOCKS4A", &SOCKS4A, 24583 },
     { "PROXY_HTTP", &HTTP, 24584 }, { "PROXY_HTTP_NOAUTH", &HTTP_NOAUTH, 24585 },
+    /* issue 16 (tests/sessions.c) */
+    { "PF_SHORT", &PF_SHORT, 24731 }, { "DOVECOT_LMTP_PORT", &DOVECOT_LMTP, 24730 },
+    { "AIOTOKEN_PORT", &AIOTOKEN, 24732 }, { "AIOTOKEN_CLOSE_PORT", &AIOTOKEN_CLOSE, 24733 },
+    { "AIOCOUNT_PORT", &AIOCOUNT, 24734 }, { "AIOIDLE_PORT", &AIOIDLE, 24735 },
 };
 
 /* Every main calls this first: RUNDIR, the ports, the CA files. */
@@ -60,7 +65,9 @@ static int hport(int k) { return HOSTILE + k; }
    feature is asserted with deadline_kept: never early, and over by at most
    DEADLINE_SLACK_MS, far below what the broken behaviour would take
    (the hostile scenarios hold or trickle for 20-60 s). */
+#ifndef CALM_MS   /* -DCALM_MS=N: quicker failures while a feature is being written */
 #define CALM_MS 120000
+#endif
 #define DEADLINE_SLACK_MS 5000
 
 static int deadline_kept(long long elapsed, long long deadline)

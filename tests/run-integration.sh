@@ -11,7 +11,7 @@ source tests/servers.sh
 trap servers_stop EXIT
 
 export AIO_PORT=24525 AIO452_PORT=24527 PF_PLAIN=24526 HOSTILE_BASE=24600 AIO_NOUTF8=24528 AIO_SIZE=24529
-export PF_SUBMISSION=24587 PF_IMPLICIT=24465 PF_TLS13=24466
+export PF_SUBMISSION=24587 PF_IMPLICIT=24465 PF_TLS13=24466 PF_SHORT=24731
 export AIOAUTH_PORT=24550 AIOAUTH_IMPLICIT=24551 AIOAUTH_PLAIN=24552 AIOAUTH_TWO=24553
 export AIOTLS_PORT=24530 AIOTLS_IMPLICIT=24531 BADCERT_BASE=24540 CLIENTCERT_PORT=24536
 export CERTS="$RUNDIR/certs"
@@ -54,6 +54,22 @@ THREADS_IMPLICIT=(--implicit-listen "127.0.0.1:$THREADS_PORT")
 have_ipv6 && THREADS_IMPLICIT+=(--implicit-listen "[::1]:$THREADS_PORT")
 start_aiosmtpd threads 24950 --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
     "${THREADS_IMPLICIT[@]}" --pipelining || exit 1
+# issue 16, sessions that last (tests/sessions.c): Postfix's PF_SHORT listener (smtpd_timeout=3s,
+# tests/peers/postfix.sh), hostile.py's mail421_after_2 and vanish_after_data, and these:
+#   AIOTOKEN: XOAUTH2/OAUTHBEARER, the accepted token read from a file at every AUTH;
+#   AIOTOKEN_CLOSE: the same, and a refused token closes the connection;
+#   AIOCOUNT: connections.log counts connections (pacing, messages per connection, idle NOOP);
+#   AIOIDLE: closes a connection idle for 2 s without a word; DOVECOT_LMTP: Dovecot's lmtpd
+export AIOTOKEN_PORT=24732 AIOTOKEN_CLOSE_PORT=24733 AIOCOUNT_PORT=24734 AIOIDLE_PORT=24735
+export DOVECOT_LMTP_PORT=24730 OAUTH_TOKEN_FILE="$RUNDIR/oauth-token"
+export CLOSED_PORT=24736   # nothing listens here: a refused connection
+: >"$OAUTH_TOKEN_FILE"
+start_aiosmtpd aiotoken "$AIOTOKEN_PORT" --oauth-token-file "$OAUTH_TOKEN_FILE" || exit 1
+start_aiosmtpd aiotokenclose "$AIOTOKEN_CLOSE_PORT" --oauth-token-file "$OAUTH_TOKEN_FILE" \
+    --oauth-close-on-failure || exit 1
+start_aiosmtpd aiocount "$AIOCOUNT_PORT" --pipelining || exit 1
+start_aiosmtpd aioidle "$AIOIDLE_PORT" --timeout 2 || exit 1
+start_dovecot_lmtp || exit 1
 k=0
 for c in expired notyet wronghost selfsigned server; do
     start_aiosmtpd "badcert-$c" $((BADCERT_BASE + k)) --tls-cert "$CERTS/$c.pem" --tls-key "$CERTS/$c.key" || exit 1
@@ -120,6 +136,8 @@ echo "== AUTH"
 $B/auth || fail=1
 echo "== proxies"
 $B/proxy || fail=1
+echo "== sessions that last: reconnects, token renewal, pacing, LMTP (issue 16)"
+$B/sessions || fail=1
 echo "== messages and extensions"
 $B/mime || fail=1
 echo "== caller abuse"

@@ -85,6 +85,14 @@ start_unix_peers() {
         --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key"
 }
 
+# start_dovecot_lmtp: Dovecot's LMTP server (tests/peers/dovecot_lmtp.sh) in
+# $RUNDIR/dovecot on $DOVECOT_LMTP_PORT (24730); mailboxes anna, bert, carl
+DOVECOT_DIR=""
+start_dovecot_lmtp() {
+    DOVECOT_DIR="$RUNDIR/dovecot"
+    bash tests/peers/dovecot_lmtp.sh start "$DOVECOT_DIR"
+}
+
 PROXIES_DIR=""
 start_proxies() {
     PROXIES_DIR="$RUNDIR/proxies"
@@ -100,4 +108,6 @@ servers_stop() {
     POSTFIX_DIR=""
     [ -n "$PROXIES_DIR" ] && bash tests/peers/proxies.sh stop "$PROXIES_DIR" >/dev/null 2>&1
     PROXIES_DIR=""
+    [ -n "$DOVECOT_DIR" ] && bash tests/peers/dovecot_lmtp.sh stop "$DOVECOT_DIR" >/dev/null 2>&1
+    DOVECOT_DIR=""
 }

@@ -8,8 +8,8 @@ Run it with Debian's interpreter (the one that sees python3-aiosmtpd):
       [--tls-cert CERT --tls-key KEY] [--implicit-listen HOST:PORT ...] \
       [--implicit-unix PATH ...] \
       [--tls-client-ca CAFILE] [--tls-min VER] [--tls-max VER] \
-      [--auth-user U --auth-pass P] [--oauth-token TOKEN] [--auth-mechs LIST] \
-      [--require-starttls] [--auth-required] [--auth-plaintext] [--no-dsn] \
+      [--auth-user U --auth-pass P] [--oauth-token TOKEN | --oauth-token-file FILE] \
+      [--oauth-close-on-failure] [--auth-mechs LIST] [--require-starttls] [--auth-required] [--auth-plaintext] [--no-dsn] \
       [--pipelining] [--timeout S] [--line-length-limit N] [--verbose]
 
 Spool layout (see tests/peers/SERVERS.md):
@@ -21,6 +21,8 @@ Spool layout (see tests/peers/SERVERS.md):
   DIR/commands.log   one JSON object per command line received:
                      {"peer": [ip, port], "line": "..."}
   DIR/auth.log       one JSON object per AUTH continuation line (334 answers)
+  DIR/auth-attempts.log  one JSON object per AUTH command and its outcome
+  DIR/connections.log  one JSON object per connection opened and per one lost
 """
 
 import argparse
@@ -192,6 +194,8 @@ class Recorder:
                     pass
         self.commands = open(os.path.join(spool, "commands.log"), "a", encoding="utf-8")
         self.auth = open(os.path.join(spool, "auth.log"), "a", encoding="utf-8")
+        self.attempts = open(os.path.join(spool, "auth-attempts.log"), "a", encoding="utf-8")
+        self.connections = open(os.path.join(spool, "connections.log"), "a", encoding="utf-8")
 
     def _log(self, f, obj):
         f.write(json.dumps(obj) + "\n")
@@ -210,6 +214,14 @@ class Recorder:
         obj = {"peer": peer_pair(peer), "line": text_of(line)}
         obj.update(extra)
         self._log(self.commands, obj)
+
+    def connection(self, event, peer, listener):
+        self._log(self.connections, {"event": event, "peer": peer_pair(peer),
+                                     "listener": listener, "time": time.time()})
+
+    def auth_attempt(self, peer, mech, ok, token):
+        self._log(self.attempts, {"peer": peer_pair(peer), "mech": mech, "ok": ok,
+                                  "token": token})
 
     def auth_line(self, peer, raw):
         self._log(self.auth, {"peer": peer_pair(peer), "line": text_of(raw.rstrip(b"\r\n"))})
@@ -252,6 +264,8 @@ class RecordingSMTP(SMTP):
         self.listener = listener
         self._overrun = None     # bytes of a too-long command line so far
         self._raw_arg = None     # MAIL/RCPT argument with its original case
+        self.bearer_token = None # the token of the current AUTH, for auth-attempts.log
+        self.handler_obj = handler
         super().__init__(handler, **kw)
 
     def _client_connected_cb(self, reader, writer):
@@ -309,7 +323,15 @@ class RecordingSMTP(SMTP):
             for raw in leftover.splitlines(keepends=True):
                 self.recorder.command(self.session.peer if self.session else None,
                                       raw, discarded_before_tls=True)
+        else:
+            self.recorder.connection("open", transport.get_extra_info("peername"),
+                                     self.listener)
         super().connection_made(transport)
+
+    def connection_lost(self, error):
+        self.recorder.connection("lost", self.session.peer if self.session else None,
+                                 self.listener)
+        super().connection_lost(error)
 
     def _getparams(self, params):
         result = super()._getparams(params)
@@ -323,10 +345,21 @@ class RecordingSMTP(SMTP):
 
     async def smtp_AUTH(self, arg):
         before = self.session.authenticated if self.session else None
+        self.bearer_token = None          # set by the token mechanisms
         await super().smtp_AUTH(arg)
-        if self.session and self.session.authenticated and not before:
+        words = (arg or "").split()
+        ok = bool(self.session and self.session.authenticated and not before)
+        if ok:
             # the mechanism that authenticated the session, for the .json
-            self.session.auth_mech = (arg or "").split()[0]
+            self.session.auth_mech = words[0]
+        token = self.bearer_token
+        self.recorder.auth_attempt(self.session.peer if self.session else None,
+                                   words[0].upper() if words else "", ok,
+                                   None if token is None else text_of(token))
+        if (not ok and token is not None and self.handler_obj.oauth_close_on_failure
+                and self.transport is not None):
+            # a refused bearer token ends the connection (after the 535)
+            self.transport.close()
 
     async def smtp_MAIL(self, arg):
         self._raw_arg = arg
@@ -346,12 +379,15 @@ class RecordingSMTP(SMTP):
 
 class Handler:
     def __init__(self, recorder, max_rcpt=None, auth_user=None, auth_pass=None,
-                 oauth_token=None, offered=()):
+                 oauth_token=None, offered=(), oauth_token_file=None,
+                 oauth_close_on_failure=False):
         self.recorder = recorder
         self.max_rcpt = max_rcpt
         self.auth_user = auth_user.encode() if auth_user is not None else None
         self.auth_pass = auth_pass.encode() if auth_pass is not None else None
         self.oauth_token = oauth_token.encode() if oauth_token is not None else None
+        self.oauth_token_file = oauth_token_file   # read at every AUTH
+        self.oauth_close_on_failure = oauth_close_on_failure
         self.offered = list(offered)     # the AUTH line, in this order
 
     # --- EHLO: advertise DSN; AUTH lists the offered mechanisms only -------
@@ -472,8 +508,18 @@ class Handler:
         resp = await server.challenge_auth(b"")
         return None if resp is MISSING else resp   # '*' / bad base64: answered
 
+    def _accepted_token(self):
+        if self.oauth_token_file is None:
+            return self.oauth_token
+        try:
+            with open(self.oauth_token_file, "rb") as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
     def _token_ok(self, user, token):
-        if not hmac.compare_digest(token, self.oauth_token):
+        want = self._accepted_token()
+        if not want or not hmac.compare_digest(token, want):
             return False
         if self.auth_user is None:
             return True
@@ -497,6 +543,7 @@ class Handler:
             await server.push("501 5.5.2 Malformed XOAUTH2 response")
             return AuthResult(success=False, handled=True)
         user, token = parsed
+        server.bearer_token = token
         if self._token_ok(user, token):
             return AuthResult(success=True, auth_data=LoginPassword(user, b""))
         answer = await self._token_error(server, XOAUTH2_ERROR)
@@ -520,6 +567,7 @@ class Handler:
             await server.push("501 5.5.2 Malformed OAUTHBEARER response")
             return AuthResult(success=False, handled=True)
         user, kv = parsed
+        server.bearer_token = kv[b"token"]
         if self._token_ok(user, kv[b"token"]):
             return AuthResult(success=True,
                               auth_data=LoginPassword(user or b"", b""))
@@ -553,7 +601,8 @@ async def main(args):
     except FileNotFoundError:
         pass
     handler = Handler(recorder, args.max_rcpt, args.auth_user, args.auth_pass,
-                      args.oauth_token, args.offered)
+                      args.oauth_token, args.offered, args.oauth_token_file,
+                      args.oauth_close_on_failure)
 
     ctx = None
     if args.tls_cert:
@@ -685,6 +734,12 @@ def cli():
     p.add_argument("--oauth-token", metavar="TOKEN",
                    help="offer XOAUTH2 and OAUTHBEARER; this bearer token (and "
                         "--auth-user, if given) authenticates")
+    p.add_argument("--oauth-token-file", metavar="FILE",
+                   help="like --oauth-token, but the accepted token is FILE's content "
+                        "(white space stripped), read again at every AUTH; a missing or "
+                        "empty file accepts no token")
+    p.add_argument("--oauth-close-on-failure", action="store_true",
+                   help="close the connection after the 535 to a refused bearer token")
     p.add_argument("--auth-mechs", metavar="LIST",
                    help="comma-separated mechanisms to offer, in this EHLO order "
                         "(e.g. PLAIN,LOGIN); the others get 504")
@@ -718,6 +773,8 @@ def cli():
     if (args.tls_min and args.tls_max
             and TLS_VERSIONS[args.tls_min] > TLS_VERSIONS[args.tls_max]):
         p.error("--tls-min is above --tls-max")
+    if args.oauth_token is not None and args.oauth_token_file is not None:
+        p.error("--oauth-token and --oauth-token-file exclude each other")
     if (args.auth_user is None) != (args.auth_pass is None):
         p.error("--auth-user and --auth-pass go together")
     if args.oauth_token is not None and (not args.oauth_token
@@ -728,7 +785,8 @@ def cli():
     # one is offered (sorted, as aiosmtpd does); PLAIN and LOGIN stay
     # implemented (535) even when unusable, as before.
     usable = ((PASSWORD_MECHS if args.auth_user is not None else ())
-              + (TOKEN_MECHS if args.oauth_token is not None else ()))
+              + (TOKEN_MECHS if args.oauth_token is not None
+                 or args.oauth_token_file is not None else ()))
     if args.auth_mechs is not None:
         offered = []
         for m in args.auth_mechs.upper().split(","):

@@ -10,8 +10,10 @@ new scenarios are only ever appended). One thread per connection. Every byte
 received is logged, raw and flushed as it arrives, to
   DIR/<scenario>.log       all connections of that scenario, appended
   DIR/<scenario>.<N>.log   connection N (1, 2, ...) of that scenario alone
-and connection events go to DIR/events.log (JSON lines). DIR/ready is
-written once every port is bound. SIGTERM/SIGINT end the process promptly.
+and connection events go to DIR/events.log (JSON lines). Scenarios that
+take messages record each one in DIR/<scenario>.messages (JSON lines, see
+record_message). DIR/ready is written once every port is bound.
+SIGTERM/SIGINT end the process promptly.
 
 TLS scenarios (14-22) use certificates from CERTDIR (default DIR/certs),
 made there by certs.sh first if needed. On a TLS connection the logs hold
@@ -64,6 +66,12 @@ class Logs:
         with self.lock:
             self.events.write(json.dumps(obj) + "\n")
             self.events.flush()
+
+    def message(self, scenario, obj):
+        obj["t"] = round(time.time(), 6)
+        with self.lock:
+            with open(os.path.join(self.dir, scenario + ".messages"), "a") as f:
+                f.write(json.dumps(obj) + "\n")
 
 
 class Conn:
@@ -592,6 +600,66 @@ class NoEhlo(Normal):
         self.c.send(b"502 5.5.1 command not implemented\r\n")
 
 
+def header_value(body, name):
+    """The first header `name` of a message (unfolded), as text, or ""."""
+    head = body.split(b"\r\n\r\n", 1)[0]
+    lines = head.split(b"\r\n")
+    want = name.lower() + b":"
+    for i, line in enumerate(lines):
+        if line.lower().startswith(want):
+            value = line[len(want):]
+            for cont in lines[i + 1:]:
+                if not cont[:1] in (b" ", b"\t"):
+                    break
+                value += cont
+            return value.strip().decode("utf-8", "backslashreplace")
+    return ""
+
+
+def record_message(conn, body, number, replied):
+    """One line in DIR/<scenario>.messages for a message whose end of data
+    arrived: {"conn": N (the connection, 1, 2, ...), "msg": the message's
+    number on that connection, "subject": its Subject header, "size": body
+    bytes (dot-stuffed, CRLF), "replied": whether the server answered it}."""
+    conn.logs.message(conn.scenario, {"conn": conn.n, "msg": number,
+                                      "subject": header_value(body, b"Subject"),
+                                      "size": len(body), "replied": replied})
+
+
+class Mail421After2(Normal):
+    """Two messages per connection: the third MAIL FROM gets 421 and the
+    connection is closed (a server's per-connection limit, or a restart)."""
+
+    LIMIT = 2
+
+    def dispatch(self, line):
+        verb = line.split(None, 1)[0].upper() if line.strip() else b""
+        if verb == b"MAIL" and self.msgs >= self.LIMIT:
+            self.c.event("mail_421", msgs=self.msgs)
+            self.c.send(b"421 4.7.0 hostile: %d messages on this connection, closing\r\n" % self.msgs)
+            self.c.finish()
+            return False
+        return super().dispatch(line)
+
+    def on_message(self, body):
+        record_message(self.c, body, self.msgs, True)
+        super().on_message(body)
+
+
+class VanishAfterData(Normal):
+    """A message whose Subject contains "vanish" is taken (recorded) and the
+    connection closed before the reply to its end of data; others normal."""
+
+    def on_message(self, body):
+        if "vanish" in header_value(body, b"Subject").lower():
+            record_message(self.c, body, self.msgs, False)
+            self.c.event("close_before_data_reply", msgs=self.msgs)
+            self.c.finish()
+            raise Closed()
+        record_message(self.c, body, self.msgs, True)
+        super().on_message(body)
+
+
 # --- TLS scenarios (14-22): contexts made in main() from --certs ----------
 
 CTX = {}        # "server", "tls11", "tls13", "chain20" -> ssl.SSLContext
@@ -719,6 +787,9 @@ SCENARIOS = [
     ("chain20", Chain20, "implicit TLS with a 20-certificate chain (chain20.pem); then normal"),
     ("starttls_then_silent", StartTLSThenSilent, "EHLO offers STARTTLS; '220 go ahead', then no handshake (60 s)"),
     ("implicit_normal", ImplicitTLS, "implicit TLS with server.pem; then normal"),
+    # 23..: issue 16 (sessions that last); messages in DIR/<scenario>.messages
+    ("mail421_after_2", Mail421After2, "normal, but the 3rd MAIL FROM on a connection gets 421 and a close"),
+    ("vanish_after_data", VanishAfterData, "normal; a message with 'vanish' in its Subject: close after its end of data, no reply"),
 ]
 TLS_SCENARIOS = {"starttls_inject", "starttls_different_auth", "tls11_only",
                  "tls13_only", "chain20", "implicit_normal"}

@@ -8,6 +8,7 @@
 #   PF_IMPLICIT=24465    implicit TLS (wrapper mode), AUTH
 #   PF_TLS13=24466       implicit TLS, TLS 1.3 only
 #   PF_SMALL=24588       plain, advertising SIZE 100000 (smtpd's own message_size_limit)
+#   PF_SHORT=24731       plain, smtpd_timeout=3s: an idle session is dropped after 3 s
 #   PF_KEYS=rsa          server key: rsa | ec | both (both: OpenSSL picks by client)
 #   PF_IPV4_ONLY=1       do not listen on [::1] (automatic when ::1 is absent)
 # All listen on 127.0.0.1 and, when the loopback has ::1, on [::1] too.
@@ -23,6 +24,7 @@ PF_SUBMISSION=${PF_SUBMISSION:-24587}
 PF_IMPLICIT=${PF_IMPLICIT:-24465}
 PF_TLS13=${PF_TLS13:-24466}
 PF_SMALL=${PF_SMALL:-24588}
+PF_SHORT=${PF_SHORT:-24731}
 PF_KEYS=${PF_KEYS:-rsa}
 PF_HOSTNAME=mail.test.local
 SASL_USER=alice
@@ -100,7 +102,7 @@ if [ "$CMD" = status ]; then
 fi
 
 # ---------------------------------------------------------------- start
-for p in "$PF_PLAIN" "$PF_SUBMISSION" "$PF_IMPLICIT" "$PF_TLS13" "$PF_SMALL"; do
+for p in "$PF_PLAIN" "$PF_SUBMISSION" "$PF_IMPLICIT" "$PF_TLS13" "$PF_SMALL" "$PF_SHORT"; do
     case $p in ''|*[!0-9]*) die "bad port '$p'" ;; esac
 done
 case $PF_KEYS in rsa|ec|both) ;; *) die "PF_KEYS must be rsa, ec or both" ;; esac
@@ -115,7 +117,7 @@ ls /usr/lib/x86_64-linux-gnu/sasl2/libsasldb.so* /usr/lib/*/sasl2/libsasldb.so* 
 
 do_stop   # starting twice = restart
 
-busy=$(ss -Hltnp 2>/dev/null | awk -v P=" $PF_PLAIN $PF_SUBMISSION $PF_IMPLICIT $PF_TLS13 $PF_SMALL " '
+busy=$(ss -Hltnp 2>/dev/null | awk -v P=" $PF_PLAIN $PF_SUBMISSION $PF_IMPLICIT $PF_TLS13 $PF_SMALL $PF_SHORT " '
     { n = split($4, a, ":"); if (index(P, " " a[n] " ")) print $4, $6 }')
 [ -z "$busy" ] || die "port(s) already in use: $busy"
 
@@ -217,6 +219,7 @@ EOF
         echo "$a:$PF_IMPLICIT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt"
         echo "$a:$PF_TLS13 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt -o smtpd_tls_protocols=>=TLSv1.3 -o smtpd_tls_mandatory_protocols=>=TLSv1.3"
         echo "$a:$PF_SMALL inet n - n - - smtpd -o message_size_limit=100000"
+        echo "$a:$PF_SHORT inet n - n - - smtpd -o smtpd_timeout=3s"
     done
     # public/smtpunix under the queue directory: master(5) names unix services
     # relative to it, private=n puts it in public/ (world-connectable socket)
@@ -319,7 +322,7 @@ fi
 # Wait until every listener is up.
 want=""
 for a in $ADDRS; do
-    for p in "$PF_PLAIN" "$PF_SUBMISSION" "$PF_IMPLICIT" "$PF_TLS13" "$PF_SMALL"; do
+    for p in "$PF_PLAIN" "$PF_SUBMISSION" "$PF_IMPLICIT" "$PF_TLS13" "$PF_SMALL" "$PF_SHORT"; do
         want="$want $a:$p"
     done
 done
