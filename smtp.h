@@ -53,6 +53,8 @@
      After open, and after errors
        smtp_error_detail(s)         the last error in one sentence
        smtp_result_str(r)           a result code in words
+       smtp_is_transient(s, r)      1: retry later may work; 0: it will not
+       smtp_reconnects(s)           connections reopened (LASTING SESSIONS)
        smtp_last_reply(s)           the last reply: code, enhanced status, text
        smtp_extensions(s)  smtp_supported_auth(s)  smtp_size_limit(s)
        smtp_security_used(s)  smtp_port_used(s)
@@ -112,6 +114,14 @@
      Bad input (CR, LF in a command argument or header, a malformed
      address, NULL where a string is required) is SMTP_ERR_PARAM before a
      byte is sent, and the detail names the field.
+     Retry or give up: smtp_is_transient(s, r) is 1 for NOMEM, RESOLVE,
+     CONNECT, TIMEOUT, IO, CLOSED (a 421 too), PROXY, AUTH_TEMP,
+     UNKNOWN_OUTCOME (RFC 5321 6.1: treat as not delivered), TLS when the
+     handshake's I/O failed (not a version or cipher the server refuses),
+     and REPLY when the reply that refused was 4xx (450, 451, 452); 0 for
+     OK, PARTIAL, PARAM, STATE, PROTOCOL, TOO_LONG, CERT, NO_STARTTLS,
+     AUTH (535), AUTH_UNAVAILABLE, UNSUPPORTED, CONFIG, ABORTED, and REPLY
+     for a 5xx.
 
    SESSIONS AND MEMORY
      smtp_session is a struct you own: on the stack, static, or on the
@@ -130,6 +140,38 @@
      any of them. A call in the wrong state is SMTP_ERR_STATE, naming the
      call and the state. A transport failure ends the session: every
      later call returns that failure until smtp_close.
+
+   LASTING SESSIONS
+     A session kept open between messages (a daemon, a batch mailer)
+     outlives the server's patience. Before a transaction on a connection
+     idle for a second or more, what the server sent meanwhile is read
+     without waiting, and past cfg.idle_check_ms (default 30 s; negative:
+     never) a NOOP asks. When the connection turns out closed, or the
+     server answers 421 before it accepted MAIL FROM, smtp_send and
+     smtp_send_batch open a new connection with the same config (the TLS
+     mode that worked, resumed through cfg.tls_cache when given, AUTH
+     again) and send the transaction there, once per message. Never after
+     any byte of the message went out: then the result is the error and
+     nothing is sent twice. cfg.no_reconnect = 1 turns this off. The trace
+     notes each reconnect ("reconnecting to host:port: why");
+     smtp_reconnects(s) counts them.
+     cfg.messages_per_connection: after that many messages the session
+     sends QUIT and reconnects (also inside a batch).
+     cfg.messages_per_second: messages start at most that often; the pause
+     is at most a second. Both turn cfg.pipeline_messages off where they
+     apply. Results per message are unchanged.
+     cfg.token: OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER; with it,
+     cfg.allowed_auth defaults to those two and may hold only them). It is
+     called at each AUTH with renew 0; when the server refuses the token
+     (535), once with renew 1 for a fresh one, and AUTH is tried again, on
+     a new connection if the server closed this one. Tokens never reach
+     the trace; a static password still works.
+     LMTP (RFC 2033): cfg.protocol = SMTP_PROTOCOL_LMTP (key protocol
+     lmtp) sends LHLO and reads one reply per accepted recipient after the
+     end of the message (also after BDAT LAST), each deciding for its
+     recipient in results; smtp_send returns SMTP_PARTIAL when some were
+     refused there. The low-level smtp_data_end reads them all:
+     SMTP_OK, SMTP_PARTIAL or SMTP_ERR_REPLY, smtp_last_reply the last.
 
    TIMEOUTS (milliseconds; 0 = the default; negative = no limit)
      connect_timeout_ms   30 s   connecting, in total over every address
