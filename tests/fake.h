@@ -147,6 +147,7 @@ TEST_UNUSED static smtp_result fake_open(smtp_session *s, smtp_config *cfg)
     smtp_result r;
     cfg->host = cfg->host ? cfg->host : "fake.test";
     cfg->security = SMTP_SECURITY_NONE;
+    cfg->no_reconnect = 1;   /* the fake is one connection: a reconnect would be a real one */
     r = smtp__init(s, cfg);
     if (r) return r;
     s->link.io.read = fake_read; s->link.io.write = fake_write; s->link.io.close = fake_close;

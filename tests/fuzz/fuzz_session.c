@@ -8,7 +8,12 @@
      1  one byte per read
      2  1..16 bytes per read, never past a line end
      3  1..256 bytes per read, across line ends (pipelined replies, or
-        bytes that answer nothing before a lock-step command)
+        bytes that answer nothing before a lock-step command, or a reply
+        before the end of data it would answer)
+   In modes 0-2 the server waits while the client has unsent bytes (so
+   the end of data and its reply can be reached at all).
+   The top bit of the first byte picks LMTP (RFC 2033: LHLO, a reply per
+   accepted recipient after the end of data) instead of SMTP.
    The session: security NONE, a user name and password with every
    mechanism allowed and cleartext AUTH permitted (so AUTH runs whenever
    the fuzzer offers it), then smtp_send of a small message to three
@@ -40,6 +45,7 @@ static struct script {
     unsigned char q[4096];
     size_t qh, qt;
     int lost, finals;
+    int lmtp, rcpt_ok;                   /* LMTP: one reply per accepted RCPT after the end of data */
 } T;
 
 static int t_read(smtp_session *s, void *buf, size_t len, long long dl)
@@ -50,6 +56,10 @@ static int t_read(smtp_session *s, void *buf, size_t len, long long dl)
     if (T.closed) T.io_after_close = 1;
     FCHECK(len > 0);
     if (left == 0) return SMTP_ERR_TIMEOUT;
+    /* modes 0-2 are a server that answers what it received: while the
+       client holds bytes it has not sent (the end of data waiting for the
+       premature check, BDAT LAST), nothing comes; mode 3 sends whenever */
+    if (T.mode != 3 && (S.state == SMTP__BDAT ? S.wr.len > SMTP__BDAT_HDR : S.wr.len > 0)) return SMTP_ERR_TIMEOUT;
     nl = (const unsigned char *)memchr(T.p + T.pos, '\n', left);
     line = nl ? (size_t)(nl - (T.p + T.pos)) + 1 : left;
     switch (T.mode) {
@@ -84,7 +94,7 @@ static void t_close(smtp_session *s)
    (RFC 2920) sends several at once; the greeting answers nothing sent. A
    354 to DATA means the end of data will get a reply of its own. A 2xx to
    the end of data or to BDAT ... LAST (RFC 3030) is a final acceptance. */
-enum { K_GREETING, K_DATA, K_END, K_BDAT_LAST, K_OTHER };
+enum { K_GREETING, K_DATA, K_END, K_BDAT_LAST, K_OTHER, K_MAIL, K_RCPT };
 
 static void push(int kind)
 {
@@ -97,15 +107,23 @@ static void on_trace(void *user, smtp_trace_dir dir, const char *d, size_t n)
     (void)user;
     if (T.lost) return;
     if (dir == SMTP_TRACE_OUT) {
-        push(n == 4 && !memcmp(d, "DATA", 4) ? K_DATA
-             : n > 10 && !memcmp(d, "BDAT ", 5) && !memcmp(d + n - 5, " LAST", 5) ? K_BDAT_LAST : K_OTHER);
+        int k = n == 4 && !memcmp(d, "DATA", 4) ? K_DATA
+              : n > 10 && !memcmp(d, "BDAT ", 5) && !memcmp(d + n - 5, " LAST", 5) ? K_BDAT_LAST
+              : n > 9 && !memcmp(d, "MAIL FROM", 9) ? K_MAIL : n > 7 && !memcmp(d, "RCPT TO", 7) ? K_RCPT : K_OTHER;
+        int extra;
+        push(k);
+        /* LMTP (RFC 2033 4.2): BDAT LAST gets a reply per accepted recipient */
+        for (extra = 1; k == K_BDAT_LAST && T.lmtp && extra < T.rcpt_ok; extra++) push(K_BDAT_LAST);
     } else if (dir == SMTP_TRACE_IN) {
-        int k;
+        int k, ends;
         FCHECK(n >= 3);
         if (n > 3 && d[3] == '-') return;          /* not the last line of its reply */
         FCHECK(T.qt > T.qh);                        /* a reply to something asked */
         k = T.q[T.qh++ % sizeof T.q];
-        if (k == K_DATA && !memcmp(d, "354", 3)) push(K_END);
+        if (k == K_MAIL) T.rcpt_ok = 0;
+        if (k == K_RCPT && (!memcmp(d, "250", 3) || !memcmp(d, "251", 3))) T.rcpt_ok++;
+        if (k == K_DATA && !memcmp(d, "354", 3))   /* LMTP: the end of data gets a reply per accepted recipient */
+            for (ends = 0; ends < (T.lmtp && T.rcpt_ok > 1 ? T.rcpt_ok : 1); ends++) push(K_END);
         else if ((k == K_END || k == K_BDAT_LAST) && d[0] == '2') T.finals++;
     }
 }
@@ -157,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) return 0;
     memset(&T, 0, sizeof T);
     T.mode = data[0] & 3;
-    T.rs = data[0] >> 2;
+    T.rs = (data[0] >> 2) & 31;
     T.p = data + 1; T.n = size - 1;
     push(K_GREETING);
 
@@ -172,6 +190,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        SMTP_AUTH_OAUTHBEARER;
     cfg.helo_name = "client.fuzz.test";
     cfg.trace = on_trace;
+    cfg.no_reconnect = 1;   /* the script is one connection: a reconnect would be a real one */
+    T.lmtp = data[0] >> 7;
+    cfg.protocol = T.lmtp ? SMTP_PROTOCOL_LMTP : SMTP_PROTOCOL_SMTP;
 
     memset(&m, 0, sizeof m);
     m.from = "Sender <sender@fuzz.test>";
