@@ -176,6 +176,8 @@ check-warnings: | $(B)
 	  for f in $(EX_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(SM_SRCS); do $$cc $(WARN) -Werror $(SEND_DEFS) -fsyntax-only $$f; done; \
 	  for f in $(TEST_SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(OTHER_SRCS); do $$cc $(TEST_CFLAGS) -Werror -fsyntax-only $$f; done; \
 	  for f in $(UNIT_SRCS); do $$cc $(TEST_CFLAGS) -DSMTP_NO_TLS -Werror -fsyntax-only $$f; done; done
+	@set -e; for cc in gcc clang; do CC=$$cc bash tests/ports/featuremacros.sh > $(B)/featuremacros-$$cc.txt || \
+	  { cat $(B)/featuremacros-$$cc.txt; exit 1; }; tail -1 $(B)/featuremacros-$$cc.txt | sed "s/^/  $$cc: /"; done
 	@echo "check-warnings: clean"
 
 unit: $(B)/unit $(B)/unit-notls

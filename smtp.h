@@ -1,6 +1,9 @@
 /* smtp.h - v0.6.0 - a blocking SMTP client in one header - public domain (Unlicense) */
 #if defined(SMTP_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L   /* getaddrinfo, poll, clock_gettime under -std=c99 */
+#define _POSIX_C_SOURCE 200809L   /* getaddrinfo, poll, clock_gettime, MSG_NOSIGNAL under -std=c99 */
+#endif
+#if defined(SMTP_IMPLEMENTATION) && defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE 1        /* SO_NOSIGPIPE, hidden when the program set _POSIX_C_SOURCE alone */
 #endif
 /*
 
@@ -462,8 +465,17 @@
      writes use MSG_NOSIGNAL (SO_NOSIGPIPE where there is no such flag).
 
    PLATFORMS
-     Linux first; the code is POSIX (sockets, poll, clock_gettime) so macOS
-     and the BSDs build. Windows is out of scope for now.
+     Linux first; the code is POSIX (sockets, poll, clock_gettime). Run
+     here: x86-64 glibc (gcc, clang, tcc), musl static, and under qemu
+     s390x, powerpc (big-endian), armhf and i386 (make ports). macOS and
+     the BSDs are compile-checked with their feature macros simulated on
+     Linux headers (tests/ports/featuremacros.sh), not run: smtp.h sets
+     _POSIX_C_SOURCE at 200809L unless the program set it (MSG_NOSIGNAL is
+     POSIX 2008) and defines _DARWIN_C_SOURCE on macOS (SO_NOSIGPIPE);
+     when a program's own feature macros hide both (FreeBSD with
+     _XOPEN_SOURCE=600, any system with _POSIX_C_SOURCE=200112L), the
+     build stops with #error rather than risk SIGPIPE. Windows: not yet
+     (mingw stops at netdb.h).
 
    LIMITS
      A whole reply must fit in 16384 bytes (SMTP_ERR_TOO_LONG otherwise:
@@ -1166,7 +1178,13 @@ struct smtp_session {
 #endif
 
 #ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0          /* macOS and some BSDs: SO_NOSIGPIPE instead */
+#ifndef SO_NOSIGPIPE   /* a write to a closed connection would raise SIGPIPE and kill the program */
+#error "smtp.h: neither MSG_NOSIGNAL nor SO_NOSIGPIPE is visible; define _POSIX_C_SOURCE 200809L (or no feature macros) before including smtp.h"
+#endif
+#define MSG_NOSIGNAL 0          /* macOS: SO_NOSIGPIPE on the socket instead */
+#endif
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 0             /* older POSIX levels; the descriptor is closed at once anyway */
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)

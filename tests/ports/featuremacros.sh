@@ -19,8 +19,9 @@
 # of a file that defines SMTP_IMPLEMENTATION and includes smtp.h first (as
 # the README says), then the same file preprocessed to see what MSG_NOSIGNAL
 # and SO_NOSIGPIPE expand to after smtp.h (smtp.h turns a missing
-# MSG_NOSIGNAL into 0). Not part of make test. Exit 1 when a row does not
-# compile or ends with no guard at all.
+# MSG_NOSIGNAL into 0). Run by make test (check-warnings). Exit 1 when a
+# row does not compile, or compiles with no guard at all; a row where no
+# guard is visible must stop at smtp.h's #error ("refused").
 #   bash tests/ports/featuremacros.sh        (CC=clang to use clang)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -63,7 +64,7 @@ SENDS_NOSIG=$(grep '[^_a-z]send(' smtp.h | grep -c 'MSG_NOSIGNAL')
 echo "featuremacros: $CC $($CC -dumpfullversion 2>/dev/null || $CC -dumpversion), smtp.h $(sed -n 's/.* - \(v[0-9.]*\) - .*/\1/p' smtp.h | head -1);" \
      "send() calls in smtp.h: $SENDS, with MSG_NOSIGNAL: $SENDS_NOSIG"
 printf '%-8s %-45s %-9s %-14s %-13s %s\n' platform "program's flags" compiles MSG_NOSIGNAL SO_NOSIGPIPE "SIGPIPE guard"
-bad=0
+bad=0; refused=0
 for row in "${ROWS[@]}"; do
     plat=${row%%|*}; flags=${row#*|}; [ "$flags" = - ] && flags=""
     std=-std=c99
@@ -72,7 +73,7 @@ for row in "${ROWS[@]}"; do
     if $CC $std -Wall -Wextra -pedantic -Werror -fsyntax-only ${SIM[$plat]} $flags "$T/probe.c" >"$T/err" 2>&1; then
         ok=yes
     else
-        ok=NO; bad=1
+        ok=NO
     fi
     # shellcheck disable=SC2086
     $CC $std -E -P ${SIM[$plat]} $flags "$T/probe.c" >"$T/pp" 2>/dev/null
@@ -81,8 +82,18 @@ for row in "${ROWS[@]}"; do
     guard=""
     [ -n "$msg" ] && [ "$msg" != 0 ] && guard="MSG_NOSIGNAL"
     [ -n "$so" ] && guard="${guard:+$guard + }SO_NOSIGPIPE"
-    [ -z "$guard" ] && { guard="NONE: a closed connection raises SIGPIPE"; bad=1; }
+    if [ -z "$guard" ]; then
+        # no guard visible: smtp.h must refuse to build (its #error), never build unprotected
+        if [ $ok = NO ] && grep -q 'neither MSG_NOSIGNAL nor SO_NOSIGPIPE is visible' "$T/err"; then
+            ok=refused; guard="none visible: the build stops (#error), as it should"
+        else
+            guard="NONE: a closed connection raises SIGPIPE"; bad=1
+        fi
+    fi
+    [ $ok = NO ] && bad=1
+    [ $ok = refused ] && refused=$((refused + 1))
     printf '%-8s %-45s %-9s %-14s %-13s %s\n' "$plat" "${flags:-(none)}" "$ok" "${msg:-?}" "${so:-absent}" "$guard"
     [ $ok = NO ] && sed -n '1,3s/^/           /p' "$T/err"
 done
+echo "featuremacros: ${#ROWS[@]} rows, $refused refused at build time (no guard visible), $([ $bad = 0 ] && echo 'every other row builds protected' || echo FAILED)"
 exit $bad
