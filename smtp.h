@@ -365,6 +365,8 @@
            takes a host name or address
        port: the server's port
            takes 1..65535; default 465 implicit, 587 STARTTLS, else 25
+       socket: a Unix socket instead of host and port
+           takes a path
        from: the envelope sender when the message names none
            takes an address
        user: the AUTH user name (none: no AUTH)
@@ -443,7 +445,7 @@
        set_from_header, set_date_header, set_msgid_header,
        allow_from_override, from_full_name, tls_crl_file, tls_priorities,
        tls_min_dh_prime_bits, tls_host_override, ntlmdomain, keepbcc,
-       envelope_from, socket, eval.
+       envelope_from, eval.
 
    TRACE
      cfg.trace receives every command line sent (SMTP_TRACE_OUT), every
@@ -610,6 +612,10 @@ typedef enum smtp_protocol { SMTP_PROTOCOL_SMTP = 0, SMTP_PROTOCOL_LMTP = 1 } sm
 
 typedef struct smtp_config {
     const char *host; int port;        /* port 0: chosen by security mode (25, 587, 465) */
+    /* A Unix-domain socket to connect to instead of host and port (msmtp's
+       socket key); host then only names the server for TLS ("localhost"
+       when NULL). No proxy with it. */
+    const char *socket_path;
     const char *from;                  /* default envelope sender (config files have it) */
     const char *username, *password;   /* password, or the OAuth2 token for XOAUTH2 */
     smtp_security security;            /* 0 = AUTO: TLS required */
@@ -1173,6 +1179,7 @@ struct smtp_session {
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #if defined(__linux__)
 #include <sys/random.h>
 #endif
@@ -1847,6 +1854,36 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
                       smtp__strerror(last_errno, ebuf, sizeof ebuf));
 }
 
+/* Connects to the Unix-domain socket cfg.socket_path within dl; the same
+   transport as TCP (a stream on a descriptor). */
+static smtp_result smtp__unix_connect(smtp_session *s, smtp__ms dl)
+{
+    struct sockaddr_un su;
+    struct addrinfo ai;
+    char ebuf[128];
+    size_t n = strlen(s->cfg.socket_path);
+    int fd, e = 0;
+    memset(&su, 0, sizeof su);
+    su.sun_family = AF_UNIX;
+    memcpy(su.sun_path, s->cfg.socket_path, n + 1);   /* n < sizeof su.sun_path: smtp__init checked */
+    memset(&ai, 0, sizeof ai);
+    ai.ai_family = AF_UNIX; ai.ai_socktype = SOCK_STREAM;
+    ai.ai_addr = (struct sockaddr *)(void *)&su; ai.ai_addrlen = (socklen_t)sizeof su;
+    fd = smtp__tcp_try(s, &ai, NULL, dl, &e);
+    if (fd >= 0) {
+        s->link.fd = fd;
+        s->link.io.read = smtp__tcp_read;
+        s->link.io.write = smtp__tcp_write;
+        s->link.io.close = smtp__tcp_close;
+        return SMTP_OK;
+    }
+    if (fd == -2)
+        return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to the Unix socket %s timed out after %d ms",
+                          s->cfg.socket_path, s->cfg.connect_timeout_ms);
+    return smtp__fail(s, SMTP_ERR_CONNECT, "cannot connect to the Unix socket %s: %s", s->cfg.socket_path,
+                      smtp__strerror(e, ebuf, sizeof ebuf));
+}
+
 /* A whole file into memory from SMTP_MALLOC (NUL added); 0 or an errno. */
 static int smtp__read_file(const char *path, char **out, size_t *n)
 {
@@ -2157,6 +2194,7 @@ static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
 static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
 {
     smtp_result r;
+    if (s->cfg.socket_path) return smtp__unix_connect(s, dl);
     if (s->cfg.proxy.type == SMTP_PROXY_NONE)
         return smtp__tcp_connect(s, s->cfg.host, s->cfg.port, dl, "SMTP server");
     if ((r = smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy")) != SMTP_OK) return r;
@@ -4932,6 +4970,8 @@ enum {
 #define SMTP__KEYS(X) \
     X("host", SMTP__K_HOST, SMTP__F(host), "a host name or address", "", "the server") \
     X("port", SMTP__K_PORT, SMTP__F(port), SMTP__V_PORT, "465 implicit, 587 STARTTLS, else 25", "the server's port") \
+    X("socket", SMTP__K_TEXT_OR_NULL, SMTP__F(socket_path), "a path", "", \
+      "a Unix socket instead of host and port") \
     X("from", SMTP__K_TEXT, SMTP__F(from), "an address", "", "the envelope sender when the message names none") \
     X("user", SMTP__K_TEXT_OR_NULL, SMTP__F(username), "text", "", "the AUTH user name (none: no AUTH)") \
     X("password", SMTP__K_TEXT, SMTP__F(password), "text", "", "the AUTH password, or the OAuth2 token") \
@@ -4988,7 +5028,7 @@ enum {
     SMTP__NOTE_KEY(X, "set_msgid_header") SMTP__NOTE_KEY(X, "allow_from_override") SMTP__NOTE_KEY(X, "from_full_name") \
     SMTP__NOTE_KEY(X, "tls_crl_file") SMTP__NOTE_KEY(X, "tls_priorities") SMTP__NOTE_KEY(X, "tls_min_dh_prime_bits") \
     SMTP__NOTE_KEY(X, "tls_host_override") SMTP__NOTE_KEY(X, "ntlmdomain") SMTP__NOTE_KEY(X, "keepbcc") \
-    SMTP__NOTE_KEY(X, "envelope_from") SMTP__NOTE_KEY(X, "socket") SMTP__NOTE_KEY(X, "eval")
+    SMTP__NOTE_KEY(X, "envelope_from") SMTP__NOTE_KEY(X, "eval")
 
 typedef struct smtp__key { const char *name; int kind; size_t off; const char *value; } smtp__key;
 #define SMTP__KEY_ITEM(name, kind, off, value, dflt, doc) { name, kind, off, value },
@@ -5980,6 +6020,7 @@ static smtp_result smtp__start(smtp_session *s)
 
 static void smtp__set_peer(smtp_session *s)
 {
+    if (s->cfg.socket_path) { snprintf(s->link.peer, sizeof s->link.peer, "unix:%s", s->cfg.socket_path); return; }
     snprintf(s->link.peer, sizeof s->link.peer, strchr(s->cfg.host, ':') ? "[%s]:%d" : "%s:%d", s->cfg.host, s->cfg.port);
 }
 
@@ -6052,12 +6093,12 @@ static smtp_result smtp__auto(smtp_session *s)
     char log[400];
     smtp_result first = SMTP_OK, r = SMTP_OK;
     size_t ll = 0;
-    if (given == 0) {
+    if (given == 0 && !s->cfg.socket_path) {
         mode[0] = SMTP_SECURITY_IMPLICIT; port[0] = 465;
         mode[1] = SMTP_SECURITY_AUTO; port[1] = 587;       /* AUTO here: the probe */
         mode[2] = SMTP_SECURITY_AUTO; port[2] = 25;
         n = 3;
-    } else if (given == 465) {
+    } else if (given == 465 && !s->cfg.socket_path) {
         mode[0] = SMTP_SECURITY_IMPLICIT; port[0] = given;
         mode[1] = SMTP_SECURITY_STARTTLS; port[1] = given;
         n = 2;
@@ -6182,6 +6223,16 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
     if (!cfg) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_open: cfg is NULL");
     s->cfg = *cfg;
     smtp__defaults(&s->cfg);
+    if (s->cfg.socket_path) {
+        struct sockaddr_un su;
+        if (!*s->cfg.socket_path || strlen(s->cfg.socket_path) >= sizeof su.sun_path)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.socket_path is empty or over the %d bytes a Unix socket "
+                              "path may have", (int)sizeof su.sun_path - 1);
+        if (s->cfg.proxy.type != SMTP_PROXY_NONE || s->cfg.local_address || s->cfg.local_port)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.socket_path excludes cfg.proxy, cfg.local_address and "
+                              "cfg.local_port (a Unix socket has no route or address of ours)");
+        if (!s->cfg.host) s->cfg.host = "localhost";   /* the name TLS checks */
+    }
     if (!s->cfg.host || !*s->cfg.host)
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.host is empty: set the SMTP server's name or address");
     if (!smtp__clean(s->cfg.host) || strpbrk(s->cfg.host, " \t") || strlen(s->cfg.host) > 255)

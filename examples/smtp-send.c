@@ -474,7 +474,7 @@ static int from_matches(const char *from, const char *acc_from)
      K_OWN      this program applies it (the library only records it)
      K_NOTED    msmtp's, accepted and ignored (nothing to do here)
      K_REFUSED  not supported: refused with a message naming the key
-                (protocol: only smtp; socket: only empty)
+                (protocol: only smtp)
      K_EVAL     msmtp's eval: a command whose first output line is the line
    bare: may be given without a value (--tls means --tls=on). */
 enum { K_LIB = 1, K_OWN, K_NOTED, K_REFUSED, K_EVAL };
@@ -486,7 +486,7 @@ static const keyspec OWN_KEYS[] = {
     { "undisclosed_recipients", K_OWN, 1 }, { "allow_from_override", K_OWN, 1 }, { "from_full_name", K_OWN, 0 },
     { "add_missing_from_header", K_OWN, 1 }, { "add_missing_date_header", K_OWN, 1 }, { "keepbcc", K_OWN, 1 },
     { "auto_from", K_NOTED, 1 }, { "envelope_from", K_NOTED, 1 },
-    { "protocol", K_REFUSED, 0 }, { "socket", K_REFUSED, 0 }, { "tls_sha1_fingerprint", K_REFUSED, 0 },
+    { "protocol", K_REFUSED, 0 }, { "tls_sha1_fingerprint", K_REFUSED, 0 },
     { "tls_md5_fingerprint", K_REFUSED, 0 },
     { "eval", K_EVAL, 0 },
 };
@@ -515,8 +515,6 @@ static const char *refused_why(const char *key, const char *val)
 {
     if (!strcmp(key, "protocol") && strcmp(val, "smtp"))
         return "only smtp is supported (smtp-send does not deliver by LMTP yet; the library does: cfg.protocol)";
-    if (!strcmp(key, "socket") && *val)
-        return "local sockets are not supported (smtp.h connects over TCP only): use host and port";
     if (!strcmp(key, "tls_sha1_fingerprint") || !strcmp(key, "tls_md5_fingerprint"))
         return "only SHA-256 fingerprints are supported: give tls_fingerprint";
     return NULL;

@@ -113,6 +113,14 @@ static int aio_count(const char *spool)
     }
 }
 
+/* Waits until the spool holds want messages (CALM_MS at most); the count. */
+TEST_UNUSED static int aio_wait_count(const char *spool, int want)
+{
+    long long end = now_ms() + CALM_MS;
+    while (aio_count(spool) < want && now_ms() < end) usleep(20000);
+    return aio_count(spool);
+}
+
 /* JSON without the white space outside strings, so tests can match
    '"peer":["127.0.0.2"' whatever the indentation. */
 static void json_compact(char *j)

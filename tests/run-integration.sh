@@ -136,6 +136,8 @@ echo "== AUTH"
 $B/auth || fail=1
 echo "== proxies"
 $B/proxy || fail=1
+echo "== Unix-domain sockets (cfg.socket_path): aiosmtpd cleartext, STARTTLS, implicit; Postfix (issue 15)"
+$B/transport || fail=1
 echo "== sessions that last: reconnects, token renewal, pacing, LMTP (issue 16)"
 $B/sessions || fail=1
 echo "== messages and extensions"

@@ -79,14 +79,6 @@ static int wait_lines(const char *path, int want)
     return file_lines(path);
 }
 
-/* waits until the spool holds want messages (CALM_MS at most); the count */
-static int aio_wait_count(const char *spool, int want)
-{
-    long long end = now_ms() + CALM_MS;
-    while (aio_count(spool) < want && now_ms() < end) usleep(20000);
-    return aio_count(spool);
-}
-
 /* How many of the aiosmtpd messages first..last (1-based) hold needle. */
 static int aio_holding(const char *spool, int first, int last, const char *needle)
 {
