@@ -606,6 +606,30 @@ typedef void (*smtp_trace_fn)(void *user, smtp_trace_dir dir, const char *data, 
 
 struct smtp_trust;   /* a shared, read-only trust store (TLS issue) */
 
+/* Your own byte stream (cfg.transport): lwIP, a serial modem, a pipe to
+   ssh, a test script. smtp.h then connects nothing itself; proxies, TLS
+   (implicit and STARTTLS), AUTH and the session run over it. timeout_ms
+   is the time left before the current deadline: 0 means do not wait,
+   negative means no limit.
+     read:  up to n bytes into buf. Returns how many (1..n), 0 when the
+            peer closed the stream, SMTP_ERR_TIMEOUT when nothing came in
+            time, or SMTP_ERR_IO (any other negative value counts as it).
+     write: some of buf[0..n). Returns how many bytes it took (1..n; it is
+            called again for the rest), SMTP_ERR_TIMEOUT when none could
+            be written in time, 0 or SMTP_ERR_CLOSED when the peer is gone,
+            or SMTP_ERR_IO.
+     close: the session is done with the stream (smtp_close, or a failure
+            that ended the session); called once. May be NULL.
+   One stream is one connection: no reconnect (cfg.no_reconnect is
+   implied; cfg.messages_per_connection is refused) and AUTO only probes
+   (cleartext greeting: STARTTLS; silence: implicit TLS). */
+typedef struct smtp_transport {
+    int (*read)(void *user, void *buf, size_t n, int timeout_ms);
+    int (*write)(void *user, const void *buf, size_t n, int timeout_ms);
+    void (*close)(void *user);
+    void *user;
+} smtp_transport;
+
 /* cfg.protocol: SMTP, or LMTP (RFC 2033: LHLO, then one reply per
    accepted recipient after the end of the message). */
 typedef enum smtp_protocol { SMTP_PROTOCOL_SMTP = 0, SMTP_PROTOCOL_LMTP = 1 } smtp_protocol;
@@ -616,6 +640,9 @@ typedef struct smtp_config {
        socket key); host then only names the server for TLS ("localhost"
        when NULL). No proxy with it. */
     const char *socket_path;
+    /* Your own stream instead of a connection (smtp_transport above); host
+       then only names the server for TLS ("localhost" when NULL). */
+    const smtp_transport *transport;
     const char *from;                  /* default envelope sender (config files have it) */
     const char *username, *password;   /* password, or the OAuth2 token for XOAUTH2 */
     smtp_security security;            /* 0 = AUTO: TLS required */
@@ -1699,6 +1726,45 @@ static void smtp__tcp_close(smtp_session *s)
     s->link.fd = -1;
 }
 
+/* cfg.transport under the session: the caller's read, write and close
+   behind the same calls as TCP. What it returns is held to its contract
+   (a count beyond what was asked is an I/O error, not trusted). */
+static int smtp__user_result(int n)
+{
+    return n == SMTP_ERR_TIMEOUT || n == SMTP_ERR_CLOSED ? n : SMTP_ERR_IO;
+}
+
+static int smtp__user_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
+{
+    const smtp_transport *t = s->cfg.transport;
+    int n;
+    if (len > INT_MAX) len = INT_MAX;
+    n = t->read(t->user, buf, len, smtp__left(dl));
+    if (n == 0) return SMTP_ERR_CLOSED;
+    if (n < 0) return smtp__user_result(n);
+    return (size_t)n <= len ? n : SMTP_ERR_IO;
+}
+
+static int smtp__user_write(smtp_session *s, const void *buf, size_t len, smtp__ms dl)
+{
+    const smtp_transport *t = s->cfg.transport;
+    const char *p = (const char *)buf;
+    while (len > 0) {
+        int n = t->write(t->user, p, len > INT_MAX ? INT_MAX : len, smtp__left(dl));
+        if (n == 0) return SMTP_ERR_CLOSED;
+        if (n < 0) return smtp__user_result(n);
+        if ((size_t)n > len) return SMTP_ERR_IO;
+        p += n; len -= (size_t)n;
+    }
+    return SMTP_OK;
+}
+
+static void smtp__user_close(smtp_session *s)
+{
+    const smtp_transport *t = s->cfg.transport;
+    if (t->close) t->close(t->user);
+}
+
 /* Bytes from outside made harmless for a terminal or a log: printable
    ASCII and well-formed UTF-8 (from U+00A0 on) pass; control bytes (ESC,
    BEL, CR, ...), DEL, the C1 controls and bytes that are not UTF-8 become
@@ -2195,11 +2261,14 @@ static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
 {
     smtp_result r;
     if (s->cfg.socket_path) return smtp__unix_connect(s, dl);
-    if (s->cfg.proxy.type == SMTP_PROXY_NONE)
+    if (s->cfg.transport) {   /* the caller's stream is the connection (to the proxy, when one is set) */
+        s->link.io.read = smtp__user_read; s->link.io.write = smtp__user_write; s->link.io.close = smtp__user_close;
+        if (s->cfg.proxy.type == SMTP_PROXY_NONE) return SMTP_OK;
+    } else if (s->cfg.proxy.type == SMTP_PROXY_NONE)
         return smtp__tcp_connect(s, s->cfg.host, s->cfg.port, dl, "SMTP server");
-    if ((r = smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy")) != SMTP_OK) return r;
+    else if ((r = smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy")) != SMTP_OK) return r;
     if ((r = smtp__proxy_handshake(s, dl)) != SMTP_OK) {
-        smtp__tcp_close(s);
+        s->link.io.close(s);
         s->link.io.close = NULL;
         s->rd.pos = s->rd.len = 0;
     }
@@ -6020,6 +6089,7 @@ static smtp_result smtp__start(smtp_session *s)
 
 static void smtp__set_peer(smtp_session *s)
 {
+    if (s->cfg.transport) { snprintf(s->link.peer, sizeof s->link.peer, "%s (cfg.transport)", s->cfg.host); return; }
     if (s->cfg.socket_path) { snprintf(s->link.peer, sizeof s->link.peer, "unix:%s", s->cfg.socket_path); return; }
     snprintf(s->link.peer, sizeof s->link.peer, strchr(s->cfg.host, ':') ? "[%s]:%d" : "%s:%d", s->cfg.host, s->cfg.port);
 }
@@ -6093,19 +6163,19 @@ static smtp_result smtp__auto(smtp_session *s)
     char log[400];
     smtp_result first = SMTP_OK, r = SMTP_OK;
     size_t ll = 0;
-    if (given == 0 && !s->cfg.socket_path) {
+    if (given == 0 && !s->cfg.socket_path && !s->cfg.transport) {
         mode[0] = SMTP_SECURITY_IMPLICIT; port[0] = 465;
         mode[1] = SMTP_SECURITY_AUTO; port[1] = 587;       /* AUTO here: the probe */
         mode[2] = SMTP_SECURITY_AUTO; port[2] = 25;
         n = 3;
-    } else if (given == 465 && !s->cfg.socket_path) {
+    } else if (given == 465 && !s->cfg.socket_path && !s->cfg.transport) {
         mode[0] = SMTP_SECURITY_IMPLICIT; port[0] = given;
         mode[1] = SMTP_SECURITY_STARTTLS; port[1] = given;
         n = 2;
     } else {
         mode[0] = SMTP_SECURITY_AUTO; port[0] = given;
         mode[1] = SMTP_SECURITY_NONE; port[1] = given;    /* NONE here: the mode the probe did not try */
-        n = 2;
+        n = s->cfg.transport ? 1 : 2;                     /* one stream: the probe alone */
     }
     log[0] = 0;
     for (i = 0; i < n; i++) {
@@ -6232,6 +6302,14 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
             return smtp__fail(s, SMTP_ERR_PARAM, "cfg.socket_path excludes cfg.proxy, cfg.local_address and "
                               "cfg.local_port (a Unix socket has no route or address of ours)");
         if (!s->cfg.host) s->cfg.host = "localhost";   /* the name TLS checks */
+    }
+    if (s->cfg.transport) {
+        if (!s->cfg.transport->read || !s->cfg.transport->write)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.transport needs read and write");
+        if (s->cfg.socket_path || s->cfg.local_address || s->cfg.local_port || s->cfg.messages_per_connection)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.transport excludes cfg.socket_path, cfg.local_address, "
+                              "cfg.local_port and cfg.messages_per_connection (the stream is the one connection)");
+        if (!s->cfg.host) s->cfg.host = "localhost";
     }
     if (!s->cfg.host || !*s->cfg.host)
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.host is empty: set the SMTP server's name or address");
@@ -7488,7 +7566,7 @@ static smtp_result smtp__send_broken(smtp_session *s, smtp_result r)
    went out, so a new connection may take it, once per message. */
 static int smtp__may_reopen(const smtp_session *s, const smtp__send *b)
 {
-    return !s->cfg.no_reconnect && !b->reopened && s->state == SMTP__READY && !s->txn.eod_sent &&
+    return !s->cfg.no_reconnect && !s->cfg.transport && !b->reopened && s->state == SMTP__READY && !s->txn.eod_sent &&
            (b->step == SMTP__S_ENVELOPE || b->step == SMTP__S_REPLIES) &&
            (s->err == SMTP_ERR_CLOSED || s->err == SMTP_ERR_IO);
 }

@@ -16,7 +16,7 @@ typedef struct fake {
     char msg[1 << 21]; size_t msglen;       /* the last message, as on the wire */
     int messages, mails, rcpts_in_txn, writes;
     int max_rcpt;                           /* 452 after this many in one transaction */
-    int refuse_data, rcpt_421, closed;
+    int refuse_data, rcpt_421, closed, close_calls;
     const char *ehlo_reply;
     const char *data_reply;                 /* reply to the final dot ... */
     int data_reply_at;                      /* ... of this message (1 = the first) */
@@ -110,29 +110,33 @@ TEST_UNUSED static void fake_process(void)
     }
 }
 
-TEST_UNUSED static int fake_read(smtp_session *s, void *buf, size_t len, long long dl)
+/* The peer is a public smtp_transport (cfg.transport): the library runs
+   over it exactly as it would over a caller's own stream. */
+TEST_UNUSED static int fake_read(void *user, void *buf, size_t len, int timeout_ms)
 {
     size_t n = F.inlen - F.inpos;
-    (void)s; (void)dl;
-    if (n == 0) return F.closed ? SMTP_ERR_CLOSED : SMTP_ERR_TIMEOUT;  /* silence: the deadline passes */
+    (void)user; (void)timeout_ms;
+    if (n == 0) return F.closed ? 0 : SMTP_ERR_TIMEOUT;  /* silence: the deadline passes */
     if (n > len) n = len;
     memcpy(buf, F.in + F.inpos, n);
     F.inpos += n;
     return (int)n;
 }
 
-TEST_UNUSED static int fake_write(smtp_session *s, const void *buf, size_t len, long long dl)
+TEST_UNUSED static int fake_write(void *user, const void *buf, size_t len, int timeout_ms)
 {
-    (void)s; (void)dl;
+    (void)user; (void)timeout_ms;
     if (F.closed) return SMTP_ERR_CLOSED;
     F.writes++;
     memcpy(F.out + F.outlen, buf, len);
     F.outlen += len;
     fake_process();
-    return SMTP_OK;
+    return (int)len;
 }
 
-TEST_UNUSED static void fake_close(smtp_session *s) { (void)s; }
+TEST_UNUSED static void fake_close(void *user) { (void)user; F.close_calls++; }
+
+static const smtp_transport fake_transport = { fake_read, fake_write, fake_close, NULL };
 
 TEST_UNUSED static void fake_reset(void)
 {
@@ -144,14 +148,10 @@ TEST_UNUSED static void fake_reset(void)
 /* Opens s over the fake peer; returns what smtp_open would. */
 TEST_UNUSED static smtp_result fake_open(smtp_session *s, smtp_config *cfg)
 {
-    smtp_result r;
     cfg->host = cfg->host ? cfg->host : "fake.test";
     cfg->security = SMTP_SECURITY_NONE;
-    cfg->no_reconnect = 1;   /* the fake is one connection: a reconnect would be a real one */
-    r = smtp__init(s, cfg);
-    if (r) return r;
-    s->link.io.read = fake_read; s->link.io.write = fake_write; s->link.io.close = fake_close;
-    return smtp__start(s);
+    if (!cfg->transport) cfg->transport = &fake_transport;   /* a test may wrap it */
+    return smtp_open(s, cfg);
 }
 
 /* How often needle occurs in everything the client wrote. */

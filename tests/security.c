@@ -234,11 +234,13 @@ static void fake_swap(const char *from, const char *to)
     F.inlen = F.inlen - fl + tl;
 }
 
-static int hook_write(smtp_session *s, const void *buf, size_t len, long long dl)
+static int hook_armed;
+
+static int hook_write(void *user, const void *buf, size_t len, int timeout_ms)
 {
     int was_data = F.in_data, chunks = F.chunks;
-    int r = fake_write(s, buf, len, dl);
-    if (r != SMTP_OK || hook_done) return r;
+    int r = fake_write(user, buf, len, timeout_ms);
+    if (r != (int)len || hook_done || !hook_armed) return r;
     switch (hook) {
     case H_AFTER_354:            /* "354 ...\r\n250 ok\r\n" in one go */
         if (!was_data && F.in_data) { fake_queue("250 2.0.0 Ok: queued as EARLY\r\n"); hook_done = 1; }
@@ -270,9 +272,12 @@ static smtp_result open_fake(const char *ehlo, smtp_config *cfg, int h)
     fake_reset();
     F.ehlo_reply = ehlo;
     hook = h; hook_done = 0;
+    static const smtp_transport hooked = { fake_read, hook_write, fake_close, NULL };
     if (!cfg) { memset(&c, 0, sizeof c); cfg = &c; }
+    cfg->transport = &hooked;   /* the fake peer, its writes hooked once the session is open */
+    hook_armed = 0;
     r = fake_open(&S, cfg);
-    S.link.io.write = hook_write;
+    hook_armed = 1;
     return r;
 }
 
