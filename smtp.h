@@ -350,6 +350,16 @@
      the buffers that held them are wiped. User name and password together
      are at most 8600 bytes (RFC 4954: 12288 octets of base64).
 
+   OTHER STREAMS
+     cfg.socket_path: a Unix-domain socket instead of host and port (a
+     local MTA; msmtp's socket key); host then only names the server for
+     TLS (localhost when NULL). cfg.transport: a byte stream of your own
+     (lwIP, a modem, ssh, a test script): read, write and close callbacks
+     given the time left (see smtp_transport); smtp.h connects nothing,
+     and proxies, TLS, AUTH and the session run over it. One stream is one
+     connection: no reconnect, and AUTO only probes it.
+     examples/custom-transport.c runs a session over stdin and stdout.
+
    CONFIG FILE
      smtp_config_load reads msmtp's format into an smtp_settings whose cfg
      is ready for smtp_open; smtp_config_from_url reads smtp:// URLs (their
@@ -964,8 +974,9 @@ typedef struct smtp_config_key {
 SMTP_API const smtp_config_key *smtp_config_keys(size_t *count);
 
 /* ------------------------------------------------------------------------ */
-/* private: the transport slot (TCP, later proxy and TLS layers; tests plug
-   a scripted one here). */
+/* private: one layer of the transport stack. At the bottom TCP, a Unix
+   socket or the caller's cfg.transport; a proxy's tunnel and TLS go on
+   top, each keeping the one below. */
 struct smtp_session;
 typedef struct smtp__io {
     int  (*read)(struct smtp_session *s, void *buf, size_t len, long long deadline);

@@ -64,6 +64,16 @@ check "hello HOST PORT FROM TO TO: received" sent aiosmtpd "$n" hello-args
 check "hello HOST PORT FROM TO TO: both recipients" jcheck aiosmtpd \
     'd["mail_from"] == "carol@example.com" and d["rcpt_tos"] == ["dave@example.com", "erin@example.com"]'
 
+# --- custom-transport.c: the session over its stdin and stdout (cfg.transport), here a
+# connection bash opened (/dev/tcp), as socat or ssh would carry it
+n=$(count_msgs aiosmtpd)
+run custom-transport 0 bash -c "exec 3<>/dev/tcp/127.0.0.1/$AIO_PORT && exec $B/ex-custom-transport <&3 >&3"
+check "custom-transport: one message over its standard input and output" sent aiosmtpd "$n" custom-transport
+check "custom-transport: envelope, subject and body as in the program" jcheck aiosmtpd \
+    'd["mail_from"] == "alice@example.com" and d["rcpt_tos"] == ["bob@example.com"] and b"\r\nSubject: Over a pipe\r\n" in eml and eml.endswith(b"\r\n\r\nIt works over any stream.\r\n")'
+run custom-transport-closed 1 bash -c "exec $B/ex-custom-transport < /dev/null > /dev/null"
+check "custom-transport: a stream that ends at once is an error, named" says custom-transport-closed "closed"
+
 # --- transcript.c: the conversation on stdout, and the message the server stored
 n=$(count_msgs readme)
 run transcript 0 $B/transcript
