@@ -167,7 +167,7 @@ $(B)/fuzz-syntax/%.ok: tests/fuzz/%.c tests/fuzz/fuzz.h smtp.h
 check-warnings: | $(B)
 	@printf '#define SMTP_IMPLEMENTATION\n#include "../../smtp.h"\nint main(void) { return 0; }\n' > $(B)/only.c
 	@cp $(B)/only.c $(B)/only.cpp
-	@set -e; for cc in gcc clang; do for f in "" -DSMTP_NO_TLS -DSMTP_STATIC; do \
+	@set -e; for cc in gcc clang; do for f in "" -DSMTP_NO_TLS -DSMTP_STATIC -DSMTP_SMALL "-DSMTP_SMALL -DSMTP_NO_TLS"; do \
 	  echo "  $$cc $$f"; $$cc $(WARN) -Werror $$f -c $(B)/only.c -o $(B)/only.o; done; done
 	@set -e; for cxx in g++ clang++; do echo "  $$cxx (C++)"; \
 	  $$cxx -std=c++11 -Wall -Wextra -pedantic -Werror -c $(B)/only.cpp -o $(B)/only.o; done

@@ -95,6 +95,24 @@
                           an open session allocates nothing.
      SMTP_CERT_MAX        the largest server certificate accepted (8192
                           bytes of DER); a bigger one is SMTP_ERR_CERT.
+     Sizes (they shape smtp_session: define them alike wherever smtp.h is
+     included), today's defaults first, then SMTP_SMALL's:
+     SMTP_MAX_RECIPIENTS  recipients of one transaction; more go on in
+                          further transactions (1000; 100)
+     SMTP_BUFFER_SIZE     the read and the write buffer, each; a whole
+                          reply must fit (16384; 2048)
+     SMTP_AUTH_MAX        an AUTH payload: user and password together,
+                          a token, a decoded challenge; the reply text
+                          kept is sized to hold its base64 (9000; 1024)
+     SMTP_CERT_MAX        (8192; 4096)
+     SMTP_TLS_MONO        1: BearSSL's half-duplex record buffer, 16 KB
+                          less (0; 1)
+     SMTP_SMALL           the embedded profile: the values after the ';'
+                          above; sizeof(smtp_session) is 40,656 bytes with
+                          TLS (108,504 by default), tested against
+                          aiosmtpd and Postfix in cleartext, STARTTLS and
+                          implicit TLS, with AUTH (tests/small.c). Tokens
+                          from cfg.token are then at most 511 bytes.
 
    ERRORS
      Every call returns smtp_result: SMTP_OK (0), SMTP_PARTIAL (positive:
@@ -489,7 +507,7 @@
      build stops with #error rather than risk SIGPIPE. Windows: not yet
      (mingw stops at netdb.h).
 
-   LIMITS
+   LIMITS (the defaults; see CONFIG MACROS for SMTP_SMALL's)
      A whole reply must fit in 16384 bytes (SMTP_ERR_TOO_LONG otherwise:
      RFC 5321 allows 512 per line, RFC 4954 12288 for AUTH lines); the
      text kept for smtp_last_reply is cut at 12399 bytes (an AUTH
@@ -985,9 +1003,41 @@ typedef struct smtp__io {
     void *ctx;
 } smtp__io;
 
-#define SMTP__RBUF_SIZE 16384
-#define SMTP__WBUF_SIZE 16384
-#define SMTP__TEXT_SIZE 12400   /* a whole AUTH challenge (RFC 4954: 12288) */
+/* Sizes chosen at compile time (CONFIG MACROS); SMTP_SMALL picks the
+   embedded profile. They shape smtp_session: every file that includes
+   smtp.h must see the same ones. */
+#ifdef SMTP_SMALL
+#ifndef SMTP_MAX_RECIPIENTS
+#define SMTP_MAX_RECIPIENTS 100
+#endif
+#ifndef SMTP_BUFFER_SIZE
+#define SMTP_BUFFER_SIZE 2048
+#endif
+#ifndef SMTP_AUTH_MAX
+#define SMTP_AUTH_MAX 1024
+#endif
+#ifndef SMTP_CERT_MAX
+#define SMTP_CERT_MAX 4096
+#endif
+#ifndef SMTP_TLS_MONO
+#define SMTP_TLS_MONO 1
+#endif
+#endif
+#ifndef SMTP_MAX_RECIPIENTS
+#define SMTP_MAX_RECIPIENTS 1000        /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
+#endif
+#ifndef SMTP_BUFFER_SIZE
+#define SMTP_BUFFER_SIZE 16384          /* the read and the write buffer, each */
+#endif
+#ifndef SMTP_AUTH_MAX
+#define SMTP_AUTH_MAX 9000              /* an AUTH payload: its base64 stays under RFC 4954's 12288 */
+#endif
+#define SMTP__RBUF_SIZE SMTP_BUFFER_SIZE
+#define SMTP__WBUF_SIZE SMTP_BUFFER_SIZE
+#define SMTP__TEXT_SIZE (SMTP_AUTH_MAX / 3 * 4 + 400)   /* a whole AUTH challenge; 12400 by default */
+/* a command (up to 1600 bytes) and an AUTH payload's base64 must fit the write buffer */
+typedef char smtp__sizes_ok[(SMTP_BUFFER_SIZE >= 2048 && SMTP_BUFFER_SIZE >= SMTP_AUTH_MAX / 3 * 4 + 100 &&
+                             SMTP_AUTH_MAX >= 512 && SMTP_MAX_RECIPIENTS >= 1) ? 1 : -1];
 
 #ifndef SMTP_NO_TLS
 /* private: certificate checks around BearSSL's x509 "minimal" engine
@@ -1015,7 +1065,11 @@ typedef struct smtp__tls {
     smtp__io lower;                     /* the transport under TLS */
     struct smtp_trust *own;             /* loaded for this session when cfg.trust is NULL */
     struct smtp__client *client;        /* client certificate chain and key, loaded at open */
+#if defined(SMTP_TLS_MONO) && SMTP_TLS_MONO
+    unsigned char iobuf[BR_SSL_BUFSIZE_MONO];   /* half duplex: 16 KB less */
+#else
     unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+#endif
 } smtp__tls;
 #endif
 
@@ -1097,9 +1151,9 @@ typedef struct smtp__txn {
    in order; smtp__job_addr gives the address) and its state. */
 enum { SMTP__UNTRIED = 0, SMTP__OK, SMTP__REFUSED, SMTP__DEFERRED, SMTP__SENT };   /* SENT: LMTP, settled */
 typedef struct smtp__rcpt { unsigned idx; unsigned char st; } smtp__rcpt;
-#define SMTP__RCPT_MAX 1000             /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
-#define SMTP__SASL_MAX 9000             /* an AUTH payload: its base64 stays under RFC 4954's 12288 */
-#define SMTP__TOKEN_CAP 4096            /* a token from cfg.token, NUL included */
+#define SMTP__RCPT_MAX SMTP_MAX_RECIPIENTS
+#define SMTP__SASL_MAX SMTP_AUTH_MAX
+#define SMTP__TOKEN_CAP (SMTP_AUTH_MAX >= 8192 ? 4096 : SMTP_AUTH_MAX / 2)   /* a token from cfg.token, NUL included */
 
 /* A message on its way: its checked fields, where its recipient lists
    stand, and what became of them. */
@@ -3585,7 +3639,7 @@ static smtp_result smtp__tls_setup(smtp_session *s)
         return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "TLS 1.3 was required (smtp_config_set_tls_versions_unsafe) "
                           "but BearSSL speaks TLS 1.0 to 1.2");
     br_ssl_engine_set_versions(eng, BR_TLS10 + lo, BR_TLS10 + hi);
-    br_ssl_engine_set_buffer(eng, s->tls.iobuf, sizeof s->tls.iobuf, 1);
+    br_ssl_engine_set_buffer(eng, s->tls.iobuf, sizeof s->tls.iobuf, sizeof s->tls.iobuf >= BR_SSL_BUFSIZE_BIDI);
     smtp__entropy(seed, sizeof seed);
     br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
     memset(seed, 0, sizeof seed);

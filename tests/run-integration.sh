@@ -138,6 +138,8 @@ echo "== proxies"
 $B/proxy || fail=1
 echo "== Unix-domain sockets (cfg.socket_path): aiosmtpd cleartext, STARTTLS, implicit; Postfix (issue 15)"
 $B/transport || fail=1
+echo "== the embedded profile (SMTP_SMALL: sizeof(smtp_session) <= 40 KB with TLS; issue 15)"
+$B/small || fail=1
 echo "== sessions that last: reconnects, token renewal, pacing, LMTP (issue 16)"
 $B/sessions || fail=1
 echo "== messages and extensions"
