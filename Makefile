@@ -45,9 +45,9 @@ OTHER_SRCS := tests/interop/matrix.c
 EX_NAMED := hello transcript smtp-send
 EXAMPLES := $(EX_NAMED:%=$(B)/%) $(B)/tls-example \
             $(patsubst examples/%.c,$(B)/ex-%,$(filter-out $(EX_NAMED:%=examples/%.c) examples/tls.c,$(EX_SRCS)))
-# tests/NAME.c -> $(B)/NAME; tests/unit/*.c -> $(B)/unit, unit-notls, unit-vg;
+# tests/NAME.c -> $(B)/NAME; tests/unit/*.c -> $(B)/unit, unit-notls, unit-vg, unit-small;
 # tests/peers/NAME.c -> $(B)/NAME; tests/bench/NAME.c -> $(B)/bench/NAME
-TESTS    := $(patsubst tests/%.c,$(B)/%,$(TEST_SRCS)) $(B)/unit $(B)/unit-notls $(B)/unit-vg \
+TESTS    := $(patsubst tests/%.c,$(B)/%,$(TEST_SRCS)) $(B)/unit $(B)/unit-notls $(B)/unit-vg $(B)/unit-small \
             $(patsubst tests/peers/%.c,$(B)/%,$(PEER_SRCS)) $(B)/interop-matrix
 BENCH    := $(B)/bench
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BENCH)/%,$(BENCH_SRCS))
@@ -115,7 +115,9 @@ UNIT_HDRS := tests/unit/unit.h tests/test.h tests/fake.h
 UNIT_FLAGS_unit       := $(SAN)
 UNIT_FLAGS_unit-notls := $(SAN) -DSMTP_NO_TLS
 UNIT_FLAGS_unit-vg    :=
+UNIT_FLAGS_unit-small := $(SAN) -DSMTP_SMALL
 UNIT_LIBS_unit        := $(LDLIBS)
+UNIT_LIBS_unit-small  := $(LDLIBS)
 UNIT_LIBS_unit-notls  :=
 UNIT_LIBS_unit-vg     := $(LDLIBS)
 define unit_binary
@@ -125,7 +127,7 @@ $(B)/$(1)-obj/%.o: tests/unit/%.c $(UNIT_HDRS) smtp.h
 $(B)/$(1): $(patsubst tests/unit/%.c,$(B)/$(1)-obj/%.o,$(UNIT_SRCS))
 	$$(CC) $$(UNIT_FLAGS_$(1)) -o $$@ $$^ $$(UNIT_LIBS_$(1))
 endef
-$(foreach u,unit unit-notls unit-vg,$(eval $(call unit_binary,$(u))))
+$(foreach u,unit unit-notls unit-vg unit-small,$(eval $(call unit_binary,$(u))))
 
 # servers of our own: optimised, no sanitizer. tests/peers/evil_tls.c, a
 # BearSSL server that sends any certificate chain as given (hostile chains
@@ -180,8 +182,8 @@ check-warnings: | $(B)
 	  { cat $(B)/featuremacros-$$cc.txt; exit 1; }; tail -1 $(B)/featuremacros-$$cc.txt | sed "s/^/  $$cc: /"; done
 	@echo "check-warnings: clean"
 
-unit: $(B)/unit $(B)/unit-notls
-	$(B)/unit && $(B)/unit-notls
+unit: $(B)/unit $(B)/unit-notls $(B)/unit-small
+	$(B)/unit && $(B)/unit-notls && $(B)/unit-small
 
 integration: $(B)/integration $(EXAMPLES)
 	bash tests/run-integration.sh
@@ -190,6 +192,7 @@ test: deps check-warnings all
 	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory fuzz-smoke
 	@echo "== unit tests"; $(B)/unit
 	@echo "== unit tests, built with SMTP_NO_TLS"; $(B)/unit-notls
+	@echo "== unit tests, built with SMTP_SMALL (the embedded profile)"; $(B)/unit-small
 	@echo "== security regressions (issue 12)"; $(B)/security
 	@echo "== unit tests under valgrind memcheck (no sanitizers)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \

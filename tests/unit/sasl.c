@@ -105,6 +105,12 @@ TEST(auth_challenge_of_12288_octets)
     i = 4 + smtp__b64(raw, sizeof raw, line + 4);          /* 12288 octets of base64 */
     memcpy(line + i, "\r\n", 3);
     script[0] = line; script[1] = "235 2.7.0 ok\r\n"; script[2] = NULL;
+#ifdef SMTP_SMALL   /* the small profile's 2 KB read buffer: a clear error, nothing sent for it */
+    CHECK_EQ_INT(auth_open(SMTP_AUTH_CRAM_MD5, script, "pw"), SMTP_ERR_TOO_LONG);
+    CHECK_CONTAINS(smtp_error_detail(&S), "longer than 2048 bytes");
+    smtp_close(&S);
+    return;
+#endif
     CHECK_EQ_INT(auth_open(SMTP_AUTH_CRAM_MD5, script, "pw"), SMTP_OK);
     {
         unsigned char want[64];
