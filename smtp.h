@@ -107,6 +107,14 @@
      SMTP_CERT_MAX        (8192; 4096)
      SMTP_TLS_MONO        1: BearSSL's half-duplex record buffer, 16 KB
                           less (0; 1)
+     Platform hooks (define before including the implementation):
+     SMTP_ENTROPY(buf, len)  fills buf with len random bytes (TLS seeds,
+                          Message-IDs); default getrandom, /dev/urandom
+     SMTP_TIME()          seconds since 1970 (UTC), for the Date header
+                          and certificate validity; default time(NULL).
+                          A device without a real-time clock gives what it
+                          knows; a clock far off fails certificates with
+                          SMTP_ERR_CERT naming the dates.
      SMTP_SMALL           the embedded profile: the values after the ';'
                           above; sizeof(smtp_session) is 40,656 bytes with
                           TLS (108,504 by default), tested against
@@ -1276,6 +1284,12 @@ struct smtp_session {
 #include <sys/random.h>
 #endif
 
+#ifdef SMTP_TIME
+#define SMTP__TIME() ((time_t)(SMTP_TIME()))
+#else
+#define SMTP__TIME() time(NULL)
+#endif
+
 #ifndef MSG_NOSIGNAL
 #ifndef SO_NOSIGPIPE   /* a write to a closed connection would raise SIGPIPE and kill the program */
 #error "smtp.h: neither MSG_NOSIGNAL nor SO_NOSIGPIPE is visible; define _POSIX_C_SOURCE 200809L (or no feature macros) before including smtp.h"
@@ -1671,11 +1685,17 @@ static void smtp__set_nonblock(int fd)
 #endif
 }
 
-/* Random bytes from the system: getrandom, else /dev/urandom. */
+/* Random bytes: SMTP_ENTROPY(buf, len) when the program defines it (a
+   system without getrandom or /dev/urandom), else getrandom, else
+   /dev/urandom. */
 static void smtp__entropy(unsigned char *out, size_t n)
 {
     size_t got = 0;
-#if defined(__linux__)
+#ifdef SMTP_ENTROPY
+    SMTP_ENTROPY(out, n);
+    got = n;
+#endif
+#if defined(__linux__) && !defined(SMTP_ENTROPY)
     while (got < n) {
         ssize_t k = getrandom(out + got, n - got, 0);
         if (k <= 0) break;
@@ -3153,6 +3173,12 @@ static void smtp__x509_setup(smtp__x509 *x, int verify, const char *host, const 
     br_x509_minimal_set_hash(&x->minimal, br_md5_ID, NULL);
     br_x509_minimal_set_hash(&x->minimal, br_sha1_ID, NULL);
     br_x509_minimal_set_minrsa(&x->minimal, 256);
+#ifdef SMTP_TIME   /* the program's clock for certificate dates (a device without a real-time clock) */
+    {
+        long long now = (long long)SMTP_TIME();
+        br_x509_minimal_set_time(&x->minimal, (uint32_t)(now / 86400 + 719528), (uint32_t)(now % 86400));
+    }
+#endif
     x->verify = verify;
     x->host = host;
     x->ip_len = 0;
@@ -6971,7 +6997,7 @@ static smtp_result smtp__job_init(smtp_session *s, smtp__job *j, const smtp_mess
     if (j->total == 0) return smtp__fail(s, SMTP_ERR_PARAM, "the message has no recipient (to, cc and bcc are empty)");
     if (m->subject && !smtp__clean(m->subject))
         return smtp__fail(s, SMTP_ERR_PARAM, "message.subject holds a control character (CR, LF, ...)");
-    smtp__date(j->date, sizeof j->date, time(NULL));
+    smtp__date(j->date, sizeof j->date, SMTP__TIME());
     s->msg_count++;
     rc = strrchr(j->from, '@');
     for (n = 0; rc && rc[1 + n] && rc[1 + n] != '>' && rc[1 + n] != ' ' && n < 100; n++) {

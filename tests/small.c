@@ -4,12 +4,30 @@
    keep sizeof(smtp_session) with TLS at most 40 KB and still do the job
    against real servers: cleartext, STARTTLS with a body many times its
    buffers, implicit TLS to Postfix, AUTH PLAIN, and a 1500-recipient
-   message in transactions of 100. What arrived is read back from the servers. */
+   message in transactions of 100. The platform hooks SMTP_ENTROPY and
+   SMTP_TIME are given by the test. What arrived is read back from the
+   servers. */
+/* the platform hooks too, as a device without a system RNG or a clock
+   would give them (declared here, defined below: smtp.h comes first) */
+static void hook_entropy(unsigned char *buf, unsigned long len);
+static long long hook_time(void);
+#define SMTP_ENTROPY(buf, len) hook_entropy(buf, len)
+#define SMTP_TIME() hook_time()
 #define SMTP_SMALL
 #define SMTP_IMPLEMENTATION
 #include "../smtp.h"
 #include "test.h"
 #include "itest.h"
+
+static unsigned long hook_entropy_calls, hook_entropy_bytes;
+static long long hook_clock;   /* 0: the system's */
+static void hook_entropy(unsigned char *buf, unsigned long len)
+{
+    unsigned long i;
+    hook_entropy_calls++; hook_entropy_bytes += len;
+    for (i = 0; i < len; i++) buf[i] = (unsigned char)rand();   /* a test: any bytes do */
+}
+static long long hook_time(void) { return hook_clock ? hook_clock : (long long)time(NULL); }
 
 static smtp_result send_to(const char *const *to, const char *text)
 {
@@ -143,9 +161,44 @@ TEST(recipients_in_transactions_of_100)
     CHECK_EQ_INT(got, N);
 }
 
+/* SMTP_ENTROPY seeds TLS and the Message-ID nonce; SMTP_TIME dates the
+   message and is the clock certificates are checked against. */
+TEST(platform_hooks)
+{
+    static const char *const to[] = { "bob@example.com", NULL };
+    smtp_config cfg;
+    char mark[80];
+    int before;
+    unsigned long calls = hook_entropy_calls;
+    /* 2001-09-09 01:46:40 UTC: before the test certificates were made */
+    hook_clock = 1000000000LL;
+    cfg_at(&cfg, AIOTLS, SMTP_SECURITY_STARTTLS, CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_CERT);
+    CHECK_CONTAINS(smtp_error_detail(&S), "not yet valid");
+    smtp_close(&S);
+    CHECK(hook_entropy_calls >= calls + 2);   /* the session's nonce, the TLS seed */
+    /* a clock that is right: the same server works, and the Date header is that clock's */
+    hook_clock = (long long)time(NULL) - 3 * 86400;   /* three days ago, still inside the certificate */
+    snprintf(mark, sizeof mark, "small hooks %lld", now_ms());
+    before = aio_count("aiotls");
+    cfg_at(&cfg, AIOTLS, SMTP_SECURITY_STARTTLS, CA);
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(send_to(to, mark), SMTP_OK);
+    smtp_close(&S);
+    CHECK_EQ_INT(aio_wait_count("aiotls", before + 1), before + 1);
+    CHECK(newest_has("aiotls", mark));
+    {
+        char date[64];
+        smtp__date(date, sizeof date, (time_t)hook_clock);
+        CHECK(newest_has("aiotls", date));   /* "Date: ..." three days back */
+    }
+    hook_clock = 0;
+}
+
 int main(void)
 {
     itest_env();
+    RUN(platform_hooks);
     RUN(size_at_most_40_kb);
     RUN(cleartext_starttls_implicit_auth);
     RUN(recipients_in_transactions_of_100);
