@@ -1949,6 +1949,16 @@ static int smtp__tcp_try(smtp_session *s, const struct addrinfo *ai, const struc
     return fd;
 }
 
+/* A connected stream socket (TCP or Unix) becomes the bottom layer. */
+static smtp_result smtp__stream_on(smtp_session *s, int fd)
+{
+    s->link.fd = fd;
+    s->link.io.read = smtp__tcp_read;
+    s->link.io.write = smtp__tcp_write;
+    s->link.io.close = smtp__tcp_close;
+    return SMTP_OK;
+}
+
 /* Connects to host:port, trying every address getaddrinfo gives in turn,
    all within dl; binds to cfg.local_address/local_port first when set.
    role names the peer in messages ("SMTP server", later "proxy"). */
@@ -1986,13 +1996,7 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
     }
     freeaddrinfo(res);
     if (loc) freeaddrinfo(loc);
-    if (fd >= 0) {
-        s->link.fd = fd;
-        s->link.io.read = smtp__tcp_read;
-        s->link.io.write = smtp__tcp_write;
-        s->link.io.close = smtp__tcp_close;
-        return SMTP_OK;
-    }
+    if (fd >= 0) return smtp__stream_on(s, fd);
     if (fd == -3) return SMTP_ERR_CONNECT;
     if (fd == -2)
         return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to %s %s port %d (%s) timed out after %d ms",
@@ -2021,13 +2025,7 @@ static smtp_result smtp__unix_connect(smtp_session *s, smtp__ms dl)
     ai.ai_family = AF_UNIX; ai.ai_socktype = SOCK_STREAM;
     ai.ai_addr = (struct sockaddr *)(void *)&su; ai.ai_addrlen = (socklen_t)sizeof su;
     fd = smtp__tcp_try(s, &ai, NULL, dl, &e);
-    if (fd >= 0) {
-        s->link.fd = fd;
-        s->link.io.read = smtp__tcp_read;
-        s->link.io.write = smtp__tcp_write;
-        s->link.io.close = smtp__tcp_close;
-        return SMTP_OK;
-    }
+    if (fd >= 0) return smtp__stream_on(s, fd);
     if (fd == -2)
         return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to the Unix socket %s timed out after %d ms",
                           s->cfg.socket_path, s->cfg.connect_timeout_ms);
@@ -6197,6 +6195,14 @@ static void smtp__reset_conn(smtp_session *s)
 
 static const char *smtp__mode_name(smtp_security m) { return smtp__name_of(smtp__security_names, (unsigned)m); }
 
+/* How messages go on this connection: PIPELINING, and BDAT when offered
+   with it (RFC 3030) and not turned off. */
+static void smtp__send_caps(smtp_session *s)
+{
+    s->snd.pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
+    s->bdat.on = s->snd.pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
+}
+
 /* A new connection for a session that was open: the same config, the TLS
    mode that worked (AUTO does not probe again), resumption through
    cfg.tls_cache, EHLO and AUTH again. The trace says why. */
@@ -6213,6 +6219,7 @@ static smtp_result smtp__reopen(smtp_session *s, const char *why)
     r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
     if (r == SMTP_OK) r = smtp__session_start(s, mode, s->cfg.timeout_ms);
     if (r != SMTP_OK && !s->err) smtp__break(s, r);
+    smtp__send_caps(s);   /* a batch under way goes on with what the new connection offers */
     return r;
 }
 
@@ -7433,8 +7440,6 @@ static smtp_result smtp__pace(smtp_session *s)
         snprintf(why, sizeof why, "%u messages sent on this connection (cfg.messages_per_connection)",
                  s->conn.messages);
         if (smtp__reopen(s, why) != SMTP_OK) return s->err;
-        s->bdat.on = (s->caps.ext & SMTP_EXT_PIPELINING) && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
-        s->snd.pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
     }
     if (per) {
         smtp__ms now = smtp__now();
@@ -7675,8 +7680,6 @@ static smtp_result smtp__send_reopen(smtp_session *s, smtp__send *b)
     b->step = SMTP__S_ENVELOPE;
     if (smtp__reopen(s, why) != SMTP_OK) return s->err;
     s->conn.messages = 1;
-    b->pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
-    s->bdat.on = b->pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
     return SMTP_OK;
 }
 
@@ -7693,9 +7696,7 @@ static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n
     b->i = b->nx = b->g = b->ok = b->next_g = 0;
     b->last = b->verdict = SMTP_OK;
     b->cur = b->ahead = b->data_ok = 0;
-    b->pipe = (s->caps.ext & SMTP_EXT_PIPELINING) != 0;
-    /* RFC 3030: BDAT when offered, pipelined with the envelope */
-    s->bdat.on = b->pipe && (s->caps.ext & SMTP_EXT_CHUNKING) && !s->cfg.no_chunking;
+    smtp__send_caps(s);
     while (b->step != SMTP__S_DONE) {
         if ((r = smtp__send_step(s)) == SMTP_OK) continue;
         if (!smtp__may_reopen(s, b) || (r = smtp__send_reopen(s, b)) != SMTP_OK) return smtp__send_broken(s, r);

@@ -1,6 +1,7 @@
 /* fuzz_session.c - the whole session with the fuzzer as the server. A
-   scripted transport in the io slot (the idea of tests/fake.h) hands out
-   the input as the server's bytes and swallows what the client writes;
+   scripted transport (the idea of tests/fake.h) hands out
+   the input as the server's bytes and swallows what the client writes
+   (a public smtp_transport, cfg.transport, opened with smtp_open);
    when the bytes run out, read() reports SMTP_ERR_TIMEOUT, as a silent
    server would. The first input byte picks how the bytes are cut into
    reads (its low two bits) and seeds the sizes:
@@ -48,11 +49,11 @@ static struct script {
     int lmtp, rcpt_ok;                   /* LMTP: one reply per accepted RCPT after the end of data */
 } T;
 
-static int t_read(smtp_session *s, void *buf, size_t len, long long dl)
+static int t_read(void *user, void *buf, size_t len, int timeout_ms)
 {
     size_t left = T.n - T.pos, k = left, line;
     const unsigned char *nl;
-    (void)s; (void)dl;
+    (void)user; (void)timeout_ms;
     if (T.closed) T.io_after_close = 1;
     FCHECK(len > 0);
     if (left == 0) return SMTP_ERR_TIMEOUT;
@@ -75,19 +76,22 @@ static int t_read(smtp_session *s, void *buf, size_t len, long long dl)
     return (int)k;
 }
 
-static int t_write(smtp_session *s, const void *buf, size_t len, long long dl)
+static int t_write(void *user, const void *buf, size_t len, int timeout_ms)
 {
-    (void)s; (void)dl;
+    (void)user; (void)timeout_ms;
     if (T.closed) T.io_after_close = 1;
     FCHECK(buf != NULL && len > 0);
-    return SMTP_OK;
+    return (int)len;
 }
 
-static void t_close(smtp_session *s)
+static void t_close(void *user)
 {
-    (void)s;
+    (void)user;
     T.closed = 1;
 }
+
+/* the script is the caller's own stream (cfg.transport): the public way in */
+static const smtp_transport script_stream = { t_read, t_write, t_close, NULL };
 
 /* Which command each reply answers, from the trace: every command line
    sent (SMTP_TRACE_OUT) gets one reply, in order, also when PIPELINING
@@ -203,10 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < 3; i++) res[i].code = -1;
     m.results = res; m.results_cap = 3;
 
-    ro = smtp__init(&S, &cfg);
-    FCHECK(ro == SMTP_OK);
-    S.link.io.read = t_read; S.link.io.write = t_write; S.link.io.close = t_close;
-    ro = smtp__start(&S);
+    cfg.transport = &script_stream;
+    ro = smtp_open(&S, &cfg);
     FCHECK(known(ro) && ro <= SMTP_OK);
     check_session();
 
