@@ -47,7 +47,7 @@ EXAMPLES := $(EX_NAMED:%=$(B)/%) $(B)/tls-example \
             $(patsubst examples/%.c,$(B)/ex-%,$(filter-out $(EX_NAMED:%=examples/%.c) examples/tls.c,$(EX_SRCS)))
 # tests/NAME.c -> $(B)/NAME; tests/unit/*.c -> $(B)/unit, unit-notls, unit-vg, unit-small;
 # tests/peers/NAME.c -> $(B)/NAME; tests/bench/NAME.c -> $(B)/bench/NAME
-TESTS    := $(patsubst tests/%.c,$(B)/%,$(TEST_SRCS)) $(B)/unit $(B)/unit-notls $(B)/unit-vg $(B)/unit-small \
+TESTS    := $(patsubst tests/%.c,$(B)/%,$(TEST_SRCS)) $(B)/unit $(B)/unit-notls $(B)/unit-vg $(B)/unit-small $(B)/unit-stepped \
             $(patsubst tests/peers/%.c,$(B)/%,$(PEER_SRCS)) $(B)/interop-matrix
 BENCH    := $(B)/bench
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BENCH)/%,$(BENCH_SRCS))
@@ -116,8 +116,10 @@ UNIT_FLAGS_unit       := $(SAN)
 UNIT_FLAGS_unit-notls := $(SAN) -DSMTP_NO_TLS
 UNIT_FLAGS_unit-vg    :=
 UNIT_FLAGS_unit-small := $(SAN) -DSMTP_SMALL
+UNIT_FLAGS_unit-stepped := $(SAN) -DUNIT_STEPPED
 UNIT_LIBS_unit        := $(LDLIBS)
 UNIT_LIBS_unit-small  := $(LDLIBS)
+UNIT_LIBS_unit-stepped := $(LDLIBS)
 UNIT_LIBS_unit-notls  :=
 UNIT_LIBS_unit-vg     := $(LDLIBS)
 define unit_binary
@@ -127,7 +129,7 @@ $(B)/$(1)-obj/%.o: tests/unit/%.c $(UNIT_HDRS) smtp.h
 $(B)/$(1): $(patsubst tests/unit/%.c,$(B)/$(1)-obj/%.o,$(UNIT_SRCS))
 	$$(CC) $$(UNIT_FLAGS_$(1)) -o $$@ $$^ $$(UNIT_LIBS_$(1))
 endef
-$(foreach u,unit unit-notls unit-vg unit-small,$(eval $(call unit_binary,$(u))))
+$(foreach u,unit unit-notls unit-vg unit-small unit-stepped,$(eval $(call unit_binary,$(u))))
 
 # servers of our own: optimised, no sanitizer. tests/peers/evil_tls.c, a
 # BearSSL server that sends any certificate chain as given (hostile chains
@@ -182,15 +184,18 @@ check-warnings: | $(B)
 	  { cat $(B)/featuremacros-$$cc.txt; exit 1; }; tail -1 $(B)/featuremacros-$$cc.txt | sed "s/^/  $$cc: /"; done
 	@echo "check-warnings: clean"
 
-unit: $(B)/unit $(B)/unit-notls $(B)/unit-small
-	$(B)/unit && $(B)/unit-notls && $(B)/unit-small
+unit: $(B)/unit $(B)/unit-notls $(B)/unit-small $(B)/unit-stepped
+	$(B)/unit && $(B)/unit-notls && $(B)/unit-small && $(B)/unit-stepped
 
 integration: $(B)/integration $(EXAMPLES)
 	bash tests/run-integration.sh
 
 test: deps check-warnings all
 	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory fuzz-smoke
-	@echo "== unit tests"; $(B)/unit
+	@echo "== unit tests"; rm -f $(B)/unit-blocking.tr; UNIT_TRANSCRIPT=$(B)/unit-blocking.tr $(B)/unit
+	@echo "== unit tests, stepped (smtp_send_start + smtp_step; the peer stutters): the bytes sent equal the blocking run's"; \
+	  rm -f $(B)/unit-stepped.tr; UNIT_TRANSCRIPT=$(B)/unit-stepped.tr $(B)/unit-stepped && \
+	  bash tests/unit/transcripts.sh $(B)/unit-blocking.tr $(B)/unit-stepped.tr
 	@echo "== unit tests, built with SMTP_NO_TLS"; $(B)/unit-notls
 	@echo "== unit tests, built with SMTP_SMALL (the embedded profile)"; $(B)/unit-small
 	@echo "== security regressions (issue 12)"; $(B)/security

@@ -48,6 +48,10 @@
        smtp_send_batch(s, msgs, n, results)   many messages on one session
        smtp_send_mail(cfg, msg, detail, n)    open, send and close in one call
        smtp_close(s)                QUIT, free what open loaded; always call it
+     Stepping (your own event loop: STEPPING)
+       smtp_send_start(s, msg)  smtp_send_batch_start(s, msgs, n, results)
+       smtp_step(s)                 the work that needs no waiting; WANT_* or the result
+       smtp_fd(s)  smtp_timeout_ms(s)   what to wait on, and how long
      Low level (a message the program writes itself)
        smtp_mail_from(s, addr)      smtp_mail_from_opts(s, addr, params)
        smtp_rcpt_to(s, addr)        smtp_rcpt_to_opts(s, addr, params)
@@ -125,7 +129,8 @@
    ERRORS
      Every call returns smtp_result: SMTP_OK (0), SMTP_PARTIAL (positive:
      the message was sent but some recipients were refused), or a negative
-     SMTP_ERR_*. smtp_result_str() names a code; smtp_error_detail() says
+     SMTP_ERR_*; smtp_step also SMTP_WANT_READ or SMTP_WANT_WRITE (positive:
+     not done yet, see STEPPING). smtp_result_str() names a code; smtp_error_detail() says
      what failed and where, in one sentence: host:port, the command, and
      the server's reply; bytes from outside appear there (and in
      per-recipient texts) only as printable text: control bytes, DEL, C1
@@ -386,6 +391,49 @@
      connection: no reconnect, and AUTO only probes it.
      examples/custom-transport.c runs a session over stdin and stdout.
 
+   STEPPING
+     One thread can drive many sessions from its own poll, epoll or libuv
+     loop: smtp_send_start (or smtp_send_batch_start) returns at once, and
+     each smtp_step does what needs no waiting, then returns SMTP_WANT_READ
+     or SMTP_WANT_WRITE, or at the end exactly what smtp_send would have
+     (results filled the same way). smtp_send and smtp_send_batch are this
+     same loop with poll() in it: one implementation. Deadlines hold as in
+     the blocking calls: smtp_timeout_ms is the time left, and the step that
+     finds it passed returns SMTP_ERR_TIMEOUT (cfg.messages_per_second's
+     pause is a WANT_READ whose time left is the pause). Attachments are
+     read from their files in pieces between steps. With cfg.transport,
+     smtp_fd is -1 and read and write get timeout_ms 0: SMTP_ERR_TIMEOUT
+     from them means "would block". Not stepped yet: smtp_open (connect,
+     proxy, TLS handshake, greeting, EHLO, AUTH), and the new connection a
+     send may open (cfg.messages_per_connection, a server that closed an
+     idle one): they wait inside the call or step. With epoll:
+
+       struct epoll_event ev = { 0 }, got[64];
+       int ep = epoll_create1(0), i, n, r;
+       for (i = 0; i < N; i++) {                  // sessions opened already
+           smtp_send_start(&ss[i], &msg[i]);
+           ev.events = EPOLLOUT; ev.data.u32 = i;
+           epoll_ctl(ep, EPOLL_CTL_ADD, smtp_fd(&ss[i]), &ev);
+       }
+       while (live > 0) {
+           n = epoll_wait(ep, got, 64, 1000);     // or the least smtp_timeout_ms
+           for (i = 0; i < n; i++) {
+               smtp_session *s = &ss[got[i].data.u32];
+               r = smtp_step(s);
+               if (r == SMTP_WANT_READ || r == SMTP_WANT_WRITE) {
+                   ev.events = r == SMTP_WANT_READ ? EPOLLIN : EPOLLOUT;
+                   ev.data.u32 = got[i].data.u32;
+                   epoll_ctl(ep, EPOLL_CTL_MOD, smtp_fd(s), &ev);
+                   continue;
+               }
+               epoll_ctl(ep, EPOLL_CTL_DEL, smtp_fd(s), NULL);
+               report(s, r); live--;              // r as smtp_send returns it
+           }
+           // a session whose smtp_timeout_ms reached 0: smtp_step it too
+       }
+
+     examples/many-sessions.c is the same with poll(), 100 sessions.
+
    CONFIG FILE
      smtp_config_load reads msmtp's format into an smtp_settings whose cfg
      is ready for smtp_open; smtp_config_from_url reads smtp:// URLs (their
@@ -565,6 +613,8 @@ extern "C" {
 #define SMTP_RESULT_TABLE(X) \
     X(SMTP_OK,                    0, "success") \
     X(SMTP_PARTIAL,               1, "sent, but some recipients were refused") \
+    X(SMTP_WANT_READ,             2, "in progress: call smtp_step when smtp_fd is readable") \
+    X(SMTP_WANT_WRITE,            3, "in progress: call smtp_step when smtp_fd is writable") \
     X(SMTP_ERR_PARAM,            -1, "invalid parameter") \
     X(SMTP_ERR_STATE,            -2, "call not valid in this session state") \
     X(SMTP_ERR_NOMEM,            -3, "out of memory") \
@@ -834,6 +884,33 @@ SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *
 SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, size_t count,
                                      smtp_result *results);
 
+/* Stepping: the same sends, driven from the caller's own event loop.
+   smtp_send_start / smtp_send_batch_start check their arguments as
+   smtp_send / smtp_send_batch do and return at once (SMTP_OK: started;
+   nothing is sent yet). smtp_step then does all the work that needs no
+   waiting and returns SMTP_WANT_READ or SMTP_WANT_WRITE (wait until
+   smtp_fd is readable or writable, at most smtp_timeout_ms, then call it
+   again), or the operation's final result, exactly what the blocking
+   call would have returned (the batch's results[] filled the same way).
+   A step that finds its deadline passed returns SMTP_ERR_TIMEOUT. The
+   blocking calls are loops over the same steps with poll(). smtp_fd is
+   -1 with cfg.transport (its read and write are then called with
+   timeout_ms 0: SMTP_ERR_TIMEOUT there means "would block", and the
+   step returns the want of that direction; wait on your own stream).
+   smtp_timeout_ms: milliseconds left before the current deadline (-1:
+   none). A message's attachments are read from their files in pieces
+   between steps. Not yet stepped (they wait inside a step): opening the
+   session (smtp_open), and a new connection within a send
+   (cfg.messages_per_connection, a reconnect after the server closed an
+   idle one). One operation at a time: the other calls return
+   SMTP_ERR_STATE while one is under way. */
+SMTP_API smtp_result smtp_send_start(smtp_session *s, const smtp_message *m);
+SMTP_API smtp_result smtp_send_batch_start(smtp_session *s, const smtp_message *msgs, size_t count,
+                                           smtp_result *results);
+SMTP_API smtp_result smtp_step(smtp_session *s);
+SMTP_API int smtp_fd(const smtp_session *s);
+SMTP_API int smtp_timeout_ms(const smtp_session *s);
+
 /* smtp_close: QUIT (waiting at most timeout_ms for its reply), then closes
    the connection. Always safe to call, also after a failed smtp_open and
    twice. Returns SMTP_OK or the error that ended the session. */
@@ -1004,6 +1081,10 @@ SMTP_API const smtp_config_key *smtp_config_keys(size_t *count);
    socket or the caller's cfg.transport; a proxy's tunnel and TLS go on
    top, each keeping the one below. */
 struct smtp_session;
+/* A layer of the transport stack. read: bytes read (> 0); write: bytes
+   taken (> 0; all of them unless the session is stepped); either: 0 when
+   it would block (stepped sessions only: link.want says which way), or
+   SMTP_ERR_*. Without smtp_step they wait until the deadline. */
 typedef struct smtp__io {
     int  (*read)(struct smtp_session *s, void *buf, size_t len, long long deadline);
     int  (*write)(struct smtp_session *s, const void *buf, size_t len, long long deadline);
@@ -1093,6 +1174,9 @@ typedef struct smtp__caps {
 /* The transport stack: the socket and the top layer's slot. */
 typedef struct smtp__link {
     int fd, sys_errno;                  /* the socket (-1: none); errno of the last system failure */
+    int nb;                             /* stepped (smtp_step): a layer that would wait returns 0 */
+    smtp_result want;                   /* then: SMTP_WANT_READ or SMTP_WANT_WRITE */
+    long long dl;                       /* and the deadline of that wait */
     smtp__io io;                        /* TCP, then a proxy's tunnel, then TLS on top */
     char peer[300];                     /* "host:port", for messages */
 } smtp__link;
@@ -1111,8 +1195,22 @@ typedef struct smtp__dot { int bol, cr, nostuff; } smtp__dot;
 
 /* The writer: commands and body bytes go out through buf. counting: the
    body is only measured (SIZE), nothing goes out. */
+/* Where the composer stands in a message that went out over several
+   steps: units (a header line, a text, an attachment) are counted in each
+   pass over the message; those finished in an earlier step are skipped,
+   the one under way resumes. */
+typedef struct smtp__cursor {
+    unsigned long k, done;              /* units met in this pass; units finished before */
+    size_t off;                         /* bytes of the unit (or of its chunk) already taken */
+    unsigned long long pos;             /* chunked units: the input offset where the chunk starts */
+    size_t col;                         /* quoted-printable: the output column there */
+} smtp__cursor;
+
 typedef struct smtp__writer {
-    size_t len;                         /* bytes waiting in buf */
+    size_t len, off;                    /* bytes waiting in buf; of them, already written (BDAT: the chunk's start) */
+    int busy;                           /* a flush is under way (a step may stop inside it) */
+    long long dl;                       /* its deadline */
+    smtp__cursor cur;
     smtp__dot dot;
     int counting;
     unsigned long long counted;         /* what counting measured */
@@ -1121,8 +1219,14 @@ typedef struct smtp__writer {
 } smtp__writer;
 
 /* The reader: buffered bytes, the last reply and the command it answers. */
+typedef struct smtp__reply_parser { size_t off; int code; int lines; } smtp__reply_parser;
+
 typedef struct smtp__reader {
     size_t pos, len;                    /* unread bytes are buf[pos..len) */
+    int active, ehlo, ms;               /* a reply is being read (a step may stop inside it); its kind and budget */
+    int xphase;                         /* smtp__exchange: 0 idle, 1 sending its line, 2 reading its reply */
+    long long dl;                       /* its deadline */
+    smtp__reply_parser rp;
     smtp_reply reply;                   /* reply.text points at text */
     char cmd[80];                       /* the command being answered, for messages */
     char text[SMTP__TEXT_SIZE];
@@ -1134,6 +1238,7 @@ typedef struct smtp__bdat {
     int on, last;                       /* BDAT in use; the last chunk awaits its reply */
     int pending, failed;                /* replies not read yet; a chunk was refused */
     int code; char status[16];          /* that refusal */
+    size_t chunk;                       /* the size of the chunk under way */
 } smtp__bdat;
 
 /* The connection's life across messages: reopened, used, paced. */
@@ -1206,6 +1311,11 @@ typedef struct smtp__send {
     size_t g, ok, next_g;               /* recipients in the transaction, accepted ones; the look-ahead's */
     size_t mark_tried, mark_pos;        /* where the job's lists stood when the transaction began */
     int mark_list, reopened;            /* (for a reconnect); reopened: this message had one */
+    int checked, mail_ok, empty_data;   /* jobs[cur] passed its checks; MAIL got 250; DATA got 354 with nobody */
+    int pc[4];                          /* resume points of the step and the calls under it (SMTP__BEGIN) */
+    size_t k, lines, got;               /* a loop's place across stops; envelope lines put; LMTP replies good */
+    long long dl;                       /* the envelope replies' deadline */
+    smtp_result one;                    /* smtp_send's result */
     smtp__job jobs[2];
 } smtp__send;
 
@@ -1218,6 +1328,7 @@ typedef union smtp__work {
 /* The session. Every field is private; its size is documented above. */
 struct smtp_session {
     int state;                          /* SMTP__CLOSED .. (see smtp__check_state) */
+    int op;                             /* the operation smtp_step drives (SMTP__OP_*) */
     smtp_result err;                    /* sticky: set once the session is over */
     unsigned long long msg_count;       /* messages begun, for Message-ID and boundaries */
     unsigned long long nonce;           /* random per session, for Message-ID and boundaries */
@@ -1317,6 +1428,33 @@ struct smtp_session {
 enum { SMTP__SESSION_STATES(SMTP__STATE_ENUM) SMTP__NSTATES };
 #undef SMTP__STATE_ENUM
 typedef long long smtp__ms;     /* absolute monotonic milliseconds; -1: no deadline */
+
+/* What smtp_step drives. */
+enum { SMTP__OP_NONE = 0, SMTP__OP_SEND, SMTP__OP_BATCH };
+
+/* Resumable functions. A stepped session (smtp_step; the blocking calls
+   too, over a socket) returns SMTP_WANT_* from the middle of an operation
+   when the socket would block, and the next step comes back to the same
+   place. A function that may stop so gets pc, its resume point in the
+   session (0: from the top), and hands pc + 1 to the resumable functions
+   it calls. Its locals do not survive a stop: what must is kept in the
+   session, and every local is declared before SMTP__BEGIN.
+     SMTP__BEGIN(pc) ... SMTP__END(pc, r)   the body; r is returned
+     SMTP__AWAIT(pc, r, call)   r = call; a want returns at once, and the
+                                next step re-enters at this line (call is
+                                made again: its arguments must not be
+                                locals set inside the body)
+     SMTP__EXIT(r, v)           r = v and leave
+   pc goes back to 0 on every way out but a stop. Below them, the writer
+   (smtp__flush), the reader (smtp__read_reply), smtp__exchange and the
+   composer (smtp__cursor) keep their own place. Not stepped, nothing ever
+   stops and pc stays 0. */
+#define SMTP__WANTS(r) ((r) == SMTP_WANT_READ || (r) == SMTP_WANT_WRITE)
+#define SMTP__BEGIN(pc) switch (*(pc)) { case 0:
+#define SMTP__AWAIT(pc, r, call) do { *(pc) = __LINE__; if (0) { case __LINE__:; } \
+        (r) = (call); if (SMTP__WANTS(r)) return (r); } while (0)
+#define SMTP__EXIT(r, v) do { (r) = (v); goto smtp__out; } while (0)
+#define SMTP__END(pc, r) goto smtp__out; } smtp__out: if (!SMTP__WANTS(r)) *(pc) = 0; return (r)
 
 SMTP_API const char *smtp_result_str(smtp_result r)
 {
@@ -1767,7 +1905,18 @@ static int smtp__errno_result(int e)
     return (e == EPIPE || e == ECONNRESET) ? SMTP_ERR_CLOSED : SMTP_ERR_IO;
 }
 
-/* Reads what is there (at most len), waiting until dl. > 0 bytes, or an error. */
+/* A stepped session's layer found nothing to do without waiting: it
+   says which way (smtp_step returns that), or the deadline has passed. */
+static int smtp__would_block(smtp_session *s, smtp_result want, smtp__ms dl)
+{
+    if (smtp__left(dl) == 0) return SMTP_ERR_TIMEOUT;
+    s->link.want = want;
+    s->link.dl = dl;
+    return 0;
+}
+
+/* Reads what is there (at most len): > 0 bytes, 0 (stepped: it would
+   block), or an error. Not stepped, it waits until dl. */
 static int smtp__tcp_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
 {
     if (len > INT_MAX) len = INT_MAX;
@@ -1775,34 +1924,44 @@ static int smtp__tcp_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
         ssize_t n;
         /* a reply is read right after its command went out: wait first, then
            read (trying recv first came back empty once per message) */
-        int r = smtp__poll(s->link.fd, POLLIN, dl);
-        if (r) return r;
+        if (!s->link.nb) {
+            int r = smtp__poll(s->link.fd, POLLIN, dl);
+            if (r) return r;
+        }
         n = recv(s->link.fd, buf, len, 0);
         if (n > 0) return (int)n;
         if (n == 0) return SMTP_ERR_CLOSED;
-        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (s->link.nb) return smtp__would_block(s, SMTP_WANT_READ, dl);
+            continue;
+        }
         s->link.sys_errno = errno;
         return smtp__errno_result(errno);
     }
 }
 
-/* Writes all of buf before dl, or fails. */
+/* Writes buf: all of it before dl, or (stepped) what the socket takes
+   now; the count, 0 (stepped: none could go without waiting), or an error. */
 static int smtp__tcp_write(smtp_session *s, const void *buf, size_t len, smtp__ms dl)
 {
     const char *p = (const char *)buf;
-    while (len > 0) {
-        ssize_t n = send(s->link.fd, p, len, MSG_NOSIGNAL);
-        if (n > 0) { p += n; len -= (size_t)n; continue; }
+    size_t done = 0;
+    if (len > INT_MAX) len = INT_MAX;
+    while (done < len) {
+        ssize_t n = send(s->link.fd, p + done, len - done, MSG_NOSIGNAL);
+        if (n > 0) { done += (size_t)n; continue; }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int r = smtp__poll(s->link.fd, POLLOUT, dl);
-            if (r) return r;
+            int r;
+            if (s->link.nb) return done ? (int)done : smtp__would_block(s, SMTP_WANT_WRITE, dl);
+            if ((r = smtp__poll(s->link.fd, POLLOUT, dl)) != SMTP_OK) return r;
             continue;
         }
         s->link.sys_errno = n < 0 ? errno : EPIPE;
         return smtp__errno_result(s->link.sys_errno);
     }
-    return SMTP_OK;
+    return (int)done;
 }
 
 static void smtp__tcp_close(smtp_session *s)
@@ -1824,7 +1983,8 @@ static int smtp__user_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
     const smtp_transport *t = s->cfg.transport;
     int n;
     if (len > INT_MAX) len = INT_MAX;
-    n = t->read(t->user, buf, len, smtp__left(dl));
+    n = t->read(t->user, buf, len, s->link.nb ? 0 : smtp__left(dl));
+    if (n == SMTP_ERR_TIMEOUT && s->link.nb) return smtp__would_block(s, SMTP_WANT_READ, dl);
     if (n == 0) return SMTP_ERR_CLOSED;
     if (n < 0) return smtp__user_result(n);
     return (size_t)n <= len ? n : SMTP_ERR_IO;
@@ -1834,14 +1994,17 @@ static int smtp__user_write(smtp_session *s, const void *buf, size_t len, smtp__
 {
     const smtp_transport *t = s->cfg.transport;
     const char *p = (const char *)buf;
-    while (len > 0) {
-        int n = t->write(t->user, p, len > INT_MAX ? INT_MAX : len, smtp__left(dl));
+    size_t done = 0;
+    if (len > INT_MAX) len = INT_MAX;
+    while (done < len) {
+        int n = t->write(t->user, p + done, len - done, s->link.nb ? 0 : smtp__left(dl));
+        if (n == SMTP_ERR_TIMEOUT && s->link.nb) return done ? (int)done : smtp__would_block(s, SMTP_WANT_WRITE, dl);
         if (n == 0) return SMTP_ERR_CLOSED;
         if (n < 0) return smtp__user_result(n);
-        if ((size_t)n > len) return SMTP_ERR_IO;
-        p += n; len -= (size_t)n;
+        if ((size_t)n > len - done) return SMTP_ERR_IO;
+        done += (size_t)n;
     }
-    return SMTP_OK;
+    return (int)done;
 }
 
 static void smtp__user_close(smtp_session *s)
@@ -1912,6 +2075,7 @@ static void smtp__note(smtp_session *s, const char *text) { smtp__trace(s, SMTP_
 static smtp_result smtp__break(smtp_session *s, smtp_result r)
 {
     s->err = r;
+    s->rd.active = s->rd.xphase = s->wr.busy = 0;   /* nothing is under way any more */
     if (s->link.io.close) s->link.io.close(s);
     s->link.io.close = NULL;
     return r;
@@ -2156,7 +2320,7 @@ static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, sm
 {
     char ebuf[128];
     int r = s->link.io.write(s, p, n, dl);
-    if (r == SMTP_OK) return SMTP_OK;
+    if (r > 0) return SMTP_OK;   /* the proxy handshake is not stepped: all of it went */
     if (r == SMTP_ERR_TIMEOUT)
         return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d took more than %d ms (sending %s)",
                           smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port,
@@ -3309,7 +3473,8 @@ static smtp_result smtp__tls_failed(smtp_session *s, const char *when)
 }
 
 /* One step of record I/O: send what the engine has to send, else read
-   what it waits for. Errors from the layer below come back as they are. */
+   what it waits for. 1: done; 0: it would block (stepped); errors from
+   the layer below come back as they are. */
 static int smtp__tls_pump(smtp_session *s, smtp__ms dl)
 {
     br_ssl_engine_context *eng = &s->tls.sc.eng;
@@ -3320,15 +3485,15 @@ static int smtp__tls_pump(smtp_session *s, smtp__ms dl)
     if (st & BR_SSL_CLOSED) return SMTP_ERR_TLS;
     if (st & BR_SSL_SENDREC) {
         buf = br_ssl_engine_sendrec_buf(eng, &len);
-        if ((r = s->tls.lower.write(s, buf, len, dl)) != SMTP_OK) return r;
-        br_ssl_engine_sendrec_ack(eng, len);
-        return SMTP_OK;
+        if ((r = s->tls.lower.write(s, buf, len, dl)) <= 0) return r;
+        br_ssl_engine_sendrec_ack(eng, (size_t)r);
+        return 1;
     }
     if (st & BR_SSL_RECVREC) {
         buf = br_ssl_engine_recvrec_buf(eng, &len);
-        if ((r = s->tls.lower.read(s, buf, len, dl)) < 0) return r;
+        if ((r = s->tls.lower.read(s, buf, len, dl)) <= 0) return r;
         br_ssl_engine_recvrec_ack(eng, (size_t)r);
-        return SMTP_OK;
+        return 1;
     }
     return SMTP_ERR_TLS;
 }
@@ -3349,36 +3514,45 @@ static int smtp__tls_read(smtp_session *s, void *out, size_t len, smtp__ms dl)
             br_ssl_engine_recvapp_ack(eng, n);
             return (int)n;
         }
-        if ((r = smtp__tls_pump(s, dl)) != SMTP_OK)
+        if ((r = smtp__tls_pump(s, dl)) <= 0)
             return r == SMTP_ERR_TLS ? smtp__tls_failed(s, "while reading") : r;
     }
 }
 
+/* Takes buf into the engine and sends its records: all of it, or
+   (stepped) what could go now. Bytes taken are sent by later pumps even
+   when the socket was full (every read pumps out what waits first). */
 static int smtp__tls_write(smtp_session *s, const void *data, size_t len, smtp__ms dl)
 {
     br_ssl_engine_context *eng = &s->tls.sc.eng;
     const unsigned char *p = (const unsigned char *)data;
+    size_t done = 0;
     int r;
-    while (len > 0) {
+    if (len > INT_MAX) len = INT_MAX;
+    while (done < len) {
         unsigned st = br_ssl_engine_current_state(eng);
         if (st & BR_SSL_CLOSED) return smtp__tls_failed(s, "while writing");
         if (st & BR_SSL_SENDAPP) {
             size_t n;
             unsigned char *b = br_ssl_engine_sendapp_buf(eng, &n);
-            if (n > len) n = len;
-            memcpy(b, p, n);
+            if (n > len - done) n = len - done;
+            memcpy(b, p + done, n);
             br_ssl_engine_sendapp_ack(eng, n);
-            p += n; len -= n;
+            done += n;
             continue;
         }
-        if ((r = smtp__tls_pump(s, dl)) != SMTP_OK)
+        if ((r = smtp__tls_pump(s, dl)) <= 0) {
+            if (r == 0 && done) break;
             return r == SMTP_ERR_TLS ? smtp__tls_failed(s, "while writing") : r;
+        }
     }
     br_ssl_engine_flush(eng, 0);
     while (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC)
-        if ((r = smtp__tls_pump(s, dl)) != SMTP_OK)
+        if ((r = smtp__tls_pump(s, dl)) <= 0) {
+            if (r == 0) break;   /* stepped: the records wait in the engine */
             return r == SMTP_ERR_TLS ? smtp__tls_failed(s, "while writing") : r;
-    return SMTP_OK;
+        }
+    return (int)done;
 }
 
 /* close_notify, sent without waiting for the server's (some never answer). */
@@ -3388,11 +3562,11 @@ static void smtp__tls_close(smtp_session *s)
     smtp__ms dl = smtp__deadline(200);
     br_ssl_engine_close(eng);
     while (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
-        unsigned char *b;
         size_t n;
-        b = br_ssl_engine_sendrec_buf(eng, &n);
-        if (s->tls.lower.write(s, b, n, dl) != SMTP_OK) break;
-        br_ssl_engine_sendrec_ack(eng, n);
+        unsigned char *b = br_ssl_engine_sendrec_buf(eng, &n);
+        int w = s->tls.lower.write(s, b, n, dl);
+        if (w <= 0) break;
+        br_ssl_engine_sendrec_ack(eng, (size_t)w);
     }
     s->sec.on = 0;
     s->tls.lower.close(s);
@@ -3742,6 +3916,8 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
         }
         if (st & BR_SSL_CLOSED) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
         rr = smtp__tls_pump(s, dl);
+        if (rr > 0) continue;
+        if (rr == 0) return s->link.want;   /* stepped: later */
         if (rr == SMTP_ERR_TLS) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
         if (rr == SMTP_ERR_TIMEOUT)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "the TLS handshake with %s did not finish "
@@ -3817,9 +3993,8 @@ static int smtp__reply_line(const char *p, size_t n, int *code, int *last,
     return SMTP_OK;
 }
 
-/* Incremental reply parser: state over the bytes of one reply, from its
-   first byte. */
-typedef struct smtp__reply_parser { size_t off; int code; int lines; } smtp__reply_parser;
+/* Incremental reply parser (smtp__reply_parser): state over the bytes of
+   one reply, from its first byte. */
 /* Called once per complete line: raw line, its text, its index. */
 typedef void (*smtp__line_fn)(void *user, const char *line, size_t n,
                               const char *text, size_t tn, int index);
@@ -3953,36 +4128,30 @@ static const char *smtp__reply_str(smtp_session *s, char *buf, size_t n)
     return buf;
 }
 
-/* Reads one whole reply before dl into s->rd.reply. The whole reply must fit
-   in the read buffer. A failure here ends the session. what/ms name the
-   wait in messages ("the greeting", budget in ms). */
-static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int ms)
+/* The loop of smtp__read_reply: feeds what is buffered, reads more. */
+static smtp_result smtp__read_more(smtp_session *s)
 {
-    smtp__reply_parser rp;
+    smtp__reply_parser *rp = &s->rd.rp;
     smtp__rctx c;
     char ebuf[128];
-    memset(&rp, 0, sizeof rp);
-    c.s = s; c.ehlo = ehlo;
-    s->rd.reply.code = 0; s->rd.reply.status[0] = 0; s->rd.reply.len = 0; s->rd.reply.lines = 0;
-    s->rd.text[0] = 0;
-    if (ehlo) { s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0; }
+    c.s = s; c.ehlo = s->rd.ehlo;
     for (;;) {
-        long r = smtp__reply_feed(&rp, (const char *)s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos,
+        long r = smtp__reply_feed(rp, (const char *)s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos,
                                   smtp__on_line, &c);
         int n;
         if (r > 0) {
             s->rd.pos += (size_t)r;
             if (s->rd.pos == s->rd.len) s->rd.pos = s->rd.len = 0;
-            s->rd.reply.code = rp.code;
-            s->rd.reply.lines = rp.lines;
+            s->rd.reply.code = rp->code;
+            s->rd.reply.lines = rp->lines;
             s->conn.last_reply = smtp__now();
             return SMTP_OK;
         }
         if (r < 0) {
             char seen[84];
-            smtp__visible(seen, sizeof seen, s->rd.buf + s->rd.pos + rp.off, s->rd.len - s->rd.pos - rp.off);
+            smtp__visible(seen, sizeof seen, s->rd.buf + s->rd.pos + rp->off, s->rd.len - s->rd.pos - rp->off);
             return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL,
-                "malformed reply to %s from %s (line %d): \"%s\"", s->rd.cmd, s->link.peer, rp.lines + 1, seen));
+                "malformed reply to %s from %s (line %d): \"%s\"", s->rd.cmd, s->link.peer, rp->lines + 1, seen));
         }
         if (s->rd.pos > 0) {
             memmove(s->rd.buf, s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos);
@@ -3993,10 +4162,11 @@ static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int 
             return smtp__break(s, smtp__fail(s, SMTP_ERR_TOO_LONG,
                 "the reply to %s from %s is longer than %d bytes", s->rd.cmd, s->link.peer,
                 (int)sizeof s->rd.buf));
-        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, dl);
+        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, s->rd.dl);
+        if (n == 0) return s->link.want;
         if (n == SMTP_ERR_TIMEOUT)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT,
-                "no complete reply to %s from %s within %d ms", s->rd.cmd, s->link.peer, ms));
+                "no complete reply to %s from %s within %d ms", s->rd.cmd, s->link.peer, s->rd.ms));
         if (n == SMTP_ERR_CLOSED)
             return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED,
                 "%s closed the connection while we waited for the reply to %s", s->link.peer, s->rd.cmd));
@@ -4011,6 +4181,26 @@ static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int 
                 s->link.sys_errno ? smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf) : smtp_result_str((smtp_result)n)));
         s->rd.len += (size_t)n;
     }
+}
+
+/* Reads one whole reply before dl into s->rd.reply. The whole reply must fit
+   in the read buffer. A failure here ends the session. ehlo: learn the
+   capabilities; ms: dl's length, for messages. Stepped, it may return
+   SMTP_WANT_*: called again, it goes on with the same reply and deadline. */
+static smtp_result smtp__read_reply(smtp_session *s, smtp__ms dl, int ehlo, int ms)
+{
+    smtp_result r;
+    if (!s->rd.active) {
+        memset(&s->rd.rp, 0, sizeof s->rd.rp);
+        s->rd.reply.code = 0; s->rd.reply.status[0] = 0; s->rd.reply.len = 0; s->rd.reply.lines = 0;
+        s->rd.text[0] = 0;
+        if (ehlo) { s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0; }
+        s->rd.dl = dl; s->rd.ehlo = ehlo; s->rd.ms = ms;
+        s->rd.active = 1;
+    }
+    r = smtp__read_more(s);
+    if (r != SMTP_WANT_READ && r != SMTP_WANT_WRITE) s->rd.active = 0;
+    return r;
 }
 
 /* A reply that is not the one expected: 421 ends the session (RFC 5321
@@ -4282,6 +4472,8 @@ static void smtp__body_start(smtp_session *s, int bdat)
 {
     s->state = bdat ? SMTP__BDAT : SMTP__DATA;
     if (bdat) s->wr.len = SMTP__BDAT_HDR;
+    s->wr.off = 0;
+    memset(&s->wr.cur, 0, sizeof s->wr.cur);
     s->wr.dot.bol = 1; s->wr.dot.cr = 0; s->wr.sent = 0;
     s->bdat.pending = 0; s->bdat.failed = 0; s->bdat.last = 0;
 }
@@ -4322,45 +4514,67 @@ static smtp_result smtp__bdat_replies(smtp_session *s, int wait)
     return SMTP_OK;
 }
 
-/* Sends the buffered chunk ("BDAT n" or "BDAT n LAST" before it). */
-static smtp_result smtp__bdat_chunk(smtp_session *s, int last, smtp__ms dl)
+/* Writes buf[wr.off..wr.len) (stepped: what can go now). SMTP_OK when
+   all of it went, SMTP_WANT_* when the rest must wait, or the error that
+   ended the session. */
+static smtp_result smtp__write_out(smtp_session *s, smtp__ms dl)
 {
-    char hdr[SMTP__BDAT_HDR];
-    size_t n = s->wr.len - SMTP__BDAT_HDR;
-    int hl, w;
+    if (!s->wr.busy) { s->wr.busy = 1; s->wr.dl = dl; }   /* resumed, the first call's deadline holds */
+    while (s->wr.off < s->wr.len) {
+        int w = s->link.io.write(s, s->wr.buf + s->wr.off, s->wr.len - s->wr.off, s->wr.dl);
+        if (w == 0) return s->link.want;
+        if (w < 0) { s->wr.len = s->wr.off = 0; s->wr.busy = 0; return smtp__io_error(s, w); }
+        s->wr.off += (size_t)w;
+    }
+    s->wr.busy = 0;
+    return SMTP_OK;
+}
+
+/* Sends the buffered chunk with "BDAT n" before it. Once its command is
+   in place (wr.off > 0) the chunk is under way and only goes on. */
+static smtp_result smtp__bdat_chunk(smtp_session *s, smtp__ms dl)
+{
     smtp_result r;
-    if (!last && n == 0) return SMTP_OK;
-    if (s->bdat.failed) { s->wr.len = SMTP__BDAT_HDR; return SMTP_ERR_REPLY; }
-    hl = snprintf(hdr, sizeof hdr, "BDAT %lu%s\r\n", (unsigned long)n, last ? " LAST" : "");
-    memcpy(s->wr.buf + SMTP__BDAT_HDR - hl, hdr, (size_t)hl);
-    smtp__trace(s, SMTP_TRACE_OUT, hdr, (size_t)hl - 2);
-    w = s->link.io.write(s, s->wr.buf + SMTP__BDAT_HDR - hl, n + (size_t)hl, dl);
-    s->wr.len = SMTP__BDAT_HDR;
-    if (w != SMTP_OK) return smtp__io_error(s, w);
+    if (!s->wr.off) {
+        char hdr[SMTP__BDAT_HDR];
+        int hl;
+        s->bdat.chunk = s->wr.len - SMTP__BDAT_HDR;
+        if (s->bdat.chunk == 0) return SMTP_OK;
+        if (s->bdat.failed) { s->wr.len = SMTP__BDAT_HDR; return SMTP_ERR_REPLY; }
+        hl = snprintf(hdr, sizeof hdr, "BDAT %lu\r\n", (unsigned long)s->bdat.chunk);
+        memcpy(s->wr.buf + SMTP__BDAT_HDR - hl, hdr, (size_t)hl);
+        smtp__trace(s, SMTP_TRACE_OUT, hdr, (size_t)hl - 2);
+        s->wr.off = SMTP__BDAT_HDR - (size_t)hl;
+    }
+    if ((r = smtp__write_out(s, dl)) != SMTP_OK) return r;
+    s->wr.len = SMTP__BDAT_HDR; s->wr.off = 0;
     s->bdat.pending++;
-    if ((r = smtp__progress(s, n)) != SMTP_OK) return r;
+    if ((r = smtp__progress(s, s->bdat.chunk)) != SMTP_OK) return r;
     if ((r = smtp__bdat_replies(s, 0)) != SMTP_OK) return r;
     return s->bdat.failed ? SMTP_ERR_REPLY : SMTP_OK;
 }
 
-/* Flushes the write buffer, within timeout_ms. */
+/* Flushes the write buffer, within timeout_ms (stepped: SMTP_WANT_* while
+   it cannot all go; called again, it goes on). */
 static smtp_result smtp__flush(smtp_session *s, smtp__ms dl)
 {
-    int r;
+    smtp_result r;
     size_t n = s->wr.len;
-    if (s->state == SMTP__BDAT) return smtp__bdat_chunk(s, 0, dl);
-    if (s->wr.len == 0) return SMTP_OK;
-    r = s->link.io.write(s, s->wr.buf, s->wr.len, dl);
-    s->wr.len = 0;
-    if (r != SMTP_OK) return smtp__io_error(s, r);
+    if (s->state == SMTP__BDAT) return smtp__bdat_chunk(s, dl);
+    if ((r = smtp__write_out(s, dl)) != SMTP_OK) return r;
+    s->wr.len = s->wr.off = 0;
     return s->state == SMTP__DATA ? smtp__progress(s, n) : SMTP_OK;
 }
 
-/* Message bytes through the normaliser into the write buffer. */
-static smtp_result smtp__body(smtp_session *s, const void *data, size_t len)
+/* Message bytes through the normaliser into the write buffer, flushed as
+   it fills. *taken: how many of data went in (all, unless a flush must
+   wait: then SMTP_WANT_*). */
+static smtp_result smtp__put_body(smtp_session *s, const void *data, size_t len, size_t *taken)
 {
     const unsigned char *p = (const unsigned char *)data;
     smtp__dot st;
+    smtp_result r = SMTP_OK;
+    *taken = 0;
     st.bol = s->wr.dot.bol; st.cr = s->wr.dot.cr; st.nostuff = s->state == SMTP__BDAT || s->wr.counting;
     if (s->wr.counting) {   /* SIZE (RFC 1870): line ends normalised, no dot-stuffing, nothing sent */
         unsigned char scratch[512];
@@ -4373,16 +4587,29 @@ static smtp_result smtp__body(smtp_session *s, const void *data, size_t len)
     }
     while (len > 0) {
         size_t used, o;
-        if (sizeof s->wr.buf - s->wr.len < 2) {
-            smtp_result r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms));
-            if (r) return r;
-        }
+        if (sizeof s->wr.buf - s->wr.len < 2 && (r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+            break;
         o = smtp__dot_encode(&st, p, len, s->wr.buf + s->wr.len, sizeof s->wr.buf - s->wr.len, &used);
         smtp__trace(s, SMTP_TRACE_BODY, (const char *)s->wr.buf + s->wr.len, o);
         s->wr.len += o;
-        p += used; len -= used;
+        p += used; len -= used; *taken += used;
     }
     s->wr.dot.bol = st.bol; s->wr.dot.cr = st.cr;
+    return r;
+}
+
+/* One unit of the composed message (a header line, a text): skipped when
+   an earlier step wrote it, resumed where it stopped. */
+static smtp_result smtp__body(smtp_session *s, const void *data, size_t len)
+{
+    smtp__cursor *c = &s->wr.cur;
+    size_t used;
+    smtp_result r;
+    if (c->k++ < c->done) return SMTP_OK;
+    r = smtp__put_body(s, (const char *)data + c->off, len - c->off, &used);
+    c->off += used;
+    if (r) return r;
+    c->done++; c->off = 0;
     return SMTP_OK;
 }
 
@@ -4624,15 +4851,26 @@ static void smtp__header_addr(smtp__header *h, const char *sep, const char *a)
 
 /* Body text as quoted-printable, through the writer (the encoder is in
    >>codec). */
+/* Quoted-printable: one unit of the composer, written in chunks; a step
+   that stops inside it resumes at its chunk (cursor pos and col). */
 static smtp_result smtp__qp(smtp_session *s, const char *text, size_t n)
 {
+    smtp__cursor *c = &s->wr.cur;
     char buf[512];
-    size_t i = 0, col = 0, o;
+    size_t i, col, o, used;
     smtp_result r;
+    if (c->k++ < c->done) return SMTP_OK;
+    i = (size_t)c->pos; col = c->col;
     while (i < n) {
-        o = smtp__qp_encode(text, n, &i, &col, buf, sizeof buf);
-        if ((r = smtp__body(s, buf, o)) != SMTP_OK) return r;
+        size_t ni = i, ncol = col;
+        o = smtp__qp_encode(text, n, &ni, &ncol, buf, sizeof buf);
+        r = smtp__put_body(s, buf + c->off, o - c->off, &used);
+        c->off += used;
+        if (r) return r;
+        i = ni; col = ncol;
+        c->pos = i; c->col = col; c->off = 0;
     }
+    c->done++; c->pos = 0; c->col = 0; c->off = 0;
     return SMTP_OK;
 }
 
@@ -4741,12 +4979,12 @@ static smtp_result smtp__text_part(smtp_session *s, smtp__header *h, const char 
    a file is measured by its size, not read. */
 static smtp_result smtp__b64_part(smtp_session *s, const smtp_attachment *a)
 {
+    smtp__cursor *c = &s->wr.cur;
     unsigned char in[57 * 8];   /* 8 lines a write: a small frame (smtp_send's stack under 8 KB) */
     char out[78 * 8];
     FILE *f = NULL;
-    const unsigned char *mem = (const unsigned char *)a->data;
-    size_t left = a->size;
     smtp_result r = SMTP_OK;
+    if (c->k++ < c->done) return SMTP_OK;   /* written in an earlier step */
     if (a->path) {
         if (s->wr.counting) {
             struct stat sb;
@@ -4756,25 +4994,38 @@ static smtp_result smtp__b64_part(smtp_session *s, const smtp_attachment *a)
             s->wr.counted += 4 * ((sz + 2) / 3) + 2 * ((sz + 56) / 57);
             return SMTP_OK;
         }
+        /* opened for each step that writes part of it, read from where the last one stopped */
         if (!(f = fopen(a->path, "rb")))
             return smtp__fail(s, SMTP_ERR_PARAM, "attachment %s: cannot open it", a->path);
+        if (c->pos && (c->pos > LONG_MAX || fseek(f, (long)c->pos, SEEK_SET) != 0)) {
+            fclose(f);
+            return smtp__fail(s, SMTP_ERR_IO, "attachment %s: cannot read on from byte %llu", a->path, c->pos);
+        }
     }
     for (;;) {
-        size_t n, i, o = 0;
+        size_t n, i, o = 0, used;
         if (f) n = fread(in, 1, sizeof in, f);
-        else { n = left < sizeof in ? left : sizeof in; if (n) memcpy(in, mem, n); mem += n; left -= n; }
+        else {
+            size_t left = c->pos < a->size ? a->size - (size_t)c->pos : 0;
+            n = left < sizeof in ? left : sizeof in;
+            if (n) memcpy(in, (const unsigned char *)a->data + c->pos, n);
+        }
         if (n == 0) break;
         for (i = 0; i < n; i += 57) {
             o += smtp__b64(in + i, n - i < 57 ? n - i : 57, out + o);
             out[o++] = '\r'; out[o++] = '\n';
         }
-        if ((r = smtp__body(s, out, o)) != SMTP_OK) break;
+        r = smtp__put_body(s, out + c->off, o - c->off, &used);
+        c->off += used;
+        if (r != SMTP_OK) break;
+        c->pos += n; c->off = 0;
         if (n < sizeof in) break;
     }
     if (f) {
         if (ferror(f) && r == SMTP_OK) r = smtp__fail(s, SMTP_ERR_IO, "attachment %s: a read failed", a->path);
         fclose(f);
     }
+    if (r == SMTP_OK) { c->done++; c->pos = 0; c->off = 0; }
     return r;
 }
 
@@ -4910,6 +5161,7 @@ static smtp_result smtp__compose(smtp_session *s, const smtp_message *m, const c
     const char *const *l;
     size_t i;
     h.s = s; h.err = SMTP_OK;
+    s->wr.cur.k = 0;   /* a new pass: the units written before are skipped */
     smtp__header_start(&h, "Date: "); smtp__header_add(&h, "", date, strlen(date)); smtp__header_end(&h);
     smtp__header_start(&h, "From:"); smtp__header_addr(&h, " ", from); smtp__header_end(&h);
     if (m->to && m->to[0]) {
@@ -5809,26 +6061,35 @@ SMTP_API smtp_result smtp_config_from_url(smtp_settings *st, const char *url)
 static smtp_result smtp__exchange_as(smtp_session *s, const char *prefix, const unsigned char *secret,
                                      size_t sn, const char *show, smtp__ms dl, int ehlo)
 {
-    size_t n = strlen(prefix), need = n + (secret ? 4 * ((sn + 2) / 3) : 0) + 2;
     smtp_result r;
     if (s->err) return s->err;
-    snprintf(s->rd.cmd, sizeof s->rd.cmd, "%s", show);
-    if (s->rd.pos < s->rd.len) {   /* nothing was asked: RFC 5321 4.1.1 is lock-step */
-        char seen[64];
-        smtp__visible(seen, sizeof seen, s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos);
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before %s: \"%s\"",
-                                         s->link.peer, (int)(s->rd.len - s->rd.pos), show, seen));
+    if (s->rd.xphase == 0) {   /* the line into the buffer (a stepped session comes back for the rest) */
+        size_t n = strlen(prefix), need = n + (secret ? 4 * ((sn + 2) / 3) : 0) + 2;
+        snprintf(s->rd.cmd, sizeof s->rd.cmd, "%s", show);
+        if (s->rd.pos < s->rd.len) {   /* nothing was asked: RFC 5321 4.1.1 is lock-step */
+            char seen[64];
+            smtp__visible(seen, sizeof seen, s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos);
+            return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before %s: \"%s\"",
+                                             s->link.peer, (int)(s->rd.len - s->rd.pos), show, seen));
+        }
+        if (sizeof s->wr.buf - s->wr.len < need && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
+        memcpy(s->wr.buf + s->wr.len, prefix, n);
+        if (secret) n += smtp__b64(secret, sn, (char *)s->wr.buf + s->wr.len + n);
+        memcpy(s->wr.buf + s->wr.len + n, "\r\n", 2);
+        s->wr.len += n + 2;
+        smtp__trace(s, SMTP_TRACE_OUT, show, strlen(show));
+        s->rd.xphase = 1;
     }
-    if (sizeof s->wr.buf - s->wr.len < need && (r = smtp__flush(s, dl)) != SMTP_OK) return r;
-    memcpy(s->wr.buf + s->wr.len, prefix, n);
-    if (secret) n += smtp__b64(secret, sn, (char *)s->wr.buf + s->wr.len + n);
-    memcpy(s->wr.buf + s->wr.len + n, "\r\n", 2);
-    s->wr.len += n + 2;
-    smtp__trace(s, SMTP_TRACE_OUT, show, strlen(show));
-    r = smtp__flush(s, dl);
-    if (secret) smtp__wipe(s->wr.buf, sizeof s->wr.buf);
-    if (r != SMTP_OK) return r;
-    return smtp__read_reply(s, dl, ehlo, s->cfg.timeout_ms);
+    if (s->rd.xphase == 1) {   /* sending it */
+        r = smtp__flush(s, dl);
+        if (SMTP__WANTS(r)) return r;
+        if (secret) smtp__wipe(s->wr.buf, sizeof s->wr.buf);
+        s->rd.xphase = r == SMTP_OK ? 2 : 0;
+        if (r != SMTP_OK) return r;
+    }
+    r = smtp__read_reply(s, dl, ehlo, s->cfg.timeout_ms);   /* its reply */
+    if (!SMTP__WANTS(r)) s->rd.xphase = 0;
+    return r;
 }
 
 static smtp_result smtp__exchange(smtp_session *s, const char *line, smtp__ms dl, int ehlo)
@@ -5851,8 +6112,10 @@ static smtp_result smtp__check_state(smtp_session *s, int want, const char *call
     static const char *const names[SMTP__NSTATES] = { SMTP__SESSION_STATES(SMTP__STATE_NAME) };
 #undef SMTP__STATE_NAME
     if (s->err) return s->err;
+    if (s->op && call)
+        return smtp__fail(s, SMTP_ERR_STATE, "%s called while smtp_step drives a send", call);
     if (s->state != want)
-        return smtp__fail(s, SMTP_ERR_STATE, "%s called while the session is %s", call, names[s->state]);
+        return smtp__fail(s, SMTP_ERR_STATE, "%s called while the session is %s", call ? call : "a call", names[s->state]);
     return SMTP_OK;
 }
 
@@ -6189,7 +6452,8 @@ static void smtp__reset_conn(smtp_session *s)
     if (s->link.io.close) s->link.io.close(s);
     s->link.io.close = NULL;
     s->err = SMTP_OK; s->state = SMTP__CLOSED; s->link.sys_errno = 0;
-    s->rd.pos = s->rd.len = s->wr.len = 0;
+    s->rd.pos = s->rd.len = s->wr.len = s->wr.off = 0;
+    s->rd.active = s->rd.xphase = s->wr.busy = 0;
     s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0; s->sec.on = 0; s->sec.err = 0;
 }
 
@@ -6461,9 +6725,12 @@ SMTP_API smtp_result smtp_open(smtp_session *s, const smtp_config *cfg)
 SMTP_API smtp_result smtp_close(smtp_session *s)
 {
     smtp_result r;
+    int busy;
     if (!s) return SMTP_ERR_PARAM;
     r = s->err;
-    if (!s->err && s->link.io.close && s->state >= SMTP__READY && s->state != SMTP__DATA)
+    busy = s->op != SMTP__OP_NONE;   /* closed in the middle of a stepped send: dropped, no QUIT */
+    s->op = SMTP__OP_NONE; s->link.nb = 0;
+    if (!s->err && !busy && s->link.io.close && s->state >= SMTP__READY && s->state != SMTP__DATA)
         (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
     if (s->link.io.close) s->link.io.close(s);
     s->link.io.close = NULL;
@@ -6538,7 +6805,7 @@ SMTP_API smtp_result smtp_rcpt_to_opts(smtp_session *s, const char *addr, const 
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
     if (s->err) return s->err;
-    if (s->state != SMTP__RCPT && (r = smtp__check_state(s, SMTP__MAIL, "smtp_rcpt_to")) != SMTP_OK)
+    if ((s->state != SMTP__RCPT || s->op) && (r = smtp__check_state(s, SMTP__MAIL, "smtp_rcpt_to")) != SMTP_OK)
         return r;
     if (!addr) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_rcpt_to: the recipient address is NULL");
     if ((bad = smtp__addr(addr, 1, &a, &n)) != NULL)
@@ -6567,19 +6834,28 @@ SMTP_API smtp_result smtp_rcpt_to_opts(smtp_session *s, const char *addr, const 
     return SMTP_OK;
 }
 
-SMTP_API smtp_result smtp_data_begin(smtp_session *s)
+/* DATA and its 354 (smtp_data_begin; the envelope sent one command at a time). */
+static smtp_result smtp__data_begin(smtp_session *s)
 {
     smtp_result r;
-    if (!s) return SMTP_ERR_PARAM;
-    if ((r = smtp__check_state(s, SMTP__RCPT, "smtp_data_begin")) != SMTP_OK) return r;
+    if ((r = smtp__check_state(s, SMTP__RCPT, NULL)) != SMTP_OK) return r;
     if ((r = smtp__command(s, "DATA", 354)) != SMTP_OK) return r;
     smtp__body_start(s, 0);
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "the message");
     return SMTP_OK;
 }
 
+SMTP_API smtp_result smtp_data_begin(smtp_session *s)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((r = smtp__check_state(s, SMTP__RCPT, "smtp_data_begin")) != SMTP_OK) return r;
+    return smtp__data_begin(s);
+}
+
 SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t len)
 {
+    size_t taken;
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_write")) != SMTP_OK) return r;
@@ -6596,7 +6872,7 @@ SMTP_API smtp_result smtp_data_write(smtp_session *s, const void *data, size_t l
                     (s->caps.ext & SMTP_EXT_8BITMIME) ? "MAIL FROM did not declare BODY=8BITMIME (smtp_mail_from_opts)"
                                                 : "the server does not offer 8BITMIME: encode it (quoted-printable, base64)"));
     }
-    return smtp__body(s, data, len);
+    return smtp__put_body(s, data, len, &taken);
 }
 
 /* Before the end of the message goes out: the server may owe replies to
@@ -6639,17 +6915,19 @@ static smtp_result smtp__premature(smtp_session *s, int owed)
                                      "message was not sent", s->link.peer, (int)s->rd.len, seen));
 }
 
-SMTP_API smtp_result smtp_rset(smtp_session *s)
+/* RSET (smtp_rset; the end of every transaction smtp_send began). */
+static smtp_result smtp__rset(smtp_session *s, const char *call)
 {
     smtp_result r;
-    if (!s) return SMTP_ERR_PARAM;
     if (s->err) return s->err;
-    if (s->state == SMTP__CLOSED || s->state == SMTP__DATA)
-        return smtp__check_state(s, SMTP__READY, "smtp_rset");
+    if (s->state == SMTP__CLOSED || s->state == SMTP__DATA || (call && s->op))
+        return smtp__check_state(s, SMTP__READY, call);
     if ((r = smtp__command(s, "RSET", 250)) != SMTP_OK) return r;
     s->state = SMTP__READY;
     return SMTP_OK;
 }
+
+SMTP_API smtp_result smtp_rset(smtp_session *s) { return s ? smtp__rset(s, "smtp_rset") : SMTP_ERR_PARAM; }
 
 SMTP_API int smtp_reconnects(const smtp_session *s) { return s ? s->conn.reconnects : 0; }
 
@@ -6675,7 +6953,7 @@ SMTP_API smtp_result smtp_noop(smtp_session *s)
 {
     if (!s) return SMTP_ERR_PARAM;
     if (s->err) return s->err;
-    if (s->state == SMTP__CLOSED || s->state == SMTP__DATA)
+    if (s->state == SMTP__CLOSED || s->state == SMTP__DATA || s->op)
         return smtp__check_state(s, SMTP__READY, "smtp_noop");
     return smtp__command(s, "NOOP", 250);
 }
@@ -6963,11 +7241,14 @@ static int smtp__job_check(smtp_session *s, smtp__job *j)
     /* SIZE (RFC 1870): measured by composing without sending */
     if (s->caps.ext & SMTP_EXT_SIZE) {
         int bol = s->wr.dot.bol, cr = s->wr.dot.cr;
+        smtp__cursor cur = s->wr.cur;
         s->txn.body8 = j->body8; s->txn.utf8 = j->utf8;
         s->wr.counting = 1; s->wr.counted = 0; s->wr.dot.bol = 1; s->wr.dot.cr = 0;
+        memset(&s->wr.cur, 0, sizeof s->wr.cur);   /* every unit counts */
         r = smtp__compose(s, m, j->from, j->date, j->msgid);   /* the very headers that will go */
         if (!s->wr.dot.bol) s->wr.counted += 2;
         s->wr.counting = 0; s->wr.dot.bol = bol; s->wr.dot.cr = cr;
+        s->wr.cur = cur;
         if (r != SMTP_OK) return r;
         j->size = s->wr.counted;
         if (s->caps.size_max && j->size > s->caps.size_max)
@@ -7040,31 +7321,47 @@ static const char *smtp__job_next(smtp__job *j, unsigned *idx)
     return j->lists[j->list][j->list_pos++];
 }
 
+/* One line of the envelope into the write buffer, unless an earlier step
+   put it there already (s->snd.lines: the lines put so far). */
+static smtp_result smtp__env_put(smtp_session *s, const char *line, size_t at, smtp__ms dl)
+{
+    smtp_result r;
+    if (at < s->snd.lines) return SMTP_OK;
+    if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
+    s->snd.lines++;
+    return SMTP_OK;
+}
+
 /* Writes MAIL, the RCPTs and DATA of the job's next transaction into the
    write buffer without waiting (RFC 2920): the carried-over recipients in
-   s->work.rcpt first, then the next ones from the lists, peeked at, not taken.
-   Returns how many recipients the group has. */
+   s->work.rcpt first, then the next ones from the lists, peeked at, not
+   taken. *g: how many recipients the group has. A long envelope fills the
+   buffer: stepped, a flush that must wait stops it, and the next call
+   makes the same lines and puts only those not put yet. */
 static smtp_result smtp__env_write(smtp_session *s, smtp__job *j, size_t *g, smtp__ms dl)
 {
     char line[1600];
     smtp__job peek = *j;
-    size_t n = 0;
+    size_t n = 0, at = 0;
     unsigned idx;
     const char *a;
     smtp_result r;
-    if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
-    if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
+    if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) goto out;
+    if ((r = smtp__env_put(s, line, at++, dl)) != SMTP_OK) goto out;
     for (; n < j->carry; n++) {
-        if ((r = smtp__rcpt_line(s, j, smtp__job_addr(j, s->work.rcpt[n].idx), line, sizeof line)) != SMTP_OK) return r;
-        if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
+        if ((r = smtp__rcpt_line(s, j, smtp__job_addr(j, s->work.rcpt[n].idx), line, sizeof line)) != SMTP_OK) goto out;
+        if ((r = smtp__env_put(s, line, at++, dl)) != SMTP_OK) goto out;
     }
     while (n < SMTP__RCPT_MAX && (a = smtp__job_next(&peek, &idx)) != NULL) {
-        if ((r = smtp__rcpt_line(s, j, a, line, sizeof line)) != SMTP_OK) return r;
-        if ((r = smtp__put_cmd(s, line, dl)) != SMTP_OK) return r;
+        if ((r = smtp__rcpt_line(s, j, a, line, sizeof line)) != SMTP_OK) goto out;
+        if ((r = smtp__env_put(s, line, at++, dl)) != SMTP_OK) goto out;
         n++;
     }
     *g = n;
-    return s->bdat.on ? SMTP_OK : smtp__put_cmd(s, "DATA", dl);   /* BDAT: the body's chunks carry it */
+    if (!s->bdat.on) r = smtp__env_put(s, "DATA", at, dl);   /* BDAT: the body's chunks carry it */
+out:
+    if (!SMTP__WANTS(r)) s->snd.lines = 0;
+    return r;
 }
 
 /* What a reply to RCPT makes of recipient k, for both ways of sending
@@ -7090,81 +7387,84 @@ static void smtp__mail_refused(smtp_session *s)
 }
 
 /* Reads the replies to what smtp__env_write sent, in order, and fills
-   s->work.rcpt. *data_ok: DATA got 354 (with BDAT: someone was accepted). */
-static smtp_result smtp__env_read(smtp_session *s, smtp__job *j, size_t g, int *data_ok, size_t *ok)
+   s->work.rcpt. b->data_ok: DATA got 354 (with BDAT: someone was
+   accepted); b->empty_data: DATA got 354 with nobody accepted. One
+   deadline for them all (b->dl). */
+static smtp_result smtp__env_read(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
 {
-    smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
-    size_t k;
-    int mail_ok;
-    smtp_result r;
-    *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0; s->txn.accepted = 0;
-    for (k = j->carry; k < g; k++) {
-        (void)smtp__job_next(j, &s->work.rcpt[k].idx);
-    }
-    j->live = g;
-    for (k = 0; k < g; k++) s->work.rcpt[k].st = SMTP__UNTRIED;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    b->data_ok = 0; b->ok = 0; b->empty_data = 0; s->txn.mail_text[0] = 0; s->txn.accepted = 0;
+    for (b->k = j->carry; b->k < b->g; b->k++) (void)smtp__job_next(j, &s->work.rcpt[b->k].idx);
+    j->live = b->g;
+    for (b->k = 0; b->k < b->g; b->k++) s->work.rcpt[b->k].st = SMTP__UNTRIED;
+    b->dl = smtp__deadline(s->cfg.timeout_ms);
     smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "MAIL FROM", j->env, 0);
-    if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
-    if (s->rd.reply.code == 421) return smtp__refused(s);
-    mail_ok = s->rd.reply.code == 250;
-    if (!mail_ok) smtp__mail_refused(s);
-    s->state = mail_ok ? SMTP__MAIL : SMTP__READY;
-    for (k = 0; k < g; k++) {
-        smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "RCPT TO", smtp__job_addr(j, s->work.rcpt[k].idx), 1);
-        if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
-        if (!mail_ok && s->rd.reply.code != 421) s->work.rcpt[k].st = SMTP__DEFERRED;
-        else if ((r = smtp__rcpt_reply(s, j, k, ok)) != SMTP_OK) return r;
+    SMTP__AWAIT(pc, r, smtp__read_reply(s, b->dl, 0, s->cfg.timeout_ms));
+    if (r) SMTP__EXIT(r, r);
+    if (s->rd.reply.code == 421) SMTP__EXIT(r, smtp__refused(s));
+    b->mail_ok = s->rd.reply.code == 250;
+    if (!b->mail_ok) smtp__mail_refused(s);
+    s->state = b->mail_ok ? SMTP__MAIL : SMTP__READY;
+    for (b->k = 0; b->k < b->g; b->k++) {
+        smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "RCPT TO", smtp__job_addr(j, s->work.rcpt[b->k].idx), 1);
+        SMTP__AWAIT(pc, r, smtp__read_reply(s, b->dl, 0, s->cfg.timeout_ms));
+        if (r) SMTP__EXIT(r, r);
+        if (!b->mail_ok && s->rd.reply.code != 421) s->work.rcpt[b->k].st = SMTP__DEFERRED;
+        else if ((r = smtp__rcpt_reply(s, j, b->k, &b->ok)) != SMTP_OK) SMTP__EXIT(r, r);
     }
     if (s->bdat.on) {   /* RFC 3030: no DATA; the chunks start when someone was accepted */
-        if (mail_ok && *ok > 0) { smtp__body_start(s, 1); *data_ok = 1; }
-        return SMTP_OK;
+        if (b->mail_ok && b->ok > 0) { smtp__body_start(s, 1); b->data_ok = 1; }
+        SMTP__EXIT(r, SMTP_OK);
     }
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "DATA");
-    if ((r = smtp__read_reply(s, dl, 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
-    if (s->rd.reply.code == 421) return smtp__refused(s);
+    SMTP__AWAIT(pc, r, smtp__read_reply(s, b->dl, 0, s->cfg.timeout_ms));
+    if (r) SMTP__EXIT(r, r);
+    if (s->rd.reply.code == 421) SMTP__EXIT(r, smtp__refused(s));
     if (s->rd.reply.code == 354) {
         smtp__body_start(s, 0);
-        if (!mail_ok || *ok == 0) {
-            /* RFC 2920 3.2: DATA accepted with no recipient: end it empty; it is refused or dropped */
-            r = smtp_data_end(s);
-            return s->err ? s->err : SMTP_OK;
-        }
-        *data_ok = 1;
+        /* RFC 2920 3.2: DATA accepted with no recipient: it is ended empty (refused or dropped) */
+        if (!b->mail_ok || b->ok == 0) b->empty_data = 1;
+        else b->data_ok = 1;
     }
-    return SMTP_OK;
+    SMTP__END(pc, r);
 }
 
 /* The same one command at a time, for servers without PIPELINING. */
-static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, int *data_ok, size_t *ok)
+static smtp_result smtp__env_lockstep(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
 {
-    size_t k, n = j->carry;
     unsigned idx;
-    char line[1600];
-    smtp_result r;
-    *data_ok = 0; *ok = 0; s->txn.mail_text[0] = 0; s->txn.accepted = 0;
-    while (n < SMTP__RCPT_MAX && smtp__job_next(j, &idx) != NULL) s->work.rcpt[n++].idx = idx;
-    *g = n;
-    j->live = n;
-    for (k = 0; k < n; k++) s->work.rcpt[k].st = SMTP__UNTRIED;
-    if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) return r;
-    if ((r = smtp__command(s, line, 250)) != SMTP_OK) {
-        if (s->err) return r;
+    char line[1600];   /* made before each command; a resumed exchange does not read it */
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    b->data_ok = 0; b->ok = 0; s->txn.mail_text[0] = 0; s->txn.accepted = 0;
+    b->g = j->carry;
+    while (b->g < SMTP__RCPT_MAX && smtp__job_next(j, &idx) != NULL) s->work.rcpt[b->g++].idx = idx;
+    j->live = b->g;
+    for (b->k = 0; b->k < b->g; b->k++) s->work.rcpt[b->k].st = SMTP__UNTRIED;
+    if ((r = smtp__mail_line(s, j, line, sizeof line)) != SMTP_OK) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__command(s, line, 250));
+    if (r != SMTP_OK) {
+        if (s->err) SMTP__EXIT(r, r);
         smtp__mail_refused(s);
-        return SMTP_OK;
+        SMTP__EXIT(r, SMTP_OK);
     }
     s->state = SMTP__MAIL;
-    for (k = 0; k < n; k++) {
-        if ((r = smtp__rcpt_line(s, j, smtp__job_addr(j, s->work.rcpt[k].idx), line, sizeof line)) != SMTP_OK) return r;
-        if ((r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0)) != SMTP_OK) return r;
-        if ((r = smtp__rcpt_reply(s, j, k, ok)) != SMTP_OK) return r;
+    for (b->k = 0; b->k < b->g; b->k++) {
+        if ((r = smtp__rcpt_line(s, j, smtp__job_addr(j, s->work.rcpt[b->k].idx), line, sizeof line)) != SMTP_OK)
+            SMTP__EXIT(r, r);
+        SMTP__AWAIT(pc, r, smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 0));
+        if (r) SMTP__EXIT(r, r);
+        if ((r = smtp__rcpt_reply(s, j, b->k, &b->ok)) != SMTP_OK) SMTP__EXIT(r, r);
         /* deferred with someone accepted: the rest wait for the further transaction too, untried */
-        if (s->work.rcpt[k].st == SMTP__DEFERRED && *ok > 0) break;
+        if (s->work.rcpt[b->k].st == SMTP__DEFERRED && b->ok > 0) break;
     }
-    if (*ok == 0) return SMTP_OK;
-    r = smtp_data_begin(s);
-    if (s->err) return r;
-    *data_ok = r == SMTP_OK;
-    return SMTP_OK;
+    if (b->ok == 0) SMTP__EXIT(r, SMTP_OK);
+    SMTP__AWAIT(pc, r, smtp__data_begin(s));
+    if (s->err) SMTP__EXIT(r, r);
+    b->data_ok = r == SMTP_OK;
+    r = SMTP_OK;
+    SMTP__END(pc, r);
 }
 
 /* Ends an open transaction. RSET must succeed (RFC 5321 4.1.1.5): a
@@ -7172,20 +7472,23 @@ static smtp_result smtp__env_lockstep(smtp_session *s, smtp__job *j, size_t *g, 
 static smtp_result smtp__must_rset(smtp_session *s)
 {
     char rb[300];
+    smtp_result r;
     if (s->state == SMTP__READY) return SMTP_OK;
-    if (smtp_rset(s) == SMTP_OK) return SMTP_OK;
+    if ((r = smtp__rset(s, NULL)) == SMTP_OK || SMTP__WANTS(r)) return r;
     if (s->err) return s->err;
     smtp__reply_str(s, rb, sizeof rb);
     return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s refused RSET (%s); the session cannot go on",
                                      s->link.peer, rb));
 }
 
-/* After the final reply (r: its verdict, or SMTP_ERR_REPLY without data):
+/* After the final reply (verdict, or SMTP_ERR_REPLY without data):
    outcomes for the accepted recipients, RSET when a transaction is still
    open, and the recipients carried into a further transaction. */
-static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, size_t ok, smtp_result r)
+static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, size_t ok, smtp_result verdict, int *pc)
 {
     size_t k;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
     for (k = 0; k < g; k++) {
         if (s->work.rcpt[k].st == SMTP__SENT) continue;   /* LMTP: its own reply settled it */
         if (s->work.rcpt[k].st == SMTP__REFUSED && j->first_refused == (size_t)-1) {
@@ -7193,18 +7496,19 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
             snprintf(j->first_rb, sizeof j->first_rb, "%s", s->txn.refused);
         }
         if (s->work.rcpt[k].st != SMTP__OK) continue;
-        if (r != SMTP_OK && j->first_refused == (size_t)-1) {
+        if (verdict != SMTP_OK && j->first_refused == (size_t)-1) {
             j->first_refused = s->work.rcpt[k].idx;
             smtp__reply_str(s, j->first_rb, sizeof j->first_rb);
         }
-        if (r != SMTP_OK && s->bdat.failed)   /* the refused chunk decides, not what followed it */
+        if (verdict != SMTP_OK && s->bdat.failed)   /* the refused chunk decides, not what followed it */
             smtp__result_of(j->m, s->work.rcpt[k].idx, smtp__job_addr(j, s->work.rcpt[k].idx), 0, s->bdat.code, s->bdat.status,
                             s->txn.refused, strlen(s->txn.refused));
-        else smtp__result(s, j->m, s->work.rcpt[k].idx, smtp__job_addr(j, s->work.rcpt[k].idx), r == SMTP_OK);
-        if (r == SMTP_OK) j->sent++;
+        else smtp__result(s, j->m, s->work.rcpt[k].idx, smtp__job_addr(j, s->work.rcpt[k].idx), verdict == SMTP_OK);
+        if (verdict == SMTP_OK) j->sent++;
     }
     /* RFC 2920 3.1: a refused DATA leaves the transaction open */
-    if ((r = smtp__must_rset(s)) != SMTP_OK) return r;
+    SMTP__AWAIT(pc, r, smtp__must_rset(s));
+    if (r) SMTP__EXIT(r, r);
     /* what a 452 left over goes into the next transaction; with nothing
        accepted in this one that would loop, so it counts as refused */
     j->carry = 0;
@@ -7221,7 +7525,7 @@ static smtp_result smtp__job_settle(smtp_session *s, smtp__job *j, size_t g, siz
         s->work.rcpt[j->carry++] = s->work.rcpt[k];
     }
     j->live = j->carry;
-    return SMTP_OK;
+    SMTP__END(pc, r);
 }
 
 /* The job cannot go on (MAIL refused, or the session ended): every
@@ -7279,7 +7583,7 @@ static smtp_result smtp__eod_put(smtp_session *s)
         char hdr[SMTP__BDAT_HDR];
         int hl;
         if (!s->wr.dot.bol) {   /* the message ends with a line end */
-            if (sizeof s->wr.buf - s->wr.len < 2 && (r = smtp__bdat_chunk(s, 0, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
+            if (sizeof s->wr.buf - s->wr.len < 2 && (r = smtp__bdat_chunk(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK)
                 return r;
             memcpy(s->wr.buf + s->wr.len, "\r\n", 2);
             smtp__trace(s, SMTP_TRACE_BODY, "\r\n", 2);
@@ -7308,63 +7612,71 @@ static smtp_result smtp__eod_put(smtp_session *s)
     return smtp__progress(s, n);
 }
 
-/* Sends what is buffered and reads the reply to the end of data (with
-   BDAT: the replies to the chunks first, then the one to the last). A
-   failure once the end went out leaves txn.eod_sent set: the message may
-   have been delivered. */
-static smtp_result smtp__final_reply_start(smtp_session *s)
+/* Sends what is buffered, ready for the reply to the end of data (with
+   BDAT: the replies to the chunks first). Once the end went out,
+   txn.eod_sent stays set until its reply came: a failure then leaves the
+   message possibly delivered. */
+static smtp_result smtp__final_reply_start(smtp_session *s, int *pc)
 {
-    smtp_result r;
-    int last = s->bdat.last;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "the end of the message");
-    if ((r = smtp__premature(s, last ? s->bdat.pending : 0)) != SMTP_OK) return r;
-    if ((r = smtp__flush(s, smtp__deadline(s->cfg.timeout_ms))) != SMTP_OK) return r;
+    if ((r = smtp__premature(s, s->bdat.last ? s->bdat.pending : 0)) != SMTP_OK) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__flush(s, smtp__deadline(s->cfg.timeout_ms)));
+    if (r) SMTP__EXIT(r, r);
     s->txn.eod_sent = 1;
-    if (last) {
+    if (s->bdat.last) {
+        SMTP__AWAIT(pc, r, smtp__bdat_replies(s, 1));
+        if (r) SMTP__EXIT(r, r);
         s->bdat.last = 0;
-        if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
         snprintf(s->rd.cmd, sizeof s->rd.cmd, "BDAT LAST");
     }
-    return SMTP_OK;
+    SMTP__END(pc, r);
 }
 
-static smtp_result smtp__final_reply(smtp_session *s)
+static smtp_result smtp__final_reply(smtp_session *s, int *pc)
 {
-    smtp_result r;
-    if ((r = smtp__final_reply_start(s)) != SMTP_OK) return r;
-    r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms);
-    if (r) return r;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    SMTP__AWAIT(pc, r, smtp__final_reply_start(s, pc + 1));
+    if (r) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms));
+    if (r) SMTP__EXIT(r, r);
     s->txn.eod_sent = 0;
     s->state = SMTP__READY;
-    if (s->rd.reply.code / 100 != 2) return smtp__refused(s);
-    if (s->bdat.failed) return SMTP_ERR_REPLY;
-    return SMTP_OK;
+    if (s->rd.reply.code / 100 != 2) r = smtp__refused(s);
+    else if (s->bdat.failed) r = SMTP_ERR_REPLY;
+    SMTP__END(pc, r);
 }
 
 /* LMTP (RFC 2033 4.2): after the end of the message one reply per
    accepted recipient, in the order of their RCPTs, each deciding for its
    recipient. Those read are settled here (SMTP__SENT or refused); if the
    connection fails on the way, the rest are SMTP_ERR_UNKNOWN_OUTCOME. */
-static smtp_result smtp__lmtp_replies(smtp_session *s, smtp__send *b, smtp__job *j)
+static smtp_result smtp__lmtp_replies(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
 {
-    size_t k, got = 0;
-    smtp_result r;
-    if ((r = smtp__final_reply_start(s)) != SMTP_OK) return r;
-    for (k = 0; k < b->g; k++) {
-        smtp__rcpt *rc = &s->work.rcpt[k];
-        const char *addr = smtp__job_addr(j, rc->idx);
-        if (rc->st != SMTP__OK) continue;
-        smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "the end of the message for", addr, 1);
-        if ((r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms)) != SMTP_OK)
-            return r;
+    smtp__rcpt *rc;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    SMTP__AWAIT(pc, r, smtp__final_reply_start(s, pc + 1));
+    if (r) SMTP__EXIT(r, r);
+    b->got = 0;
+    for (b->k = 0; b->k < b->g; b->k++) {
+        if (s->work.rcpt[b->k].st != SMTP__OK) continue;
+        smtp__path_cmd(s->rd.cmd, sizeof s->rd.cmd, "the end of the message for",
+                       smtp__job_addr(j, s->work.rcpt[b->k].idx), 1);
+        SMTP__AWAIT(pc, r, smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms));
+        if (r) SMTP__EXIT(r, r);
+        rc = &s->work.rcpt[b->k];
         rc->st = s->rd.reply.code / 100 == 2 ? SMTP__SENT : SMTP__REFUSED;
-        smtp__result(s, j->m, rc->idx, addr, rc->st == SMTP__SENT);
-        if (rc->st == SMTP__SENT) { j->sent++; got++; }
-        if (s->rd.reply.code == 421) return smtp__refused(s);
+        smtp__result(s, j->m, rc->idx, smtp__job_addr(j, rc->idx), rc->st == SMTP__SENT);
+        if (rc->st == SMTP__SENT) { j->sent++; b->got++; }
+        if (s->rd.reply.code == 421) SMTP__EXIT(r, smtp__refused(s));
     }
     s->txn.eod_sent = 0;
     s->state = SMTP__READY;
-    return got ? SMTP_OK : SMTP_ERR_REPLY;
+    r = b->got ? SMTP_OK : SMTP_ERR_REPLY;
+    SMTP__END(pc, r);
 }
 
 /* "it may have been delivered": the end of the message went out and its
@@ -7379,25 +7691,43 @@ static smtp_result smtp__unknown_outcome(smtp_session *s)
 }
 
 /* smtp_data_end with LMTP: the replies for the other accepted recipients
-   (the first was read as the final reply, its verdict first). SMTP_OK when
-   all were 2xx, SMTP_PARTIAL when some, else SMTP_ERR_REPLY. */
-static smtp_result smtp__lmtp_rest(smtp_session *s, smtp_result first)
+   (the first was read as the final reply: first is its verdict, read
+   before the first stop only). SMTP_OK when all were 2xx, SMTP_PARTIAL
+   when some, else SMTP_ERR_REPLY. */
+static smtp_result smtp__lmtp_rest(smtp_session *s, smtp_result first, int *pc)
 {
-    unsigned k, good = first == SMTP_OK;
-    smtp_result r;
-    for (k = 1; k < s->txn.accepted; k++) {
+    smtp__send *b = &s->snd;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    b->got = first == SMTP_OK;
+    for (b->k = 1; b->k < s->txn.accepted; b->k++) {
         s->txn.eod_sent = 1;
-        snprintf(s->rd.cmd, sizeof s->rd.cmd, "the end of the message (recipient %u)", k + 1);
-        if ((r = smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms)) != SMTP_OK)
-            return r;
+        snprintf(s->rd.cmd, sizeof s->rd.cmd, "the end of the message (recipient %u)", (unsigned)b->k + 1);
+        SMTP__AWAIT(pc, r, smtp__read_reply(s, smtp__deadline(s->cfg.data_timeout_ms), 0, s->cfg.data_timeout_ms));
+        if (r) SMTP__EXIT(r, r);
         s->txn.eod_sent = 0;
-        if (s->rd.reply.code / 100 == 2) good++;
+        if (s->rd.reply.code / 100 == 2) b->got++;
         else (void)smtp__refused(s);
-        if (s->err) return s->err;
+        if (s->err) SMTP__EXIT(r, s->err);
     }
-    if (good == s->txn.accepted) return SMTP_OK;
-    return good ? smtp__fail(s, SMTP_PARTIAL, "%u of %u recipients got the message (LMTP): %s", good,
-                             s->txn.accepted, s->detail) : SMTP_ERR_REPLY;
+    if (b->got == s->txn.accepted) r = SMTP_OK;
+    else r = b->got ? smtp__fail(s, SMTP_PARTIAL, "%u of %u recipients got the message (LMTP): %s", (unsigned)b->got,
+                                 s->txn.accepted, s->detail) : SMTP_ERR_REPLY;
+    SMTP__END(pc, r);
+}
+
+/* The end of the message and its reply (smtp_data_end; a DATA accepted
+   with nobody to send to). */
+static smtp_result smtp__data_end(smtp_session *s, int *pc)
+{
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    SMTP__AWAIT(pc, r, smtp__eod_put(s));
+    if (r) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__final_reply(s, pc + 1));
+    if (s->cfg.protocol == SMTP_PROTOCOL_LMTP && !s->err) SMTP__AWAIT(pc, r, smtp__lmtp_rest(s, r, pc + 1));
+    if (r != SMTP_OK && s->txn.eod_sent) r = smtp__unknown_outcome(s);
+    SMTP__END(pc, r);
 }
 
 SMTP_API smtp_result smtp_data_end(smtp_session *s)
@@ -7405,10 +7735,7 @@ SMTP_API smtp_result smtp_data_end(smtp_session *s)
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
     if ((r = smtp__check_state(s, SMTP__DATA, "smtp_data_end")) != SMTP_OK) return r;
-    if ((r = smtp__eod_put(s)) != SMTP_OK) return r;
-    r = smtp__final_reply(s);
-    if (s->cfg.protocol == SMTP_PROTOCOL_LMTP && !s->err) r = smtp__lmtp_rest(s, r);
-    return r != SMTP_OK && s->txn.eod_sent ? smtp__unknown_outcome(s) : r;
+    return smtp__data_end(s, s->snd.pc);
 }
 
 static int smtp__any_deferred(const smtp_session *s, size_t g)
@@ -7430,20 +7757,29 @@ static void smtp__send_done(smtp__send *b, smtp_result r)
 }
 
 /* Before a message: cfg.messages_per_connection (QUIT, then a new
-   connection) and cfg.messages_per_second (a pause, at most a second). */
+   connection; still waited for inside the step) and
+   cfg.messages_per_second (a pause: stepped, a WANT_READ whose deadline
+   is the end of the pause, so the caller's loop sleeps). SMTP_OK: go. */
 static smtp_result smtp__pace(smtp_session *s)
 {
     unsigned per = s->cfg.messages_per_second;
     if (s->cfg.messages_per_connection && s->conn.messages >= s->cfg.messages_per_connection) {
         char why[80];
+        int nb = s->link.nb;
+        s->link.nb = 0;   /* a new connection is opened as smtp_open does: waiting */
         (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
         snprintf(why, sizeof why, "%u messages sent on this connection (cfg.messages_per_connection)",
                  s->conn.messages);
-        if (smtp__reopen(s, why) != SMTP_OK) return s->err;
+        if (smtp__reopen(s, why) != SMTP_OK) { s->link.nb = nb; return s->err; }
+        s->link.nb = nb;
     }
     if (per) {
         smtp__ms now = smtp__now();
-        if (s->conn.next_send > now) { smtp__pause((int)(s->conn.next_send - now)); now = smtp__now(); }
+        if (s->conn.next_send > now) {
+            if (s->link.nb) { s->link.want = SMTP_WANT_READ; s->link.dl = s->conn.next_send; return SMTP_WANT_READ; }
+            smtp__pause((int)(s->conn.next_send - now));
+            now = smtp__now();
+        }
         s->conn.next_send = now + (1000 + per - 1) / per;
     }
     return SMTP_OK;
@@ -7455,14 +7791,21 @@ static smtp_result smtp__step_next(smtp_session *s, smtp__send *b, smtp__job *j)
 {
     smtp_result r;
     if (b->i >= b->n) { b->step = SMTP__S_DONE; return SMTP_OK; }
-    b->nx = 0;
-    b->reopened = 0;
     if (!b->ahead) {
-        if ((r = smtp__job_init(s, j, &b->msgs[b->i])) != SMTP_OK) {
-            smtp__send_done(b, r);   /* it cannot go: its error is its result */
-            return SMTP_OK;
+        if (!b->checked) {   /* once, even when the pace below stops the step */
+            b->nx = 0;
+            b->reopened = 0;
+            if ((r = smtp__job_init(s, j, &b->msgs[b->i])) != SMTP_OK) {
+                smtp__send_done(b, r);   /* it cannot go: its error is its result */
+                return SMTP_OK;
+            }
+            b->checked = 1;
         }
         if ((r = smtp__pace(s)) != SMTP_OK) return r;
+        b->checked = 0;
+    } else {
+        b->nx = 0;
+        b->reopened = 0;
     }
     s->conn.messages++;
     s->txn.refused[0] = 0;
@@ -7472,26 +7815,30 @@ static smtp_result smtp__step_next(smtp_session *s, smtp__send *b, smtp__job *j)
 
 /* What the envelope's replies lead to: MAIL refused ends the message;
    no 354 (or no recipient for BDAT) goes to SETTLE; else the body. */
-static smtp_result smtp__after_envelope(smtp_session *s, smtp__send *b, smtp__job *j)
+static smtp_result smtp__after_envelope(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
 {
-    const char *mail_rb = s->txn.mail_text;
-    smtp_result r;
-    if (mail_rb[0]) {   /* MAIL refused: this message goes to nobody more */
-        /* each recipient gets MAIL's code and status, and its text without them */
-        const char *t = mail_rb + (strlen(mail_rb) > 4 ? 4 : strlen(mail_rb));
-        size_t sl = strlen(s->txn.mail_status);
-        if (sl && !strncmp(t, s->txn.mail_status, sl)) t += sl + (t[sl] == ' ');
-        smtp__job_abandon(s, j, s->txn.mail_code, s->txn.mail_status, t);
-        if ((r = smtp__must_rset(s)) != SMTP_OK) return r;
-        smtp__send_done(b, j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL "
-                                                "FROM was refused: %s", (int)j->sent, (int)j->total, mail_rb)
-                                   : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM: %s", s->link.peer, mail_rb));
-        s->detail_code = s->txn.mail_code;
-        return SMTP_OK;
+    const char *t;
+    size_t sl;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    if (!s->txn.mail_text[0]) {
+        b->verdict = SMTP_ERR_REPLY;
+        b->step = b->data_ok ? SMTP__S_BODY : SMTP__S_SETTLE;
+        SMTP__EXIT(r, SMTP_OK);
     }
-    b->verdict = SMTP_ERR_REPLY;
-    b->step = b->data_ok ? SMTP__S_BODY : SMTP__S_SETTLE;
-    return SMTP_OK;
+    /* MAIL refused: this message goes to nobody more; each recipient gets
+       MAIL's code and status, and its text without them */
+    t = s->txn.mail_text + (strlen(s->txn.mail_text) > 4 ? 4 : strlen(s->txn.mail_text));
+    sl = strlen(s->txn.mail_status);
+    if (sl && !strncmp(t, s->txn.mail_status, sl)) t += sl + (t[sl] == ' ');
+    smtp__job_abandon(s, j, s->txn.mail_code, s->txn.mail_status, t);
+    SMTP__AWAIT(pc, r, smtp__must_rset(s));
+    if (r) SMTP__EXIT(r, r);
+    smtp__send_done(b, j->sent ? smtp__fail(s, SMTP_PARTIAL, "%d of %d recipients got the message; then MAIL "
+                                            "FROM was refused: %s", (int)j->sent, (int)j->total, s->txn.mail_text)
+                               : smtp__fail(s, SMTP_ERR_REPLY, "%s refused MAIL FROM: %s", s->link.peer, s->txn.mail_text));
+    s->detail_code = s->txn.mail_code;
+    SMTP__END(pc, r);
 }
 
 /* Before a transaction on a connection idle for a while: the server may
@@ -7500,66 +7847,88 @@ static smtp_result smtp__after_envelope(smtp_session *s, smtp__send *b, smtp__jo
    closed connection ends the session here, before anything of the
    message went out, so the machine can open a new one. */
 #define SMTP__IDLE_PEEK_MS 1000
-static smtp_result smtp__check_alive(smtp_session *s)
+static smtp_result smtp__check_alive(smtp_session *s, int *pc)
 {
-    smtp__ms idle = smtp__now() - s->conn.last_reply;
+    smtp__reply_parser rp;
+    smtp__ms idle;
     int n;
-    if (idle < SMTP__IDLE_PEEK_MS) return SMTP_OK;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    idle = smtp__now() - s->conn.last_reply;
+    if (idle < SMTP__IDLE_PEEK_MS) SMTP__EXIT(r, SMTP_OK);
     if (s->rd.pos == s->rd.len) {
         s->rd.pos = s->rd.len = 0;
         n = s->link.io.read(s, s->rd.buf, sizeof s->rd.buf, smtp__now());
         if (n == SMTP_ERR_CLOSED)
-            return smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the connection while it was idle "
-                                             "(%lld ms)", s->link.peer, (long long)idle));
+            SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_CLOSED, "%s closed the connection while it was "
+                                                    "idle (%lld ms)", s->link.peer, (long long)idle)));
         if (n > 0) s->rd.len = (size_t)n;
-        else if (n != SMTP_ERR_TIMEOUT) return smtp__io_error(s, n);
+        else if (n != SMTP_ERR_TIMEOUT) SMTP__EXIT(r, smtp__io_error(s, n));
     }
     if (s->rd.pos < s->rd.len) {   /* a 421 that came while idle; anything else answers nothing */
-        smtp__reply_parser rp;
         memset(&rp, 0, sizeof rp);
-        if (smtp__reply_feed(&rp, (const char *)s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, NULL, NULL) > 0 &&
-            rp.code == 421) {
-            smtp_result r;
-            snprintf(s->rd.cmd, sizeof s->rd.cmd, "nothing (the connection was idle)");
-            if ((r = smtp__read_reply(s, smtp__deadline(s->cfg.timeout_ms), 0, s->cfg.timeout_ms)) != SMTP_OK) return r;
-            return smtp__refused(s);
-        }
-        return SMTP_OK;
+        if (smtp__reply_feed(&rp, (const char *)s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, NULL, NULL) <= 0 ||
+            rp.code != 421)
+            SMTP__EXIT(r, SMTP_OK);
+        snprintf(s->rd.cmd, sizeof s->rd.cmd, "nothing (the connection was idle)");
+        SMTP__AWAIT(pc, r, smtp__read_reply(s, smtp__deadline(s->cfg.timeout_ms), 0, s->cfg.timeout_ms));
+        SMTP__EXIT(r, r ? r : smtp__refused(s));
     }
-    if (s->cfg.idle_check_ms > 0 && idle > s->cfg.idle_check_ms) return smtp__command(s, "NOOP", 250);
-    return SMTP_OK;
+    if (s->cfg.idle_check_ms > 0 && idle > s->cfg.idle_check_ms) SMTP__AWAIT(pc, r, smtp__command(s, "NOOP", 250));
+    SMTP__END(pc, r);
 }
 
 /* SMTP__S_ENVELOPE: one transaction's MAIL, RCPTs and DATA. Pipelined,
    they leave in one write (unless they already went out with the end of
    the message before); else one at a time, replies included. */
-static smtp_result smtp__step_envelope(smtp_session *s, smtp__send *b, smtp__job *j)
+static smtp_result smtp__step_envelope(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
 {
-    smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
-    smtp_result r;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
     b->mark_tried = j->tried; b->mark_list = j->list; b->mark_pos = j->list_pos;
-    if (!b->ahead && (r = smtp__check_alive(s)) != SMTP_OK) return r;
+    if (!b->ahead) SMTP__AWAIT(pc, r, smtp__check_alive(s, pc + 1));
+    if (r) SMTP__EXIT(r, r);
     if (!b->pipe) {
-        if ((r = smtp__env_lockstep(s, j, &b->g, &b->data_ok, &b->ok)) != SMTP_OK) return r;
-        return smtp__after_envelope(s, b, j);
+        SMTP__AWAIT(pc, r, smtp__env_lockstep(s, b, j, pc + 1));
+        if (r) SMTP__EXIT(r, r);
+        SMTP__AWAIT(pc, r, smtp__after_envelope(s, b, j, pc + 1));
+        SMTP__EXIT(r, r);
     }
-    b->step = SMTP__S_REPLIES;
-    if (b->ahead) { b->g = b->next_g; b->ahead = 0; return SMTP_OK; }
+    if (b->ahead) { b->g = b->next_g; b->ahead = 0; b->step = SMTP__S_REPLIES; SMTP__EXIT(r, SMTP_OK); }
     if (s->rd.pos < s->rd.len)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before MAIL",
-                                         s->link.peer, (int)(s->rd.len - s->rd.pos)));
-    if ((r = smtp__env_write(s, j, &b->g, dl)) != SMTP_OK) return r;
+        SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes that answer nothing before "
+                                                "MAIL", s->link.peer, (int)(s->rd.len - s->rd.pos))));
+    SMTP__AWAIT(pc, r, smtp__env_write(s, j, &b->g, smtp__deadline(s->cfg.timeout_ms)));
+    if (r) SMTP__EXIT(r, r);
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "the pipelined MAIL, RCPT and DATA");
-    return smtp__flush(s, dl);
+    SMTP__AWAIT(pc, r, smtp__flush(s, smtp__deadline(s->cfg.timeout_ms)));
+    if (r == SMTP_OK) b->step = SMTP__S_REPLIES;
+    SMTP__END(pc, r);
+}
+
+/* SMTP__S_REPLIES: the pipelined envelope's replies; a DATA accepted with
+   nobody to send to is ended empty. */
+static smtp_result smtp__step_replies(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
+{
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    SMTP__AWAIT(pc, r, smtp__env_read(s, b, j, pc + 1));
+    if (r) SMTP__EXIT(r, r);
+    if (b->empty_data) {
+        SMTP__AWAIT(pc, r, smtp__data_end(s, pc + 1));
+        if (s->err) SMTP__EXIT(r, s->err);
+    }
+    SMTP__AWAIT(pc, r, smtp__after_envelope(s, b, j, pc + 1));
+    SMTP__END(pc, r);
 }
 
 /* A refused BDAT chunk (SMTP_ERR_REPLY from the body or its end, the
    session intact): the replies still owed are read and the transaction,
-   open until RSET, goes to SETTLE. Anything else ends the session. */
-static smtp_result smtp__chunk_refused(smtp_session *s, smtp__send *b, smtp_result r)
+   open until RSET, goes to SETTLE. Called again after a stop, it goes on. */
+static smtp_result smtp__chunk_refused(smtp_session *s, smtp__send *b)
 {
-    if (r != SMTP_ERR_REPLY || !s->bdat.on || s->err) return r;
-    s->wr.len = 0;
+    smtp_result r;
+    s->wr.len = s->wr.off = 0;
     s->state = SMTP__RCPT;
     if ((r = smtp__bdat_replies(s, 1)) != SMTP_OK) return r;
     b->verdict = SMTP_ERR_REPLY;
@@ -7567,63 +7936,102 @@ static smtp_result smtp__chunk_refused(smtp_session *s, smtp__send *b, smtp_resu
     return SMTP_OK;
 }
 
+/* SMTP__S_BODY: the composed message (a stop resumes it: smtp__cursor). */
+static smtp_result smtp__step_body(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
+{
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    s->txn.body8 = j->body8; s->txn.utf8 = j->utf8;
+    SMTP__AWAIT(pc, r, smtp__compose(s, j->m, j->from, j->date, j->msgid));
+    if (r == SMTP_OK) { b->step = SMTP__S_END; SMTP__EXIT(r, r); }
+    if (r != SMTP_ERR_REPLY || !s->bdat.on || s->err) SMTP__EXIT(r, r);   /* anything else ends the session */
+    SMTP__AWAIT(pc, r, smtp__chunk_refused(s, b));
+    SMTP__END(pc, r);
+}
+
 /* The next message's envelope rides with this end of data (RFC 2920
    3.1, cfg.pipeline_messages) when this message needs no further
    transaction (nothing can be carried over). Messages that fail their
    checks on the way get their error as their result. */
-static smtp_result smtp__look_ahead(smtp_session *s, smtp__send *b, const smtp__job *j)
+static smtp_result smtp__look_ahead(smtp_session *s, smtp__send *b, const smtp__job *j, int *pc)
 {
-    smtp__job *nj = &b->jobs[!b->cur];
+    smtp_result r = SMTP_OK, ir;
+    SMTP__BEGIN(pc);
     if (!b->pipe || !s->cfg.pipeline_messages || b->i + 1 >= b->n || j->tried != j->total || smtp__any_deferred(s, b->g))
-        return SMTP_OK;
+        SMTP__EXIT(r, SMTP_OK);
     if (s->cfg.messages_per_second || (s->cfg.messages_per_connection &&
                                        s->conn.messages >= s->cfg.messages_per_connection))
-        return SMTP_OK;   /* the next message waits, or goes on a new connection */
+        SMTP__EXIT(r, SMTP_OK);   /* the next message waits, or goes on a new connection */
     for (b->nx = b->i + 1; b->nx < b->n; b->nx++) {
-        smtp_result ir = smtp__job_init(s, nj, &b->msgs[b->nx]);
+        ir = smtp__job_init(s, &b->jobs[!b->cur], &b->msgs[b->nx]);
         if (ir == SMTP_OK) break;
         b->res[b->nx] = b->last = ir;
     }
-    if (b->nx == b->n) return SMTP_OK;
+    if (b->nx == b->n) SMTP__EXIT(r, SMTP_OK);
     b->ahead = 1;
-    return smtp__env_write(s, nj, &b->next_g, smtp__deadline(s->cfg.timeout_ms));
+    SMTP__AWAIT(pc, r, smtp__env_write(s, &b->jobs[!b->cur], &b->next_g, smtp__deadline(s->cfg.timeout_ms)));
+    SMTP__END(pc, r);
+}
+
+/* SMTP__S_END: the end of data, and the next envelope with it. */
+static smtp_result smtp__step_end(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
+{
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    SMTP__AWAIT(pc, r, smtp__eod_put(s));
+    if (r) {
+        if (r != SMTP_ERR_REPLY || !s->bdat.on || s->err) SMTP__EXIT(r, r);
+        SMTP__AWAIT(pc, r, smtp__chunk_refused(s, b));
+        SMTP__EXIT(r, r);
+    }
+    SMTP__AWAIT(pc, r, smtp__look_ahead(s, b, j, pc + 1));
+    if (r == SMTP_OK) b->step = SMTP__S_FINAL;
+    SMTP__END(pc, r);
+}
+
+/* SMTP__S_FINAL: the reply to the end of data (LMTP: one per recipient). */
+static smtp_result smtp__step_final(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
+{
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    if (s->cfg.protocol == SMTP_PROTOCOL_LMTP) SMTP__AWAIT(pc, r, smtp__lmtp_replies(s, b, j, pc + 1));
+    else SMTP__AWAIT(pc, r, smtp__final_reply(s, pc + 1));
+    if (s->err) SMTP__EXIT(r, r);
+    b->verdict = r;
+    b->step = SMTP__S_SETTLE;
+    r = SMTP_OK;
+    SMTP__END(pc, r);
+}
+
+/* SMTP__S_SETTLE: each recipient's outcome, RSET; the message is done, or
+   the recipients a 452 deferred go into a further transaction. */
+static smtp_result smtp__step_settle(smtp_session *s, smtp__send *b, smtp__job *j, int *pc)
+{
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    SMTP__AWAIT(pc, r, smtp__job_settle(s, j, b->g, b->ok, b->verdict, pc + 1));
+    if (r) SMTP__EXIT(r, r);
+    if (j->carry == 0 && j->tried == j->total) smtp__send_done(b, smtp__job_result(s, j));
+    else b->step = SMTP__S_ENVELOPE;
+    SMTP__END(pc, r);
 }
 
 /* Advances the batch one step. SMTP_OK: go on (b->step says where);
+   SMTP_WANT_*: the step stopped where it must wait and is called again;
    anything else ended the session, or stopped the batch at a caller's
    error that only showed once the message was under way. */
 static smtp_result smtp__send_step(smtp_session *s)
 {
     smtp__send *b = &s->snd;
     smtp__job *j = &b->jobs[b->cur];
-    smtp_result r;
     switch (b->step) {
     case SMTP__S_NEXT: return smtp__step_next(s, b, j);
-    case SMTP__S_ENVELOPE: return smtp__step_envelope(s, b, j);
-    case SMTP__S_REPLIES:
-        if ((r = smtp__env_read(s, j, b->g, &b->data_ok, &b->ok)) != SMTP_OK) return r;
-        return smtp__after_envelope(s, b, j);
-    case SMTP__S_BODY:
-        s->txn.body8 = j->body8; s->txn.utf8 = j->utf8;
-        r = smtp__compose(s, j->m, j->from, j->date, j->msgid);
-        if (r != SMTP_OK) return smtp__chunk_refused(s, b, r);
-        b->step = SMTP__S_END;
-        return SMTP_OK;
-    case SMTP__S_END:
-        if ((r = smtp__eod_put(s)) != SMTP_OK) return smtp__chunk_refused(s, b, r);
-        b->step = SMTP__S_FINAL;
-        return smtp__look_ahead(s, b, j);
-    case SMTP__S_FINAL:
-        r = s->cfg.protocol == SMTP_PROTOCOL_LMTP ? smtp__lmtp_replies(s, b, j) : smtp__final_reply(s);
-        if (s->err) return r;
-        b->verdict = r;
-        b->step = SMTP__S_SETTLE;
-        return SMTP_OK;
-    case SMTP__S_SETTLE:
-        if ((r = smtp__job_settle(s, j, b->g, b->ok, b->verdict)) != SMTP_OK) return r;
-        if (j->carry == 0 && j->tried == j->total) smtp__send_done(b, smtp__job_result(s, j));
-        else b->step = SMTP__S_ENVELOPE;   /* the recipients a 452 deferred */
-        return SMTP_OK;
+    case SMTP__S_ENVELOPE: return smtp__step_envelope(s, b, j, b->pc);
+    case SMTP__S_REPLIES: return smtp__step_replies(s, b, j, b->pc);
+    case SMTP__S_BODY: return smtp__step_body(s, b, j, b->pc);
+    case SMTP__S_END: return smtp__step_end(s, b, j, b->pc);
+    case SMTP__S_FINAL: return smtp__step_final(s, b, j, b->pc);
+    case SMTP__S_SETTLE: return smtp__step_settle(s, b, j, b->pc);
     default: return SMTP_OK;
     }
 }
@@ -7667,73 +8075,168 @@ static int smtp__may_reopen(const smtp_session *s, const smtp__send *b)
            (s->err == SMTP_ERR_CLOSED || s->err == SMTP_ERR_IO);
 }
 
-/* The transaction again from its start, on a new connection. */
+/* The transaction again from its start, on a new connection (opened as
+   smtp_open does: waiting, even in a stepped session). */
 static smtp_result smtp__send_reopen(smtp_session *s, smtp__send *b)
 {
     smtp__job *j = &b->jobs[b->cur];
     char why[sizeof s->detail];
+    int nb = s->link.nb;
     memcpy(why, s->detail, sizeof why);
     j->tried = b->mark_tried; j->list = b->mark_list; j->list_pos = b->mark_pos;
     j->live = j->carry;
     b->ahead = 0;
     b->reopened = 1;
     b->step = SMTP__S_ENVELOPE;
-    if (smtp__reopen(s, why) != SMTP_OK) return s->err;
+    memset(b->pc, 0, sizeof b->pc);
+    s->link.nb = 0;
+    if (smtp__reopen(s, why) != SMTP_OK) { s->link.nb = nb; return s->err; }
+    s->link.nb = nb;
     s->conn.messages = 1;
     return SMTP_OK;
 }
 
-/* Sends msgs[0..n) (results into res), one step at a time. With
-   PIPELINING and cfg.pipeline_messages, the end of one message and the
-   next message's envelope leave in one write; each message's result
-   still comes only from its own final reply. */
-static smtp_result smtp__run(smtp_session *s, const smtp_message *msgs, size_t n, smtp_result *res)
+/* Starts sending msgs[0..n) (results into res), one step at a time.
+   With PIPELINING and cfg.pipeline_messages, the end of one message and
+   the next message's envelope leave in one write; each message's result
+   still comes only from its own final reply. stepped: the caller's loop
+   waits (smtp_step); else smtp__drive does. */
+static void smtp__send_begin(smtp_session *s, int op, const smtp_message *msgs, size_t n, smtp_result *res, int stepped)
 {
     smtp__send *b = &s->snd;
-    smtp_result r;
     b->step = SMTP__S_NEXT;
     b->msgs = msgs; b->res = res; b->n = n;
     b->i = b->nx = b->g = b->ok = b->next_g = 0;
     b->last = b->verdict = SMTP_OK;
-    b->cur = b->ahead = b->data_ok = 0;
+    b->cur = b->ahead = b->data_ok = b->checked = 0;
+    memset(b->pc, 0, sizeof b->pc);
+    s->op = op;
+    /* on a socket even the blocking calls step (smtp__drive polls); a
+       caller's transport waits in its own read and write unless stepped */
+    s->link.nb = stepped || !s->cfg.transport;
     smtp__send_caps(s);
+}
+
+/* Runs the batch until it is done, or a step must wait (SMTP_WANT_*). */
+static smtp_result smtp__send_run(smtp_session *s)
+{
+    smtp__send *b = &s->snd;
+    smtp_result r;
     while (b->step != SMTP__S_DONE) {
         if ((r = smtp__send_step(s)) == SMTP_OK) continue;
-        if (!smtp__may_reopen(s, b) || (r = smtp__send_reopen(s, b)) != SMTP_OK) return smtp__send_broken(s, r);
+        if (SMTP__WANTS(r)) return r;
+        if (!smtp__may_reopen(s, b) || (r = smtp__send_reopen(s, b)) != SMTP_OK) {
+            b->step = SMTP__S_DONE;
+            return smtp__send_broken(s, r);
+        }
     }
     return b->last;
 }
 
-SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
+/* The batch is over: what smtp_send and smtp_send_batch return. */
+static smtp_result smtp__send_end(smtp_session *s, smtp_result r)
 {
-    smtp_result r, res;
-    if (!s) return SMTP_ERR_PARAM;
-    if ((r = smtp__check_state(s, SMTP__READY, "smtp_send")) != SMTP_OK) return r;
-    if (!m) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_send: the message is NULL");
-    res = SMTP_ERR_STATE;
-    r = smtp__run(s, m, 1, &res);
-    if (res != SMTP_ERR_STATE) return res;   /* SMTP_PARTIAL even when the session ended after some got it */
-    return s->err ? s->err : r;
-}
-
-SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, size_t count, smtp_result *results)
-{
-    smtp_result r;
+    smtp__send *b = &s->snd;
     size_t i;
-    if (!s) return SMTP_ERR_PARAM;
-    if ((!msgs && count) || !results) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_send_batch: msgs or results is NULL");
-    for (i = 0; i < count; i++) results[i] = SMTP_ERR_STATE;   /* "not sent": a transport failure stops the batch */
-    if ((r = smtp__check_state(s, SMTP__READY, "smtp_send_batch")) != SMTP_OK) {
-        for (i = 0; i < count; i++) results[i] = r;   /* none was sent */
-        return r;
+    int op = s->op;
+    s->op = SMTP__OP_NONE;
+    s->link.nb = 0;
+    if (op == SMTP__OP_SEND) {
+        if (b->one != SMTP_ERR_STATE) return b->one;   /* SMTP_PARTIAL even when the session ended after some got it */
+        return s->err ? s->err : r;
     }
-    r = smtp__run(s, msgs, count, results);
     if (s->err) {
-        for (i = 0; i < count; i++) if (results[i] == SMTP_ERR_STATE) results[i] = s->err;
+        for (i = 0; i < b->n; i++) if (b->res[i] == SMTP_ERR_STATE) b->res[i] = s->err;
         return s->err;
     }
     return r;
 }
+
+/* smtp_send's and smtp_send_batch's checks; SMTP_OK when the batch began. */
+static smtp_result smtp__send_start(smtp_session *s, const smtp_message *m, int stepped, const char *call)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if (s->op) return smtp__fail(s, SMTP_ERR_STATE, "%s called while another operation is under way (smtp_step)", call);
+    if ((r = smtp__check_state(s, SMTP__READY, call)) != SMTP_OK) return r;
+    if (!m) return smtp__fail(s, SMTP_ERR_PARAM, "%s: the message is NULL", call);
+    s->snd.one = SMTP_ERR_STATE;
+    smtp__send_begin(s, SMTP__OP_SEND, m, 1, &s->snd.one, stepped);
+    return SMTP_OK;
+}
+
+static smtp_result smtp__batch_start(smtp_session *s, const smtp_message *msgs, size_t count, smtp_result *results,
+                                     int stepped, const char *call)
+{
+    smtp_result r;
+    size_t i;
+    if (!s) return SMTP_ERR_PARAM;
+    if ((!msgs && count) || !results) return smtp__fail(s, SMTP_ERR_PARAM, "%s: msgs or results is NULL", call);
+    for (i = 0; i < count; i++) results[i] = SMTP_ERR_STATE;   /* "not sent": a transport failure stops the batch */
+    if (s->op) r = smtp__fail(s, SMTP_ERR_STATE, "%s called while another operation is under way (smtp_step)", call);
+    else r = smtp__check_state(s, SMTP__READY, call);
+    if (r != SMTP_OK) {
+        for (i = 0; i < count; i++) results[i] = r;   /* none was sent */
+        return r;
+    }
+    smtp__send_begin(s, SMTP__OP_BATCH, msgs, count, results, stepped);
+    return SMTP_OK;
+}
+
+SMTP_API smtp_result smtp_step(smtp_session *s)
+{
+    smtp_result r;
+    if (!s) return SMTP_ERR_PARAM;
+    if (s->op != SMTP__OP_SEND && s->op != SMTP__OP_BATCH)
+        return smtp__fail(s, SMTP_ERR_STATE, "smtp_step called with nothing under way (smtp_send_start, "
+                          "smtp_send_batch_start)");
+    r = smtp__send_run(s);
+    return SMTP__WANTS(r) ? r : smtp__send_end(s, r);
+}
+
+/* The blocking calls: the same steps, waiting in poll() between them. */
+static smtp_result smtp__drive(smtp_session *s)
+{
+    for (;;) {
+        smtp_result r = smtp_step(s);
+        if (!SMTP__WANTS(r)) return r;
+        if (smtp__poll(s->link.fd, r == SMTP_WANT_READ ? POLLIN : POLLOUT, s->link.dl) == SMTP_ERR_IO) {
+            char ebuf[128];
+            s->link.sys_errno = errno;
+            r = smtp__break(s, smtp__fail(s, SMTP_ERR_IO, "waiting for %s failed: %s", s->link.peer,
+                                          smtp__strerror(errno, ebuf, sizeof ebuf)));
+            s->snd.step = SMTP__S_DONE;
+            return smtp__send_end(s, smtp__send_broken(s, r));
+        }
+    }
+}
+
+SMTP_API smtp_result smtp_send(smtp_session *s, const smtp_message *m)
+{
+    smtp_result r = smtp__send_start(s, m, 0, "smtp_send");
+    return r ? r : smtp__drive(s);
+}
+
+SMTP_API smtp_result smtp_send_start(smtp_session *s, const smtp_message *m)
+{
+    return smtp__send_start(s, m, 1, "smtp_send_start");
+}
+
+SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, size_t count, smtp_result *results)
+{
+    smtp_result r = smtp__batch_start(s, msgs, count, results, 0, "smtp_send_batch");
+    return r ? r : smtp__drive(s);
+}
+
+SMTP_API smtp_result smtp_send_batch_start(smtp_session *s, const smtp_message *msgs, size_t count,
+                                           smtp_result *results)
+{
+    return smtp__batch_start(s, msgs, count, results, 1, "smtp_send_batch_start");
+}
+
+SMTP_API int smtp_fd(const smtp_session *s) { return s && !s->cfg.transport && s->link.io.close ? s->link.fd : -1; }
+
+SMTP_API int smtp_timeout_ms(const smtp_session *s) { return s && s->op ? smtp__left(s->link.dl) : -1; }
 
 SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *m,
                                     char *detail, size_t detail_size)

@@ -52,6 +52,12 @@ sent() {
         { echo "  $3: $RUNDIR/$1 holds $(count_msgs "$1") messages, expected $(($2 + 1))"; return 1; }
 }
 
+# sent_k SPOOL N0 K: exactly K new messages reached SPOOL
+sent_k() {
+    wait_count "$1" $(($2 + $3)) && [ "$(count_msgs "$1")" = $(($2 + $3)) ] ||
+        { echo "  $RUNDIR/$1 holds $(count_msgs "$1") messages, expected $(($2 + $3))"; return 1; }
+}
+
 # --- hello.c: the README's program, as it stands (127.0.0.1:2525), then pointed elsewhere
 n=$(count_msgs readme)
 run hello 0 $B/hello
@@ -63,6 +69,13 @@ run hello-args 0 $B/hello 127.0.0.1 "$AIO_PORT" carol@example.com dave@example.c
 check "hello HOST PORT FROM TO TO: received" sent aiosmtpd "$n" hello-args
 check "hello HOST PORT FROM TO TO: both recipients" jcheck aiosmtpd \
     'd["mail_from"] == "carol@example.com" and d["rcpt_tos"] == ["dave@example.com", "erin@example.com"]'
+
+# --- many-sessions.c: sessions stepped from one poll() loop (smtp_send_start, smtp_step);
+# 20 sessions x 5 messages here (the issue's 100 x 10 runs in tests/stepping.c against Postfix)
+n=$(count_msgs aiosmtpd)
+run many-sessions 0 $B/ex-many-sessions 127.0.0.1 "$AIO_PORT" 20 5
+check "many-sessions: it counts 100 messages sent" says many-sessions "20 sessions, 100 messages sent, 0 failed"
+check "many-sessions: 100 messages reached the server, no more" sent_k aiosmtpd "$n" 100
 
 # --- custom-transport.c: the session over its stdin and stdout (cfg.transport), here a
 # connection bash opened (/dev/tcp), as socat or ssh would carry it

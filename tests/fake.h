@@ -112,11 +112,36 @@ TEST_UNUSED static void fake_process(void)
 
 /* The peer is a public smtp_transport (cfg.transport): the library runs
    over it exactly as it would over a caller's own stream. */
+/* Called with timeout_ms 0 (a stepped session: smtp_step), the peer
+   stutters as a slow network would: every other write would block
+   (SMTP_ERR_TIMEOUT), and reads and writes move a few bytes at a time, so
+   each place a step can stop while writing is stopped at. A read finds
+   what has arrived, as over a socket (reads that do not wait, e.g. for
+   BDAT replies, then see what the blocking run sees). */
+#define FAKE_STUTTER_READ 37
+#define FAKE_STUTTER_WRITE 61
+static int fake_calls;
+
+/* UNIT_TRANSCRIPT=file: every byte the client writes, appended, with a
+   "=== test" line where each test opens its peer (make test compares
+   the blocking and the stepped unit runs: they must agree byte for byte). */
+TEST_UNUSED static void fake_record(const void *p, size_t n, int marker)
+{
+    static FILE *t;
+    static int tried;
+    if (!tried) { const char *f = getenv("UNIT_TRANSCRIPT"); tried = 1; if (f && *f) t = fopen(f, "ab"); }
+    if (!t) return;
+    if (marker) fprintf(t, "\n=== %s\n", test_cur ? test_cur : "?");
+    else fwrite(p, 1, n, t);
+    fflush(t);
+}
+
 TEST_UNUSED static int fake_read(void *user, void *buf, size_t len, int timeout_ms)
 {
     size_t n = F.inlen - F.inpos;
-    (void)user; (void)timeout_ms;
+    (void)user;
     if (n == 0) return F.closed ? 0 : SMTP_ERR_TIMEOUT;  /* silence: the deadline passes */
+    if (timeout_ms == 0 && len > FAKE_STUTTER_READ) len = FAKE_STUTTER_READ;
     if (n > len) n = len;
     memcpy(buf, F.in + F.inpos, n);
     F.inpos += n;
@@ -125,8 +150,13 @@ TEST_UNUSED static int fake_read(void *user, void *buf, size_t len, int timeout_
 
 TEST_UNUSED static int fake_write(void *user, const void *buf, size_t len, int timeout_ms)
 {
-    (void)user; (void)timeout_ms;
+    (void)user;
     if (F.closed) return SMTP_ERR_CLOSED;
+    if (timeout_ms == 0) {
+        if (++fake_calls % 2) return SMTP_ERR_TIMEOUT;
+        if (len > FAKE_STUTTER_WRITE) len = FAKE_STUTTER_WRITE;
+    }
+    fake_record(buf, len, 0);
     F.writes++;
     memcpy(F.out + F.outlen, buf, len);
     F.outlen += len;
@@ -141,6 +171,7 @@ static const smtp_transport fake_transport = { fake_read, fake_write, fake_close
 TEST_UNUSED static void fake_reset(void)
 {
     memset(&F, 0, sizeof F);
+    fake_record(NULL, 0, 1);
     F.data_reply_at = 1;
     fake_queue("220 fake.test ESMTP\r\n");
 }

@@ -933,6 +933,7 @@ static int expected_transient(smtp_result r)
 {
     switch (r) {
     case SMTP_OK: case SMTP_PARTIAL: return 0;          /* nothing to retry */
+    case SMTP_WANT_READ: case SMTP_WANT_WRITE: return 0;   /* not a failure: the step goes on */
     case SMTP_ERR_PARAM: case SMTP_ERR_STATE: return 0; /* the caller's mistake */
     case SMTP_ERR_NOMEM: return 1;                      /* memory may be there later */
     case SMTP_ERR_RESOLVE: return 1;                    /* a connection failure (DNS) */

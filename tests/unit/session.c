@@ -132,9 +132,13 @@ TEST(batch_pipelines_across_messages)
     CHECK_EQ_INT(fake_count("no-at-sign"), 0);
     if (pass) {   /* the end of one message and the next envelope went out in one write */
         CHECK_EQ_INT(fake_count("\r\n.\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<"), 2);
+#ifndef UNIT_STEPPED   /* stepped, the peer takes a few bytes a write: the transcripts are compared instead */
         CHECK_EQ_INT(F.writes, 4);            /* envelope 1; dot 1 + envelope 2; dot 2 + envelope 4; dot 4 */
+#endif
     } else {      /* never anything after the end of data before its reply (Dovecot, Haraka, chasquid) */
+#ifndef UNIT_STEPPED
         CHECK_EQ_INT(F.writes, 6);            /* envelope, then the dot alone, for each of the three */
+#endif
     }
     CHECK_EQ_INT(smtp_noop(&S), SMTP_OK);
     smtp_close(&S);
@@ -473,6 +477,19 @@ TEST(size_declared_and_enforced)
     CHECK_EQ_INT(send_to("250-fake\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", "b@x.org", big, NULL), SMTP_ERR_TOO_LONG);
     CHECK_CONTAINS(smtp_error_detail(&S), "at most 1000");
     CHECK_EQ_INT(fake_count("MAIL"), 0);                   /* refused before anything was sent */
+    smtp_close(&S);
+    /* the second message of a session is measured whole too (the composer's
+       place in the message before it must not skip any of its parts) */
+    CHECK_EQ_INT(send_to("250-fake\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", "b@x.org", "short\n", NULL), SMTP_OK);
+    {
+        smtp_message m;
+        const char *to[] = { "b@x.org", NULL };
+        memset(&m, 0, sizeof m);
+        m.from = "alice@example.com"; m.to = to; m.text = big;
+        CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_TOO_LONG);
+        CHECK_CONTAINS(smtp_error_detail(&S), "at most 1000");
+        CHECK_EQ_INT(fake_count("MAIL"), 1);               /* the first message's only */
+    }
     smtp_close(&S);
 }
 
