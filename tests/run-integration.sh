@@ -136,6 +136,8 @@ echo "== AUTH"
 $B/auth || fail=1
 echo "== proxies"
 $B/proxy || fail=1
+echo "== stepping: 100 sessions from one thread (smtp_send_start, smtp_step) to Postfix; a stalled server among them (issue 17)"
+$B/stepping || fail=1
 echo "== Unix-domain sockets (cfg.socket_path): aiosmtpd cleartext, STARTTLS, implicit; Postfix (issue 15)"
 $B/transport || fail=1
 echo "== the embedded profile (SMTP_SMALL: sizeof(smtp_session) <= 40 KB with TLS; issue 15)"

@@ -15,9 +15,8 @@
      -m threads   one thread per session, each its own blocking session:
                   smtp_open, smtp_send_batch, smtp_close. The threads start
                   together (a barrier before smtp_open).
-     -m step      one thread drives every session with the non-blocking
-                  step API of issue 17: run_step() below, to be written
-                  when smtp.h has smtp_step; until then it exits 3.
+     -m step      one thread drives every session with the step API of
+                  issue 17 (smtp_send_batch_start, smtp_step, one poll()).
    Exit status: 0 every message sent; 1 a failure (said on stderr);
    2 usage; 3 the mode is not available in this smtp.h (run.sh prints
    "n/a" in its row).
@@ -27,6 +26,7 @@
      parallel mode=threads sessions=100 per=100 chunk=100 n=10000 secs=0.8 rate=12500.0 ok=10000 */
 #define SMTP_IMPLEMENTATION
 #include "../../smtp.h"
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,24 +140,88 @@ static int run_threads(const bench_args *a, long *ok)
 }
 
 /* ---- -m step: one thread, every session driven by smtp_step (issue 17) ----
-   The one function to write when smtp.h has the step API. It must do what
-   run_threads does, in this thread alone: SESSIONS sessions (one
-   smtp_session each, allocated here), each smtp_open_start(s, &a->cfg),
-   then the PER messages a->msgs[0..per) (smtp_send_batch's counterpart in
-   calls of a->chunk, or smtp_send_start one at a time when a->chunk is 0),
-   then the close; every session advanced with smtp_step(s) whenever
-   poll() says its smtp_fd(s) is ready for what the last step asked
-   (SMTP_WANT_READ / SMTP_WANT_WRITE), the poll timeout the smallest
-   smtp_timeout_ms() among them. Add up in *ok the messages whose final
-   result was SMTP_OK, and return 0 (1 on a failure, said on stderr).
-   run.sh's row then shows the figures instead of "n/a"; nothing else in
-   run.sh or the Makefile changes. */
+   SESSIONS sessions in this thread alone, each sending the PER messages of
+   a->msgs in batches of a->chunk (smtp_send_batch_start; smtp_send_start
+   one at a time when a->chunk is 0), every session advanced with
+   smtp_step whenever poll() says its smtp_fd is ready for what its last
+   step asked, the poll timeout the smallest smtp_timeout_ms among them.
+   smtp_open is not stepped yet: the sessions are opened one after another
+   (inside the timed run), and closed one after another (QUIT). */
+typedef struct step_slot {
+    smtp_session s;
+    smtp_result *res;
+    long next, ok, inflight;      /* the next message to start; accepted; in the batch under way */
+} step_slot;
+
+/* The next batch (or message) of slot t; 0 when it started, 1 when all are done, -1 on an error. */
+static int step_start(const bench_args *a, step_slot *t)
+{
+    smtp_result r;
+    if (t->next >= a->per) return 1;
+    t->inflight = a->chunk == 0 ? 1 : (a->per - t->next < a->chunk ? a->per - t->next : a->chunk);
+    r = a->chunk == 0 ? smtp_send_start(&t->s, &a->msgs[t->next])
+                      : smtp_send_batch_start(&t->s, a->msgs + t->next, (size_t)t->inflight, t->res + t->next);
+    return r == SMTP_OK ? 0 : -1;
+}
+
 static int run_step(const bench_args *a, long *ok)
 {
-    (void)a;
+    step_slot *slots = (step_slot *)calloc((size_t)a->sessions, sizeof *slots);
+    struct pollfd *pf = (struct pollfd *)calloc((size_t)a->sessions, sizeof *pf);
+    long i, live = 0;
+    int failed = 0;
     *ok = 0;
-    fprintf(stderr, "bench_parallel: -m step: issue 17: step API not yet in smtp.h\n");
-    return BENCH_UNAVAILABLE;
+    if (!slots || !pf) { fprintf(stderr, "bench_parallel: out of memory\n"); return 1; }
+    for (i = 0; i < a->sessions; i++) {
+        step_slot *t = &slots[i];
+        smtp_result r;
+        pf[i].fd = -1;
+        if (!(t->res = (smtp_result *)calloc((size_t)a->per, sizeof *t->res))) { fprintf(stderr, "bench_parallel: out of memory\n"); return 1; }
+        if ((r = smtp_open(&t->s, &a->cfg)) != SMTP_OK) {
+            fprintf(stderr, "bench_parallel: session %ld: open: %s: %s\n", i, smtp_result_str(r), smtp_error_detail(&t->s));
+            failed = 1;
+            continue;
+        }
+        if (step_start(a, t) != 0) { fprintf(stderr, "bench_parallel: session %ld: %s\n", i, smtp_error_detail(&t->s)); failed = 1; continue; }
+        pf[i].fd = smtp_fd(&t->s); pf[i].events = POLLOUT;
+        live++;
+    }
+    while (live > 0) {
+        int wait = -1;
+        for (i = 0; i < a->sessions; i++) {
+            int ms = pf[i].fd >= 0 ? smtp_timeout_ms(&slots[i].s) : -1;
+            if (ms >= 0 && (wait < 0 || ms < wait)) wait = ms;
+        }
+        if (poll(pf, (nfds_t)a->sessions, wait) < 0) { perror("bench_parallel: poll"); return 1; }
+        for (i = 0; i < a->sessions; i++) {
+            step_slot *t = &slots[i];
+            smtp_result r;
+            long k;
+            int st;
+            if (pf[i].fd < 0 || (!pf[i].revents && smtp_timeout_ms(&t->s) != 0)) continue;
+            r = smtp_step(&t->s);
+            if (r == SMTP_WANT_READ || r == SMTP_WANT_WRITE) { pf[i].events = r == SMTP_WANT_READ ? POLLIN : POLLOUT; continue; }
+            if (a->chunk == 0) t->ok += r == SMTP_OK;
+            else for (k = 0; k < t->inflight; k++) t->ok += t->res[t->next + k] == SMTP_OK;
+            t->next += t->inflight;
+            if (r != SMTP_OK) fprintf(stderr, "bench_parallel: session %ld: send: %s: %s\n", i, smtp_result_str(r), smtp_error_detail(&t->s));
+            if (r == SMTP_OK && (st = step_start(a, t)) == 0) { pf[i].events = POLLOUT; continue; }
+            pf[i].fd = -1;
+            live--;
+        }
+    }
+    for (i = 0; i < a->sessions; i++) {
+        smtp_result r = smtp_close(&slots[i].s);
+        if (r != SMTP_OK) {
+            fprintf(stderr, "bench_parallel: session %ld: close: %s: %s\n", i, smtp_result_str(r), smtp_error_detail(&slots[i].s));
+            slots[i].ok = 0;   /* as in the threads mode: not ended cleanly */
+        }
+        *ok += slots[i].ok;
+        free(slots[i].res);
+    }
+    free(slots);
+    free(pf);
+    return failed;
 }
 
 static void usage(void)

@@ -26,6 +26,19 @@
    agrees with it; an error return means no recipient got the message
    (DESIGN.md, "Nothing lost"); the detail and the reply text are
    NUL-terminated; no I/O after close. */
+/* Each input runs twice: the blocking calls (smtp_send), then the same
+   session stepped (smtp_send_start and smtp_step, as an event loop drives
+   it; the script's writes then stutter: every other one would block, each
+   takes 1..300 bytes, so every place a step can stop while writing is
+   reached). Both must end alike, byte for byte: the result, every recipient's
+   outcome, the bytes written. So that they can, the clock, the nonce and
+   the date are the fuzzer's: the clock only moves when a stepped session
+   waits for bytes the script will never give (then its deadline passes,
+   as the blocking run's read timed out at once). */
+static long long fuzz_ms = 1000000;
+#define SMTP_CLOCK_MS() fuzz_ms
+#define SMTP_ENTROPY(buf, len) memset((buf), 0x5a, (len))
+#define SMTP_TIME() 1700000000
 #include "fuzz.h"
 
 /* -DFUZZ_CHECK_DELIVERY=0 drops the "error means delivered to none" check
@@ -47,6 +60,8 @@ static struct script {
     size_t qh, qt;
     int lost, finals;
     int lmtp, rcpt_ok;                   /* LMTP: one reply per accepted RCPT after the end of data */
+    uint32_t out_hash; size_t out_len;   /* every byte the client wrote */
+    uint32_t ws; int wblock;             /* stepped: the write stutter (its own generator) */
 } T;
 
 static int t_read(void *user, void *buf, size_t len, int timeout_ms)
@@ -78,9 +93,20 @@ static int t_read(void *user, void *buf, size_t len, int timeout_ms)
 
 static int t_write(void *user, const void *buf, size_t len, int timeout_ms)
 {
-    (void)user; (void)timeout_ms;
+    (void)user;
     if (T.closed) T.io_after_close = 1;
     FCHECK(buf != NULL && len > 0);
+    if (timeout_ms == 0) {   /* stepped: every other write would block, and each takes 1..300 bytes */
+        size_t k = 1 + fuzz_rng(&T.ws) % 300;
+        if ((T.wblock ^= 1) != 0) return SMTP_ERR_TIMEOUT;
+        if (len > k) len = k;
+    }
+    {   /* FNV-1a over the stream, however it is cut into writes */
+        const uint8_t *q = (const uint8_t *)buf;
+        size_t i;
+        for (i = 0; i < len; i++) { T.out_hash ^= q[i]; T.out_hash *= 16777619u; }
+    }
+    T.out_len += len;
     return (int)len;
 }
 
@@ -166,21 +192,51 @@ static void check_session(void)
     FCHECK(S.rd.pos <= S.rd.len && S.rd.len <= sizeof S.rd.buf && S.wr.len <= sizeof S.wr.buf);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* How one run ended, for comparing the two. */
+typedef struct outcome {
+    smtp_result ro, rs;
+    smtp_rcpt_result res[3];
+    uint32_t out_hash; size_t out_len;
+    int finals;
+} outcome;
+
+/* smtp_send, or (stepped) the same through smtp_send_start and smtp_step. */
+static smtp_result send_it(const smtp_message *m, int stepped)
+{
+    smtp_result r;
+    long steps = 0;
+    int idle = 0;
+    if (!stepped) return smtp_send(&S, m);
+    r = smtp_send_start(&S, m);
+    if (r != SMTP_OK) return r;
+    for (;;) {
+        size_t pos = T.pos, out = T.out_len;
+        r = smtp_step(&S);
+        if (r != SMTP_WANT_READ && r != SMTP_WANT_WRITE) return r;
+        FCHECK(smtp_fd(&S) == -1);          /* our own transport: no descriptor */
+        FCHECK(smtp_timeout_ms(&S) >= 0);   /* every wait has a deadline */
+        FCHECK(++steps < 1000000);
+        if (r == SMTP_WANT_WRITE || T.pos != pos || T.out_len != out) { idle = 0; continue; }
+        if (++idle >= 2) { fuzz_ms += 100000000; idle = 0; }   /* nothing will come: time passes */
+    }
+}
+
+static void run(const uint8_t *data, size_t size, int stepped, outcome *o)
 {
     static const char *const to[] = { "Alice <alice@example.com>", "bob@example.org", NULL };
     static const char *const cc[] = { "carol@example.net", NULL };
     smtp_config cfg;
     smtp_message m;
-    smtp_rcpt_result res[3];
+    smtp_rcpt_result *res = o->res;
     smtp_result ro, rs, rc, rc2;
     int i, acc = 0, ref = 0, filled = 0;
 
-    if (size < 1) return 0;
     memset(&T, 0, sizeof T);
     T.mode = data[0] & 3;
     T.rs = (data[0] >> 2) & 31;
     T.p = data + 1; T.n = size - 1;
+    T.ws = T.rs;
+    T.out_hash = 2166136261u;
     push(K_GREETING);
 
     memset(&cfg, 0, sizeof cfg);
@@ -203,7 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m.to = to; m.cc = cc;
     m.subject = "fuzz";
     m.text = "Hello.\n.a line with a dot\nbye\n";
-    memset(res, 0, sizeof res);
+    memset(res, 0, sizeof o->res);
     for (i = 0; i < 3; i++) res[i].code = -1;
     m.results = res; m.results_cap = 3;
 
@@ -212,7 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FCHECK(known(ro) && ro <= SMTP_OK);
     check_session();
 
-    rs = smtp_send(&S, &m);
+    rs = send_it(&m, stepped);
     if (!known(rs)) fprintf(stderr, "smtp_send returned %d\n", (int)rs);
     FCHECK(known(rs));
     check_session();
@@ -252,5 +308,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FCHECK(known(rc2) && rc2 <= SMTP_OK);
     FCHECK(!T.io_after_close);
     check_session();
+    o->ro = ro; o->rs = rs; o->out_hash = T.out_hash; o->out_len = T.out_len; o->finals = T.finals;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static outcome a, b;
+    int i;
+    if (size < 1) return 0;
+    memset(&a, 0, sizeof a); memset(&b, 0, sizeof b);
+    fuzz_ms = 1000000;
+    run(data, size, 0, &a);
+    fuzz_ms = 1000000;
+    run(data, size, 1, &b);
+    if (verbose() && (a.rs != b.rs || a.out_len != b.out_len))
+        fprintf(stderr, "blocking: %s, %zu bytes; stepped: %s, %zu bytes\n", smtp_result_str(a.rs), a.out_len,
+                smtp_result_str(b.rs), b.out_len);
+    FCHECK(a.ro == b.ro && a.rs == b.rs && a.finals == b.finals);
+    FCHECK(a.out_len == b.out_len && a.out_hash == b.out_hash);
+    for (i = 0; i < 3; i++) {
+        FCHECK(a.res[i].code == b.res[i].code && a.res[i].accepted == b.res[i].accepted);
+        FCHECK(!strcmp(a.res[i].status, b.res[i].status) && !strcmp(a.res[i].text, b.res[i].text));
+    }
     return 0;
 }

@@ -660,6 +660,17 @@ class VanishAfterData(Normal):
         super().on_message(body)
 
 
+class StallFinal(Normal):
+    """Normal, but the end of each message is never answered: the socket is
+    held (HOLD) with the message read (issue 17: one stalled session among
+    many stepped from one thread)."""
+
+    def on_message(self, body):
+        self.c.event("stall_final", msgs=self.msgs)
+        self.c.wait(HOLD)          # returns early if the client leaves
+        raise Closed()
+
+
 # --- TLS scenarios (14-22): contexts made in main() from --certs ----------
 
 CTX = {}        # "server", "tls11", "tls13", "chain20" -> ssl.SSLContext
@@ -790,6 +801,8 @@ SCENARIOS = [
     # 23..: issue 16 (sessions that last); messages in DIR/<scenario>.messages
     ("mail421_after_2", Mail421After2, "normal, but the 3rd MAIL FROM on a connection gets 421 and a close"),
     ("vanish_after_data", VanishAfterData, "normal; a message with 'vanish' in its Subject: close after its end of data, no reply"),
+    # 25..: issue 17 (stepping)
+    ("stall_final", StallFinal, "normal until the end of data, which is never answered (socket held 60 s)"),
 ]
 TLS_SCENARIOS = {"starttls_inject", "starttls_different_auth", "tls11_only",
                  "tls13_only", "chain20", "implicit_normal"}

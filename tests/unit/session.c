@@ -62,6 +62,36 @@ TEST(too_many_recipients_452_continues)
     smtp_close(&S);
 }
 
+/* An envelope longer than the write buffer (800 recipients, ~24 KB of
+   RCPT lines): it is flushed on the way, and a stepped session stops in
+   the middle of it; each line still goes out once (unit-stepped and the
+   transcripts check the bytes too). */
+TEST(envelope_longer_than_the_buffer)
+{
+    static char addr[800][24];
+    static const char *to[801];
+    smtp_config cfg;
+    smtp_message m;
+    int i, once = 0;
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    for (i = 0; i < 800; i++) { snprintf(addr[i], sizeof addr[i], "u%03d@x.org", i); to[i] = addr[i]; }
+    to[800] = NULL;
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "to many";
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_OK);
+    CHECK_EQ_INT(fake_count("RCPT TO:<"), 800);
+    for (i = 0; i < 800; i++) {
+        char line[40];
+        snprintf(line, sizeof line, "RCPT TO:<%s>\r\n", addr[i]);
+        once += fake_count(line) == 1;
+    }
+    CHECK_EQ_INT(once, 800);
+    CHECK(F.messages >= 1);
+    smtp_close(&S);
+}
+
 TEST(all_refused_sends_nothing)
 {
     smtp_config cfg;
@@ -514,6 +544,7 @@ void unit_session(void)
 {
     RUN(refused_recipient_partial);
     RUN(too_many_recipients_452_continues);
+    RUN(envelope_longer_than_the_buffer);
     RUN(all_refused_sends_nothing);
     RUN(pipelined_group_all_refused);
     RUN(batch_pipelines_across_messages);
