@@ -1180,6 +1180,7 @@ typedef struct smtp__link {
     int nb;                             /* stepped (smtp_step): a layer that would wait returns 0 */
     smtp_result want;                   /* then: SMTP_WANT_READ or SMTP_WANT_WRITE */
     long long dl;                       /* and the deadline of that wait */
+    int wrote;                          /* bytes went out since the last read: a reply cannot be there yet */
     smtp__io io;                        /* TCP, then a proxy's tunnel, then TLS on top */
     char peer[300];                     /* "host:port", for messages */
 } smtp__link;
@@ -1927,10 +1928,16 @@ static int smtp__would_block(smtp_session *s, smtp_result want, smtp__ms dl)
 static int smtp__tcp_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
 {
     if (len > INT_MAX) len = INT_MAX;
+    /* a reply is read right after its command went out: wait first, then
+       read (trying recv first came back empty once per message). Stepped,
+       that wait is the caller's: say so before trying (not for a read
+       that must not wait, dl now: it looks at what is there) */
+    if (s->link.nb && s->link.wrote && smtp__left(dl) != 0) {
+        s->link.wrote = 0;
+        return smtp__would_block(s, SMTP_WANT_READ, dl);
+    }
     for (;;) {
         ssize_t n;
-        /* a reply is read right after its command went out: wait first, then
-           read (trying recv first came back empty once per message) */
         if (!s->link.nb) {
             int r = smtp__poll(s->link.fd, POLLIN, dl);
             if (r) return r;
@@ -1957,7 +1964,7 @@ static int smtp__tcp_write(smtp_session *s, const void *buf, size_t len, smtp__m
     if (len > INT_MAX) len = INT_MAX;
     while (done < len) {
         ssize_t n = send(s->link.fd, p + done, len - done, MSG_NOSIGNAL);
-        if (n > 0) { done += (size_t)n; continue; }
+        if (n > 0) { done += (size_t)n; s->link.wrote = 1; continue; }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             int r;
