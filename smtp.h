@@ -49,6 +49,7 @@
        smtp_send_mail(cfg, msg, detail, n)    open, send and close in one call
        smtp_close(s)                QUIT, free what open loaded; always call it
      Stepping (your own event loop: STEPPING)
+       smtp_open_start(s, cfg)
        smtp_send_start(s, msg)  smtp_send_batch_start(s, msgs, n, results)
        smtp_step(s)                 the work that needs no waiting; WANT_* or the result
        smtp_fd(s)  smtp_timeout_ms(s)   what to wait on, and how long
@@ -396,25 +397,29 @@
 
    STEPPING
      One thread can drive many sessions from its own poll, epoll or libuv
-     loop: smtp_send_start (or smtp_send_batch_start) returns at once, and
-     each smtp_step does what needs no waiting, then returns SMTP_WANT_READ
-     or SMTP_WANT_WRITE, or at the end exactly what smtp_send would have
-     (results filled the same way). smtp_send and smtp_send_batch are this
-     same loop with poll() in it: one implementation. Deadlines hold as in
+     loop: smtp_open_start, smtp_send_start (or smtp_send_batch_start)
+     return at once, and each smtp_step does what needs no waiting, then
+     returns SMTP_WANT_READ or SMTP_WANT_WRITE, or at the end exactly what
+     smtp_open or smtp_send would have (results filled the same way).
+     smtp_open, smtp_send and smtp_send_batch are this same loop with
+     poll() in it: one implementation. Deadlines hold as in
      the blocking calls: smtp_timeout_ms is the time left, and the step that
      finds it passed returns SMTP_ERR_TIMEOUT (cfg.messages_per_second's
      pause is a WANT_READ whose time left is the pause). Attachments are
      read from their files in pieces between steps. With cfg.transport,
      smtp_fd is -1 and read and write get timeout_ms 0: SMTP_ERR_TIMEOUT
-     from them means "would block". Not stepped yet: smtp_open (connect,
-     proxy, TLS handshake, greeting, EHLO, AUTH), and the new connection a
-     send may open (cfg.messages_per_connection, a server that closed an
-     idle one): they wait inside the call or step. With epoll:
+     from them means "would block". The TLS handshake, greeting, EHLO,
+     STARTTLS and AUTH are stepped. Not stepped yet (they wait inside the
+     call or step): name resolution and the TCP connect in
+     smtp_open_start, AUTO's probing and a proxy's handshake (smtp_open_start
+     does the whole open then), and the new connection a send may open
+     (cfg.messages_per_connection, a server that closed an idle one). With
+     epoll:
 
        struct epoll_event ev = { 0 }, got[64];
        int ep = epoll_create1(0), i, n, r;
-       for (i = 0; i < N; i++) {                  // sessions opened already
-           smtp_send_start(&ss[i], &msg[i]);
+       for (i = 0; i < N; i++) {                  // sessions opened already, or
+           smtp_send_start(&ss[i], &msg[i]);      // smtp_open_start: the same loop
            ev.events = EPOLLOUT; ev.data.u32 = i;
            epoll_ctl(ep, EPOLL_CTL_ADD, smtp_fd(&ss[i]), &ev);
        }
@@ -435,7 +440,8 @@
            // a session whose smtp_timeout_ms reached 0: smtp_step it too
        }
 
-     examples/many-sessions.c is the same with poll(), 100 sessions.
+     examples/many-sessions.c is the same with poll(), 100 sessions
+     opened and sending from one loop.
 
    CONFIG FILE
      smtp_config_load reads msmtp's format into an smtp_settings whose cfg
@@ -887,8 +893,11 @@ SMTP_API smtp_result smtp_send_mail(const smtp_config *cfg, const smtp_message *
 SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, size_t count,
                                      smtp_result *results);
 
-/* Stepping: the same sends, driven from the caller's own event loop.
-   smtp_send_start / smtp_send_batch_start check their arguments as
+/* Stepping: the same open and sends, driven from the caller's own event
+   loop. smtp_open_start checks cfg and connects (name resolution and the
+   TCP connect still wait inside it, within connect_timeout_ms; with AUTO
+   or a proxy the whole open does, for now) and returns: SMTP_OK, under
+   way. smtp_send_start / smtp_send_batch_start check their arguments as
    smtp_send / smtp_send_batch do and return at once (SMTP_OK: started;
    nothing is sent yet). smtp_step then does all the work that needs no
    waiting and returns SMTP_WANT_READ or SMTP_WANT_WRITE (wait until
@@ -902,11 +911,13 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
    step returns the want of that direction; wait on your own stream).
    smtp_timeout_ms: milliseconds left before the current deadline (-1:
    none). A message's attachments are read from their files in pieces
-   between steps. Not yet stepped (they wait inside a step): opening the
-   session (smtp_open), and a new connection within a send
-   (cfg.messages_per_connection, a reconnect after the server closed an
-   idle one). One operation at a time: the other calls return
+   between steps. Not yet stepped (they wait inside a call or step): name
+   resolution and the TCP connect, AUTO's probing, a proxy's handshake,
+   and a new connection within a send (cfg.messages_per_connection, a
+   reconnect after the server closed an idle one, a refused token's
+   reconnect). One operation at a time: the other calls return
    SMTP_ERR_STATE while one is under way. */
+SMTP_API smtp_result smtp_open_start(smtp_session *s, const smtp_config *cfg);
 SMTP_API smtp_result smtp_send_start(smtp_session *s, const smtp_message *m);
 SMTP_API smtp_result smtp_send_batch_start(smtp_session *s, const smtp_message *msgs, size_t count,
                                            smtp_result *results);
@@ -1192,6 +1203,8 @@ typedef struct smtp__sec {
     int on, resumed;                    /* TLS is the top layer; its session was resumed */
     unsigned err;                       /* BearSSL's error code of a failed handshake */
     char name[256];                     /* the server's name for SNI and checks (no trailing dot) */
+    long long hs_dl;                    /* the TLS handshake's deadline */
+    int auth_i, auth_long;              /* AUTH: the mechanism tried (its index); its payload did not fit */
 } smtp__sec;
 
 /* Dot-stuffing state across writes (RFC 5321 4.5.2); nostuff: BDAT or a count. */
@@ -1286,6 +1299,8 @@ typedef struct smtp__job {
     char date[64], msgid[160], first_rb[300];
 } smtp__job;
 
+#define SMTP__DEPTH 6   /* resumable calls nested at most (the open: session_start, auth, renew, mech, outcome) */
+
 /* The steps of smtp_send and smtp_send_batch, in the order a message
    takes them (smtp__send_step). A message needing more than one
    transaction (452) goes from SETTLE back to ENVELOPE. */
@@ -1316,7 +1331,7 @@ typedef struct smtp__send {
     size_t mark_tried, mark_pos;        /* where the job's lists stood when the transaction began */
     int mark_list, reopened;            /* (for a reconnect); reopened: this message had one */
     int checked, mail_ok, empty_data;   /* jobs[cur] passed its checks; MAIL got 250; DATA got 354 with nobody */
-    int pc[4];                          /* resume points of the step and the calls under it (SMTP__BEGIN) */
+    int pc[SMTP__DEPTH];                /* resume points of the step and the calls under it (SMTP__BEGIN) */
     size_t k, lines, got;               /* a loop's place across stops; envelope lines put; LMTP replies good */
     long long dl;                       /* the envelope replies' deadline */
     smtp_result one;                    /* smtp_send's result */
@@ -1434,7 +1449,7 @@ enum { SMTP__SESSION_STATES(SMTP__STATE_ENUM) SMTP__NSTATES };
 typedef long long smtp__ms;     /* absolute monotonic milliseconds; -1: no deadline */
 
 /* What smtp_step drives. */
-enum { SMTP__OP_NONE = 0, SMTP__OP_SEND, SMTP__OP_BATCH };
+enum { SMTP__OP_NONE = 0, SMTP__OP_SEND, SMTP__OP_BATCH, SMTP__OP_OPEN, SMTP__OP_OPENED };
 
 /* Resumable functions. A stepped session (smtp_step; the blocking calls
    too, over a socket) returns SMTP_WANT_* from the middle of an operation
@@ -3892,33 +3907,55 @@ static void smtp__tls_remember(smtp_session *s)
     c->e[slot].stamp = ++c->clock;
 }
 
+/* One pump of the handshake: SMTP_OK when it moved, SMTP_WANT_* when
+   it must wait (stepped), or the failure that ended the session. */
+static smtp_result smtp__hs_pump(smtp_session *s, int ms)
+{
+    int rr = smtp__tls_pump(s, s->sec.hs_dl);
+    if (rr > 0) return SMTP_OK;
+    if (rr == 0) return s->link.want;
+    if (rr == SMTP_ERR_TLS) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
+    if (rr == SMTP_ERR_TIMEOUT)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "the TLS handshake with %s did not finish "
+                                         "within %d ms", s->link.peer, ms));
+    if (rr == SMTP_ERR_CLOSED)
+        return smtp__break(s, smtp__fail(s, SMTP_ERR_TLS, "%s closed the connection during the TLS "
+                                         "handshake (does it speak TLS on this port?%s)", s->link.peer,
+                                         s->tls.client ? "" : " does it want a client certificate?"));
+    return smtp__break(s, smtp__fail(s, (smtp_result)rr, "the TLS handshake with %s failed: %s",
+                                     s->link.peer, smtp_result_str((smtp_result)rr)));
+}
+
 /* TLS over the current transport (implicit, or after STARTTLS's 220): the
    engine set up, TLS pushed on the io slot, the handshake run to its end
-   within dl (ms is dl's length, for the message). */
-static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
+   within ms (its deadline kept in sec.hs_dl). Resumable (SMTP__BEGIN). */
+static smtp_result smtp__tls_handshake(smtp_session *s, int ms, int *pc)
 {
     br_ssl_engine_context *eng = &s->tls.sc.eng;
     smtp__x509 *x = &s->tls.x;
-    smtp_result r;
-    int rr, resume;
+    smtp_result r = SMTP_OK;
+    unsigned st;
+    int resume;
+    SMTP__BEGIN(pc);
     if (s->rd.pos < s->rd.len)   /* after a proxy: the server spoke before TLS */
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes before the TLS handshake",
-                                         s->link.peer, (int)(s->rd.len - s->rd.pos)));
-    if ((r = smtp__tls_setup(s)) != SMTP_OK) return r;
+        SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes before the TLS handshake",
+                                                s->link.peer, (int)(s->rd.len - s->rd.pos))));
+    if ((r = smtp__tls_setup(s)) != SMTP_OK) SMTP__EXIT(r, r);
     resume = smtp__tls_resume(s);
     x->chain_seen = 0;
     /* SNI carries names, never an IP literal (RFC 6066 3) */
     if (!br_ssl_client_reset(&s->tls.sc, x->ip_len ? NULL : s->sec.name, resume) ||
         br_ssl_engine_last_error(eng) != BR_ERR_OK)
-        return smtp__fail(s, SMTP_ERR_TLS, "cannot start TLS: BearSSL error %d", br_ssl_engine_last_error(eng));
+        SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_TLS, "cannot start TLS: BearSSL error %d", br_ssl_engine_last_error(eng)));
     s->tls.lower = s->link.io;
     s->link.io.read = smtp__tls_read;
     s->link.io.write = smtp__tls_write;
     s->link.io.close = smtp__tls_close;
     s->sec.on = 1;
+    s->sec.hs_dl = smtp__deadline(ms);
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "the TLS handshake");
     for (;;) {
-        unsigned st = br_ssl_engine_current_state(eng);
+        st = br_ssl_engine_current_state(eng);
         if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
             char note[140];
             s->sec.resumed = !x->chain_seen;   /* no certificate came: the session was resumed */
@@ -3926,24 +3963,13 @@ static smtp_result smtp__tls_handshake(smtp_session *s, smtp__ms dl, int ms)
                      s->sec.resumed ? ", resumed" : "");
             smtp__note(s, note);
             smtp__tls_remember(s);
-            return SMTP_OK;
+            SMTP__EXIT(r, SMTP_OK);
         }
-        if (st & BR_SSL_CLOSED) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
-        rr = smtp__tls_pump(s, dl);
-        if (rr > 0) continue;
-        if (rr == 0) return s->link.want;   /* stepped: later */
-        if (rr == SMTP_ERR_TLS) return smtp__break(s, smtp__tls_failed(s, "during the handshake"));
-        if (rr == SMTP_ERR_TIMEOUT)
-            return smtp__break(s, smtp__fail(s, SMTP_ERR_TIMEOUT, "the TLS handshake with %s did not finish "
-                                             "within %d ms", s->link.peer, ms));
-        if (rr == SMTP_ERR_CLOSED)
-            return smtp__break(s, smtp__fail(s, SMTP_ERR_TLS, "%s closed the connection during the TLS "
-                                             "handshake (does it speak TLS on this port?%s)", s->link.peer,
-                                             s->tls.client ? "" : " does it want a client certificate?"));
-        if (rr < 0)
-            return smtp__break(s, smtp__fail(s, (smtp_result)rr, "the TLS handshake with %s failed: %s",
-                                             s->link.peer, smtp_result_str((smtp_result)rr)));
+        if (st & BR_SSL_CLOSED) SMTP__EXIT(r, smtp__break(s, smtp__tls_failed(s, "during the handshake")));
+        SMTP__AWAIT(pc, r, smtp__hs_pump(s, ms));
+        if (r) SMTP__EXIT(r, r);
     }
+    SMTP__END(pc, r);
 }
 
 
@@ -6153,82 +6179,93 @@ static void smtp__helo_name(smtp_session *s, char *out, size_t n)
     snprintf(out, n, "[127.0.0.1]");
 }
 
-/* EHLO, or HELO when EHLO is refused (RFC 5321 4.1.4: an old server). */
-static smtp_result smtp__ehlo(smtp_session *s)
+/* EHLO, or HELO when EHLO is refused (RFC 5321 4.1.4: an old server).
+   The open is made of resumable functions too (SMTP__BEGIN): a stepped
+   open (smtp_open_start) stops where it must wait. */
+static smtp_result smtp__ehlo(smtp_session *s, int *pc)
 {
-    char line[300], name[256];
-    smtp_result r;
+    char line[300], name[256];   /* made before each command; a resumed exchange does not read it */
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
     smtp__helo_name(s, name, sizeof name);
     snprintf(line, sizeof line, "%s %s", s->cfg.protocol == SMTP_PROTOCOL_LMTP ? "LHLO" : "EHLO", name);
-    r = smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 1);
-    if (r) return r;
-    if (s->rd.reply.code == 421) return smtp__refused(s);
+    SMTP__AWAIT(pc, r, smtp__exchange(s, line, smtp__deadline(s->cfg.timeout_ms), 1));
+    if (r) SMTP__EXIT(r, r);
+    if (s->rd.reply.code == 421) SMTP__EXIT(r, smtp__refused(s));
     if (s->rd.reply.code != 250 && s->cfg.protocol == SMTP_PROTOCOL_LMTP)   /* RFC 2033 4.1: no HELO */
-        return smtp__break(s, smtp__refused(s));
+        SMTP__EXIT(r, smtp__break(s, smtp__refused(s)));
     if (s->rd.reply.code != 250) {
         s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0;
+        smtp__helo_name(s, name, sizeof name);
         snprintf(line, sizeof line, "HELO %s", name);
-        if ((r = smtp__command(s, line, 250)) != SMTP_OK) return smtp__break(s, r);
+        SMTP__AWAIT(pc, r, smtp__command(s, line, 250));
+        if (r != SMTP_OK) SMTP__EXIT(r, smtp__break(s, r));
     }
-    return SMTP_OK;
+    SMTP__END(pc, r);
 }
 
-/* The 220 greeting, then EHLO. */
-static smtp_result smtp__greet(smtp_session *s)
+/* The 220 greeting, then EHLO. A greeting other than 220 is kept (in
+   txn.mail_text: no transaction yet) while QUIT is said. */
+static smtp_result smtp__greet(smtp_session *s, int *pc)
 {
-    char rb[300];
-    smtp_result r;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
     snprintf(s->rd.cmd, sizeof s->rd.cmd, "the greeting");
-    r = smtp__read_reply(s, smtp__deadline(s->cfg.greeting_timeout_ms), 0, s->cfg.greeting_timeout_ms);
+    SMTP__AWAIT(pc, r, smtp__read_reply(s, smtp__deadline(s->cfg.greeting_timeout_ms), 0, s->cfg.greeting_timeout_ms));
     if (r == SMTP_ERR_TIMEOUT)
-        return smtp__fail(s, r, "no greeting from %s within %d ms", s->link.peer, s->cfg.greeting_timeout_ms);
-    if (r) return r;
+        SMTP__EXIT(r, smtp__fail(s, r, "no greeting from %s within %d ms", s->link.peer, s->cfg.greeting_timeout_ms));
+    if (r) SMTP__EXIT(r, r);
     if (s->rd.reply.code != 220) {
-        int code = s->rd.reply.code;
-        smtp__reply_str(s, rb, sizeof rb);
-        (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
+        s->txn.mail_code = s->rd.reply.code;
+        smtp__reply_str(s, s->txn.mail_text, sizeof s->txn.mail_text);
+        SMTP__AWAIT(pc, r, smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0));
         r = smtp__break(s, smtp__fail(s, SMTP_ERR_REPLY, "%s does not accept mail: its greeting is %s",
-                                      s->link.peer, rb));
-        s->detail_code = code;   /* the greeting decides, not the reply to QUIT */
-        return r;
+                                      s->link.peer, s->txn.mail_text));
+        s->detail_code = s->txn.mail_code;   /* the greeting decides, not the reply to QUIT */
+        s->txn.mail_text[0] = 0;
+        SMTP__EXIT(r, r);
     }
-    return smtp__ehlo(s);
+    SMTP__AWAIT(pc, r, smtp__ehlo(s, pc + 1));
+    SMTP__END(pc, r);
 }
 
 
 /* RFC 3207. required: no cleartext fallback, ever; nothing past EHLO is
    sent to a server that does not offer it. */
-static smtp_result smtp__starttls(smtp_session *s, int required)
+static smtp_result smtp__starttls(smtp_session *s, int required, int *pc)
 {
 #ifdef SMTP_NO_TLS
-    (void)required;
+    (void)required; (void)pc;
     return smtp__break(s, smtp__fail(s, SMTP_ERR_UNSUPPORTED, "STARTTLS: built with SMTP_NO_TLS"));
 #else
     char rb[300];
-    smtp_result r;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
     if (!(s->caps.ext & SMTP_EXT_STARTTLS)) {
-        if (!required) { smtp__note(s, "the server does not offer STARTTLS: going on in cleartext"); return SMTP_OK; }
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_NO_STARTTLS, "%s does not offer STARTTLS; TLS is required, "
-                                         "so nothing was sent after EHLO", s->link.peer));
+        if (!required) { smtp__note(s, "the server does not offer STARTTLS: going on in cleartext"); SMTP__EXIT(r, SMTP_OK); }
+        SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_NO_STARTTLS, "%s does not offer STARTTLS; TLS is required, "
+                                                "so nothing was sent after EHLO", s->link.peer)));
     }
-    r = smtp__exchange(s, "STARTTLS", smtp__deadline(s->cfg.timeout_ms), 0);
-    if (r) return r;
+    SMTP__AWAIT(pc, r, smtp__exchange(s, "STARTTLS", smtp__deadline(s->cfg.timeout_ms), 0));
+    if (r) SMTP__EXIT(r, r);
     if (s->rd.reply.code != 220) {
-        if (s->rd.reply.code == 421) return smtp__refused(s);
-        if (!required) { smtp__note(s, "the server refused STARTTLS: going on in cleartext"); return SMTP_OK; }
+        if (s->rd.reply.code == 421) SMTP__EXIT(r, smtp__refused(s));
+        if (!required) { smtp__note(s, "the server refused STARTTLS: going on in cleartext"); SMTP__EXIT(r, SMTP_OK); }
         smtp__reply_str(s, rb, sizeof rb);
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_NO_STARTTLS, "%s refused STARTTLS: %s", s->link.peer, rb));
+        SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_NO_STARTTLS, "%s refused STARTTLS: %s", s->link.peer, rb)));
     }
     /* Anything after the 220 came before TLS, from anyone on the path: an
        injection (CVE-2011-0411 and kin), never data. */
     if (s->rd.pos < s->rd.len)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes after its 220 reply to STARTTLS, "
-                                         "before TLS: refused as an injection attempt", s->link.peer,
-                                         (int)(s->rd.len - s->rd.pos)));
-    if ((r = smtp__tls_handshake(s, smtp__deadline(s->cfg.timeout_ms), s->cfg.timeout_ms)) != SMTP_OK) return r;
+        SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent %d bytes after its 220 reply to "
+                                                "STARTTLS, before TLS: refused as an injection attempt", s->link.peer,
+                                                (int)(s->rd.len - s->rd.pos))));
+    SMTP__AWAIT(pc, r, smtp__tls_handshake(s, s->cfg.timeout_ms, pc + 1));
+    if (r) SMTP__EXIT(r, r);
     /* RFC 3207 4.2: forget what was learned before TLS and ask again */
     s->caps.ext = 0; s->caps.auth = 0; s->caps.size_max = 0;
-    return smtp__ehlo(s);
+    SMTP__AWAIT(pc, r, smtp__ehlo(s, pc + 1));
+    SMTP__END(pc, r);
 #endif
 }
 
@@ -6248,139 +6285,161 @@ static void smtp__mech_list(unsigned mask, char *out, size_t n)
 /* One mechanism, to its end. SMTP_OK on 235; SMTP_ERR_AUTH_UNAVAILABLE
    when the server answers 504 (the next mechanism may work); SMTP_ERR_AUTH
    when it refuses the credentials (nothing more is tried). */
-/* CRAM-MD5 (RFC 2195): the challenge decoded into raw, the HMAC answered. */
-static smtp_result smtp__auth_cram(smtp_session *s, unsigned char *raw, int *too_long, smtp__ms dl)
-{
-    unsigned char resp[1024 + 40];
-    long cn;
-    size_t n;
-    smtp_result r = smtp__exchange(s, "AUTH CRAM-MD5", dl, 0);
-    if (r || s->rd.reply.code != 334) return r;
-    /* the challenge decodes into raw (a 12288-octet line holds 9216 bytes) */
-    if (s->rd.reply.len > 4 * sizeof s->work.sasl / 3 || (cn = smtp__unb64(s->rd.text, s->rd.reply.len, raw)) <= 0)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent a malformed CRAM-MD5 challenge "
-                                         "(not base64): \"%.60s\"", s->link.peer, s->rd.text));
-    n = smtp__sasl_cram(s->cfg.username, s->cfg.password, raw, (size_t)cn, resp, sizeof resp);
-    *too_long = n == 0;
-    if (n) r = smtp__exchange_as(s, "", resp, n, "<credentials>", dl, 0);
-    smtp__wipe(resp, sizeof resp);
-    return r;
-}
-
-/* XOAUTH2 and OAUTHBEARER: the token in the initial response; a refusal
-   comes as a 334 with base64 JSON (kept in extra for the detail), which
-   the client acknowledges (RFC 7628 3.2.3: ^A; XOAUTH2: an empty line). */
-static smtp_result smtp__auth_bearer(smtp_session *s, unsigned mech, unsigned char *raw, char *extra, size_t en,
-                                     int *too_long, smtp__ms dl)
+/* XOAUTH2 and OAUTHBEARER: the payload with the token into raw (the
+   token from cfg.token at the end of the work space, or the password);
+   its length, 0 when it does not fit, or -1 when cfg.token gave none
+   (the session's error is set). */
+static long smtp__bearer_payload(smtp_session *s, unsigned mech, unsigned char *raw)
 {
     const char *user = s->cfg.username, *pass = s->cfg.password;
-    int xo = mech == SMTP_AUTH_XOAUTH2;
-    size_t n, cap = SMTP__SASL_MAX;
-    smtp_result r;
+    size_t cap = SMTP__SASL_MAX;
     if (s->cfg.token) {   /* the token goes at the end of the work space, the payload before it */
         char *tb = (char *)raw + sizeof s->work.sasl - SMTP__TOKEN_CAP;
         if (s->conn.renew != 2) {   /* 2: the renewed token is already here, for a fresh connection */
             int renew = s->conn.renew == 1, k;
             tb[0] = 0;
             k = s->cfg.token(s->cfg.token_user, user, tb, SMTP__TOKEN_CAP, renew);
-            if (k <= 0 || k >= SMTP__TOKEN_CAP || tb[k] != 0 || strlen(tb) != (size_t)k || !smtp__clean(tb))
-                return smtp__fail(s, SMTP_ERR_AUTH, "cfg.token%s gave no token (it must write a NUL-terminated "
-                                  "token of 1..%d printable bytes and return its length); no AUTH was sent",
-                                  renew ? " (asked for a new one)" : "", SMTP__TOKEN_CAP - 1);
+            if (k <= 0 || k >= SMTP__TOKEN_CAP || tb[k] != 0 || strlen(tb) != (size_t)k || !smtp__clean(tb)) {
+                (void)smtp__fail(s, SMTP_ERR_AUTH, "cfg.token%s gave no token (it must write a NUL-terminated "
+                                 "token of 1..%d printable bytes and return its length); no AUTH was sent",
+                                 renew ? " (asked for a new one)" : "", SMTP__TOKEN_CAP - 1);
+                return -1;
+            }
             if (renew) s->conn.renew = 2;
         }
         pass = tb;
         cap = sizeof s->work.sasl - SMTP__TOKEN_CAP;
     }
-    n = xo ? smtp__sasl_xoauth2(user, pass, raw, cap)
-           : smtp__sasl_oauthbearer(user, s->sec.name, s->cfg.port, pass, raw, cap);
-    if (!n) { *too_long = 1; return SMTP_OK; }
-    r = smtp__exchange_as(s, xo ? "AUTH XOAUTH2 " : "AUTH OAUTHBEARER ", raw, n,
-                          xo ? "AUTH XOAUTH2 <token>" : "AUTH OAUTHBEARER <token>", dl, 0);
-    if (!r && s->rd.reply.code == 334) {
-        long k = smtp__unb64(s->rd.text, s->rd.reply.len, raw);
-        if (k > 0) snprintf(extra, en, "; the server says %.*s", (int)(k > 250 ? 250 : k), (char *)raw);
-        r = xo ? smtp__exchange(s, "", dl, 0) : smtp__exchange_as(s, "", (const unsigned char *)"\001", 1, "<^A>", dl, 0);
-    }
-    return r;
+    return (long)(mech == SMTP_AUTH_XOAUTH2 ? smtp__sasl_xoauth2(user, pass, raw, cap)
+                                            : smtp__sasl_oauthbearer(user, s->sec.name, s->cfg.port, pass, raw, cap));
 }
 
 /* What the final reply to AUTH means (RFC 4954 6), as a result and a sentence. */
-static smtp_result smtp__auth_outcome(smtp_session *s, const char *name, const char *extra, smtp__ms dl)
+static smtp_result smtp__auth_outcome(smtp_session *s, const char *name, const char *extra, int *pc)
 {
     char rb[300];
     const char *user = s->cfg.username;
-    smtp_result r;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
     if (s->rd.reply.code == 334) {   /* more challenges than the mechanism has: cancel (RFC 4954 4) */
-        if ((r = smtp__exchange(s, "*", dl, 0)) != SMTP_OK) return r;
-        return smtp__fail(s, SMTP_ERR_AUTH, "%s sent an unexpected challenge during AUTH %s", s->link.peer, name);
+        SMTP__AWAIT(pc, r, smtp__exchange(s, "*", smtp__deadline(s->cfg.timeout_ms), 0));
+        if (r != SMTP_OK) SMTP__EXIT(r, r);
+        SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_AUTH, "%s sent an unexpected challenge during AUTH %s", s->link.peer, name));
     }
-    if (s->rd.reply.code == 235) return SMTP_OK;
-    if (s->rd.reply.code == 421) return smtp__refused(s);
+    if (s->rd.reply.code == 235) SMTP__EXIT(r, SMTP_OK);
+    if (s->rd.reply.code == 421) SMTP__EXIT(r, smtp__refused(s));
     smtp__reply_str(s, rb, sizeof rb);
     if (s->rd.reply.code == 504)
-        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s does not support AUTH %s after all: %s", s->link.peer, name, rb);
-    if (s->rd.reply.code == 538)   /* this mechanism needs encryption first; the password was not judged */
-        return smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s wants encryption before AUTH %s: %s", s->link.peer, name, rb);
-    if (s->rd.reply.code / 100 == 4)   /* 454 temporary failure; the credentials were not refused */
-        return smtp__fail(s, SMTP_ERR_AUTH_TEMP, "%s could not check the credentials of \"%.60s\" now (AUTH %s): "
-                          "%s%s; try again later", s->link.peer, user, name, rb, extra);
-    return smtp__fail(s, SMTP_ERR_AUTH, "%s refused AUTH %s for user \"%.60s\": %s%s", s->link.peer, name, user, rb, extra);
+        r = smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s does not support AUTH %s after all: %s", s->link.peer, name, rb);
+    else if (s->rd.reply.code == 538)   /* this mechanism needs encryption first; the password was not judged */
+        r = smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s wants encryption before AUTH %s: %s", s->link.peer, name, rb);
+    else if (s->rd.reply.code / 100 == 4)   /* 454 temporary failure; the credentials were not refused */
+        r = smtp__fail(s, SMTP_ERR_AUTH_TEMP, "%s could not check the credentials of \"%.60s\" now (AUTH %s): "
+                       "%s%s; try again later", s->link.peer, user, name, rb, extra);
+    else
+        r = smtp__fail(s, SMTP_ERR_AUTH, "%s refused AUTH %s for user \"%.60s\": %s%s", s->link.peer, name, user, rb,
+                       extra);
+    SMTP__END(pc, r);
 }
 
-/* One mechanism's exchange, then its outcome. */
-static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech)
+/* One mechanism's exchange, then its outcome. Resumable: the payload
+   stays in s->work.sasl until AUTH is over (its length in sec.auth_long's
+   companion s->snd.k), what a refused token's 334 said in txn.mail_text
+   (no transaction during AUTH). A payload goes into the write buffer in
+   the call that makes it (the buffer is empty during AUTH), so the local
+   CRAM-MD5 response is never needed again after a stop. */
+static smtp_result smtp__auth_mech(smtp_session *s, unsigned mech, int *pc)
 {
     unsigned char *raw = s->work.sasl;   /* AUTH runs outside any transaction */
+    unsigned char resp[1024 + 40];
     const char *user = s->cfg.username, *pass = s->cfg.password, *name = smtp__mech_name(mech);
-    char extra[300];
-    smtp__ms dl = smtp__deadline(s->cfg.timeout_ms);
+    char *extra = s->txn.mail_text;
+    int xo = mech == SMTP_AUTH_XOAUTH2;
+    long cn, k, k2;
+    size_t n = 0;   /* resumed, the exchange does not read its payload again */
     smtp_result r = SMTP_OK;
-    size_t n;
-    int too_long = 0;
+    SMTP__BEGIN(pc);
     extra[0] = 0;
-    switch (mech) {
-    case SMTP_AUTH_PLAIN:   /* RFC 4954 4: with the initial response */
-        if (!(n = smtp__sasl_plain(user, pass, raw, SMTP__SASL_MAX))) { too_long = 1; break; }
-        r = smtp__exchange_as(s, "AUTH PLAIN ", raw, n, "AUTH PLAIN <credentials>", dl, 0);
+    s->sec.auth_long = 0;
+    if (mech == SMTP_AUTH_PLAIN) {   /* RFC 4954 4: with the initial response */
+        if (!(s->snd.k = smtp__sasl_plain(user, pass, raw, SMTP__SASL_MAX))) { s->sec.auth_long = 1; goto sent; }
+        SMTP__AWAIT(pc, r, smtp__exchange_as(s, "AUTH PLAIN ", raw, s->snd.k, "AUTH PLAIN <credentials>",
+                                             smtp__deadline(s->cfg.timeout_ms), 0));
         if (!r && s->rd.reply.code == 334 && s->rd.reply.len == 0)
-            r = smtp__exchange_as(s, "", raw, n, "<credentials>", dl, 0);
-        break;
-    case SMTP_AUTH_LOGIN:   /* a 334 prompt for the user name, then one for the password */
-        r = smtp__exchange(s, "AUTH LOGIN", dl, 0);
+            SMTP__AWAIT(pc, r, smtp__exchange_as(s, "", raw, s->snd.k, "<credentials>", smtp__deadline(s->cfg.timeout_ms), 0));
+    } else if (mech == SMTP_AUTH_LOGIN) {   /* a 334 prompt for the user name, then one for the password */
+        SMTP__AWAIT(pc, r, smtp__exchange(s, "AUTH LOGIN", smtp__deadline(s->cfg.timeout_ms), 0));
         if (!r && s->rd.reply.code == 334)
-            r = smtp__exchange_as(s, "", (const unsigned char *)user, strlen(user), "<user name>", dl, 0);
+            SMTP__AWAIT(pc, r, smtp__exchange_as(s, "", (const unsigned char *)user, strlen(user), "<user name>",
+                                                 smtp__deadline(s->cfg.timeout_ms), 0));
         if (!r && s->rd.reply.code == 334)
-            r = smtp__exchange_as(s, "", (const unsigned char *)pass, strlen(pass), "<password>", dl, 0);
-        break;
-    case SMTP_AUTH_CRAM_MD5: r = smtp__auth_cram(s, raw, &too_long, dl); break;
-    default: r = smtp__auth_bearer(s, mech, raw, extra, sizeof extra, &too_long, dl); break;
+            SMTP__AWAIT(pc, r, smtp__exchange_as(s, "", (const unsigned char *)pass, strlen(pass), "<password>",
+                                                 smtp__deadline(s->cfg.timeout_ms), 0));
+    } else if (mech == SMTP_AUTH_CRAM_MD5) {
+        SMTP__AWAIT(pc, r, smtp__exchange(s, "AUTH CRAM-MD5", smtp__deadline(s->cfg.timeout_ms), 0));
+        if (!r && s->rd.reply.code == 334) {
+            /* the challenge decodes into raw (a 12288-octet line holds 9216 bytes) */
+            if (s->rd.reply.len > 4 * sizeof s->work.sasl / 3 || (cn = smtp__unb64(s->rd.text, s->rd.reply.len, raw)) <= 0)
+                SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_PROTOCOL, "%s sent a malformed CRAM-MD5 challenge "
+                                                        "(not base64): \"%.60s\"", s->link.peer, s->rd.text)));
+            n = smtp__sasl_cram(user, pass, raw, (size_t)cn, resp, sizeof resp);
+            if (!n) { s->sec.auth_long = 1; goto sent; }
+            SMTP__AWAIT(pc, r, smtp__exchange_as(s, "", resp, n, "<credentials>", smtp__deadline(s->cfg.timeout_ms), 0));
+            smtp__wipe(resp, sizeof resp);
+        }
+    } else {   /* XOAUTH2, OAUTHBEARER: the token in the initial response */
+        k = smtp__bearer_payload(s, mech, raw);
+        if (k < 0) SMTP__EXIT(r, SMTP_ERR_AUTH);
+        if (k == 0) { s->sec.auth_long = 1; goto sent; }
+        s->snd.k = (size_t)k;
+        SMTP__AWAIT(pc, r, smtp__exchange_as(s, xo ? "AUTH XOAUTH2 " : "AUTH OAUTHBEARER ", raw, s->snd.k,
+                                             xo ? "AUTH XOAUTH2 <token>" : "AUTH OAUTHBEARER <token>",
+                                             smtp__deadline(s->cfg.timeout_ms), 0));
+        if (!r && s->rd.reply.code == 334) {
+            /* a refusal comes as a 334 with base64 JSON (kept for the detail), which the client
+               acknowledges (RFC 7628 3.2.3: ^A; XOAUTH2: an empty line) */
+            k2 = smtp__unb64(s->rd.text, s->rd.reply.len, raw);
+            if (k2 > 0) snprintf(extra, sizeof s->txn.mail_text, "; the server says %.*s", (int)(k2 > 250 ? 250 : k2),
+                                 (char *)raw);
+            if (xo) SMTP__AWAIT(pc, r, smtp__exchange(s, "", smtp__deadline(s->cfg.timeout_ms), 0));
+            else SMTP__AWAIT(pc, r, smtp__exchange_as(s, "", (const unsigned char *)"\001", 1, "<^A>",
+                                                      smtp__deadline(s->cfg.timeout_ms), 0));
+        }
     }
+sent:
     /* the payload never stays; a renewed token only until AUTH is over (smtp__auth) */
     smtp__wipe(raw, sizeof s->work.sasl - (s->conn.renew == 2 ? SMTP__TOKEN_CAP : 0));
-    if (r) return r;
-    if (too_long)   /* a payload that does not fit: nothing was sent for it */
-        return smtp__fail(s, SMTP_ERR_PARAM, "cfg.username and cfg.password are too long together for AUTH %s "
-                          "(its payload must stay under %d bytes: RFC 4954 allows 12288 octets of base64)", name,
-                          SMTP__SASL_MAX);
-    return smtp__auth_outcome(s, name, extra, dl);
+    smtp__wipe(resp, sizeof resp);
+    if (r) SMTP__EXIT(r, r);
+    if (s->sec.auth_long)   /* a payload that does not fit: nothing was sent for it */
+        SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_PARAM, "cfg.username and cfg.password are too long together for AUTH %s "
+                                 "(its payload must stay under %d bytes: RFC 4954 allows 12288 octets of base64)",
+                                 name, SMTP__SASL_MAX));
+    SMTP__AWAIT(pc, r, smtp__auth_outcome(s, name, extra, pc + 1));
+    SMTP__END(pc, r);
 }
 
 static smtp_result smtp__reopen(smtp_session *s, const char *why);
 
 /* The server refused the token: cfg.token is asked once for a new one and
    AUTH tried once more, on this connection, or on a new one when the
-   server closed it. */
-static smtp_result smtp__auth_renew(smtp_session *s, unsigned mech)
+   server closed it (opened waiting, as smtp_open does). */
+static smtp_result smtp__auth_renew(smtp_session *s, unsigned mech, int *pc)
 {
-    smtp_result r;
+    smtp_result r = SMTP_OK;
+    int nb;
+    SMTP__BEGIN(pc);
     s->conn.renew = 1;
     smtp__note(s, "the server refused the token: asking cfg.token for a new one");
     if (!s->err) {
-        r = smtp__auth_mech(s, mech);
-        if (s->err != SMTP_ERR_CLOSED && s->err != SMTP_ERR_IO) return r;
+        SMTP__AWAIT(pc, r, smtp__auth_mech(s, mech, pc + 1));
+        if (s->err != SMTP_ERR_CLOSED && s->err != SMTP_ERR_IO) SMTP__EXIT(r, r);
     }
-    return smtp__reopen(s, "the server closed the connection after refusing the token");
+    nb = s->link.nb;
+    s->link.nb = 0;
+    r = smtp__reopen(s, "the server closed the connection after refusing the token");
+    s->link.nb = nb;
+    SMTP__END(pc, r);
 }
 
 /* RFC 4954, inside smtp_open when cfg.username is set. The order, among
@@ -6390,67 +6449,96 @@ static smtp_result smtp__auth_renew(smtp_session *s, unsigned mech)
    CRAM-MD5, unless cfg.allow_cleartext_auth. A 504 moves on to the next;
    a refusal of the credentials (535) stops: trying others would hide the
    cause and feed account lockouts. */
-static smtp_result smtp__auth(smtp_session *s)
+static const unsigned smtp__auth_order[] = { SMTP_AUTH_XOAUTH2, SMTP_AUTH_OAUTHBEARER, SMTP_AUTH_PLAIN,
+                                             SMTP_AUTH_LOGIN, SMTP_AUTH_CRAM_MD5 };
+#define SMTP__NAUTH ((int)(sizeof smtp__auth_order / sizeof *smtp__auth_order))
+
+static unsigned smtp__auth_usable(const smtp_session *s)
 {
-    static const unsigned order[] = { SMTP_AUTH_XOAUTH2, SMTP_AUTH_OAUTHBEARER, SMTP_AUTH_PLAIN, SMTP_AUTH_LOGIN,
-                                      SMTP_AUTH_CRAM_MD5 };
-    unsigned offered = s->caps.auth, allowed = s->cfg.allowed_auth, usable, common;
+    unsigned common = s->caps.auth & s->cfg.allowed_auth;
+    return (s->sec.on || s->cfg.allow_cleartext_auth) ? common : common & SMTP_AUTH_CRAM_MD5;
+}
+
+static smtp_result smtp__auth(smtp_session *s, int *pc)
+{
+    unsigned offered = s->caps.auth, allowed = s->cfg.allowed_auth, usable = smtp__auth_usable(s);
     char o[80], a[80];
-    size_t i;
     smtp_result r = SMTP_OK;
-    if (!s->cfg.username) return SMTP_OK;
-    common = offered & allowed;
-    usable = (s->sec.on || s->cfg.allow_cleartext_auth) ? common : common & SMTP_AUTH_CRAM_MD5;
+    SMTP__BEGIN(pc);
+    if (!s->cfg.username) SMTP__EXIT(r, SMTP_OK);
     smtp__mech_list(offered, o, sizeof o);
     smtp__mech_list(allowed, a, sizeof a);
     if (!offered)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "a user name is set but %s offers no AUTH%s",
-                           s->link.peer, s->sec.on ? "" : " (outside TLS: many servers offer it only after STARTTLS)"));
-    if (!usable && common)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s offers %s and cfg.allowed_auth permits %s, "
-                           "but these send the password in cleartext without TLS: use TLS, allow CRAM-MD5, or set "
-                           "cfg.allow_cleartext_auth", s->link.peer, o, a));
+        SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "a user name is set but %s offers no AUTH%s",
+                   s->link.peer, s->sec.on ? "" : " (outside TLS: many servers offer it only after STARTTLS)")));
+    if (!usable && (offered & allowed))
+        SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "%s offers %s and cfg.allowed_auth "
+                   "permits %s, but these send the password in cleartext without TLS: use TLS, allow CRAM-MD5, or set "
+                   "cfg.allow_cleartext_auth", s->link.peer, o, a)));
     if (!usable)
-        return smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "no AUTH mechanism in common: %s offers %s, "
-                           "cfg.allowed_auth permits %s", s->link.peer, o, a));
-    for (i = 0; i < sizeof order / sizeof *order; i++) {
-        if (!(usable & order[i])) continue;
-        r = smtp__auth_mech(s, order[i]);
+        SMTP__EXIT(r, smtp__break(s, smtp__fail(s, SMTP_ERR_AUTH_UNAVAILABLE, "no AUTH mechanism in common: %s offers "
+                   "%s, cfg.allowed_auth permits %s", s->link.peer, o, a)));
+    for (s->sec.auth_i = 0; s->sec.auth_i < SMTP__NAUTH; s->sec.auth_i++) {
+        if (!(smtp__auth_usable(s) & smtp__auth_order[s->sec.auth_i])) continue;
+        SMTP__AWAIT(pc, r, smtp__auth_mech(s, smtp__auth_order[s->sec.auth_i], pc + 1));
         if (r == SMTP_ERR_AUTH && s->cfg.token && s->conn.renew == 0 && s->detail_code / 100 == 5)
-            r = smtp__auth_renew(s, order[i]);
+            SMTP__AWAIT(pc, r, smtp__auth_renew(s, smtp__auth_order[s->sec.auth_i], pc + 1));
         if (r != SMTP_ERR_AUTH_UNAVAILABLE) break;
     }
     if (s->conn.renew == 2) smtp__wipe(s->work.sasl + sizeof s->work.sasl - SMTP__TOKEN_CAP, SMTP__TOKEN_CAP);
     s->conn.renew = 0;   /* a later AUTH (after a reconnect) may renew again */
-    return r ? smtp__break(s, r) : SMTP_OK;
+    s->txn.mail_text[0] = 0;
+    if (r) r = smtp__break(s, r);
+    SMTP__END(pc, r);
 }
 
 /* On a connected transport: TLS first in implicit mode (the handshake
-   within hs_ms), the greeting, EHLO, STARTTLS when the mode wants it. */
-static smtp_result smtp__session_start(smtp_session *s, smtp_security mode, int hs_ms)
+   within hs_ms), the greeting, EHLO, STARTTLS when the mode wants it,
+   AUTH. Resumable: pc is the stepped open's (s->snd.pc), or a local one
+   in the calls that wait. */
+static smtp_result smtp__session_start(smtp_session *s, smtp_security mode, int hs_ms, int *pc)
 {
-    smtp_result r;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
     s->sec.mode_try = mode;
 #ifndef SMTP_NO_TLS
-    if (mode == SMTP_SECURITY_IMPLICIT &&
-        (r = smtp__tls_handshake(s, smtp__deadline(hs_ms), hs_ms)) != SMTP_OK)
-        return r;
+    if (mode == SMTP_SECURITY_IMPLICIT) SMTP__AWAIT(pc, r, smtp__tls_handshake(s, hs_ms, pc + 1));
+    if (r) SMTP__EXIT(r, r);
 #else
     (void)hs_ms;
 #endif
-    if ((r = smtp__greet(s)) != SMTP_OK) return r;
-    if ((mode == SMTP_SECURITY_STARTTLS || mode == SMTP_SECURITY_STARTTLS_IF_AVAILABLE) &&
-        (r = smtp__starttls(s, mode == SMTP_SECURITY_STARTTLS)) != SMTP_OK)
-        return r;
-    if ((r = smtp__auth(s)) != SMTP_OK) return r;
+    SMTP__AWAIT(pc, r, smtp__greet(s, pc + 1));
+    if (r) SMTP__EXIT(r, r);
+    if (mode == SMTP_SECURITY_STARTTLS || mode == SMTP_SECURITY_STARTTLS_IF_AVAILABLE)
+        SMTP__AWAIT(pc, r, smtp__starttls(s, mode == SMTP_SECURITY_STARTTLS, pc + 1));
+    if (r) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__auth(s, pc + 1));
+    if (r) SMTP__EXIT(r, r);
     s->sec.mode_used = s->sec.on ? mode : SMTP_SECURITY_NONE;
     s->state = SMTP__READY;
-    return SMTP_OK;
+    SMTP__END(pc, r);
 }
 
-static smtp_result smtp__start(smtp_session *s)
+/* The session on a connected transport, in the configured mode,
+   waiting (a seam for the fuzzers). */
+static smtp_result smtp__session_start_now(smtp_session *s, smtp_security mode, int hs_ms);
+static SMTP__MAYBE_UNUSED smtp_result smtp__start(smtp_session *s)
 {
-    return smtp__session_start(s, s->cfg.security, s->cfg.timeout_ms);
+    return smtp__session_start_now(s, s->cfg.security, s->cfg.timeout_ms);
+}
+
+/* session_start for the calls that wait inside (smtp_open's AUTO and
+   proxies, reconnects): their own resume points, never used (nothing
+   stops: the transport waits). */
+static smtp_result smtp__session_start_now(smtp_session *s, smtp_security mode, int hs_ms)
+{
+    int pc[SMTP__DEPTH], nb = s->link.nb;
+    smtp_result r;
+    memset(pc, 0, sizeof pc);
+    s->link.nb = 0;
+    r = smtp__session_start(s, mode, hs_ms, pc);
+    s->link.nb = nb;
+    return r;
 }
 
 static void smtp__set_peer(smtp_session *s)
@@ -6495,7 +6583,7 @@ static smtp_result smtp__reopen(smtp_session *s, const char *why)
     s->conn.reconnects++;
     s->conn.messages = 0;
     r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
-    if (r == SMTP_OK) r = smtp__session_start(s, mode, s->cfg.timeout_ms);
+    if (r == SMTP_OK) r = smtp__session_start_now(s, mode, s->cfg.timeout_ms);
     if (r != SMTP_OK && !s->err) smtp__break(s, r);
     smtp__send_caps(s);   /* a batch under way goes on with what the new connection offers */
     return r;
@@ -6517,13 +6605,13 @@ static smtp_result smtp__probe(smtp_session *s)
     if (n > 0) {
         s->rd.len += (size_t)n;
         smtp__note(s, "AUTO: the server greeted in cleartext: STARTTLS");
-        return smtp__session_start(s, SMTP_SECURITY_STARTTLS, s->cfg.timeout_ms);
+        return smtp__session_start_now(s, SMTP_SECURITY_STARTTLS, s->cfg.timeout_ms);
     }
     if (n != SMTP_ERR_TIMEOUT)
         return smtp__break(s, smtp__fail(s, n == SMTP_ERR_CLOSED ? SMTP_ERR_CLOSED : (smtp_result)n,
                                          "%s closed the connection before a greeting", s->link.peer));
     smtp__note(s, "AUTO: no cleartext greeting: implicit TLS");
-    return smtp__session_start(s, SMTP_SECURITY_IMPLICIT, s->cfg.greeting_timeout_ms);
+    return smtp__session_start_now(s, SMTP_SECURITY_IMPLICIT, s->cfg.greeting_timeout_ms);
 }
 
 /* AUTO: TLS required, the mode probed. Port 0: implicit TLS on 465, then
@@ -6570,7 +6658,7 @@ static smtp_result smtp__auto(smtp_session *s)
         smtp__note(s, note);
         r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
         if (r == SMTP_OK) {
-            r = m == SMTP_SECURITY_AUTO ? smtp__probe(s) : smtp__session_start(s, m, s->cfg.greeting_timeout_ms);
+            r = m == SMTP_SECURITY_AUTO ? smtp__probe(s) : smtp__session_start_now(s, m, s->cfg.greeting_timeout_ms);
             if (r == SMTP_OK) { s->detail[0] = 0; return SMTP_OK; }
         }
         if (!first) first = r;
@@ -6714,26 +6802,69 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
     return SMTP_OK;
 }
 
+/* smtp_open failed: the session is over, smtp_close stays harmless. */
+static smtp_result smtp__open_failed(smtp_session *s, smtp_result r)
+{
+    smtp__break(s, r);
+#ifndef SMTP_NO_TLS
+    smtp_trust_free(s->tls.own);
+    s->tls.own = NULL;
+    smtp__client_free(s->tls.client);
+    s->tls.client = NULL;
+#endif
+    return r;
+}
+
+/* smtp_open's start: the checks and the connection. With a mode given
+   (not AUTO) and no proxy, the rest is stepped (SMTP__OP_OPEN: the TLS
+   handshake, greeting, EHLO, STARTTLS, AUTH); AUTO's probing and a
+   proxy's handshake are done here, waiting (SMTP__OP_OPENED: the next
+   step returns their result). SMTP_OK: under way. */
+static smtp_result smtp__open_start(smtp_session *s, const smtp_config *cfg, int stepped)
+{
+    smtp_result r;
+    if ((r = smtp__init(s, cfg)) != SMTP_OK) return smtp__open_failed(s, r);
+    memset(s->snd.pc, 0, sizeof s->snd.pc);
+    if (s->cfg.security == SMTP_SECURITY_AUTO || s->cfg.proxy.type != SMTP_PROXY_NONE) {
+        r = s->cfg.security == SMTP_SECURITY_AUTO ? smtp__auto(s) : smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
+        if (r == SMTP_OK && s->cfg.security != SMTP_SECURITY_AUTO)
+            r = smtp__session_start_now(s, s->cfg.security, s->cfg.timeout_ms);
+        if (r != SMTP_OK) return smtp__open_failed(s, r);
+        s->snd.one = SMTP_OK;
+        s->op = SMTP__OP_OPENED;
+        return SMTP_OK;
+    }
+    if ((r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms))) != SMTP_OK) return smtp__open_failed(s, r);
+    s->op = SMTP__OP_OPEN;
+    s->link.nb = stepped || !s->cfg.transport;
+    return SMTP_OK;
+}
+
+/* The stepped open, one step: on to the end or to a wait. */
+static smtp_result smtp__open_step(smtp_session *s)
+{
+    smtp_result r = s->op == SMTP__OP_OPENED ? s->snd.one
+                  : smtp__session_start(s, s->cfg.security, s->cfg.timeout_ms, s->snd.pc);
+    if (SMTP__WANTS(r)) return r;
+    s->op = SMTP__OP_NONE;
+    s->link.nb = 0;
+    return r == SMTP_OK ? SMTP_OK : smtp__open_failed(s, r);
+}
+
+static smtp_result smtp__drive(smtp_session *s);
+
 SMTP_API smtp_result smtp_open(smtp_session *s, const smtp_config *cfg)
 {
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
-    if ((r = smtp__init(s, cfg)) != SMTP_OK) return smtp__break(s, r);
-    if (s->cfg.security == SMTP_SECURITY_AUTO) r = smtp__auto(s);
-    else {
-        r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
-        if (r == SMTP_OK) r = smtp__start(s);
-    }
-    if (r != SMTP_OK) {
-        smtp__break(s, r);
-#ifndef SMTP_NO_TLS
-        smtp_trust_free(s->tls.own);   /* smtp_close stays harmless */
-        s->tls.own = NULL;
-        smtp__client_free(s->tls.client);
-        s->tls.client = NULL;
-#endif
-    }
-    return r;
+    if ((r = smtp__open_start(s, cfg, 0)) != SMTP_OK) return r;
+    return smtp__drive(s);
+}
+
+SMTP_API smtp_result smtp_open_start(smtp_session *s, const smtp_config *cfg)
+{
+    if (!s) return SMTP_ERR_PARAM;
+    return smtp__open_start(s, cfg, 1);
 }
 
 SMTP_API smtp_result smtp_close(smtp_session *s)
@@ -8201,9 +8332,10 @@ SMTP_API smtp_result smtp_step(smtp_session *s)
 {
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
+    if (s->op == SMTP__OP_OPEN || s->op == SMTP__OP_OPENED) return smtp__open_step(s);
     if (s->op != SMTP__OP_SEND && s->op != SMTP__OP_BATCH)
-        return smtp__fail(s, SMTP_ERR_STATE, "smtp_step called with nothing under way (smtp_send_start, "
-                          "smtp_send_batch_start)");
+        return smtp__fail(s, SMTP_ERR_STATE, "smtp_step called with nothing under way (smtp_open_start, "
+                          "smtp_send_start, smtp_send_batch_start)");
     r = smtp__send_run(s);
     return SMTP__WANTS(r) ? r : smtp__send_end(s, r);
 }

@@ -21,14 +21,17 @@ static const char *TO[] = { "bob@example.com", NULL };
 
 typedef struct run {
     int n, per;                 /* sessions, messages each */
-    int sent[NS];               /* messages each session got SMTP_OK for */
+    const smtp_config *open[NS];/* opened by the loop itself (smtp_open_start) with this config; NULL: open already */
+    int sent[NS];               /* messages each session got SMTP_OK for (-1: opening) */
     smtp_result last[NS];       /* its last result */
     long long done_ms[NS];      /* when it finished, from the start */
+    long long opened_ms[NS];    /* when its open ended */
     long wants, steps;
 } run;
 
 /* Steps sessions 0..n-1 from one poll() loop until each sent per messages
-   (or failed); the messages are TEXT[i][k]. Returns the elapsed ms. */
+   (or failed); the messages are TEXT[i][k]. Sessions with open[i] are
+   opened in the loop first. Returns the elapsed ms. */
 static long long drive(run *r, smtp_message *m)
 {
     struct pollfd pf[NS];
@@ -36,10 +39,12 @@ static long long drive(run *r, smtp_message *m)
     long long t0 = now_ms();
     for (i = 0; i < r->n; i++) {
         m[i].text = TEXT[i][0];
-        r->last[i] = smtp_send_start(&SS[i], &m[i]);
+        r->sent[i] = r->open[i] ? -1 : 0;
+        r->last[i] = r->open[i] ? smtp_open_start(&SS[i], r->open[i]) : smtp_send_start(&SS[i], &m[i]);
         pf[i].fd = r->last[i] == SMTP_OK ? smtp_fd(&SS[i]) : -1;
-        pf[i].events = POLLOUT;
+        pf[i].events = r->open[i] ? POLLIN : POLLOUT;
         if (pf[i].fd >= 0) live++;
+        else r->done_ms[i] = now_ms() - t0;
     }
     while (live > 0 && now_ms() - t0 < CALM_MS) {
         int wait = -1;
@@ -59,6 +64,7 @@ static long long drive(run *r, smtp_message *m)
                 continue;
             }
             r->last[i] = res;
+            if (r->sent[i] < 0) r->opened_ms[i] = now_ms() - t0;
             if (res == SMTP_OK && ++r->sent[i] < r->per) {
                 m[i].text = TEXT[i][r->sent[i]];
                 if ((r->last[i] = smtp_send_start(&SS[i], &m[i])) == SMTP_OK) { pf[i].events = POLLOUT; continue; }
@@ -127,16 +133,17 @@ static void postfix_sessions(int tls)
         for (k = 0; k < PER; k++) snprintf(TEXT[i][k], sizeof TEXT[i][k], "%s s%03d m%02d\n", tag, i, k);
         memset(&m[i], 0, sizeof m[i]);
         m[i].from = "alice@example.com"; m[i].to = TO; m[i].subject = "stepped";
-        opened += smtp_open(&SS[i], &cfg) == SMTP_OK;
+        r.open[i] = &cfg;   /* opened in the loop too: TLS handshakes, greetings and EHLOs stepped */
     }
-    CHECK_EQ_INT(opened, NS);
-    if (tls) CHECK_EQ_INT(smtp_security_used(&SS[NS - 1]), SMTP_SECURITY_STARTTLS);
     ms = drive(&r, m);
     for (i = 0; i < NS; i++) {
-        ok += r.sent[i];
+        opened += r.sent[i] >= 0;
+        if (tls && r.sent[i] >= 0) CHECK_EQ_INT(smtp_security_used(&SS[i]), SMTP_SECURITY_STARTTLS);
+        ok += r.sent[i] > 0 ? r.sent[i] : 0;
         if (r.last[i] != SMTP_OK) printf("  session %d: %s: %s\n", i, smtp_result_str(r.last[i]), smtp_error_detail(&SS[i]));
         smtp_close(&SS[i]);
     }
+    CHECK_EQ_INT(opened, NS);
     CHECK_EQ_INT(ok, NS * r.per);
     CHECK(r.wants > 0);   /* it did stop and come back */
     got = count_delivered(tag, NS, r.per, NS * r.per, &dup);
@@ -150,66 +157,86 @@ static void postfix_sessions(int tls)
 TEST(postfix_100_sessions_cleartext) { postfix_sessions(0); }
 TEST(postfix_100_sessions_starttls) { postfix_sessions(1); }
 
-/* 99 sessions to Postfix and one to a server that never answers the end
-   of data (hostile.py stall_final), all stepped from one thread: the
-   stalled one ends at its own deadline with SMTP_ERR_UNKNOWN_OUTCOME (the
-   message went out, its reply never came); the 99 finish as fast as 99
-   alone do, not after the stall. */
-TEST(one_stalled_server_holds_only_its_own_session)
+/* One run of 99 sessions to Postfix, and (hostile >= 0) one to the
+   hostile server's scenario at session 50, every session opened and
+   sending one message from the one loop. The time of the 99. */
+static long long run_99(run *r, smtp_message *m, const char *tag, const smtp_config *pf, const smtp_config *bad,
+                        long long *all)
 {
-    static run r, base;
-    static smtp_message m[NS];
-    smtp_config cfg, hcfg;
-    const int stall_ms = 8000;   /* the hostile session's data_timeout_ms: the feature */
-    char alone_tag[64], with_tag[64];
-    int i, dup = 0;
-    long long alone, with, last99 = 0;
-    snprintf(alone_tag, sizeof alone_tag, "stepping-%ld-alone", (long)getpid());
-    snprintf(with_tag, sizeof with_tag, "stepping-%ld-with", (long)getpid());
-    cfg_plain(&cfg, PF_PORT);
-    cfg_plain(&hcfg, hport(25));
-    hcfg.data_timeout_ms = stall_ms;
-    for (i = 0; i < NS; i++) {
+    int i, n = bad ? NS : NS - 1;
+    long long last = 0;
+    memset(r, 0, sizeof *r);
+    r->n = n; r->per = 1;
+    for (i = 0; i < n; i++) {
+        snprintf(TEXT[i][0], sizeof TEXT[i][0], "%s s%03d m00\n", tag, i);
         memset(&m[i], 0, sizeof m[i]);
         m[i].from = "alice@example.com"; m[i].to = TO; m[i].subject = "stepped";
+        r->open[i] = bad && i == 50 ? bad : pf;
     }
-    /* the 99 alone, for their normal time */
-    memset(&base, 0, sizeof base);
-    base.n = NS - 1; base.per = 1;
-    for (i = 0; i < NS - 1; i++) {
-        snprintf(TEXT[i][0], sizeof TEXT[i][0], "%s s%03d m00\n", alone_tag, i);
-        CHECK_EQ_INT(smtp_open(&SS[i], &cfg), SMTP_OK);
+    *all = drive(r, m);
+    for (i = 0; i < n; i++) {
+        if (bad && i == 50) continue;
+        CHECK_EQ_INT(r->last[i], SMTP_OK);
+        if (r->done_ms[i] > last) last = r->done_ms[i];
     }
-    alone = drive(&base, m);
-    for (i = 0; i < NS - 1; i++) { CHECK_EQ_INT(base.last[i], SMTP_OK); smtp_close(&SS[i]); }
-    /* 99 with the stalled one among them (session 50) */
-    memset(&r, 0, sizeof r);
-    r.n = NS; r.per = 1;
-    for (i = 0; i < NS; i++) {
-        snprintf(TEXT[i][0], sizeof TEXT[i][0], "%s s%03d m00\n", with_tag, i);
-        CHECK_EQ_INT(smtp_open(&SS[i], i == 50 ? &hcfg : &cfg), SMTP_OK);
-    }
-    with = drive(&r, m);
-    for (i = 0; i < NS; i++) {
-        if (i == 50) continue;
-        CHECK_EQ_INT(r.last[i], SMTP_OK);
-        if (r.done_ms[i] > last99) last99 = r.done_ms[i];
-    }
+    return last;
+}
+
+/* 99 sessions to Postfix and one to a hostile server, all stepped from one
+   thread: (1) hostile.py trickle_greeting sends its 220 a byte every 100
+   ms: that session ends at its own greeting_timeout_ms with
+   SMTP_ERR_TIMEOUT; (2) stall_final never answers the end of data: that
+   one ends at its data_timeout_ms with SMTP_ERR_UNKNOWN_OUTCOME (the
+   message went out, its reply never came). Each time the 99 finish as
+   fast as 99 alone do (a calm multiple), long before the stalled one's
+   deadline: one session's wait holds no other. */
+TEST(one_stalled_server_holds_only_its_own_session)
+{
+    static run r;
+    static smtp_message m[NS];
+    smtp_config cfg, greet, fin;
+    const int greet_ms = 3000, stall_ms = 6000;   /* the hostile sessions' deadlines: the feature */
+    char tag[3][64];
+    const char *names[3] = { "alone", "greet", "final" };
+    int i, dup = 0;
+    long long alone, with_greet, with_final, all;
+    for (i = 0; i < 3; i++) snprintf(tag[i], sizeof tag[i], "stepping-%ld-%s", (long)getpid(), names[i]);
+    cfg_plain(&cfg, PF_PORT);
+    cfg_plain(&greet, hport(6));    /* trickle_greeting */
+    greet.greeting_timeout_ms = greet_ms;
+    cfg_plain(&fin, hport(25));     /* stall_final */
+    fin.data_timeout_ms = stall_ms;
+
+    alone = run_99(&r, m, tag[0], &cfg, NULL, &all);
+    CHECK_EQ_INT(count_delivered(tag[0], NS - 1, 1, NS - 1, &dup), NS - 1);
+    CHECK_EQ_INT(dup, 0);
+    for (i = 0; i < NS - 1; i++) smtp_close(&SS[i]);
+
+    with_greet = run_99(&r, m, tag[1], &cfg, &greet, &all);
+    CHECK_EQ_INT(r.last[50], SMTP_ERR_TIMEOUT);
+    CHECK_CONTAINS(smtp_error_detail(&SS[50]), "no greeting");
+    CHECK(deadline_kept(r.done_ms[50], greet_ms));
+    CHECK(with_greet < greet_ms);
+    CHECK(with_greet <= 3 * alone + 2000);
+    printf("  | 99 to Postfix + 1 trickling its greeting (1 byte/100 ms) | 99 alone: %lld ms; with it: the 99 done at "
+           "%lld ms, it ended at %lld ms (greeting_timeout_ms %d) with %s |\n", alone, with_greet, r.done_ms[50],
+           greet_ms, smtp_result_str(r.last[50]));
+    for (i = 0; i < NS; i++) smtp_close(&SS[i]);
+    CHECK_EQ_INT(count_delivered(tag[1], NS, 1, NS - 1, &dup), NS - 1);
+    CHECK_EQ_INT(dup, 0);
+
+    with_final = run_99(&r, m, tag[2], &cfg, &fin, &all);
     CHECK_EQ_INT(r.last[50], SMTP_ERR_UNKNOWN_OUTCOME);
     CHECK_CONTAINS(smtp_error_detail(&SS[50]), "may have been delivered");
     CHECK(deadline_kept(r.done_ms[50], stall_ms));
-    /* the 99 were not held: done before the stalled one's deadline, and
-       within a calm multiple of their time alone */
-    CHECK(last99 < stall_ms);
-    CHECK(last99 <= 3 * alone + 2000);
+    CHECK(with_final < stall_ms);
+    CHECK(with_final <= 3 * alone + 2000);
+    printf("  | 99 to Postfix + 1 never answering the end of data | 99 alone: %lld ms; with it: the 99 done at %lld ms, "
+           "it ended at %lld ms (data_timeout_ms %d) with %s |\n", alone, with_final, r.done_ms[50], stall_ms,
+           smtp_result_str(r.last[50]));
     for (i = 0; i < NS; i++) smtp_close(&SS[i]);
-    CHECK_EQ_INT(count_delivered(alone_tag, NS - 1, 1, NS - 1, &dup), NS - 1);
+    CHECK_EQ_INT(count_delivered(tag[2], NS, 1, NS - 1, &dup), NS - 1);   /* all but the stalled server's */
     CHECK_EQ_INT(dup, 0);
-    CHECK_EQ_INT(count_delivered(with_tag, NS, 1, NS - 1, &dup), NS - 1);   /* all but the stalled server's */
-    CHECK_EQ_INT(dup, 0);
-    printf("  | 99 to Postfix + 1 stalled (no reply to the end of data) | the 99 alone: %lld ms; with the stalled one: "
-           "last of the 99 at %lld ms, the stalled one ended at %lld ms (deadline %d ms) with %s | %lld ms in all |\n",
-           alone, last99, r.done_ms[50], stall_ms, smtp_result_str(r.last[50]), with);
 }
 
 int main(void)

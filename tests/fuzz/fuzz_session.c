@@ -200,14 +200,11 @@ typedef struct outcome {
     int finals;
 } outcome;
 
-/* smtp_send, or (stepped) the same through smtp_send_start and smtp_step. */
-static smtp_result send_it(const smtp_message *m, int stepped)
+/* The steps of an operation begun with r (smtp_open_start, smtp_send_start). */
+static smtp_result step_loop(smtp_result r)
 {
-    smtp_result r;
     long steps = 0;
     int idle = 0;
-    if (!stepped) return smtp_send(&S, m);
-    r = smtp_send_start(&S, m);
     if (r != SMTP_OK) return r;
     for (;;) {
         size_t pos = T.pos, out = T.out_len;
@@ -219,6 +216,18 @@ static smtp_result send_it(const smtp_message *m, int stepped)
         if (r == SMTP_WANT_WRITE || T.pos != pos || T.out_len != out) { idle = 0; continue; }
         if (++idle >= 2) { fuzz_ms += 100000000; idle = 0; }   /* nothing will come: time passes */
     }
+}
+
+/* smtp_open and smtp_send, or (stepped) the same through their _start
+   calls and smtp_step. */
+static smtp_result open_it(const smtp_config *cfg, int stepped)
+{
+    return stepped ? step_loop(smtp_open_start(&S, cfg)) : smtp_open(&S, cfg);
+}
+
+static smtp_result send_it(const smtp_message *m, int stepped)
+{
+    return stepped ? step_loop(smtp_send_start(&S, m)) : smtp_send(&S, m);
 }
 
 static void run(const uint8_t *data, size_t size, int stepped, outcome *o)
@@ -264,7 +273,7 @@ static void run(const uint8_t *data, size_t size, int stepped, outcome *o)
     m.results = res; m.results_cap = 3;
 
     cfg.transport = &script_stream;
-    ro = smtp_open(&S, &cfg);
+    ro = open_it(&cfg, stepped);
     FCHECK(known(ro) && ro <= SMTP_OK);
     check_session();
 

@@ -17,6 +17,39 @@
 #include "../../smtp.h"
 #define TEST_SHARED
 #include "../test.h"
+/* unit-stepped (UNIT_STEPPED): every smtp_open, smtp_send and
+   smtp_send_batch of the tests (and of fake.h) goes through
+   smtp_open_start / smtp_send_start / smtp_send_batch_start and a loop of
+   smtp_step, as an event loop would drive it; the fake peer stutters (each
+   want is followed by the next step at once: its replies are already
+   there, or come with the next write). Counts the wants seen. */
+TEST_UNUSED static long unit_wants;
+#ifdef UNIT_STEPPED
+TEST_UNUSED static smtp_result unit_step_loop(smtp_session *s, smtp_result r)
+{
+    if (r != SMTP_OK) return r;
+    while ((r = smtp_step(s)) == SMTP_WANT_READ || r == SMTP_WANT_WRITE) {
+        unit_wants++;
+        if (smtp_fd(s) != -1 || smtp_timeout_ms(s) < 0) return SMTP_ERR_STATE;   /* a transport: no fd; a deadline */
+    }
+    return r;
+}
+TEST_UNUSED static smtp_result unit_open(smtp_session *s, const smtp_config *cfg)
+{
+    return unit_step_loop(s, smtp_open_start(s, cfg));
+}
+TEST_UNUSED static smtp_result unit_send(smtp_session *s, const smtp_message *m)
+{
+    return unit_step_loop(s, smtp_send_start(s, m));
+}
+TEST_UNUSED static smtp_result unit_send_batch(smtp_session *s, const smtp_message *m, size_t n, smtp_result *res)
+{
+    return unit_step_loop(s, smtp_send_batch_start(s, m, n, res));
+}
+#define smtp_open unit_open
+#define smtp_send unit_send
+#define smtp_send_batch unit_send_batch
+#endif
 #include "../fake.h"
 
 void unit_platform(void);
@@ -32,33 +65,7 @@ void unit_session(void);
 
 TEST_UNUSED static smtp_session S;
 
-/* unit-stepped (UNIT_STEPPED): every smtp_send and smtp_send_batch of the
-   tests goes through smtp_send_start / smtp_send_batch_start and a loop of
-   smtp_step, as an event loop would drive it; the fake peer stutters (each
-   want is followed by the next step at once: its replies are already
-   there, or come with the next write). Counts the wants seen. */
-TEST_UNUSED static long unit_wants;
-#ifdef UNIT_STEPPED
-TEST_UNUSED static smtp_result unit_step_loop(smtp_session *s, smtp_result r)
-{
-    if (r != SMTP_OK) return r;
-    while ((r = smtp_step(s)) == SMTP_WANT_READ || r == SMTP_WANT_WRITE) {
-        unit_wants++;
-        if (smtp_fd(s) != -1 || smtp_timeout_ms(s) < 0) return SMTP_ERR_STATE;   /* a transport: no fd; a deadline */
-    }
-    return r;
-}
-TEST_UNUSED static smtp_result unit_send(smtp_session *s, const smtp_message *m)
-{
-    return unit_step_loop(s, smtp_send_start(s, m));
-}
-TEST_UNUSED static smtp_result unit_send_batch(smtp_session *s, const smtp_message *m, size_t n, smtp_result *res)
-{
-    return unit_step_loop(s, smtp_send_batch_start(s, m, n, res));
-}
-#define smtp_send unit_send
-#define smtp_send_batch unit_send_batch
-#endif
+
 
 /* The trace of a session, one "C: " or "S: " line each (bodies left out). */
 TEST_UNUSED static char trace_buf[4096];
