@@ -13,8 +13,9 @@
      smtp.h sends mail. One file holds the declarations and, when
      SMTP_IMPLEMENTATION is defined, the implementation: sockets with
      deadlines, a buffered reply reader, the message writer and composer,
-     and a blocking SMTP session. It allocates nothing while sending, keeps
-     no global state and installs no signal handlers.
+     and an SMTP session that blocks, or steps from the caller's own event
+     loop (STEPPING). It allocates nothing while sending, keeps no global
+     state and installs no signal handlers.
 
    QUICK START
      In exactly one C file, include smtp.h FIRST (it defines
