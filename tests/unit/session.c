@@ -92,6 +92,57 @@ TEST(envelope_longer_than_the_buffer)
     smtp_close(&S);
 }
 
+/* The step API misused: each a clear SMTP_ERR_STATE, nothing sent for it,
+   the operation under way unharmed; closed in the middle, the message
+   counts as not sent and no QUIT goes into its body. */
+TEST(stepping_misuse)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "a@x.org", NULL };
+    smtp_result r;
+    size_t before;
+    int steps = 0;
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_step(&S), SMTP_ERR_STATE);                 /* nothing under way */
+    CHECK_CONTAINS(smtp_error_detail(&S), "nothing under way");
+    CHECK_EQ_INT(smtp_step(NULL), SMTP_ERR_PARAM);
+    CHECK_EQ_INT(smtp_fd(NULL), -1);
+    CHECK_EQ_INT(smtp_timeout_ms(NULL), -1);
+    CHECK_EQ_INT(smtp_timeout_ms(&S), -1);                       /* no deadline when idle */
+    CHECK_EQ_INT(smtp_send_start(&S, NULL), SMTP_ERR_PARAM);
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "stepped";
+    CHECK_EQ_INT(smtp_send_start(&S, &m), SMTP_OK);
+    before = F.outlen;
+    CHECK_EQ_INT(smtp_send_start(&S, &m), SMTP_ERR_STATE);       /* one operation at a time */
+    CHECK_CONTAINS(smtp_error_detail(&S), "under way");
+    CHECK_EQ_INT(smtp_noop(&S), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_rset(&S), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_mail_from(&S, "x@example.com"), SMTP_ERR_STATE);
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_STATE);
+    CHECK_EQ_INT(F.outlen, before);                              /* none of them wrote a byte */
+    while ((r = smtp_step(&S)) == SMTP_WANT_READ || r == SMTP_WANT_WRITE) steps++;
+    CHECK_EQ_INT(r, SMTP_OK);                                    /* the send under way went on */
+    CHECK_EQ_INT(F.messages, 1);
+    CHECK(steps > 0);
+    CHECK_EQ_INT(smtp_step(&S), SMTP_ERR_STATE);                 /* done: nothing under way again */
+    /* closed in the middle of the body: dropped, not QUIT */
+    m.text = "a longer text, so that the body is under way when the close comes\n"
+             "a longer text, so that the body is under way when the close comes\n";
+    CHECK_EQ_INT(smtp_send_start(&S, &m), SMTP_OK);
+    while ((r = smtp_step(&S)) == SMTP_WANT_READ || r == SMTP_WANT_WRITE)
+        if (F.in_data) break;                                    /* the server is reading the body */
+    CHECK(F.in_data);
+    smtp_close(&S);
+    CHECK_EQ_INT(F.messages, 1);                                 /* the second never completed */
+    CHECK_EQ_INT(fake_count("QUIT"), 0);
+    CHECK(smtp_send(&S, &m) < SMTP_OK);                          /* closed */
+    CHECK_EQ_INT(smtp_step(&S) < SMTP_OK, 1);
+}
+
 TEST(all_refused_sends_nothing)
 {
     smtp_config cfg;
@@ -545,6 +596,7 @@ void unit_session(void)
     RUN(refused_recipient_partial);
     RUN(too_many_recipients_452_continues);
     RUN(envelope_longer_than_the_buffer);
+    RUN(stepping_misuse);
     RUN(all_refused_sends_nothing);
     RUN(pipelined_group_all_refused);
     RUN(batch_pipelines_across_messages);
