@@ -2346,25 +2346,48 @@ static const char *smtp__proxy_name(smtp_proxy_type t)
 }
 
 /* Sends a proxy request, all of it, before dl. */
-static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, smtp__ms dl, const char *what)
+/* A proxy request: copied into the write buffer (at once: nothing else is
+   in it before the session), then written within the proxy deadline
+   (s->snd.dl: the send machine is idle during the open). Stepped, a stop
+   comes back to the writing (rd.xphase 1), so the caller's request
+   buffer is not read again; it may be wiped as soon as this returns. */
+static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, const char *what)
 {
     char ebuf[128];
-    int r = s->link.io.write(s, p, n, dl);
-    if (r > 0) return SMTP_OK;   /* the proxy handshake is not stepped: all of it went */
-    if (r == SMTP_ERR_TIMEOUT)
-        return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d took more than %d ms (sending %s)",
-                          smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port,
-                          s->cfg.connect_timeout_ms, what);
-    return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d %s while we sent %s", smtp__proxy_name(s->cfg.proxy.type),
-                      s->cfg.proxy.host, s->cfg.proxy.port,
-                      r == SMTP_ERR_CLOSED ? "closed the connection" : smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf), what);
+    if (s->rd.xphase == 0) {
+        if (n > sizeof s->wr.buf) n = sizeof s->wr.buf;   /* requests are at most 1400 bytes */
+        memcpy(s->wr.buf, p, n);
+        s->wr.len = n; s->wr.off = 0;
+        snprintf(s->rd.cmd, sizeof s->rd.cmd, "%s", what);
+        s->rd.xphase = 1;
+    }
+    while (s->wr.off < s->wr.len) {
+        int r = s->link.io.write(s, s->wr.buf + s->wr.off, s->wr.len - s->wr.off, s->snd.dl);
+        if (r > 0) { s->wr.off += (size_t)r; continue; }
+        if (r == 0) return s->link.want;
+        smtp__wipe(s->wr.buf, s->wr.len);
+        s->wr.len = s->wr.off = 0; s->rd.xphase = 0;
+        if (r == SMTP_ERR_TIMEOUT)
+            return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d took more than %d ms (sending %s)",
+                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port,
+                              s->cfg.connect_timeout_ms, s->rd.cmd);
+        return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d %s while we sent %s", smtp__proxy_name(s->cfg.proxy.type),
+                          s->cfg.proxy.host, s->cfg.proxy.port,
+                          r == SMTP_ERR_CLOSED ? "closed the connection" : smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf),
+                          s->rd.cmd);
+    }
+    smtp__wipe(s->wr.buf, s->wr.len);   /* a login may have been in it */
+    s->wr.len = s->wr.off = 0; s->rd.xphase = 0;
+    return SMTP_OK;
 }
 
-/* Reads one proxy reply into the read buffer and parses it; the bytes
-   after it stay there for the session. */
-static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(const unsigned char *, size_t, smtp__preply *),
-                                    smtp__preply *rep, const char *what)
+/* Reads one proxy reply into the read buffer and parses it (rep->ver set
+   to ver first: what a two-byte reply starts with); the bytes after it
+   stay there for the session. Stepped, it goes on from what is buffered. */
+static smtp_result smtp__proxy_recv(smtp_session *s, long (*parse)(const unsigned char *, size_t, smtp__preply *),
+                                    smtp__preply *rep, int ver, const char *what)
 {
+    rep->ver = ver;
     for (;;) {
         long used = parse(s->rd.buf + s->rd.pos, s->rd.len - s->rd.pos, rep);
         int n;
@@ -2376,7 +2399,12 @@ static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(
         if (used < 0)
             return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d sent a malformed %s",
                               smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what);
-        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, dl);
+        if (s->rd.len == sizeof s->rd.buf)
+            return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d sent a %s longer than %d bytes",
+                              smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what,
+                              (int)sizeof s->rd.buf);
+        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, s->snd.dl);
+        if (n == 0) return s->link.want;
         if (n == SMTP_ERR_TIMEOUT)
             return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d sent no complete %s within %d ms",
                               smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what,
@@ -2392,107 +2420,126 @@ static smtp_result smtp__proxy_recv(smtp_session *s, smtp__ms dl, long (*parse)(
    it is an IPv4 or IPv6 literal (ip holds it then). */
 typedef struct smtp__target { const char *host; size_t len; int port, v4, v6; unsigned char ip[16]; } smtp__target;
 
+static void smtp__target_of(const smtp_session *s, smtp__target *t)
+{
+    t->host = s->sec.name[0] ? s->sec.name : s->cfg.host;
+    t->len = strlen(t->host);
+    t->port = s->cfg.port;
+    t->v4 = inet_pton(AF_INET, t->host, t->ip) == 1;
+    t->v6 = !t->v4 && inet_pton(AF_INET6, t->host, t->ip) == 1;
+}
+
 /* SOCKS4 and SOCKS4a: a CONNECT with an IPv4 address, or 0.0.0.x and the
-   name (4a: the proxy resolves). */
-static smtp_result smtp__socks4_connect(smtp_session *s, smtp__target *t, smtp__ms dl)
+   name (4a: the proxy resolves). The request and its reply; resumable
+   (SMTP__BEGIN), as the other handshakes. */
+static smtp_result smtp__socks4_connect(smtp_session *s, int *pc)
 {
     const smtp_proxy *px = &s->cfg.proxy;
     const char *uid = px->username ? px->username : "";
     unsigned char req[600];
     size_t n = 8;
+    smtp__target t;
     smtp__preply rep;
-    smtp_result r;
+    smtp_result r = SMTP_OK;
     memset(&rep, 0, sizeof rep);
-    req[0] = 4; req[1] = 1; req[2] = (unsigned char)(t->port >> 8); req[3] = (unsigned char)t->port;
-    if (px->type == SMTP_PROXY_SOCKS4 && !t->v4) {   /* SOCKS4 carries an IPv4 address: the client resolves */
+    SMTP__BEGIN(pc);
+    smtp__target_of(s, &t);
+    req[0] = 4; req[1] = 1; req[2] = (unsigned char)(t.port >> 8); req[3] = (unsigned char)t.port;
+    if (px->type == SMTP_PROXY_SOCKS4 && !t.v4) {   /* SOCKS4 carries an IPv4 address: the client resolves */
         struct addrinfo hints, *ai = NULL;
         memset(&hints, 0, sizeof hints);
         hints.ai_family = AF_INET; hints.ai_socktype = SOCK_STREAM;
-        if (getaddrinfo(t->host, NULL, &hints, &ai) != 0 || !ai)
-            return smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
-                              "(SOCKS4a or SOCKS5 let the proxy resolve it)", t->host);
-        memcpy(t->ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
+        if (getaddrinfo(t.host, NULL, &hints, &ai) != 0 || !ai)
+            SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
+                                     "(SOCKS4a or SOCKS5 let the proxy resolve it)", t.host));
+        memcpy(t.ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
         freeaddrinfo(ai);
-        t->v4 = 1;
+        t.v4 = 1;
     }
-    if (t->v4) memcpy(req + 4, t->ip, 4);
+    if (t.v4) memcpy(req + 4, t.ip, 4);
     else { req[4] = req[5] = req[6] = 0; req[7] = 1; }
     memcpy(req + n, uid, strlen(uid) + 1); n += strlen(uid) + 1;
-    if (!t->v4) { memcpy(req + n, t->host, t->len + 1); n += t->len + 1; }
-    if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
-    if ((r = smtp__proxy_recv(s, dl, smtp__socks4_reply, &rep, "reply")) != SMTP_OK) return r;
-    if (rep.status == 90) return SMTP_OK;
-    return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d refused to connect to %s: %d (%s)",
-                      smtp__proxy_name(px->type), px->host, px->port, s->link.peer, rep.status,
-                      rep.status == 91 ? "request rejected or failed" : rep.status == 92 ?
-                      "the proxy cannot reach our identd" : rep.status == 93 ?
-                      "identd reports a different user id" : "unknown reply code");
+    if (!t.v4) { memcpy(req + n, t.host, t.len + 1); n += t.len + 1; }
+    SMTP__AWAIT(pc, r, smtp__proxy_send(s, req, n, "the CONNECT request"));
+    if (r) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__proxy_recv(s, smtp__socks4_reply, &rep, 0, "reply"));
+    if (r) SMTP__EXIT(r, r);
+    if (rep.status != 90)
+        r = smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d refused to connect to %s: %d (%s)",
+                       smtp__proxy_name(px->type), px->host, px->port, s->link.peer, rep.status,
+                       rep.status == 91 ? "request rejected or failed" : rep.status == 92 ?
+                       "the proxy cannot reach our identd" : rep.status == 93 ?
+                       "identd reports a different user id" : "unknown reply code");
+    SMTP__END(pc, r);
 }
 
-/* RFC 1929: the user name and password, after the proxy chose method 2. */
-static smtp_result smtp__socks5_login(smtp_session *s, smtp__ms dl)
-{
-    const smtp_proxy *px = &s->cfg.proxy;
-    unsigned char req[600];
-    size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
-    smtp__preply rep;
-    smtp_result r;
-    memset(&rep, 0, sizeof rep);
-    rep.ver = 1;
-    req[0] = 1; req[1] = (unsigned char)ul; memcpy(req + 2, px->username, ul);
-    req[2 + ul] = (unsigned char)pl;
-    if (pl) memcpy(req + 3 + ul, px->password, pl);
-    r = smtp__proxy_send(s, req, 3 + ul + pl, dl, "the user name and password");
-    smtp__wipe(req, sizeof req);
-    if (r != SMTP_OK) return r;
-    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_two, &rep, "authentication reply")) != SMTP_OK) return r;
-    if (rep.status == 0) return SMTP_OK;
-    return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d refused the user name and password for \"%s\" "
-                      "(RFC 1929 status %d): authentication failed", px->host, px->port, px->username, rep.status);
-}
-
-/* SOCKS5 (RFC 1928): greeting, method (none, or RFC 1929), CONNECT. */
-static smtp_result smtp__socks5_connect(smtp_session *s, const smtp__target *t, smtp__ms dl)
+/* SOCKS5 (RFC 1928): greeting, method (none, or RFC 1929's user name and
+   password), CONNECT. */
+static smtp_result smtp__socks5_connect(smtp_session *s, int *pc)
 {
     const smtp_proxy *px = &s->cfg.proxy;
     int user = px->username != NULL;
-    unsigned char req[300];
-    size_t n;
+    unsigned char req[600];
+    size_t n = 0, ul = 0, pl = 0;   /* resumed, proxy_send does not read the request again */
+    smtp__target t;
     smtp__preply rep;
-    smtp_result r;
+    smtp_result r = SMTP_OK;
     memset(&rep, 0, sizeof rep);
-    rep.ver = 5;
+    SMTP__BEGIN(pc);
     req[0] = 5; req[1] = (unsigned char)(user ? 2 : 1); req[2] = 0; req[3] = 2;
-    if ((r = smtp__proxy_send(s, req, user ? 4 : 3, dl, "its greeting")) != SMTP_OK) return r;
-    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_two, &rep, "method selection")) != SMTP_OK) return r;
+    SMTP__AWAIT(pc, r, smtp__proxy_send(s, req, user ? 4 : 3, "its greeting"));
+    if (r) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__proxy_recv(s, smtp__socks5_two, &rep, 5, "method selection"));
+    if (r) SMTP__EXIT(r, r);
     if (rep.status == 0xFF || (rep.status != 0 && !(rep.status == 2 && user)))
-        return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d accepts none of our authentication "
-                          "methods (%s)%s", px->host, px->port, user ? "none, username/password" : "none",
-                          user ? "" : ": it may want a user name and password (cfg.proxy.username)");
-    if (rep.status == 2 && (r = smtp__socks5_login(s, dl)) != SMTP_OK) return r;
+        SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d accepts none of our authentication "
+                                 "methods (%s)%s", px->host, px->port, user ? "none, username/password" : "none",
+                                 user ? "" : ": it may want a user name and password (cfg.proxy.username)"));
+    if (rep.status == 2) {   /* RFC 1929: the user name and password */
+        ul = strlen(px->username); pl = px->password ? strlen(px->password) : 0;
+        req[0] = 1; req[1] = (unsigned char)ul; memcpy(req + 2, px->username, ul);
+        req[2 + ul] = (unsigned char)pl;
+        if (pl) memcpy(req + 3 + ul, px->password, pl);
+        SMTP__AWAIT(pc, r, smtp__proxy_send(s, req, 3 + ul + pl, "the user name and password"));
+        smtp__wipe(req, sizeof req);
+        if (r) SMTP__EXIT(r, r);
+        SMTP__AWAIT(pc, r, smtp__proxy_recv(s, smtp__socks5_two, &rep, 1, "authentication reply"));
+        if (r) SMTP__EXIT(r, r);
+        if (rep.status != 0)
+            SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d refused the user name and password "
+                                     "for \"%s\" (RFC 1929 status %d): authentication failed", px->host, px->port,
+                                     px->username, rep.status));
+    }
+    smtp__target_of(s, &t);
     req[0] = 5; req[1] = 1; req[2] = 0;
-    if (t->v4) { req[3] = 1; memcpy(req + 4, t->ip, 4); n = 8; }
-    else if (t->v6) { req[3] = 4; memcpy(req + 4, t->ip, 16); n = 20; }
-    else { req[3] = 3; req[4] = (unsigned char)t->len; memcpy(req + 5, t->host, t->len); n = 5 + t->len; }
-    req[n++] = (unsigned char)(t->port >> 8); req[n++] = (unsigned char)t->port;
-    if ((r = smtp__proxy_send(s, req, n, dl, "the CONNECT request")) != SMTP_OK) return r;
-    if ((r = smtp__proxy_recv(s, dl, smtp__socks5_reply, &rep, "reply")) != SMTP_OK) return r;
-    if (rep.status == 0) return SMTP_OK;
-    return smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d could not connect to %s: %s (reply %d)",
-                      px->host, px->port, s->link.peer, smtp__socks5_error(rep.status), rep.status);
+    if (t.v4) { req[3] = 1; memcpy(req + 4, t.ip, 4); n = 8; }
+    else if (t.v6) { req[3] = 4; memcpy(req + 4, t.ip, 16); n = 20; }
+    else { req[3] = 3; req[4] = (unsigned char)t.len; memcpy(req + 5, t.host, t.len); n = 5 + t.len; }
+    req[n++] = (unsigned char)(t.port >> 8); req[n++] = (unsigned char)t.port;
+    SMTP__AWAIT(pc, r, smtp__proxy_send(s, req, n, "the CONNECT request"));
+    if (r) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__proxy_recv(s, smtp__socks5_reply, &rep, 5, "reply"));
+    if (r) SMTP__EXIT(r, r);
+    if (rep.status != 0)
+        r = smtp__fail(s, SMTP_ERR_PROXY, "the SOCKS5 proxy %s:%d could not connect to %s: %s (reply %d)",
+                       px->host, px->port, s->link.peer, smtp__socks5_error(rep.status), rep.status);
+    SMTP__END(pc, r);
 }
 
 /* HTTP CONNECT (RFC 9110 9.3.6), HTTP/1.1 with Host, Basic credentials. */
-static smtp_result smtp__http_connect(smtp_session *s, const smtp__target *t, smtp__ms dl)
+static smtp_result smtp__http_connect(smtp_session *s, int *pc)
 {
     const smtp_proxy *px = &s->cfg.proxy;
     char line[1400], cred[600];
-    int k = snprintf(line, sizeof line, t->v6 ? "CONNECT [%s]:%d HTTP/1.1\r\nHost: [%s]:%d\r\n"
-                                              : "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n", t->host, t->port,
-                     t->host, t->port), interim = 0;
+    int k = 0;
+    smtp__target t;
     smtp__preply rep;
-    smtp_result r;
+    smtp_result r = SMTP_OK;
     memset(&rep, 0, sizeof rep);
+    SMTP__BEGIN(pc);
+    smtp__target_of(s, &t);
+    k = snprintf(line, sizeof line, t.v6 ? "CONNECT [%s]:%d HTTP/1.1\r\nHost: [%s]:%d\r\n"
+                                         : "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n", t.host, t.port, t.host, t.port);
     if (px->username) {
         size_t ul = strlen(px->username), pl = px->password ? strlen(px->password) : 0;
         memcpy(cred, px->username, ul); cred[ul] = ':';
@@ -2503,52 +2550,68 @@ static smtp_result smtp__http_connect(smtp_session *s, const smtp__target *t, sm
         smtp__wipe(cred, sizeof cred);
     }
     k += snprintf(line + k, sizeof line - (size_t)k, "\r\n");
-    r = smtp__proxy_send(s, line, (size_t)k, dl, "the CONNECT request");
+    SMTP__AWAIT(pc, r, smtp__proxy_send(s, line, (size_t)k, "the CONNECT request"));
     smtp__wipe(line, sizeof line);
-    if (r != SMTP_OK) return r;
+    if (r) SMTP__EXIT(r, r);
+    s->snd.k = 0;
     do {   /* RFC 9110 15.2: interim 1xx responses may come before the final one; skipped */
-        if ((r = smtp__proxy_recv(s, dl, smtp__http_reply, &rep, "reply to CONNECT")) != SMTP_OK) return r;
-    } while (rep.status / 100 == 1 && rep.status != 101 && ++interim < 16);
-    if (rep.status / 100 == 2) return SMTP_OK;
-    return smtp__fail(s, SMTP_ERR_PROXY, "the HTTP proxy %s:%d refused CONNECT to %s: %d %s%s", px->host, px->port,
-                      s->link.peer, rep.status, rep.reason,
-                      rep.status == 407 ? (px->username ? " (authentication failed)" :
-                                           " (it wants credentials: cfg.proxy.username and password)")
-                      : rep.status == 401 ? " (authentication failed)" : "");
+        SMTP__AWAIT(pc, r, smtp__proxy_recv(s, smtp__http_reply, &rep, 0, "reply to CONNECT"));
+        if (r) SMTP__EXIT(r, r);
+    } while (rep.status / 100 == 1 && rep.status != 101 && ++s->snd.k < 16);
+    if (rep.status / 100 != 2)
+        r = smtp__fail(s, SMTP_ERR_PROXY, "the HTTP proxy %s:%d refused CONNECT to %s: %d %s%s", px->host, px->port,
+                       s->link.peer, rep.status, rep.reason,
+                       rep.status == 407 ? (px->username ? " (authentication failed)" :
+                                            " (it wants credentials: cfg.proxy.username and password)")
+                       : rep.status == 401 ? " (authentication failed)" : "");
+    SMTP__END(pc, r);
 }
 
-/* The handshake that makes the proxy connect us to cfg.host:cfg.port. */
-static smtp_result smtp__proxy_handshake(smtp_session *s, smtp__ms dl)
+/* The handshake that makes the proxy connect us to cfg.host:cfg.port,
+   within the connect deadline (kept in s->snd.dl). A failure closes the
+   tunnel. */
+static smtp_result smtp__proxy_handshake(smtp_session *s, int *pc)
 {
-    smtp__target t;
-    t.host = s->sec.name[0] ? s->sec.name : s->cfg.host;
-    t.len = strlen(t.host);
-    t.port = s->cfg.port;
-    t.v4 = inet_pton(AF_INET, t.host, t.ip) == 1;
-    t.v6 = !t.v4 && inet_pton(AF_INET6, t.host, t.ip) == 1;
-    switch (s->cfg.proxy.type) {
-    case SMTP_PROXY_SOCKS4: case SMTP_PROXY_SOCKS4A: return smtp__socks4_connect(s, &t, dl);
-    case SMTP_PROXY_SOCKS5: return smtp__socks5_connect(s, &t, dl);
-    default: return smtp__http_connect(s, &t, dl);
-    }
-}
-
-/* Connects to the SMTP server, directly or through the proxy, within dl. */
-static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
-{
-    smtp_result r;
-    if (s->cfg.socket_path) return smtp__unix_connect(s, dl);
-    if (s->cfg.transport) {   /* the caller's stream is the connection (to the proxy, when one is set) */
-        s->link.io.read = smtp__user_read; s->link.io.write = smtp__user_write; s->link.io.close = smtp__user_close;
-        if (s->cfg.proxy.type == SMTP_PROXY_NONE) return SMTP_OK;
-    } else if (s->cfg.proxy.type == SMTP_PROXY_NONE)
-        return smtp__tcp_connect(s, s->cfg.host, s->cfg.port, dl, "SMTP server");
-    else if ((r = smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy")) != SMTP_OK) return r;
-    if ((r = smtp__proxy_handshake(s, dl)) != SMTP_OK) {
-        s->link.io.close(s);
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    if (s->cfg.proxy.type == SMTP_PROXY_SOCKS4 || s->cfg.proxy.type == SMTP_PROXY_SOCKS4A)
+        SMTP__AWAIT(pc, r, smtp__socks4_connect(s, pc + 1));
+    else if (s->cfg.proxy.type == SMTP_PROXY_SOCKS5) SMTP__AWAIT(pc, r, smtp__socks5_connect(s, pc + 1));
+    else SMTP__AWAIT(pc, r, smtp__http_connect(s, pc + 1));
+    if (r) {
+        if (s->link.io.close) s->link.io.close(s);
         s->link.io.close = NULL;
         s->rd.pos = s->rd.len = 0;
     }
+    SMTP__END(pc, r);
+}
+
+/* The transport to the SMTP server or to its proxy: TCP, a Unix socket,
+   or the caller's stream, within dl. */
+static smtp_result smtp__connect_transport(smtp_session *s, smtp__ms dl)
+{
+    if (s->cfg.socket_path) return smtp__unix_connect(s, dl);
+    if (s->cfg.transport) {   /* the caller's stream is the connection (to the proxy, when one is set) */
+        s->link.io.read = smtp__user_read; s->link.io.write = smtp__user_write; s->link.io.close = smtp__user_close;
+        return SMTP_OK;
+    }
+    if (s->cfg.proxy.type == SMTP_PROXY_NONE) return smtp__tcp_connect(s, s->cfg.host, s->cfg.port, dl, "SMTP server");
+    return smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy");
+}
+
+/* Connects to the SMTP server, directly or through the proxy, within dl,
+   waiting (AUTO's attempts, reconnects; smtp_open_start steps the proxy's
+   handshake itself). */
+static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
+{
+    int pc[SMTP__DEPTH], nb = s->link.nb;
+    smtp_result r = smtp__connect_transport(s, dl);
+    if (r != SMTP_OK || s->cfg.proxy.type == SMTP_PROXY_NONE) return r;
+    memset(pc, 0, sizeof pc);
+    s->snd.dl = dl;
+    s->link.nb = 0;
+    r = smtp__proxy_handshake(s, pc);
+    s->link.nb = nb;
     return r;
 }
 
@@ -6816,36 +6879,46 @@ static smtp_result smtp__open_failed(smtp_session *s, smtp_result r)
     return r;
 }
 
-/* smtp_open's start: the checks and the connection. With a mode given
-   (not AUTO) and no proxy, the rest is stepped (SMTP__OP_OPEN: the TLS
-   handshake, greeting, EHLO, STARTTLS, AUTH); AUTO's probing and a
-   proxy's handshake are done here, waiting (SMTP__OP_OPENED: the next
-   step returns their result). SMTP_OK: under way. */
+/* smtp_open's start: the checks and the connection (to the server, or to
+   the proxy). With a mode given (not AUTO), the rest is stepped
+   (SMTP__OP_OPEN: the proxy's handshake, the TLS handshake, greeting,
+   EHLO, STARTTLS, AUTH); AUTO's probing is done here, waiting
+   (SMTP__OP_OPENED: the next step returns its result). SMTP_OK: under
+   way. */
 static smtp_result smtp__open_start(smtp_session *s, const smtp_config *cfg, int stepped)
 {
     smtp_result r;
     if ((r = smtp__init(s, cfg)) != SMTP_OK) return smtp__open_failed(s, r);
     memset(s->snd.pc, 0, sizeof s->snd.pc);
-    if (s->cfg.security == SMTP_SECURITY_AUTO || s->cfg.proxy.type != SMTP_PROXY_NONE) {
-        r = s->cfg.security == SMTP_SECURITY_AUTO ? smtp__auto(s) : smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
-        if (r == SMTP_OK && s->cfg.security != SMTP_SECURITY_AUTO)
-            r = smtp__session_start_now(s, s->cfg.security, s->cfg.timeout_ms);
-        if (r != SMTP_OK) return smtp__open_failed(s, r);
+    if (s->cfg.security == SMTP_SECURITY_AUTO) {   /* its probing waits, for now */
+        if ((r = smtp__auto(s)) != SMTP_OK) return smtp__open_failed(s, r);
         s->snd.one = SMTP_OK;
         s->op = SMTP__OP_OPENED;
         return SMTP_OK;
     }
-    if ((r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms))) != SMTP_OK) return smtp__open_failed(s, r);
+    s->snd.dl = smtp__deadline(s->cfg.connect_timeout_ms);   /* the connect's, and a proxy handshake's */
+    if ((r = smtp__connect_transport(s, s->snd.dl)) != SMTP_OK) return smtp__open_failed(s, r);
     s->op = SMTP__OP_OPEN;
     s->link.nb = stepped || !s->cfg.transport;
     return SMTP_OK;
 }
 
+/* The open after the connect: the proxy's handshake when there is one,
+   then the session. */
+static smtp_result smtp__open_session(smtp_session *s, int *pc)
+{
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    if (s->cfg.proxy.type != SMTP_PROXY_NONE) SMTP__AWAIT(pc, r, smtp__proxy_handshake(s, pc + 1));
+    if (r) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__session_start(s, s->cfg.security, s->cfg.timeout_ms, pc + 1));
+    SMTP__END(pc, r);
+}
+
 /* The stepped open, one step: on to the end or to a wait. */
 static smtp_result smtp__open_step(smtp_session *s)
 {
-    smtp_result r = s->op == SMTP__OP_OPENED ? s->snd.one
-                  : smtp__session_start(s, s->cfg.security, s->cfg.timeout_ms, s->snd.pc);
+    smtp_result r = s->op == SMTP__OP_OPENED ? s->snd.one : smtp__open_session(s, s->snd.pc);
     if (SMTP__WANTS(r)) return r;
     s->op = SMTP__OP_NONE;
     s->link.nb = 0;
