@@ -409,13 +409,13 @@
      pause is a WANT_READ whose time left is the pause). Attachments are
      read from their files in pieces between steps. With cfg.transport,
      smtp_fd is -1 and read and write get timeout_ms 0: SMTP_ERR_TIMEOUT
-     from them means "would block". The TLS handshake, greeting, EHLO,
-     STARTTLS and AUTH are stepped. Not stepped yet (they wait inside the
-     call or step): name resolution and the TCP connect in
-     smtp_open_start, AUTO's probing and a proxy's handshake (smtp_open_start
-     does the whole open then), and the new connection a send may open
-     (cfg.messages_per_connection, a server that closed an idle one). With
-     epoll:
+     from them means "would block". A proxy's handshake, the TLS
+     handshake, greeting, EHLO, STARTTLS and AUTH are stepped. Not stepped
+     yet (they wait inside the call or step): name resolution and the TCP
+     connect in smtp_open_start, AUTO's probing (smtp_open_start does the
+     whole open then), and the new connection a send may open
+     (cfg.messages_per_connection, a server that closed an idle one, a
+     refused token). With epoll:
 
        struct epoll_event ev = { 0 }, got[64];
        int ep = epoll_create1(0), i, n, r;
@@ -896,9 +896,9 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
 
 /* Stepping: the same open and sends, driven from the caller's own event
    loop. smtp_open_start checks cfg and connects (name resolution and the
-   TCP connect still wait inside it, within connect_timeout_ms; with AUTO
-   or a proxy the whole open does, for now) and returns: SMTP_OK, under
-   way. smtp_send_start / smtp_send_batch_start check their arguments as
+   TCP connect, to the server or its proxy, still wait inside it, within
+   connect_timeout_ms; with AUTO the whole open does, for now) and
+   returns: SMTP_OK, under way. smtp_send_start / smtp_send_batch_start check their arguments as
    smtp_send / smtp_send_batch do and return at once (SMTP_OK: started;
    nothing is sent yet). smtp_step then does all the work that needs no
    waiting and returns SMTP_WANT_READ or SMTP_WANT_WRITE (wait until
@@ -913,8 +913,8 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
    smtp_timeout_ms: milliseconds left before the current deadline (-1:
    none). A message's attachments are read from their files in pieces
    between steps. Not yet stepped (they wait inside a call or step): name
-   resolution and the TCP connect, AUTO's probing, a proxy's handshake,
-   and a new connection within a send (cfg.messages_per_connection, a
+   resolution and the TCP connect, AUTO's probing, and a new connection
+   within a send (cfg.messages_per_connection, a
    reconnect after the server closed an idle one, a refused token's
    reconnect). One operation at a time: the other calls return
    SMTP_ERR_STATE while one is under way. */
