@@ -183,7 +183,7 @@ send() {
     plat "$1" || return 1
     local mode=$2 from="$1.$2@ports.test" to="rcpt@ports.test" exe subj tls ca=$CACHE/certs/ca.pem args
     case $mode in
-    clear)    exe=$D/hello$EXE; subj="Hello from smtp.h"; tls=no
+    clear)    exe=$D/hello$EXE; subj="Hello"; tls=no
               args=(127.0.0.1 "$PORT" "$from" "$to") ;;
     starttls) exe=$D/tls$EXE; subj="Hello over TLS"; tls=yes
               args=(127.0.0.1 "$PORT" "$from" "$to" starttls) ;;
