@@ -1728,6 +1728,7 @@ static int smtp__left(smtp__ms dl);
 #define SMTP__EWOULDBLOCK WSAEWOULDBLOCK
 #define SMTP__EPIPE WSAESHUTDOWN
 #define SMTP__ECONNRESET WSAECONNRESET
+#define SMTP__ENOUNIX WSAEAFNOSUPPORT   /* no AF_UNIX: before Windows 10 1803, and wine 8 */
 
 /* Winsock needs WSAStartup before its first call and WSACleanup after the
    last; both are reference-counted by Winsock itself, so one pair per
@@ -1891,6 +1892,7 @@ static int smtp__file_mode(const char *path, unsigned *mode)
 #define SMTP__EWOULDBLOCK EWOULDBLOCK
 #define SMTP__EPIPE EPIPE
 #define SMTP__ECONNRESET ECONNRESET
+#define SMTP__ENOUNIX (-1)              /* never: POSIX has AF_UNIX */
 
 static int smtp__net_up(void) { return 0; }
 static void smtp__net_down(void) {}
@@ -2330,9 +2332,8 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
 }
 
 /* Connects to the Unix-domain socket cfg.socket_path within dl; the same
-   transport as TCP (a stream on a descriptor). Windows 10 has AF_UNIX
-   (afunix.h); where Winsock lacks it the socket call fails and the
-   detail says so. */
+   transport as TCP (a stream on a descriptor). Windows 10 1803 and later
+   have AF_UNIX (afunix.h); where Winsock lacks it, SMTP_ERR_UNSUPPORTED. */
 static smtp_result smtp__unix_connect(smtp_session *s, smtp__ms dl)
 {
     struct sockaddr_un su;
@@ -2352,6 +2353,9 @@ static smtp_result smtp__unix_connect(smtp_session *s, smtp__ms dl)
     got = smtp__tcp_try(s, &ai, NULL, dl, &e, &fd);
     if (got == 0) return smtp__stream_on(s, fd);
     smtp__net_down();
+    if (got == -1 && e == SMTP__ENOUNIX)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "cannot connect to the Unix socket %s: this Windows has no "
+                          "Unix-domain sockets (AF_UNIX: Windows 10 1803 or later)", s->cfg.socket_path);
     if (got == -2)
         return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to the Unix socket %s timed out after %d ms",
                           s->cfg.socket_path, s->cfg.connect_timeout_ms);

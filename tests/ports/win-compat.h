@@ -10,7 +10,7 @@
 #include <string.h>
 #include <process.h>
 #include <io.h>
-static void *ports_memmem(const void *h, size_t hn, const void *n, size_t nn)
+__attribute__((unused)) static void *ports_memmem(const void *h, size_t hn, const void *n, size_t nn)
 {
     const unsigned char *hp = (const unsigned char *)h;
     size_t i;
