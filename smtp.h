@@ -23,7 +23,8 @@
          #define SMTP_IMPLEMENTATION
          #include "smtp.h"
 
-     Every other file includes "smtp.h" without the define. Then:
+     Every other file includes "smtp.h" without the define (Windows:
+     link -lws2_32 -lbcrypt -lcrypt32 too). Then:
 
          smtp_config cfg = {0};              (zero is valid: every field has a default)
          cfg.host = "mail.example.com";      (AUTO, the zero value: TLS, mode probed;
@@ -513,8 +514,24 @@
      POSIX 2008) and defines _DARWIN_C_SOURCE on macOS (SO_NOSIGPIPE);
      when a program's own feature macros hide both (FreeBSD with
      _XOPEN_SOURCE=600, any system with _POSIX_C_SOURCE=200112L), the
-     build stops with #error rather than risk SIGPIPE. Windows: not yet
-     (mingw stops at netdb.h).
+     build stops with #error rather than risk SIGPIPE.
+     Windows (mingw-w64; Vista or later): link -lws2_32 -lbcrypt -lcrypt32.
+     The same session over Winsock 2: non-blocking sockets (ioctlsocket
+     FIONBIO, not inherited), WSAPoll for reads and writes, select() for
+     the connect (WSAPoll misses a refused connect before Windows 10 2004),
+     QueryPerformanceCounter for deadlines, BCryptGenRandom for entropy,
+     FormatMessage for Winsock's error text, and smtp_trust_load_system
+     (the default trust) reads the ROOT certificate store. What is done
+     to Winsock: each connection calls WSAStartup before resolving and
+     WSACleanup when its socket is closed (at smtp_close, or when the
+     connect fails); Winsock counts these, so a program that uses Winsock
+     itself is not affected, and one that does not finds it uninitialised
+     again after smtp_close. Nothing else is global. cfg.socket_path needs
+     AF_UNIX (Windows 10 1803 or later); where Winsock lacks it,
+     SMTP_ERR_UNSUPPORTED. A config file's mode is not checked (no Unix
+     modes). Run: the unit tests, cleartext, STARTTLS and implicit TLS
+     sends under wine 8 (make test; tests/ports/README.md); AF_UNIX was
+     not run (wine 8 has none), nor were MSVC or a real Windows.
 
    LIMITS (the defaults; see CONFIG MACROS for SMTP_SMALL's)
      A whole reply must fit in 16384 bytes (SMTP_ERR_TOO_LONG otherwise:
@@ -901,7 +918,8 @@ SMTP_API int smtp_is_transient(const smtp_session *s, smtp_result r);
    receives a sentence on failure. Certificates whose keys BearSSL cannot
    use are skipped; none usable is SMTP_ERR_CERT.
    smtp_trust_load_system: the system bundle (Debian's
-   /etc/ssl/certs/ca-certificates.crt and the other usual places).
+   /etc/ssl/certs/ca-certificates.crt and the other usual places; on
+   Windows the ROOT certificate store).
    smtp_trust_load_file: a PEM file. smtp_trust_load_pem: PEM in memory.
    In SMTP_NO_TLS builds they return SMTP_ERR_UNSUPPORTED. */
 typedef struct smtp_trust smtp_trust;
