@@ -502,7 +502,8 @@
      (smtp_trust) is read-only once loaded and may be shared by any number
      of sessions and threads (tested under ThreadSanitizer). A TLS session
      cache is used by one thread at a time. No signal handlers are set:
-     writes use MSG_NOSIGNAL (SO_NOSIGPIPE where there is no such flag).
+     writes use MSG_NOSIGNAL (SO_NOSIGPIPE where there is no such flag;
+     Winsock raises no signal).
 
    PLATFORMS
      Linux first; the code is POSIX (sockets, poll, clock_gettime). Run
@@ -1719,8 +1720,9 @@ static size_t smtp__encoded_word(const char *p, size_t n, char *w, size_t *used)
 /* ------------------------------------------------------------------------ */
 
 /* The calls the rest of the file makes to the system, given once for
-   POSIX and once for Windows (Winsock 2) with the same names (miniaudio's
-   way: one block per platform, no #ifdef in the callers):
+   Windows (Winsock 2) and once for POSIX, with the same names: one block
+   per platform, as miniaudio keeps its backends apart, and no #ifdef in
+   the callers:
      smtp__net_up/down()    WSAStartup/WSACleanup around each socket's life
                             (Winsock counts them); nothing on POSIX
      smtp__sock_errno()     errno, or WSAGetLastError(); SMTP__EINTR,
@@ -1736,7 +1738,6 @@ static size_t smtp__encoded_word(const char *p, size_t n, char *w, size_t *used)
      smtp__strerror, smtp__sys_entropy, smtp__hostname,
      smtp__file_size, smtp__file_mode */
 
-static smtp__ms smtp__now(void);
 static int smtp__left(smtp__ms dl);
 
 #if defined(_WIN32)
@@ -1744,7 +1745,7 @@ static int smtp__left(smtp__ms dl);
 #define SMTP__EINTR WSAEINTR
 #define SMTP__EAGAIN WSAEWOULDBLOCK
 #define SMTP__EWOULDBLOCK WSAEWOULDBLOCK
-#define SMTP__EPIPE WSAESHUTDOWN
+#define SMTP__EPIPE WSAECONNABORTED   /* what send gives when the peer has gone (POSIX: EPIPE) */
 #define SMTP__ECONNRESET WSAECONNRESET
 #define SMTP__ENOUNIX WSAEAFNOSUPPORT   /* no AF_UNIX: before Windows 10 1803, and wine 8 */
 
@@ -1829,8 +1830,10 @@ static int smtp__sock_wait_connect(smtp_socket fd, smtp__ms dl)
         FD_SET((SOCKET)fd, &w); FD_SET((SOCKET)fd, &x);
         tv.tv_sec = t / 1000; tv.tv_usec = (t % 1000) * 1000;
         r = select(0, NULL, &w, &x, t < 0 ? NULL : &tv);
-        if (r > 0) return FD_ISSET((SOCKET)fd, &x) ? (smtp__sock_err(fd) ? smtp__sock_err(fd) : WSAECONNREFUSED)
-                                                    : smtp__sock_err(fd);
+        if (r > 0) {
+            int e = smtp__sock_err(fd);
+            return e ? e : FD_ISSET((SOCKET)fd, &x) ? WSAECONNREFUSED : 0;
+        }
         if (r < 0 || t == 0) return -1;
     }
 }

@@ -320,8 +320,8 @@ if [ -e "$OUT/mingw/wine.st" ]; then
     echo; echo "wine64: tests/ports/winprobe.c (Winsock, no smtp.h) sent to aiosmtpd on loopback: $(cell mingw wine)"
 fi
 if [ -e "$OUT/mingw/wincheck.st" ]; then
-    echo "wine64: tests/ports/wincheck.c (ROOT store, refused connect, greeting timeout, WSAStartup balance, AF_UNIX): $(cell mingw wincheck)"
-    tr -d '\r' < "$OUT/mingw/wincheck.out" | grep -E '^  (ROOT|refused|no greeting|cfg.socket_path)' || true
+    echo "wine64: tests/ports/wincheck.c (ROOT store, refused connect, greeting timeout, reset, WSAStartup balance, AF_UNIX): $(cell mingw wincheck)"
+    tr -d '\r' < "$OUT/mingw/wincheck.out" | grep -E '^  (ROOT|refused|no greeting|reset|cfg.socket_path)' || true
 fi
 if [ -e "$OUT/mingw/mingw-errors.txt" ] && [ ! -e "$OUT/mingw/hello.exe" ] && [[ " ${PLATS[*]} " == *" mingw "* ]]; then
     echo; echo "mingw-w64: smtp.h does not compile yet ($OUT/mingw/mingw-errors.txt):"; cat "$OUT/mingw/mingw-errors.txt"

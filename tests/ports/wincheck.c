@@ -6,6 +6,7 @@
      set), with the system's words for it, not a timeout;
    - a server that never greets: SMTP_ERR_TIMEOUT after greeting_timeout_ms
      by the monotonic clock (WSAPoll), measured with GetTickCount64;
+   - a connection reset by the server is SMTP_ERR_CLOSED (WSAECONNRESET);
    - WSAStartup/WSACleanup leave no trace: after smtp_close Winsock is
      uninitialised again (WSANOTINITIALISED) when the program never started
      it, and still usable when the program did;
@@ -104,6 +105,56 @@ TEST(greeting_timeout)
     WSACleanup();
 }
 
+/* A server that greets, answers EHLO, then resets the connection
+   (SO_LINGER 0): the next command finds it closed (WSAECONNRESET is
+   SMTP_ERR_CLOSED, as ECONNRESET is on POSIX), not an I/O error. */
+static SOCKET reset_listener;
+
+static DWORD WINAPI reset_server(LPVOID arg)
+{
+    SOCKET c = accept(reset_listener, NULL, NULL);
+    char buf[512];
+    struct linger lg;
+    (void)arg;
+    if (c == INVALID_SOCKET) return 1;
+    send(c, "220 reset.test ESMTP\r\n", 22, 0);
+    (void)recv(c, buf, sizeof buf, 0);
+    send(c, "250 reset.test\r\n", 16, 0);
+    Sleep(200);
+    lg.l_onoff = 1; lg.l_linger = 0;
+    setsockopt(c, SOL_SOCKET, SO_LINGER, (const char *)&lg, (int)sizeof lg);
+    closesocket(c);
+    return 0;
+}
+
+TEST(peer_reset)
+{
+    smtp_config cfg = {0};
+    smtp_session s;
+    WSADATA w;
+    struct sockaddr_in a;
+    int al = (int)sizeof a;
+    HANDLE th;
+    WSAStartup(MAKEWORD(2, 2), &w);
+    reset_listener = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET; a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(reset_listener, (struct sockaddr *)&a, al) == 0 && listen(reset_listener, 4) == 0 &&
+          getsockname(reset_listener, (struct sockaddr *)&a, &al) == 0);
+    th = CreateThread(NULL, 0, reset_server, NULL, 0, NULL);
+    cfg.host = "127.0.0.1"; cfg.port = ntohs(a.sin_port);
+    cfg.security = SMTP_SECURITY_NONE; cfg.timeout_ms = 10000;
+    CHECK_EQ_INT(smtp_open(&s, &cfg), SMTP_OK);
+    WaitForSingleObject(th, 10000);
+    Sleep(100);
+    CHECK_EQ_INT(smtp_noop(&s), SMTP_ERR_CLOSED);
+    printf("  reset by the server: %s: %s\n", smtp_result_str(SMTP_ERR_CLOSED), smtp_error_detail(&s));
+    smtp_close(&s);
+    CloseHandle(th);
+    closesocket(reset_listener);
+    WSACleanup();
+}
+
 TEST(unix_socket)
 {
     smtp_config cfg = {0};
@@ -133,6 +184,7 @@ int main(int argc, char **argv)
     RUN(winsock_balanced);
     RUN(connect_refused);
     RUN(greeting_timeout);
+    RUN(peer_reset);
     RUN(unix_socket);
     return TEST_END();
 }
