@@ -62,6 +62,8 @@ DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sas
 DEB_PACKAGES += mutt neomutt s-nail bsd-mailx git-email libmailtools-perl php-cli time man-db
 # issue 16: Dovecot's LMTP server, a private instance (tests/peers/dovecot_lmtp.sh)
 DEB_PACKAGES += dovecot-core dovecot-lmtpd
+# issue 15: the Windows build in make test (mingw-w64, wine; dpkg-dev for BearSSL's source)
+DEB_PACKAGES += gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev wine wine64 dpkg-dev xz-utils
 
 .PHONY: all test demo deps clean check-warnings unit integration stress
 
@@ -205,6 +207,8 @@ test: deps check-warnings all
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh
 	@echo "== interoperability: the servers that broke on cross-message pipelining (make interop: all eight)"; \
 	  $(MAKE) --no-print-directory interop-fast
+	@echo "== Windows: mingw-w64 builds under wine, unit tests and sends to aiosmtpd (tests/ports/README.md)"; \
+	  UNIT_SRCS="$(UNIT_SRCS)" bash tests/ports/run.sh mingw
 
 # make stress: 1 GB (STRESS_MB) through smtp_data_write to our discarding sink; optimised build
 stress: deps $(B)/stress $(B)/bench/tls_sink

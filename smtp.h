@@ -24,7 +24,8 @@
          #define SMTP_IMPLEMENTATION
          #include "smtp.h"
 
-     Every other file includes "smtp.h" without the define. Then:
+     Every other file includes "smtp.h" without the define (Windows:
+     link -lws2_32 -lbcrypt -lcrypt32 too). Then:
 
          smtp_config cfg = {0};              (zero is valid: every field has a default)
          cfg.host = "mail.example.com";      (AUTO, the zero value: TLS, mode probed;
@@ -408,8 +409,8 @@
      finds it passed returns SMTP_ERR_TIMEOUT (cfg.messages_per_second's
      pause is a WANT_READ whose time left is the pause). Attachments are
      read from their files in pieces between steps. With cfg.transport,
-     smtp_fd is -1 and read and write get timeout_ms 0: SMTP_ERR_TIMEOUT
-     from them means "would block". A proxy's handshake, the TLS
+     smtp_fd is SMTP_INVALID_SOCKET and read and write get timeout_ms 0:
+     SMTP_ERR_TIMEOUT from them means "would block". A proxy's handshake, the TLS
      handshake, greeting, EHLO, STARTTLS and AUTH are stepped. Not stepped
      yet (they wait inside the call or step): name resolution and the TCP
      connect in smtp_open_start, AUTO's probing (smtp_open_start does the
@@ -450,7 +451,8 @@
      query keys are the same); smtp_settings_set applies one more key
      (command lines). smtp_config_load_system reads the system file
      (/etc/msmtprc) without the permission check, as msmtp does. A file
-     holding a password must be mode 600 (as msmtp asks). A file without a
+     holding a password must be mode 600 (as msmtp asks; not checked on
+     Windows, which has no such mode, as msmtp there). A file without a
      tls line keeps AUTO (TLS required) where msmtp would send in
      cleartext. The keys (msmtp's meaning where msmtp has them; the table
      is smtp_config_keys(), from which programs derive their options):
@@ -558,7 +560,8 @@
      (smtp_trust) is read-only once loaded and may be shared by any number
      of sessions and threads (tested under ThreadSanitizer). A TLS session
      cache is used by one thread at a time. No signal handlers are set:
-     writes use MSG_NOSIGNAL (SO_NOSIGPIPE where there is no such flag).
+     writes use MSG_NOSIGNAL (SO_NOSIGPIPE where there is no such flag;
+     Winsock raises no signal).
 
    PLATFORMS
      Linux first; the code is POSIX (sockets, poll, clock_gettime). Run
@@ -570,8 +573,24 @@
      POSIX 2008) and defines _DARWIN_C_SOURCE on macOS (SO_NOSIGPIPE);
      when a program's own feature macros hide both (FreeBSD with
      _XOPEN_SOURCE=600, any system with _POSIX_C_SOURCE=200112L), the
-     build stops with #error rather than risk SIGPIPE. Windows: not yet
-     (mingw stops at netdb.h).
+     build stops with #error rather than risk SIGPIPE.
+     Windows (mingw-w64; Vista or later): link -lws2_32 -lbcrypt -lcrypt32.
+     The same session over Winsock 2: non-blocking sockets (ioctlsocket
+     FIONBIO, not inherited), WSAPoll for reads and writes, select() for
+     the connect (WSAPoll misses a refused connect before Windows 10 2004),
+     QueryPerformanceCounter for deadlines, BCryptGenRandom for entropy,
+     FormatMessage for Winsock's error text, and smtp_trust_load_system
+     (the default trust) reads the ROOT certificate store. What is done
+     to Winsock: each connection calls WSAStartup before resolving and
+     WSACleanup when its socket is closed (at smtp_close, or when the
+     connect fails); Winsock counts these, so a program that uses Winsock
+     itself is not affected, and one that does not finds it uninitialised
+     again after smtp_close. Nothing else is global. cfg.socket_path needs
+     AF_UNIX (Windows 10 1803 or later); where Winsock lacks it,
+     SMTP_ERR_UNSUPPORTED. A config file's mode is not checked (no Unix
+     modes). Run: the unit tests, cleartext, STARTTLS and implicit TLS
+     sends under wine 8 (make test; tests/ports/README.md); AF_UNIX was
+     not run (wine 8 has none), nor were MSVC or a real Windows.
 
    LIMITS (the defaults; see CONFIG MACROS for SMTP_SMALL's)
      A whole reply must fit in 16384 bytes (SMTP_ERR_TOO_LONG otherwise:
@@ -602,6 +621,18 @@
 #define SMTP_VERSION_MINOR 6
 #define SMTP_VERSION_PATCH 0
 #define SMTP_VERSION_STRING "0.6.0"
+
+/* The socket of a session (smtp_socket): a descriptor on POSIX, a Winsock
+   SOCKET (an unsigned integer as wide as a pointer) on Windows; none is
+   SMTP_INVALID_SOCKET. */
+#ifdef _WIN32
+#include <stdint.h>
+typedef uintptr_t smtp_socket;
+#define SMTP_INVALID_SOCKET ((smtp_socket)~(smtp_socket)0)
+#else
+typedef int smtp_socket;
+#define SMTP_INVALID_SOCKET (-1)
+#endif
 
 #ifndef SMTP_API
 #  ifdef SMTP_STATIC
@@ -906,8 +937,9 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
    again), or the operation's final result, exactly what the blocking
    call would have returned (the batch's results[] filled the same way).
    A step that finds its deadline passed returns SMTP_ERR_TIMEOUT. The
-   blocking calls are loops over the same steps with poll(). smtp_fd is
-   -1 with cfg.transport (its read and write are then called with
+   blocking calls are loops over the same steps with poll(). smtp_fd (a
+   descriptor; a SOCKET on Windows, for WSAPoll) is SMTP_INVALID_SOCKET
+   (-1 on POSIX) with cfg.transport (its read and write are then called with
    timeout_ms 0: SMTP_ERR_TIMEOUT there means "would block", and the
    step returns the want of that direction; wait on your own stream).
    smtp_timeout_ms: milliseconds left before the current deadline (-1:
@@ -923,7 +955,7 @@ SMTP_API smtp_result smtp_send_start(smtp_session *s, const smtp_message *m);
 SMTP_API smtp_result smtp_send_batch_start(smtp_session *s, const smtp_message *msgs, size_t count,
                                            smtp_result *results);
 SMTP_API smtp_result smtp_step(smtp_session *s);
-SMTP_API int smtp_fd(const smtp_session *s);
+SMTP_API smtp_socket smtp_fd(const smtp_session *s);
 SMTP_API int smtp_timeout_ms(const smtp_session *s);
 
 /* smtp_close: QUIT (waiting at most timeout_ms for its reply), then closes
@@ -980,7 +1012,8 @@ SMTP_API int smtp_is_transient(const smtp_session *s, smtp_result r);
    receives a sentence on failure. Certificates whose keys BearSSL cannot
    use are skipped; none usable is SMTP_ERR_CERT.
    smtp_trust_load_system: the system bundle (Debian's
-   /etc/ssl/certs/ca-certificates.crt and the other usual places).
+   /etc/ssl/certs/ca-certificates.crt and the other usual places; on
+   Windows the ROOT certificate store).
    smtp_trust_load_file: a PEM file. smtp_trust_load_pem: PEM in memory.
    In SMTP_NO_TLS builds they return SMTP_ERR_UNSUPPORTED. */
 typedef struct smtp_trust smtp_trust;
@@ -1188,7 +1221,8 @@ typedef struct smtp__caps {
 
 /* The transport stack: the socket and the top layer's slot. */
 typedef struct smtp__link {
-    int fd, sys_errno;                  /* the socket (-1: none); errno of the last system failure */
+    smtp_socket fd;                     /* the socket (SMTP_INVALID_SOCKET: none) */
+    int sys_errno;                      /* errno (Windows: WSAGetLastError()) of the last system failure */
     int nb;                             /* stepped (smtp_step): a layer that would wait returns 0 */
     smtp_result want;                   /* then: SMTP_WANT_READ or SMTP_WANT_WRITE */
     long long dl;                       /* and the deadline of that wait */
@@ -1396,23 +1430,43 @@ struct smtp_session {
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#if defined(_WIN32)
+/* Windows (mingw-w64): Winsock 2, BCrypt for entropy, CryptoAPI for the
+   ROOT store. Link -lws2_32 -lbcrypt -lcrypt32 (MSVC: the pragmas). */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <afunix.h>
+#include <windows.h>
+#include <wincrypt.h>
+#include <bcrypt.h>
+#include <process.h>
+#if defined(_WIN32_WINNT) && _WIN32_WINNT < 0x0600
+#error "smtp.h: Windows Vista or later is needed (WSAPoll, inet_pton): define _WIN32_WINNT as 0x0600 or more"
+#endif
+#ifdef _MSC_VER
+#pragma comment(lib, "ws2_32")
+#pragma comment(lib, "bcrypt")
+#pragma comment(lib, "crypt32")
+#endif
+#else
+#include <netdb.h>
+#include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <sys/un.h>
 #if defined(__linux__)
 #include <sys/random.h>
+#endif
 #endif
 
 #ifdef SMTP_TIME
@@ -1421,6 +1475,7 @@ struct smtp_session {
 #define SMTP__TIME() time(NULL)
 #endif
 
+#if !defined(_WIN32)   /* Winsock raises no signal on a closed connection */
 #ifndef MSG_NOSIGNAL
 #ifndef SO_NOSIGPIPE   /* a write to a closed connection would raise SIGPIPE and kill the program */
 #error "smtp.h: neither MSG_NOSIGNAL nor SO_NOSIGPIPE is visible; define _POSIX_C_SOURCE 200809L (or no feature macros) before including smtp.h"
@@ -1429,6 +1484,7 @@ struct smtp_session {
 #endif
 #ifndef O_CLOEXEC
 #define O_CLOEXEC 0             /* older POSIX levels; the descriptor is closed at once anyway */
+#endif
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -1822,6 +1878,208 @@ static size_t smtp__encoded_word(const char *p, size_t n, char *w, size_t *used)
 /* >>platform  sockets, getaddrinfo, non-blocking connect, bind, poll        */
 /* ------------------------------------------------------------------------ */
 
+/* The calls the rest of the file makes to the system, given once for
+   Windows (Winsock 2) and once for POSIX, with the same names: one block
+   per platform, as miniaudio keeps its backends apart, and no #ifdef in
+   the callers:
+     smtp__net_up/down()    WSAStartup/WSACleanup around each socket's life
+                            (Winsock counts them); nothing on POSIX
+     smtp__sock_errno()     errno, or WSAGetLastError(); SMTP__EINTR,
+                            SMTP__EAGAIN, SMTP__EWOULDBLOCK, SMTP__EPIPE,
+                            SMTP__ECONNRESET are its values
+     smtp__sock_open/close  a socket, non-blocking, not inherited
+     smtp__sock_opt/err     setsockopt(int) and getsockopt(SO_ERROR)
+     smtp__sock_connect     0 connected, -1 in progress, or an error code
+     smtp__sock_wait_connect  until connected: 0, an error code, or -1 (dl passed)
+     smtp__sock_recv/send   recv, send (no SIGPIPE on POSIX)
+     smtp__sock_poll        poll (WSAPoll) on one socket
+     smtp__clock_ms, smtp__sleep_ms   monotonic milliseconds, a pause
+     smtp__strerror, smtp__sys_entropy, smtp__hostname,
+     smtp__file_size, smtp__file_mode */
+
+static int smtp__left(smtp__ms dl);
+
+#if defined(_WIN32)
+/* ---- Windows: Winsock 2 -------------------------------------------------- */
+#define SMTP__EINTR WSAEINTR
+#define SMTP__EAGAIN WSAEWOULDBLOCK
+#define SMTP__EWOULDBLOCK WSAEWOULDBLOCK
+#define SMTP__EPIPE WSAECONNABORTED   /* what send gives when the peer has gone (POSIX: EPIPE) */
+#define SMTP__ECONNRESET WSAECONNRESET
+#define SMTP__ENOUNIX WSAEAFNOSUPPORT   /* no AF_UNIX: before Windows 10 1803, and wine 8 */
+
+/* Winsock needs WSAStartup before its first call and WSACleanup after the
+   last; both are reference-counted by Winsock itself, so one pair per
+   socket (taken in smtp__tcp_connect, given back in smtp__tcp_close)
+   changes nothing for a program that uses Winsock too. */
+static int smtp__net_up(void)
+{
+    WSADATA w;
+    return WSAStartup(MAKEWORD(2, 2), &w);
+}
+
+static void smtp__net_down(void) { (void)WSACleanup(); }
+
+static int smtp__sock_errno(void) { return WSAGetLastError(); }
+
+/* Winsock codes (10000 and up) by FormatMessage, C library ones (a file)
+   by strerror. */
+static const char *smtp__strerror(int e, char *buf, size_t n)
+{
+    if (e >= WSABASEERR) {
+        DWORD k = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, (DWORD)e, 0,
+                                 buf, (DWORD)(n > 0xFFFF ? 0xFFFF : n), NULL);
+        while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == '\r' || buf[k - 1] == ' ' || buf[k - 1] == '.'))
+            buf[--k] = 0;
+        if (k == 0) snprintf(buf, n, "Winsock error %d", e);
+    } else {
+        snprintf(buf, n, "%s", strerror(e));   /* the CRT's buffer is per thread */
+    }
+    return buf;
+}
+
+static void smtp__set_nonblock(smtp_socket fd)
+{
+    u_long one = 1;
+    (void)ioctlsocket((SOCKET)fd, (long)FIONBIO, &one);
+    (void)SetHandleInformation((HANDLE)fd, HANDLE_FLAG_INHERIT, 0);   /* as FD_CLOEXEC */
+}
+
+static int smtp__sock_open(int family, int type, int proto, smtp_socket *out)
+{
+    SOCKET k = socket(family, type, proto);
+    if (k == INVALID_SOCKET) return WSAGetLastError();
+    *out = (smtp_socket)k;
+    smtp__set_nonblock(*out);
+    return 0;
+}
+
+static void smtp__sock_close(smtp_socket fd) { (void)closesocket((SOCKET)fd); }
+
+static void smtp__sock_opt(smtp_socket fd, int level, int name, int v)
+{
+    (void)setsockopt((SOCKET)fd, level, name, (const char *)&v, (int)sizeof v);
+}
+
+static int smtp__sock_err(smtp_socket fd)
+{
+    int e = 0, el = (int)sizeof e;
+    if (getsockopt((SOCKET)fd, SOL_SOCKET, SO_ERROR, (char *)&e, &el) != 0) e = WSAGetLastError();
+    return e;
+}
+
+static int smtp__sock_connect(smtp_socket fd, const struct sockaddr *a, socklen_t al)
+{
+    int e;
+    if (connect((SOCKET)fd, a, al) == 0) return 0;
+    e = WSAGetLastError();
+    return e == WSAEWOULDBLOCK || e == WSAEINPROGRESS ? -1 : e;
+}
+
+/* select(), not WSAPoll: WSAPoll never reports a refused connect on
+   Windows before 10 2004 (curl avoids it for the same reason); a failed
+   connect shows in the exception set. */
+static int smtp__sock_wait_connect(smtp_socket fd, smtp__ms dl)
+{
+    for (;;) {
+        fd_set w, x;
+        struct timeval tv;
+        int t = smtp__left(dl), r;
+        FD_ZERO(&w); FD_ZERO(&x);
+        FD_SET((SOCKET)fd, &w); FD_SET((SOCKET)fd, &x);
+        tv.tv_sec = t / 1000; tv.tv_usec = (t % 1000) * 1000;
+        r = select(0, NULL, &w, &x, t < 0 ? NULL : &tv);
+        if (r > 0) {
+            int e = smtp__sock_err(fd);
+            return e ? e : FD_ISSET((SOCKET)fd, &x) ? WSAECONNREFUSED : 0;
+        }
+        if (r < 0 || t == 0) return -1;
+    }
+}
+
+static ssize_t smtp__sock_recv(smtp_socket fd, void *buf, size_t len)
+{
+    return recv((SOCKET)fd, (char *)buf, len > INT_MAX ? INT_MAX : (int)len, 0);
+}
+
+static ssize_t smtp__sock_send(smtp_socket fd, const void *buf, size_t len)
+{
+    return send((SOCKET)fd, (const char *)buf, len > INT_MAX ? INT_MAX : (int)len, 0);
+}
+
+static int smtp__sock_poll(smtp_socket fd, short ev, int ms)
+{
+    WSAPOLLFD p;
+    p.fd = (SOCKET)fd; p.events = ev; p.revents = 0;
+    return WSAPoll(&p, 1, ms);
+}
+
+/* QueryPerformanceCounter: monotonic, never adjusted. */
+#ifndef SMTP_CLOCK_MS
+static smtp__ms smtp__clock_ms(void)
+{
+    LARGE_INTEGER c, f;
+    QueryPerformanceCounter(&c);
+    QueryPerformanceFrequency(&f);
+    return (smtp__ms)(c.QuadPart / f.QuadPart) * 1000 + (smtp__ms)(c.QuadPart % f.QuadPart) * 1000 / f.QuadPart;
+}
+#endif
+
+static void smtp__sleep_ms(int ms) { Sleep((DWORD)ms); }
+
+#ifndef SMTP_ENTROPY
+static size_t smtp__sys_entropy(unsigned char *out, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {   /* ULONG at a time */
+        ULONG k = n - got > 0x10000000 ? 0x10000000 : (ULONG)(n - got);
+        if (BCryptGenRandom(NULL, out + got, k, BCRYPT_USE_SYSTEM_PREFERRED_RNG) != 0) break;
+        got += k;
+    }
+    return got;
+}
+#endif
+
+/* gethostname is a Winsock call: its own reference, for sessions over
+   cfg.transport where no socket holds one. */
+static int smtp__hostname(char *out, size_t n)
+{
+    int r;
+    if (smtp__net_up() != 0) return -1;
+    r = gethostname(out, n > INT_MAX ? INT_MAX : (int)n);
+    smtp__net_down();
+    return r;
+}
+
+static int smtp__file_size(const char *path, unsigned long long *size)
+{
+    struct _stati64 sb;
+    if (_stati64(path, &sb) != 0) return -1;
+    *size = (unsigned long long)sb.st_size;
+    return 0;
+}
+
+/* No Unix permission bits on Windows (stat makes them up from the
+   read-only flag): not checked, as msmtp does not check them there. */
+static int smtp__file_mode(const char *path, unsigned *mode)
+{
+    (void)path; (void)mode;
+    return -1;
+}
+
+#else
+/* ---- POSIX ------------------------------------------------------------- */
+#define SMTP__EINTR EINTR
+#define SMTP__EAGAIN EAGAIN
+#define SMTP__EWOULDBLOCK EWOULDBLOCK
+#define SMTP__EPIPE EPIPE
+#define SMTP__ECONNRESET ECONNRESET
+#define SMTP__ENOUNIX (-1)              /* never: POSIX has AF_UNIX */
+
+static int smtp__net_up(void) { return 0; }
+static void smtp__net_down(void) {}
+static int smtp__sock_errno(void) { return errno; }
+
 /* strerror_r has two incompatible forms; this wraps both. */
 static const char *smtp__strerror(int e, char *buf, size_t n)
 {
@@ -1833,7 +2091,7 @@ static const char *smtp__strerror(int e, char *buf, size_t n)
 #endif
 }
 
-static void smtp__set_nonblock(int fd)
+static void smtp__set_nonblock(smtp_socket fd)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0) (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
@@ -1843,17 +2101,75 @@ static void smtp__set_nonblock(int fd)
 #endif
 }
 
-/* Random bytes: SMTP_ENTROPY(buf, len) when the program defines it (a
-   system without getrandom or /dev/urandom), else getrandom, else
-   /dev/urandom. */
-static void smtp__entropy(unsigned char *out, size_t n)
+static int smtp__sock_open(int family, int type, int proto, smtp_socket *out)
+{
+    int fd = socket(family, type, proto);
+    if (fd < 0) return errno;
+    *out = fd;
+    smtp__set_nonblock(fd);
+    return 0;
+}
+
+static void smtp__sock_close(smtp_socket fd) { close(fd); }
+
+static void smtp__sock_opt(smtp_socket fd, int level, int name, int v)
+{
+    (void)setsockopt(fd, level, name, &v, sizeof v);
+}
+
+static int smtp__sock_err(smtp_socket fd)
+{
+    int e = 0;
+    socklen_t el = sizeof e;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0) e = errno;
+    return e;
+}
+
+static int smtp__sock_connect(smtp_socket fd, const struct sockaddr *a, socklen_t al)
+{
+    int e;
+    if (connect(fd, a, al) == 0) return 0;
+    e = errno;
+    return e == EINPROGRESS || e == EINTR ? -1 : e;
+}
+
+static int smtp__poll(smtp_socket fd, short ev, smtp__ms dl);
+static int smtp__sock_wait_connect(smtp_socket fd, smtp__ms dl)
+{
+    return smtp__poll(fd, POLLOUT, dl) != SMTP_OK ? -1 : smtp__sock_err(fd);
+}
+
+static ssize_t smtp__sock_recv(smtp_socket fd, void *buf, size_t len) { return recv(fd, buf, len, 0); }
+
+static ssize_t smtp__sock_send(smtp_socket fd, const void *buf, size_t len)
+{
+    return send(fd, buf, len, MSG_NOSIGNAL);
+}
+
+static int smtp__sock_poll(smtp_socket fd, short ev, int ms)
+{
+    struct pollfd p;
+    p.fd = fd; p.events = ev; p.revents = 0;
+    return poll(&p, 1, ms);
+}
+
+#ifndef SMTP_CLOCK_MS
+static smtp__ms smtp__clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (smtp__ms)ts.tv_sec * 1000 + (smtp__ms)(ts.tv_nsec / 1000000);
+}
+#endif
+
+static void smtp__sleep_ms(int ms) { (void)poll(NULL, 0, ms); }
+
+/* getrandom, else /dev/urandom. */
+#ifndef SMTP_ENTROPY
+static size_t smtp__sys_entropy(unsigned char *out, size_t n)
 {
     size_t got = 0;
-#ifdef SMTP_ENTROPY
-    SMTP_ENTROPY(out, n);
-    got = n;
-#endif
-#if defined(__linux__) && !defined(SMTP_ENTROPY)
+#if defined(__linux__)
     while (got < n) {
         ssize_t k = getrandom(out + got, n - got, 0);
         if (k <= 0) break;
@@ -1868,6 +2184,39 @@ static void smtp__entropy(unsigned char *out, size_t n)
             close(fd);
         }
     }
+    return got;
+}
+#endif
+
+static int smtp__hostname(char *out, size_t n) { return gethostname(out, n); }
+
+static int smtp__file_size(const char *path, unsigned long long *size)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return -1;
+    *size = (unsigned long long)sb.st_size;
+    return 0;
+}
+
+/* The permission bits of a file (a config file holding a password). */
+static int smtp__file_mode(const char *path, unsigned *mode)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return -1;
+    *mode = (unsigned)sb.st_mode;
+    return 0;
+}
+#endif
+
+/* Random bytes: SMTP_ENTROPY(buf, len) when the program defines it (a
+   system without getrandom, /dev/urandom or BCrypt), else the system's. */
+static void smtp__entropy(unsigned char *out, size_t n)
+{
+#ifdef SMTP_ENTROPY
+    SMTP_ENTROPY(out, n);
+#else
+    (void)smtp__sys_entropy(out, n);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1879,9 +2228,7 @@ static smtp__ms smtp__now(void)
 #ifdef SMTP_CLOCK_MS   /* the program's monotonic clock (a device without clock_gettime; the fuzzers) */
     return (smtp__ms)(SMTP_CLOCK_MS());
 #else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (smtp__ms)ts.tv_sec * 1000 + (smtp__ms)(ts.tv_nsec / 1000000);
+    return smtp__clock_ms();
 #endif
 }
 
@@ -1902,21 +2249,19 @@ static void smtp__pause(int ms)
 {
     smtp__ms dl = smtp__deadline(ms);
     int left;
-    while ((left = smtp__left(dl)) > 0) (void)poll(NULL, 0, left);
+    while ((left = smtp__left(dl)) > 0) smtp__sleep_ms(left);
 }
 
 /* Waits until fd is ready for ev, or dl passes. Errors and hang-ups count
    as ready: the call that follows reports them. */
-static int smtp__poll(int fd, short ev, smtp__ms dl)
+static int smtp__poll(smtp_socket fd, short ev, smtp__ms dl)
 {
     for (;;) {
-        struct pollfd p;
         int t = smtp__left(dl), r;
-        p.fd = fd; p.events = ev; p.revents = 0;
-        r = poll(&p, 1, t);   /* t == 0 (the deadline is now): only "is it ready?" */
+        r = smtp__sock_poll(fd, ev, t);   /* t == 0 (the deadline is now): only "is it ready?" */
         if (r == 0 && t == 0) return SMTP_ERR_TIMEOUT;
         if (r > 0) return SMTP_OK;
-        if (r < 0 && errno != EINTR) return SMTP_ERR_IO;
+        if (r < 0 && smtp__sock_errno() != SMTP__EINTR) return SMTP_ERR_IO;
     }
 }
 
@@ -1926,7 +2271,7 @@ static int smtp__poll(int fd, short ev, smtp__ms dl)
 
 static int smtp__errno_result(int e)
 {
-    return (e == EPIPE || e == ECONNRESET) ? SMTP_ERR_CLOSED : SMTP_ERR_IO;
+    return (e == SMTP__EPIPE || e == SMTP__ECONNRESET) ? SMTP_ERR_CLOSED : SMTP_ERR_IO;
 }
 
 /* A stepped session's layer found nothing to do without waiting: it
@@ -1958,16 +2303,16 @@ static int smtp__tcp_read(smtp_session *s, void *buf, size_t len, smtp__ms dl)
             int r = smtp__poll(s->link.fd, POLLIN, dl);
             if (r) return r;
         }
-        n = recv(s->link.fd, buf, len, 0);
+        n = smtp__sock_recv(s->link.fd, buf, len);
         if (n > 0) return (int)n;
         if (n == 0) return SMTP_ERR_CLOSED;
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (smtp__sock_errno() == SMTP__EINTR) continue;
+        if (smtp__sock_errno() == SMTP__EAGAIN || smtp__sock_errno() == SMTP__EWOULDBLOCK) {
             if (s->link.nb) return smtp__would_block(s, SMTP_WANT_READ, dl);
             continue;
         }
-        s->link.sys_errno = errno;
-        return smtp__errno_result(errno);
+        s->link.sys_errno = smtp__sock_errno();
+        return smtp__errno_result(smtp__sock_errno());
     }
 }
 
@@ -1979,25 +2324,26 @@ static int smtp__tcp_write(smtp_session *s, const void *buf, size_t len, smtp__m
     size_t done = 0;
     if (len > INT_MAX) len = INT_MAX;
     while (done < len) {
-        ssize_t n = send(s->link.fd, p + done, len - done, MSG_NOSIGNAL);
+        ssize_t n = smtp__sock_send(s->link.fd, p + done, len - done);
         if (n > 0) { done += (size_t)n; s->link.wrote = 1; continue; }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (n < 0 && smtp__sock_errno() == SMTP__EINTR) continue;
+        if (n < 0 && (smtp__sock_errno() == SMTP__EAGAIN || smtp__sock_errno() == SMTP__EWOULDBLOCK)) {
             int r;
             if (s->link.nb) return done ? (int)done : smtp__would_block(s, SMTP_WANT_WRITE, dl);
             if ((r = smtp__poll(s->link.fd, POLLOUT, dl)) != SMTP_OK) return r;
             continue;
         }
-        s->link.sys_errno = n < 0 ? errno : EPIPE;
+        s->link.sys_errno = n < 0 ? smtp__sock_errno() : SMTP__EPIPE;
         return smtp__errno_result(s->link.sys_errno);
     }
     return (int)done;
 }
 
+/* Closes the socket and gives back the Winsock reference it held. */
 static void smtp__tcp_close(smtp_session *s)
 {
-    if (s->link.fd >= 0) close(s->link.fd);
-    s->link.fd = -1;
+    if (s->link.fd != SMTP_INVALID_SOCKET) { smtp__sock_close(s->link.fd); smtp__net_down(); }
+    s->link.fd = SMTP_INVALID_SOCKET;
 }
 
 /* cfg.transport under the session: the caller's read, write and close
@@ -2112,39 +2458,36 @@ static smtp_result smtp__break(smtp_session *s, smtp_result r)
 }
 
 /* One address: a non-blocking socket, bound to la when given, connected
-   before dl. The descriptor, or -1 (try the next: *err says why), -2 (dl
+   before dl, in *out. 0, or -1 (try the next: *err says why), -2 (dl
    passed), -3 (the bind failed: the session's error is set). */
-static int smtp__tcp_try(smtp_session *s, const struct addrinfo *ai, const struct addrinfo *la, smtp__ms dl, int *err)
+static int smtp__tcp_try(smtp_session *s, const struct addrinfo *ai, const struct addrinfo *la, smtp__ms dl, int *err,
+                         smtp_socket *out)
 {
     char ebuf[128];
-    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol), one = 1, e;
-    if (fd < 0) { *err = errno; return -1; }
-    smtp__set_nonblock(fd);
+    smtp_socket fd = SMTP_INVALID_SOCKET;
+    int e = smtp__sock_open(ai->ai_family, ai->ai_socktype, ai->ai_protocol, &fd);
+    if (e) { *err = e; return -1; }
     /* a fixed local port may still be in TIME_WAIT from the last run */
-    if (la && s->cfg.local_port) (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (la && bind(fd, la->ai_addr, la->ai_addrlen) != 0) {
-        e = errno;
-        close(fd);
+    if (la && s->cfg.local_port) smtp__sock_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (la && bind(fd, la->ai_addr, (socklen_t)la->ai_addrlen) != 0) {
+        e = smtp__sock_errno();
+        smtp__sock_close(fd);
         (void)smtp__fail(s, SMTP_ERR_CONNECT, "cannot bind to local address %s port %d: %s",
                          s->cfg.local_address ? s->cfg.local_address : "*", s->cfg.local_port,
                          smtp__strerror(e, ebuf, sizeof ebuf));
         return -3;
     }
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        e = errno;
-        if (e == EINPROGRESS || e == EINTR) {
-            socklen_t el = sizeof e;
-            if (smtp__poll(fd, POLLOUT, dl) != SMTP_OK) { close(fd); return -2; }
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0) e = errno;
-        }
-        if (e != 0) { *err = e; close(fd); return -1; }
-    }
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
+    e = smtp__sock_connect(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen);
+    if (e == -1 && (e = smtp__sock_wait_connect(fd, dl)) == -1) { smtp__sock_close(fd); return -2; }
+    if (e != 0) { *err = e; smtp__sock_close(fd); return -1; }
+    smtp__sock_opt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    *out = fd;
+    return 0;
 }
 
-/* A connected stream socket (TCP or Unix) becomes the bottom layer. */
-static smtp_result smtp__stream_on(smtp_session *s, int fd)
+/* A connected stream socket (TCP or Unix) becomes the bottom layer; it
+   holds one smtp__net_up reference until smtp__tcp_close. */
+static smtp_result smtp__stream_on(smtp_session *s, smtp_socket fd)
 {
     s->link.fd = fd;
     s->link.io.read = smtp__tcp_read;
@@ -2161,38 +2504,46 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
 {
     struct addrinfo hints, *res = NULL, *ai, *loc = NULL;
     char portstr[16], lport[16], ebuf[128], where[INET6_ADDRSTRLEN + 8];
-    int rc, last_errno = 0, tried = 0, fd = -1, no_family = 0;
+    int rc, last_errno = 0, tried = 0, got = -1, no_family = 0;
+    smtp_socket fd = SMTP_INVALID_SOCKET;
+    if ((rc = smtp__net_up()) != 0)
+        return smtp__fail(s, SMTP_ERR_CONNECT, "cannot start Winsock (WSAStartup): %s", smtp__strerror(rc, ebuf, sizeof ebuf));
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     snprintf(portstr, sizeof portstr, "%d", port);
-    if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0)
+    if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+        smtp__net_down();
         return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot resolve %s name \"%s\": %s", role, host, gai_strerror(rc));
+    }
     if (s->cfg.local_address || s->cfg.local_port) {
         hints.ai_flags = AI_PASSIVE;
         snprintf(lport, sizeof lport, "%d", s->cfg.local_port);
         if ((rc = getaddrinfo(s->cfg.local_address, lport, &hints, &loc)) != 0) {
             freeaddrinfo(res);
+            smtp__net_down();
             return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot use local_address \"%s\": %s",
                               s->cfg.local_address ? s->cfg.local_address : "", gai_strerror(rc));
         }
     }
     where[0] = 0;
-    for (ai = res; ai && fd < 0 && fd != -2 && fd != -3; ai = ai->ai_next) {
+    for (ai = res; ai && got == -1; ai = ai->ai_next) {
         struct addrinfo *la = NULL;
         if (loc) {
             for (la = loc; la && la->ai_family != ai->ai_family; la = la->ai_next) {}
             if (!la) { no_family = 1; continue; }
         }
-        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, where, sizeof where, NULL, 0, NI_NUMERICHOST)) where[0] = 0;
+        if (getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, where, sizeof where, NULL, 0, NI_NUMERICHOST))
+            where[0] = 0;
         tried++;
-        fd = smtp__tcp_try(s, ai, la, dl, &last_errno);
+        got = smtp__tcp_try(s, ai, la, dl, &last_errno, &fd);
     }
     freeaddrinfo(res);
     if (loc) freeaddrinfo(loc);
-    if (fd >= 0) return smtp__stream_on(s, fd);
-    if (fd == -3) return SMTP_ERR_CONNECT;
-    if (fd == -2)
+    if (got == 0) return smtp__stream_on(s, fd);
+    smtp__net_down();
+    if (got == -3) return SMTP_ERR_CONNECT;
+    if (got == -2)
         return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to %s %s port %d (%s) timed out after %d ms",
                           role, host, port, where, s->cfg.connect_timeout_ms);
     if (!tried && no_family)
@@ -2204,23 +2555,31 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
 }
 
 /* Connects to the Unix-domain socket cfg.socket_path within dl; the same
-   transport as TCP (a stream on a descriptor). */
+   transport as TCP (a stream on a descriptor). Windows 10 1803 and later
+   have AF_UNIX (afunix.h); where Winsock lacks it, SMTP_ERR_UNSUPPORTED. */
 static smtp_result smtp__unix_connect(smtp_session *s, smtp__ms dl)
 {
     struct sockaddr_un su;
     struct addrinfo ai;
     char ebuf[128];
     size_t n = strlen(s->cfg.socket_path);
-    int fd, e = 0;
+    smtp_socket fd = SMTP_INVALID_SOCKET;
+    int e = 0, got;
+    if ((e = smtp__net_up()) != 0)
+        return smtp__fail(s, SMTP_ERR_CONNECT, "cannot start Winsock (WSAStartup): %s", smtp__strerror(e, ebuf, sizeof ebuf));
     memset(&su, 0, sizeof su);
     su.sun_family = AF_UNIX;
     memcpy(su.sun_path, s->cfg.socket_path, n + 1);   /* n < sizeof su.sun_path: smtp__init checked */
     memset(&ai, 0, sizeof ai);
     ai.ai_family = AF_UNIX; ai.ai_socktype = SOCK_STREAM;
-    ai.ai_addr = (struct sockaddr *)(void *)&su; ai.ai_addrlen = (socklen_t)sizeof su;
-    fd = smtp__tcp_try(s, &ai, NULL, dl, &e);
-    if (fd >= 0) return smtp__stream_on(s, fd);
-    if (fd == -2)
+    ai.ai_addr = (struct sockaddr *)(void *)&su; ai.ai_addrlen = sizeof su;
+    got = smtp__tcp_try(s, &ai, NULL, dl, &e, &fd);
+    if (got == 0) return smtp__stream_on(s, fd);
+    smtp__net_down();
+    if (got == -1 && e == SMTP__ENOUNIX)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "cannot connect to the Unix socket %s: this Windows has no "
+                          "Unix-domain sockets (AF_UNIX: Windows 10 1803 or later)", s->cfg.socket_path);
+    if (got == -2)
         return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to the Unix socket %s timed out after %d ms",
                           s->cfg.socket_path, s->cfg.connect_timeout_ms);
     return smtp__fail(s, SMTP_ERR_CONNECT, "cannot connect to the Unix socket %s: %s", s->cfg.socket_path,
@@ -2829,6 +3188,32 @@ static void smtp__anchor_end(void *ctx)
     }
 }
 
+/* The trust's digest: SHA-256 of every anchor's name and key (the TLS
+   session cache's key includes it). */
+static void smtp__trust_digest(smtp_trust *t)
+{
+    br_sha256_context c;
+    size_t i;
+    br_sha256_init(&c);
+    for (i = 0; i < t->n; i++) {
+        const br_x509_trust_anchor *ta = &t->ta[i];
+        unsigned char hdr[9];
+        size_t kl = ta->pkey.key_type == BR_KEYTYPE_RSA ? ta->pkey.key.rsa.nlen : ta->pkey.key.ec.qlen;
+        hdr[0] = (unsigned char)ta->flags; hdr[1] = ta->pkey.key_type;
+        hdr[2] = (unsigned char)(ta->dn.len >> 8); hdr[3] = (unsigned char)ta->dn.len;
+        hdr[4] = (unsigned char)(kl >> 8); hdr[5] = (unsigned char)kl;
+        hdr[6] = (unsigned char)(ta->pkey.key_type == BR_KEYTYPE_RSA ? (unsigned)ta->pkey.key.rsa.elen : (unsigned)ta->pkey.key.ec.curve);
+        hdr[7] = hdr[8] = 0;
+        br_sha256_update(&c, hdr, sizeof hdr);
+        br_sha256_update(&c, ta->dn.data, ta->dn.len);
+        if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
+            br_sha256_update(&c, ta->pkey.key.rsa.n, ta->pkey.key.rsa.nlen);
+            br_sha256_update(&c, ta->pkey.key.rsa.e, ta->pkey.key.rsa.elen);
+        } else br_sha256_update(&c, ta->pkey.key.ec.q, ta->pkey.key.ec.qlen);
+    }
+    br_sha256_out(&c, t->digest);
+}
+
 SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size_t len,
                                          char *detail, size_t detail_size)
 {
@@ -2859,28 +3244,7 @@ SMTP_API smtp_result smtp_trust_load_pem(smtp_trust **out, const void *pem, size
         smtp_trust_free(l.t);
         return SMTP_ERR_CERT;
     }
-    {
-        br_sha256_context c;
-        size_t i;
-        br_sha256_init(&c);
-        for (i = 0; i < l.t->n; i++) {
-            const br_x509_trust_anchor *ta = &l.t->ta[i];
-            unsigned char hdr[9];
-            size_t kl = ta->pkey.key_type == BR_KEYTYPE_RSA ? ta->pkey.key.rsa.nlen : ta->pkey.key.ec.qlen;
-            hdr[0] = (unsigned char)ta->flags; hdr[1] = ta->pkey.key_type;
-            hdr[2] = (unsigned char)(ta->dn.len >> 8); hdr[3] = (unsigned char)ta->dn.len;
-            hdr[4] = (unsigned char)(kl >> 8); hdr[5] = (unsigned char)kl;
-            hdr[6] = (unsigned char)(ta->pkey.key_type == BR_KEYTYPE_RSA ? (unsigned)ta->pkey.key.rsa.elen : (unsigned)ta->pkey.key.ec.curve);
-            hdr[7] = hdr[8] = 0;
-            br_sha256_update(&c, hdr, sizeof hdr);
-            br_sha256_update(&c, ta->dn.data, ta->dn.len);
-            if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
-                br_sha256_update(&c, ta->pkey.key.rsa.n, ta->pkey.key.rsa.nlen);
-                br_sha256_update(&c, ta->pkey.key.rsa.e, ta->pkey.key.rsa.elen);
-            } else br_sha256_update(&c, ta->pkey.key.ec.q, ta->pkey.key.ec.qlen);
-        }
-        br_sha256_out(&c, l.t->digest);
-    }
+    smtp__trust_digest(l.t);
     *out = l.t;
     return SMTP_OK;
 }
@@ -2903,6 +3267,45 @@ SMTP_API smtp_result smtp_trust_load_file(smtp_trust **out, const char *path, ch
     return r;
 }
 
+#if defined(_WIN32)
+/* Windows: the ROOT store (CertOpenSystemStore), each certificate's DER
+   through the loader smtp_trust_load_pem uses. */
+SMTP_API smtp_result smtp_trust_load_system(smtp_trust **out, char *detail, size_t detail_size)
+{
+    HCERTSTORE st;
+    PCCERT_CONTEXT c = NULL;
+    smtp__loader l;
+    if (!out) return SMTP_ERR_PARAM;
+    *out = NULL;
+    if (!(st = CertOpenSystemStoreA(0, "ROOT"))) {
+        smtp__detail(detail, detail_size, "cannot open the Windows ROOT certificate store (error %lu); "
+                     "set cfg.ca_file or cfg.trust", (unsigned long)GetLastError());
+        return SMTP_ERR_CERT;
+    }
+    memset(&l, 0, sizeof l);
+    if (!(l.t = (smtp_trust *)SMTP_MALLOC(sizeof *l.t))) { CertCloseStore(st, 0); return SMTP_ERR_NOMEM; }
+    memset(l.t, 0, sizeof *l.t);
+    while ((c = CertEnumCertificatesInStore(st, c)) != NULL) {
+        if (!(c->dwCertEncodingType & X509_ASN_ENCODING)) continue;
+        smtp__anchor_begin(&l, "CERTIFICATE");
+        smtp__anchor_data(&l, c->pbCertEncoded, c->cbCertEncoded);
+        smtp__anchor_end(&l);
+    }
+    CertCloseStore(st, 0);
+    SMTP_FREE(l.dn);
+    SMTP_FREE(l.der);
+    if (l.nomem) { smtp_trust_free(l.t); smtp__detail(detail, detail_size, "out of memory"); return SMTP_ERR_NOMEM; }
+    if (l.t->n == 0) {
+        smtp__detail(detail, detail_size, "no usable certificate in the Windows ROOT store (%d found); "
+                     "set cfg.ca_file or cfg.trust", l.certs);
+        smtp_trust_free(l.t);
+        return SMTP_ERR_CERT;
+    }
+    smtp__trust_digest(l.t);
+    *out = l.t;
+    return SMTP_OK;
+}
+#else
 SMTP_API smtp_result smtp_trust_load_system(smtp_trust **out, char *detail, size_t detail_size)
 {
     static const char *const paths[] = {
@@ -2923,6 +3326,7 @@ SMTP_API smtp_result smtp_trust_load_system(smtp_trust **out, char *detail, size
                  "set cfg.ca_file or cfg.trust", paths[0], (int)(sizeof paths / sizeof *paths) - 1);
     return SMTP_ERR_CERT;
 }
+#endif
 
 /* ---- certificate checks ---------------------------------------------- */
 /* BearSSL's x509 "minimal" engine checks signatures, dates and the chain
@@ -5091,10 +5495,9 @@ static smtp_result smtp__b64_part(smtp_session *s, const smtp_attachment *a)
     if (c->k++ < c->done) return SMTP_OK;   /* written in an earlier step */
     if (a->path) {
         if (s->wr.counting) {
-            struct stat sb;
             unsigned long long sz;
-            if (stat(a->path, &sb) != 0) return smtp__fail(s, SMTP_ERR_PARAM, "attachment %s: cannot read it", a->path);
-            sz = (unsigned long long)sb.st_size;
+            if (smtp__file_size(a->path, &sz) != 0)
+                return smtp__fail(s, SMTP_ERR_PARAM, "attachment %s: cannot read it", a->path);
             s->wr.counted += 4 * ((sz + 2) / 3) + 2 * ((sz + 56) / 57);
             return SMTP_OK;
         }
@@ -5928,6 +6331,7 @@ static smtp_result smtp__settings_lines(smtp_settings *st, const char *path, cha
         char *eol = strchr(p, '\n');
         const char *key, *val;
         if (eol) *eol = 0;
+        if (eol && eol > p && eol[-1] == '\r') eol[-1] = 0;   /* CRLF (a file saved on Windows) */
         lineno++;
         while (*p == ' ' || *p == '\t') p++;
         if (*p && *p != '#' && *p != '\r') {
@@ -5974,7 +6378,7 @@ static smtp_result smtp__config_load(smtp_settings *st, const char *path, const 
     smtp__cfile f;
     smtp__load_state x;
     smtp_result r;
-    struct stat sb;
+    unsigned mode;
     if (!st) return SMTP_ERR_PARAM;
     memset(st, 0, sizeof *st);
     st->notes = "";
@@ -5983,9 +6387,9 @@ static smtp_result smtp__config_load(smtp_settings *st, const char *path, const 
     if ((r = smtp__settings_text(st, path, &text, &f)) != SMTP_OK || (r = smtp__settings_lines(st, path, text, &f)) != SMTP_OK)
         return r;
     /* msmtp refuses a password in a file others can read; so do we (not the system file: root's to protect) */
-    if (f.has_password && !system && stat(path, &sb) == 0 && (sb.st_mode & 077))
+    if (f.has_password && !system && smtp__file_mode(path, &mode) == 0 && (mode & 077))
         return smtp__settings_fail(st, path, 0, "holds a password but can be read by others (mode %03o): "
-                             "chmod 600 it, as msmtp requires", (unsigned)(sb.st_mode & 0777));
+                             "chmod 600 it, as msmtp requires", mode & 0777);
     if ((r = smtp__settings_check_lines(st, path, &f)) != SMTP_OK) return r;
     memset(&x, 0, sizeof x);
     x.quiet = 1; x.record = 1;
@@ -6232,10 +6636,10 @@ static void smtp__helo_name(smtp_session *s, char *out, size_t n)
     char a[INET6_ADDRSTRLEN];
     if (s->cfg.helo_name) { snprintf(out, n, "%s", s->cfg.helo_name); return; }
     out[n - 1] = 0;   /* a name that does not fit is not used */
-    if (gethostname(out, n - 1) == 0 && strlen(out) < n - 2 && strchr(out, '.') && smtp__clean(out) &&
+    if (smtp__hostname(out, n - 1) == 0 && strlen(out) < n - 2 && strchr(out, '.') && smtp__clean(out) &&
         !strchr(out, ' '))
         return;
-    if (s->link.fd >= 0 && getsockname(s->link.fd, (struct sockaddr *)&ss, &sl) == 0 &&
+    if (s->link.fd != SMTP_INVALID_SOCKET && getsockname(s->link.fd, (struct sockaddr *)&ss, &sl) == 0 &&
         getnameinfo((struct sockaddr *)&ss, sl, a, sizeof a, NULL, 0, NI_NUMERICHOST) == 0) {
         snprintf(out, n, ss.ss_family == AF_INET6 ? "[IPv6:%s]" : "[%s]", a);
         return;
@@ -6816,7 +7220,7 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
     memset(s, 0, offsetof(smtp_session, wr) + offsetof(smtp__writer, buf));
     memset(&s->rd, 0, offsetof(smtp__reader, buf));
     memset(&s->work, 0, sizeof *s - offsetof(smtp_session, work));
-    s->link.fd = -1;
+    s->link.fd = SMTP_INVALID_SOCKET;
     s->rd.reply.text = s->rd.text;
     if (!cfg) return smtp__fail(s, SMTP_ERR_PARAM, "smtp_open: cfg is NULL");
     s->cfg = *cfg;
@@ -8454,7 +8858,10 @@ SMTP_API smtp_result smtp_send_batch_start(smtp_session *s, const smtp_message *
     return smtp__batch_start(s, msgs, count, results, 1, "smtp_send_batch_start");
 }
 
-SMTP_API int smtp_fd(const smtp_session *s) { return s && !s->cfg.transport && s->link.io.close ? s->link.fd : -1; }
+SMTP_API smtp_socket smtp_fd(const smtp_session *s)
+{
+    return s && !s->cfg.transport && s->link.io.close ? s->link.fd : SMTP_INVALID_SOCKET;
+}
 
 SMTP_API int smtp_timeout_ms(const smtp_session *s) { return s && s->op ? smtp__left(s->link.dl) : -1; }
 

@@ -210,7 +210,7 @@ static smtp_result step_loop(smtp_result r)
         size_t pos = T.pos, out = T.out_len;
         r = smtp_step(&S);
         if (r != SMTP_WANT_READ && r != SMTP_WANT_WRITE) return r;
-        FCHECK(smtp_fd(&S) == -1);          /* our own transport: no descriptor */
+        FCHECK(smtp_fd(&S) == SMTP_INVALID_SOCKET);         /* our own transport: no descriptor */
         FCHECK(smtp_timeout_ms(&S) >= 0);   /* every wait has a deadline */
         FCHECK(++steps < 1000000);
         if (r == SMTP_WANT_WRITE || T.pos != pos || T.out_len != out) { idle = 0; continue; }

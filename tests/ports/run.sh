@@ -17,8 +17,9 @@
 # namespace when `unshare -n` works (fixed ports, other suites unaffected).
 #
 # Exit 0 when every cell passes or fails as expected: PORTS_XFAIL (default
-# "mingw": smtp.h has no Winsock section yet) lists platforms whose failures
-# are counted as skipped (shown as "xfail: ...").
+# none) lists platforms whose failures are counted as skipped (shown as
+# "xfail: ..."). mingw also runs tests/ports/wincheck.c (make test runs
+# this script for mingw alone).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
@@ -27,7 +28,7 @@ OUT=$ROOT/tests/.build/ports
 UNIT_SRCS=${UNIT_SRCS:-$(echo tests/unit/*.c)}; export UNIT_SRCS   # the Makefile's list, space-separated
 read -r -a UNITS <<< "$UNIT_SRCS"
 WARN=${WARN:--std=c99 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion}
-XFAIL=" ${PORTS_XFAIL-mingw} "
+XFAIL=" ${PORTS_XFAIL-} "
 PORT=${PORTS_PORT:-24970}          # PORT: cleartext and STARTTLS; PORT+1: implicit TLS
 ALL=(s390x powerpc armhf i386 musl tcc mingw)
 PY=/usr/bin/python3
@@ -80,7 +81,7 @@ build() {
     local cmd="$*"
     if [ ! -e "$out" ] || [ "$(cat "$out.cmd" 2>/dev/null)" != "$cmd" ]; then stale=1; fi
     for f in smtp.h tests/test.h tests/fake.h tests/unit/unit.h "${UNITS[@]}" examples/hello.c examples/tls.c \
-             tests/ports/win-compat.h tests/ports/winprobe.c ${BSSL_DIR:+$BSSL_DIR/.ok}; do
+             tests/ports/win-compat.h tests/ports/winprobe.c tests/ports/wincheck.c ${BSSL_DIR:+$BSSL_DIR/.ok}; do
         [ $stale = 1 ] && break
         [ "$f" -nt "$out" ] && stale=1
     done
@@ -123,6 +124,8 @@ build_plat() {
     if [ "$P" = mingw ] && [ ! -e "$D/hello$EXE" ]; then mingw_survey; fi
     if [ "$P" = mingw ]; then
         build b-winprobe.exe $CCX -std=c99 -Wall -Wextra -O2 -o "$D/winprobe.exe" tests/ports/winprobe.c -lws2_32
+        build b-wincheck.exe $CCX -std=c99 -D_GNU_SOURCE -Wall -Wextra -g -O1 $UB $tlsdef $COMPAT $BSSL_FLAGS \
+            -o "$D/wincheck.exe" tests/ports/wincheck.c $libs
     fi
 }
 
@@ -155,6 +158,28 @@ run_unit() {
     else st unit "FAIL (exit $rc${line:+, $line})"; fi
 }
 
+# tests/ports/wincheck.c: the Windows platform section beyond the sends
+# (ROOT store, refused connect, greeting timeout, WSAStartup balance,
+# cfg.socket_path); when AF_UNIX worked, its message must be in the spool
+run_wincheck() {
+    plat mingw
+    local exe=$D/wincheck.exe sock=$RUNDIR/smtp.sock rc line
+    if [ ! -e "$exe" ]; then st wincheck "- (not built)"; return; fi
+    timeout 600 wine "$exe" "$PORT" "Z:${sock//\//\\}" > "$D/wincheck.out" 2>&1
+    rc=$?
+    line=$(tr -d '\r' < "$D/wincheck.out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+    if [ $rc = 0 ] && [ -n "$line" ] && [ "${line#* passed, }" = "0 failed" ]; then
+        if tr -d '\r' < "$D/wincheck.out" | grep -q 'cfg.socket_path.*: success' &&
+           ! spool_check mingw.unix@ports.test rcpt@ports.test "Hello over AF_UNIX" no > "$D/wincheck.check" 2>&1; then
+            st wincheck "FAIL (AF_UNIX: $(tail -1 "$D/wincheck.check"))"
+        else
+            st wincheck "${line%%,*}"
+        fi
+    else
+        st wincheck "FAIL (exit $rc${line:+, $line})"
+    fi
+}
+
 # spool_check FROM TO SUBJECT TLS(yes|no): the server's spool holds the
 # message from FROM, to TO alone, with that Subject, over TLS or not. Last
 # line printed: "ok", "ok (TLS version)" or what was wrong.
@@ -183,7 +208,7 @@ send() {
     plat "$1" || return 1
     local mode=$2 from="$1.$2@ports.test" to="rcpt@ports.test" exe subj tls ca=$CACHE/certs/ca.pem args
     case $mode in
-    clear)    exe=$D/hello$EXE; subj="Hello from smtp.h"; tls=no
+    clear)    exe=$D/hello$EXE; subj="Hello"; tls=no
               args=(127.0.0.1 "$PORT" "$from" "$to") ;;
     starttls) exe=$D/tls$EXE; subj="Hello over TLS"; tls=yes
               args=(127.0.0.1 "$PORT" "$from" "$to" starttls) ;;
@@ -225,7 +250,7 @@ fi
 T0=$SECONDS
 mkdir -p "$OUT"
 # the run cells are new each time; a build cell stays with its unchanged output
-for p in "${PLATS[@]}"; do rm -f "$OUT/$p"/{unit,clear,starttls,implicit,wine,bearssl}.st; done
+for p in "${PLATS[@]}"; do rm -f "$OUT/$p"/{unit,clear,starttls,implicit,wine,wincheck,bearssl}.st; done
 echo "== ports: building (two platforms at a time): ${PLATS[*]}"
 printf '%s\n' "${PLATS[@]}" | xargs -P 2 -I{} bash tests/ports/run.sh --build {}
 echo "   built in $((SECONDS - T0)) s"
@@ -242,7 +267,7 @@ sh tests/peers/certs.sh "$CACHE/certs" || exit 1
 rm -rf "$RUNDIR"; mkdir -p "$RUNDIR"
 $PY tests/peers/aiosmtpd_server.py --listen "127.0.0.1:$PORT" --spool "$RUNDIR/spool" \
     --tls-cert "$CACHE/certs/server.pem" --tls-key "$CACHE/certs/server.key" \
-    --implicit-listen "127.0.0.1:$((PORT + 1))" > "$RUNDIR/aiosmtpd.log" 2>&1 &
+    --implicit-listen "127.0.0.1:$((PORT + 1))" --unix "$RUNDIR/smtp.sock" > "$RUNDIR/aiosmtpd.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 2400); do [ -e "$RUNDIR/spool/ready" ] && break; kill -0 $SERVER_PID 2>/dev/null || break; sleep 0.05; done
 [ -e "$RUNDIR/spool/ready" ] || { echo "run.sh: aiosmtpd did not start:"; cat "$RUNDIR/aiosmtpd.log"; exit 1; }
@@ -258,6 +283,7 @@ for p in "${PLATS[@]}"; do
     fi
     run_unit "$p"
     for m in clear starttls implicit; do send "$p" "$m"; done
+    [ "$p" = mingw ] && run_wincheck
     echo "   $p: $((SECONDS - t)) s"
 done
 
@@ -286,12 +312,16 @@ cell() {       # cell P NAME: the status, counted; PORTS_XFAIL covers smtp.h's c
 # the counts: cell runs in a subshell above, so count again here
 for p in "${PLATS[@]}"; do
     plat "$p"
-    for c in bearssl "b-unit$EXE" "b-hello$EXE" "b-tls$EXE" unit clear starttls implicit wine; do cell "$p" "$c" >/dev/null; done
+    for c in bearssl "b-unit$EXE" "b-hello$EXE" "b-tls$EXE" unit clear starttls implicit wine wincheck; do cell "$p" "$c" >/dev/null; done
 done
 echo
 cat "$OUT/table.md"
 if [ -e "$OUT/mingw/wine.st" ]; then
     echo; echo "wine64: tests/ports/winprobe.c (Winsock, no smtp.h) sent to aiosmtpd on loopback: $(cell mingw wine)"
+fi
+if [ -e "$OUT/mingw/wincheck.st" ]; then
+    echo "wine64: tests/ports/wincheck.c (ROOT store, refused connect, greeting timeout, reset, WSAStartup balance, AF_UNIX): $(cell mingw wincheck)"
+    tr -d '\r' < "$OUT/mingw/wincheck.out" | grep -E '^  (ROOT|refused|no greeting|reset|cfg.socket_path)' || true
 fi
 if [ -e "$OUT/mingw/mingw-errors.txt" ] && [ ! -e "$OUT/mingw/hello.exe" ] && [[ " ${PLATS[*]} " == *" mingw "* ]]; then
     echo; echo "mingw-w64: smtp.h does not compile yet ($OUT/mingw/mingw-errors.txt):"; cat "$OUT/mingw/mingw-errors.txt"

@@ -109,7 +109,7 @@ TEST(stepping_misuse)
     CHECK_EQ_INT(smtp_step(&S), SMTP_ERR_STATE);                 /* nothing under way */
     CHECK_CONTAINS(smtp_error_detail(&S), "nothing under way");
     CHECK_EQ_INT(smtp_step(NULL), SMTP_ERR_PARAM);
-    CHECK_EQ_INT(smtp_fd(NULL), -1);
+    CHECK(smtp_fd(NULL) == SMTP_INVALID_SOCKET);
     CHECK_EQ_INT(smtp_timeout_ms(NULL), -1);
     CHECK_EQ_INT(smtp_timeout_ms(&S), -1);                       /* no deadline when idle */
     CHECK_EQ_INT(smtp_send_start(&S, NULL), SMTP_ERR_PARAM);

@@ -30,7 +30,7 @@ TEST_UNUSED static smtp_result unit_step_loop(smtp_session *s, smtp_result r)
     if (r != SMTP_OK) return r;
     while ((r = smtp_step(s)) == SMTP_WANT_READ || r == SMTP_WANT_WRITE) {
         unit_wants++;
-        if (smtp_fd(s) != -1 || smtp_timeout_ms(s) < 0) return SMTP_ERR_STATE;   /* a transport: no fd; a deadline */
+        if (smtp_fd(s) != SMTP_INVALID_SOCKET || smtp_timeout_ms(s) < 0) return SMTP_ERR_STATE;   /* a transport: no fd; a deadline */
     }
     return r;
 }
