@@ -23,6 +23,9 @@ WARN    := -std=c99 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes \
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CFLAGS  ?= -O2 -g
 LDLIBS  := -lbearssl
+# make test builds and checks on every core unless make was given -j itself
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
+PAR      = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC))
 
 # ---- what `make` builds: every C file under examples/ and tests/ --------
 # (a file added there is built, and checked by check-warnings, without
@@ -169,17 +172,20 @@ $(B)/fuzz-syntax/%.ok: tests/fuzz/%.c tests/fuzz/fuzz.h smtp.h
 check-warnings: | $(B)
 	@printf '#define SMTP_IMPLEMENTATION\n#include "../../smtp.h"\nint main(void) { return 0; }\n' > $(B)/only.c
 	@cp $(B)/only.c $(B)/only.cpp
-	@set -e; for cc in gcc clang; do for f in "" -DSMTP_NO_TLS -DSMTP_STATIC -DSMTP_SMALL "-DSMTP_SMALL -DSMTP_NO_TLS"; do \
-	  echo "  $$cc $$f"; $$cc $(WARN) -Werror $$f -c $(B)/only.c -o $(B)/only.o; done; done
-	@set -e; for cxx in g++ clang++; do echo "  $$cxx (C++)"; \
-	  $$cxx -std=c++11 -Wall -Wextra -pedantic -Werror -c $(B)/only.cpp -o $(B)/only.o; done
-	@set -e; for cc in gcc clang; do \
-	  echo "  $$cc: $(words $(EX_SRCS) $(TEST_SRCS) $(UNIT_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(SM_SRCS) $(OTHER_SRCS)) files of examples/ and tests/"; \
-	  for f in $(EX_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(SM_SRCS); do $$cc $(WARN) -Werror $(SEND_DEFS) -fsyntax-only $$f; done; \
-	  for f in $(TEST_SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(OTHER_SRCS); do $$cc $(TEST_CFLAGS) -Werror -fsyntax-only $$f; done; \
-	  for f in $(UNIT_SRCS); do $$cc $(TEST_CFLAGS) -DSMTP_NO_TLS -Werror -fsyntax-only $$f; done; done
-	@set -e; for cc in gcc clang; do CC=$$cc bash tests/ports/featuremacros.sh > $(B)/featuremacros-$$cc.txt || \
-	  { cat $(B)/featuremacros-$$cc.txt; exit 1; }; tail -1 $(B)/featuremacros-$$cc.txt | sed "s/^/  $$cc: /"; done
+	@echo "  gcc, clang: the header alone, as is and with -DSMTP_NO_TLS, -DSMTP_STATIC, -DSMTP_SMALL, both; g++, clang++ (C++)"
+	@set -e; { for cc in gcc clang; do for f in "" -DSMTP_NO_TLS -DSMTP_STATIC -DSMTP_SMALL "-DSMTP_SMALL -DSMTP_NO_TLS"; do \
+	  echo "$$cc $(WARN) -Werror $$f -c $(B)/only.c -o /dev/null"; done; done; \
+	  for cxx in g++ clang++; do echo "$$cxx -std=c++11 -Wall -Wextra -pedantic -Werror -c $(B)/only.cpp -o /dev/null"; done; \
+	  for cc in gcc clang; do \
+	  for f in $(EX_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(SM_SRCS); do echo "$$cc $(WARN) -Werror $(SEND_DEFS) -fsyntax-only $$f"; done; \
+	  for f in $(TEST_SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(OTHER_SRCS); do echo "$$cc $(TEST_CFLAGS) -Werror -fsyntax-only $$f"; done; \
+	  for f in $(UNIT_SRCS); do echo "$$cc $(TEST_CFLAGS) -DSMTP_NO_TLS -Werror -fsyntax-only $$f"; done; done; } | \
+	  xargs -d '\n' -P $(NPROC) -I{} sh -c '{} || { echo "check-warnings: failed: {}" >&2; exit 255; }'
+	@echo "  gcc, clang: $(words $(EX_SRCS) $(TEST_SRCS) $(UNIT_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(SM_SRCS) $(OTHER_SRCS)) files of examples/ and tests/"
+	@for cc in gcc clang; do { CC=$$cc bash tests/ports/featuremacros.sh > $(B)/featuremacros-$$cc.txt; \
+	  echo $$? > $(B)/featuremacros-$$cc.rc; } & done; wait; \
+	  for cc in gcc clang; do [ "$$(cat $(B)/featuremacros-$$cc.rc)" = 0 ] || { cat $(B)/featuremacros-$$cc.txt; exit 1; }; \
+	  tail -1 $(B)/featuremacros-$$cc.txt | sed "s/^/  $$cc: /"; done
 	@echo "check-warnings: clean"
 
 unit: $(B)/unit $(B)/unit-notls $(B)/unit-small
@@ -188,8 +194,9 @@ unit: $(B)/unit $(B)/unit-notls $(B)/unit-small
 integration: $(B)/integration $(EXAMPLES)
 	bash tests/run-integration.sh
 
-test: deps check-warnings all
-	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory fuzz-smoke
+test: deps check-warnings
+	@echo "== building: make $(PAR) all"; $(MAKE) --no-print-directory $(PAR) --output-sync=target all
+	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory $(PAR) fuzz-smoke
 	@echo "== unit tests"; $(B)/unit
 	@echo "== unit tests, built with SMTP_NO_TLS"; $(B)/unit-notls
 	@echo "== unit tests, built with SMTP_SMALL (the embedded profile)"; $(B)/unit-small
