@@ -65,6 +65,8 @@ DEB_PACKAGES := gcc g++ make clang libclang-rt-14-dev libbearssl-dev postfix sas
 DEB_PACKAGES += mutt neomutt s-nail bsd-mailx git-email libmailtools-perl php-cli time man-db
 # issue 16: Dovecot's LMTP server, a private instance (tests/peers/dovecot_lmtp.sh)
 DEB_PACKAGES += dovecot-core dovecot-lmtpd
+# issue 15: make test's ports step (tests/ports/run.sh, PORTS_QUICK=1): big-endian and 32-bit, musl -static
+DEB_PACKAGES += qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross gcc-i686-linux-gnu libc6-dev-i386-cross musl-tools
 
 .PHONY: all test demo deps clean check-warnings unit integration stress
 
@@ -204,6 +206,8 @@ test: deps check-warnings
 	@echo "== unit tests under valgrind memcheck (no sanitizers)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    $(B)/unit-vg > $(B)/unit-vg.log 2>&1 || { cat $(B)/unit-vg.log; exit 1; }; tail -2 $(B)/unit-vg.log
+	@echo "== ports (issue 15): unit tests and a cleartext send on s390x, i386 (qemu-user, SMTP_NO_TLS); musl -static, every send"; \
+	  PORTS_QUICK=1 UNIT_SRCS="$(UNIT_SRCS)" WARN="$(WARN)" bash tests/ports/run.sh s390x i386 musl
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh
 	@echo "== interoperability: the servers that broke on cross-message pipelining (make interop: all eight)"; \
 	  $(MAKE) --no-print-directory interop-fast
