@@ -2,7 +2,8 @@
 #   make          build every C file under examples/ and tests/ (the fuzz
 #                 targets: compiled, make fuzz links them with libFuzzer)
 #   make test     everything: warnings matrix, unit tests and integration
-#                 tests against real servers, under ASan + UBSan
+#                 tests against real servers, under ASan + UBSan; s390x, i386
+#                 and musl -static (tests/ports/run.sh, PORTS_QUICK=1)
 #   make demo     start a local SMTP server, send a message, show what it got
 #   make deps     install the Debian packages the tests and demo need
 #   make stress   1 GB through smtp_data_write to a discarding sink
