@@ -2,7 +2,8 @@
 #   make          build every C file under examples/ and tests/ (the fuzz
 #                 targets: compiled, make fuzz links them with libFuzzer)
 #   make test     everything: warnings matrix, unit tests and integration
-#                 tests against real servers, under ASan + UBSan
+#                 tests against real servers, under ASan + UBSan; s390x, i386
+#                 and musl -static (tests/ports/run.sh, PORTS_QUICK=1)
 #   make demo     start a local SMTP server, send a message, show what it got
 #   make deps     install the Debian packages the tests and demo need
 #   make stress   1 GB through smtp_data_write to a discarding sink
@@ -23,6 +24,9 @@ WARN    := -std=c99 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes \
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CFLAGS  ?= -O2 -g
 LDLIBS  := -lbearssl
+# make test builds and checks on every core unless make was given -j itself
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
+PAR      = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC))
 
 # ---- what `make` builds: every C file under examples/ and tests/ --------
 # (a file added there is built, and checked by check-warnings, without
@@ -64,6 +68,8 @@ DEB_PACKAGES += mutt neomutt s-nail bsd-mailx git-email libmailtools-perl php-cl
 DEB_PACKAGES += dovecot-core dovecot-lmtpd
 # issue 15: the Windows build in make test (mingw-w64, wine; dpkg-dev for BearSSL's source)
 DEB_PACKAGES += gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev wine wine64 dpkg-dev xz-utils
+# issue 15: make test's ports step (tests/ports/run.sh, PORTS_QUICK=1): big-endian and 32-bit, musl -static
+DEB_PACKAGES += qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross gcc-i686-linux-gnu libc6-dev-i386-cross musl-tools
 
 .PHONY: all test demo deps clean check-warnings unit integration stress
 
@@ -173,17 +179,20 @@ $(B)/fuzz-syntax/%.ok: tests/fuzz/%.c tests/fuzz/fuzz.h smtp.h
 check-warnings: | $(B)
 	@printf '#define SMTP_IMPLEMENTATION\n#include "../../smtp.h"\nint main(void) { return 0; }\n' > $(B)/only.c
 	@cp $(B)/only.c $(B)/only.cpp
-	@set -e; for cc in gcc clang; do for f in "" -DSMTP_NO_TLS -DSMTP_STATIC -DSMTP_SMALL "-DSMTP_SMALL -DSMTP_NO_TLS"; do \
-	  echo "  $$cc $$f"; $$cc $(WARN) -Werror $$f -c $(B)/only.c -o $(B)/only.o; done; done
-	@set -e; for cxx in g++ clang++; do echo "  $$cxx (C++)"; \
-	  $$cxx -std=c++11 -Wall -Wextra -pedantic -Werror -c $(B)/only.cpp -o $(B)/only.o; done
-	@set -e; for cc in gcc clang; do \
-	  echo "  $$cc: $(words $(EX_SRCS) $(TEST_SRCS) $(UNIT_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(SM_SRCS) $(OTHER_SRCS)) files of examples/ and tests/"; \
-	  for f in $(EX_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(SM_SRCS); do $$cc $(WARN) -Werror $(SEND_DEFS) -fsyntax-only $$f; done; \
-	  for f in $(TEST_SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(OTHER_SRCS); do $$cc $(TEST_CFLAGS) -Werror -fsyntax-only $$f; done; \
-	  for f in $(UNIT_SRCS); do $$cc $(TEST_CFLAGS) -DSMTP_NO_TLS -Werror -fsyntax-only $$f; done; done
-	@set -e; for cc in gcc clang; do CC=$$cc bash tests/ports/featuremacros.sh > $(B)/featuremacros-$$cc.txt || \
-	  { cat $(B)/featuremacros-$$cc.txt; exit 1; }; tail -1 $(B)/featuremacros-$$cc.txt | sed "s/^/  $$cc: /"; done
+	@echo "  gcc, clang: the header alone, as is and with -DSMTP_NO_TLS, -DSMTP_STATIC, -DSMTP_SMALL, both; g++, clang++ (C++)"
+	@set -e; { for cc in gcc clang; do for f in "" -DSMTP_NO_TLS -DSMTP_STATIC -DSMTP_SMALL "-DSMTP_SMALL -DSMTP_NO_TLS"; do \
+	  echo "$$cc $(WARN) -Werror $$f -c $(B)/only.c -o /dev/null"; done; done; \
+	  for cxx in g++ clang++; do echo "$$cxx -std=c++11 -Wall -Wextra -pedantic -Werror -c $(B)/only.cpp -o /dev/null"; done; \
+	  for cc in gcc clang; do \
+	  for f in $(EX_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(SM_SRCS); do echo "$$cc $(WARN) -Werror $(SEND_DEFS) -fsyntax-only $$f"; done; \
+	  for f in $(TEST_SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(OTHER_SRCS); do echo "$$cc $(TEST_CFLAGS) -Werror -fsyntax-only $$f"; done; \
+	  for f in $(UNIT_SRCS); do echo "$$cc $(TEST_CFLAGS) -DSMTP_NO_TLS -Werror -fsyntax-only $$f"; done; done; } | \
+	  xargs -d '\n' -P $(NPROC) -I{} sh -c '{} || { echo "check-warnings: failed: {}" >&2; exit 255; }'
+	@echo "  gcc, clang: $(words $(EX_SRCS) $(TEST_SRCS) $(UNIT_SRCS) $(PEER_SRCS) $(BENCH_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) $(SM_SRCS) $(OTHER_SRCS)) files of examples/ and tests/"
+	@for cc in gcc clang; do { CC=$$cc bash tests/ports/featuremacros.sh > $(B)/featuremacros-$$cc.txt; \
+	  echo $$? > $(B)/featuremacros-$$cc.rc; } & done; wait; \
+	  for cc in gcc clang; do [ "$$(cat $(B)/featuremacros-$$cc.rc)" = 0 ] || { cat $(B)/featuremacros-$$cc.txt; exit 1; }; \
+	  tail -1 $(B)/featuremacros-$$cc.txt | sed "s/^/  $$cc: /"; done
 	@echo "check-warnings: clean"
 
 unit: $(B)/unit $(B)/unit-notls $(B)/unit-small $(B)/unit-stepped
@@ -192,8 +201,9 @@ unit: $(B)/unit $(B)/unit-notls $(B)/unit-small $(B)/unit-stepped
 integration: $(B)/integration $(EXAMPLES)
 	bash tests/run-integration.sh
 
-test: deps check-warnings all
-	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory fuzz-smoke
+test: deps check-warnings
+	@echo "== building: make $(PAR) all"; $(MAKE) --no-print-directory $(PAR) --output-sync=target all
+	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory $(PAR) fuzz-smoke
 	@echo "== unit tests"; rm -f $(B)/unit-blocking.tr; UNIT_TRANSCRIPT=$(B)/unit-blocking.tr $(B)/unit
 	@echo "== unit tests, stepped (smtp_send_start + smtp_step; the peer stutters): the bytes sent equal the blocking run's"; \
 	  rm -f $(B)/unit-stepped.tr; UNIT_TRANSCRIPT=$(B)/unit-stepped.tr $(B)/unit-stepped && \
@@ -204,6 +214,8 @@ test: deps check-warnings all
 	@echo "== unit tests under valgrind memcheck (no sanitizers)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    $(B)/unit-vg > $(B)/unit-vg.log 2>&1 || { cat $(B)/unit-vg.log; exit 1; }; tail -2 $(B)/unit-vg.log
+	@echo "== ports (issue 15): unit tests and a cleartext send on s390x, i386 (qemu-user, SMTP_NO_TLS); musl -static, every send"; \
+	  PORTS_QUICK=1 UNIT_SRCS="$(UNIT_SRCS)" WARN="$(WARN)" bash tests/ports/run.sh s390x i386 musl
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh
 	@echo "== interoperability: the servers that broke on cross-message pipelining (make interop: all eight)"; \
 	  $(MAKE) --no-print-directory interop-fast
