@@ -113,7 +113,8 @@
                           kept is sized to hold its base64 (9000; 1024)
      SMTP_CERT_MAX        (8192; 4096)
      SMTP_TLS_MONO        1: BearSSL's half-duplex record buffer, 16 KB
-                          less (0; 1)
+                          less; 0: full duplex (1; 1: the bench showed
+                          no loss, tests/ports/README.md)
      Platform hooks (define before including the implementation):
      SMTP_ENTROPY(buf, len)  fills buf with len random bytes (TLS seeds,
                           Message-IDs); default getrandom, /dev/urandom
@@ -127,7 +128,7 @@
                           CLOCK_MONOTONIC
      SMTP_SMALL           the embedded profile: the values after the ';'
                           above; sizeof(smtp_session) is 40,904 bytes with
-                          TLS (108,752 by default), tested against
+                          TLS (92,280 by default), tested against
                           aiosmtpd and Postfix in cleartext, STARTTLS and
                           implicit TLS, with AUTH (tests/small.c). Tokens
                           from cfg.token are then at most 511 bytes.
@@ -1156,9 +1157,9 @@ typedef struct smtp__io {
 #ifndef SMTP_CERT_MAX
 #define SMTP_CERT_MAX 4096
 #endif
-#ifndef SMTP_TLS_MONO
-#define SMTP_TLS_MONO 1
 #endif
+#ifndef SMTP_TLS_MONO
+#define SMTP_TLS_MONO 1                 /* BearSSL's half-duplex record buffer: 16 KB less, no loss measured */
 #endif
 #ifndef SMTP_MAX_RECIPIENTS
 #define SMTP_MAX_RECIPIENTS 1000        /* a transaction's recipients (RFC 5321 4.5.3.1.8: at least 100) */
