@@ -210,6 +210,7 @@ test: deps check-warnings
 	  bash tests/unit/transcripts.sh $(B)/unit-blocking.tr $(B)/unit-stepped.tr
 	@echo "== unit tests, built with SMTP_NO_TLS"; $(B)/unit-notls
 	@echo "== unit tests, built with SMTP_SMALL (the embedded profile)"; $(B)/unit-small
+	@echo "== no file system, no name resolution (SMTP_NO_STDIO, SMTP_NO_GETADDRINFO)"; $(B)/noplatform
 	@echo "== security regressions (issue 12)"; $(B)/security
 	@echo "== unit tests under valgrind memcheck (no sanitizers)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \

@@ -126,6 +126,16 @@
      SMTP_CLOCK_MS()      a monotonic clock in milliseconds (long long),
                           for every deadline; default clock_gettime's
                           CLOCK_MONOTONIC
+     SMTP_NO_STDIO        no file system: nothing is opened or stat'ed
+                          (snprintf is still used). CA certificates,
+                          client certificates and attachments come from
+                          memory (smtp_trust_load_pem, cfg.trust,
+                          cfg.tls_cert_pem, attachment data); a file name
+                          given instead is SMTP_ERR_UNSUPPORTED, before
+                          anything is sent; smtp_config_load fails
+     SMTP_NO_GETADDRINFO  no name resolution: cfg.host, a proxy's host and
+                          cfg.local_address must be IP addresses (a name
+                          is SMTP_ERR_RESOLVE), or use cfg.transport
      SMTP_SMALL           the embedded profile: the values after the ';'
                           above; sizeof(smtp_session) is 40,904 bytes with
                           TLS (92,280 by default), tested against
@@ -2052,6 +2062,7 @@ static int smtp__hostname(char *out, size_t n)
     return r;
 }
 
+#ifndef SMTP_NO_STDIO
 static int smtp__file_size(const char *path, unsigned long long *size)
 {
     struct _stati64 sb;
@@ -2067,6 +2078,7 @@ static int smtp__file_mode(const char *path, unsigned *mode)
     (void)path; (void)mode;
     return -1;
 }
+#endif
 
 #else
 /* ---- POSIX ------------------------------------------------------------- */
@@ -2191,6 +2203,7 @@ static size_t smtp__sys_entropy(unsigned char *out, size_t n)
 
 static int smtp__hostname(char *out, size_t n) { return gethostname(out, n); }
 
+#ifndef SMTP_NO_STDIO
 static int smtp__file_size(const char *path, unsigned long long *size)
 {
     struct stat sb;
@@ -2207,6 +2220,7 @@ static int smtp__file_mode(const char *path, unsigned *mode)
     *mode = (unsigned)sb.st_mode;
     return 0;
 }
+#endif
 #endif
 
 /* Random bytes: SMTP_ENTROPY(buf, len) when the program defines it (a
@@ -2497,34 +2511,93 @@ static smtp_result smtp__stream_on(smtp_session *s, smtp_socket fd)
     return SMTP_OK;
 }
 
+/* Name to addresses: getaddrinfo, or with SMTP_NO_GETADDRINFO (a system
+   without it) IP literals only, one address (a name is SMTP_ERR_RESOLVE:
+   give an address, or cfg.transport). 0, or a code for smtp__resolve_error;
+   what comes out goes back through smtp__unresolve. */
+typedef struct smtp__addr1 { struct addrinfo ai; struct sockaddr_storage ss; } smtp__addr1;
+static int smtp__resolve(const char *host, int port, int passive, struct addrinfo **out, smtp__addr1 *one)
+{
+#ifdef SMTP_NO_GETADDRINFO
+    struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&one->ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&one->ss;
+    memset(one, 0, sizeof *one);
+    one->ai.ai_socktype = SOCK_STREAM;
+    one->ai.ai_addr = (struct sockaddr *)(void *)&one->ss;
+    if ((!host && passive) || (host && inet_pton(AF_INET, host, &v4->sin_addr) == 1)) {
+        if (!host) v4->sin_addr.s_addr = htonl(INADDR_ANY);
+        v4->sin_family = AF_INET; v4->sin_port = htons((unsigned short)port);
+        one->ai.ai_family = AF_INET; one->ai.ai_addrlen = (socklen_t)sizeof *v4;
+    } else if (host && inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6; v6->sin6_port = htons((unsigned short)port);
+        one->ai.ai_family = AF_INET6; one->ai.ai_addrlen = (socklen_t)sizeof *v6;
+    } else return 1;
+    *out = &one->ai;
+    return 0;
+#else
+    struct addrinfo hints;
+    char portstr[16];
+    (void)one;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (passive) hints.ai_flags = AI_PASSIVE;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    return getaddrinfo(host, portstr, &hints, out);
+#endif
+}
+
+static const char *smtp__resolve_error(int rc)
+{
+#ifdef SMTP_NO_GETADDRINFO
+    (void)rc;
+    return "not an IP address, and built with SMTP_NO_GETADDRINFO (no name resolution): give an address";
+#else
+    return gai_strerror(rc);
+#endif
+}
+
+static void smtp__unresolve(struct addrinfo *res)
+{
+#ifndef SMTP_NO_GETADDRINFO
+    if (res) freeaddrinfo(res);
+#else
+    (void)res;
+#endif
+}
+
+/* An address as text (no lookup), or "" . */
+static void smtp__numeric_host(const struct sockaddr *sa, char *out, size_t n)
+{
+    const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
+                                              : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || !inet_ntop(sa->sa_family, a, out, (socklen_t)n))
+        out[0] = 0;
+}
+
 /* Connects to host:port, trying every address getaddrinfo gives in turn,
    all within dl; binds to cfg.local_address/local_port first when set.
    role names the peer in messages ("SMTP server", later "proxy"). */
 static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port,
                                      smtp__ms dl, const char *role)
 {
-    struct addrinfo hints, *res = NULL, *ai, *loc = NULL;
-    char portstr[16], lport[16], ebuf[128], where[INET6_ADDRSTRLEN + 8];
+    struct addrinfo *res = NULL, *ai, *loc = NULL;
+    smtp__addr1 r1, l1;
+    char ebuf[128], where[INET6_ADDRSTRLEN + 8];
     int rc, last_errno = 0, tried = 0, got = -1, no_family = 0;
     smtp_socket fd = SMTP_INVALID_SOCKET;
     if ((rc = smtp__net_up()) != 0)
         return smtp__fail(s, SMTP_ERR_CONNECT, "cannot start Winsock (WSAStartup): %s", smtp__strerror(rc, ebuf, sizeof ebuf));
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    snprintf(portstr, sizeof portstr, "%d", port);
-    if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+    if ((rc = smtp__resolve(host, port, 0, &res, &r1)) != 0) {
         smtp__net_down();
-        return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot resolve %s name \"%s\": %s", role, host, gai_strerror(rc));
+        return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot resolve %s name \"%s\": %s", role, host, smtp__resolve_error(rc));
     }
     if (s->cfg.local_address || s->cfg.local_port) {
-        hints.ai_flags = AI_PASSIVE;
-        snprintf(lport, sizeof lport, "%d", s->cfg.local_port);
-        if ((rc = getaddrinfo(s->cfg.local_address, lport, &hints, &loc)) != 0) {
-            freeaddrinfo(res);
+        if ((rc = smtp__resolve(s->cfg.local_address, s->cfg.local_port, 1, &loc, &l1)) != 0) {
+            smtp__unresolve(res == &r1.ai ? NULL : res);
             smtp__net_down();
             return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot use local_address \"%s\": %s",
-                              s->cfg.local_address ? s->cfg.local_address : "", gai_strerror(rc));
+                              s->cfg.local_address ? s->cfg.local_address : "", smtp__resolve_error(rc));
         }
     }
     where[0] = 0;
@@ -2534,13 +2607,12 @@ static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port
             for (la = loc; la && la->ai_family != ai->ai_family; la = la->ai_next) {}
             if (!la) { no_family = 1; continue; }
         }
-        if (getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, where, sizeof where, NULL, 0, NI_NUMERICHOST))
-            where[0] = 0;
+        smtp__numeric_host(ai->ai_addr, where, sizeof where);
         tried++;
         got = smtp__tcp_try(s, ai, la, dl, &last_errno, &fd);
     }
-    freeaddrinfo(res);
-    if (loc) freeaddrinfo(loc);
+    smtp__unresolve(res == &r1.ai ? NULL : res);
+    smtp__unresolve(loc == &l1.ai ? NULL : loc);
     if (got == 0) return smtp__stream_on(s, fd);
     smtp__net_down();
     if (got == -3) return SMTP_ERR_CONNECT;
@@ -2587,6 +2659,28 @@ static smtp_result smtp__unix_connect(smtp_session *s, smtp__ms dl)
                       smtp__strerror(e, ebuf, sizeof ebuf));
 }
 
+/* SMTP_NO_STDIO: a system without a file system. Every file the library
+   would read is refused with this code, in words by smtp__file_error:
+   CA bundles, client certificates, msmtp files and attachment paths come
+   from memory instead (smtp_trust_load_pem, cfg.tls_cert_pem,
+   smtp_settings_set, attachment data). */
+#define SMTP__NOFILES 0x7fff
+
+static const char *smtp__file_error(int e, char *buf, size_t n)
+{
+    if (e == SMTP__NOFILES) return "built with SMTP_NO_STDIO (no file system): give it from memory";
+    return smtp__strerror(e, buf, n);
+}
+
+#ifdef SMTP_NO_STDIO
+static int smtp__read_file(const char *path, char **out, size_t *n)
+{
+    (void)path; *out = NULL; *n = 0;
+    return SMTP__NOFILES;
+}
+static int smtp__file_size(const char *path, unsigned long long *size) { (void)path; *size = 0; return -1; }
+static int smtp__file_mode(const char *path, unsigned *mode) { (void)path; *mode = 0; return -1; }
+#else
 /* A whole file into memory from SMTP_MALLOC (NUL added); 0 or an errno. */
 static int smtp__read_file(const char *path, char **out, size_t *n)
 {
@@ -2608,6 +2702,7 @@ static int smtp__read_file(const char *path, char **out, size_t *n)
     *n = (size_t)l;
     return 0;
 }
+#endif
 
 static int smtp__hexval(int c)
 {
@@ -2806,14 +2901,15 @@ static smtp_result smtp__socks4_connect(smtp_session *s, int *pc)
     smtp__target_of(s, &t);
     req[0] = 4; req[1] = 1; req[2] = (unsigned char)(t.port >> 8); req[3] = (unsigned char)t.port;
     if (px->type == SMTP_PROXY_SOCKS4 && !t.v4) {   /* SOCKS4 carries an IPv4 address: the client resolves */
-        struct addrinfo hints, *ai = NULL;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_INET; hints.ai_socktype = SOCK_STREAM;
-        if (getaddrinfo(t.host, NULL, &hints, &ai) != 0 || !ai)
+        struct addrinfo *ai = NULL, *a4;
+        smtp__addr1 one;
+        if (smtp__resolve(t.host, 0, 0, &ai, &one) != 0) ai = NULL;
+        for (a4 = ai; a4 && a4->ai_family != AF_INET; a4 = a4->ai_next) {}
+        if (a4) memcpy(t.ip, &((struct sockaddr_in *)(void *)a4->ai_addr)->sin_addr, 4);
+        smtp__unresolve(ai == &one.ai ? NULL : ai);
+        if (!a4)
             SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
                                      "(SOCKS4a or SOCKS5 let the proxy resolve it)", t.host));
-        memcpy(t.ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
-        freeaddrinfo(ai);
         t.v4 = 1;
     }
     if (t.v4) memcpy(req + 4, t.ip, 4);
@@ -3259,8 +3355,8 @@ SMTP_API smtp_result smtp_trust_load_file(smtp_trust **out, const char *path, ch
     if (!out || !path) { smtp__detail(detail, detail_size, "smtp_trust_load_file: out or path is NULL"); return SMTP_ERR_PARAM; }
     *out = NULL;
     if ((e = smtp__read_file(path, &buf, &n)) != 0) {
-        smtp__detail(detail, detail_size, "cannot read CA file %s: %s", path, smtp__strerror(e, ebuf, sizeof ebuf));
-        return e == ENOMEM ? SMTP_ERR_NOMEM : SMTP_ERR_CERT;
+        smtp__detail(detail, detail_size, "cannot read CA file %s: %s", path, smtp__file_error(e, ebuf, sizeof ebuf));
+        return e == ENOMEM ? SMTP_ERR_NOMEM : e == SMTP__NOFILES ? SMTP_ERR_UNSUPPORTED : SMTP_ERR_CERT;
     }
     r = smtp_trust_load_pem(out, buf, n, tmp, sizeof tmp);
     SMTP_FREE(buf);
@@ -3320,12 +3416,20 @@ SMTP_API smtp_result smtp_trust_load_system(smtp_trust **out, char *detail, size
     };
     size_t i;
     if (!out) return SMTP_ERR_PARAM;
+#ifdef SMTP_NO_STDIO
+    (void)i; (void)paths;
+    *out = NULL;
+    smtp__detail(detail, detail_size, "smtp_trust_load_system: built with SMTP_NO_STDIO (no file system): load "
+                 "the CA certificates from memory (smtp_trust_load_pem, cfg.trust)");
+    return SMTP_ERR_UNSUPPORTED;
+#else
     for (i = 0; i < sizeof paths / sizeof *paths; i++)
         if (access(paths[i], R_OK) == 0) return smtp_trust_load_file(out, paths[i], detail, detail_size);
     *out = NULL;
     smtp__detail(detail, detail_size, "no system CA bundle found (looked in %s and %d other places); "
                  "set cfg.ca_file or cfg.trust", paths[0], (int)(sizeof paths / sizeof *paths) - 1);
     return SMTP_ERR_CERT;
+#endif
 }
 #endif
 
@@ -4218,7 +4322,7 @@ static smtp_result smtp__tls_client(smtp_session *s)
         if (src[i]) {
             if ((e = smtp__read_file(src[i], &buf, &n)) != 0)
                 return smtp__fail(s, SMTP_ERR_CERT, "cannot read the client %s file %s: %s", i ? "key" : "certificate",
-                                  src[i], smtp__strerror(e, ebuf, sizeof ebuf));
+                                  src[i], smtp__file_error(e, ebuf, sizeof ebuf));
             bad = smtp__pem_each(buf, n, &k);
             SMTP_FREE(buf);
         } else if (what[i]) bad = smtp__pem_each(what[i], strlen(what[i]), &k);
@@ -5503,6 +5607,9 @@ static smtp_result smtp__b64_part(smtp_session *s, const smtp_attachment *a)
             return SMTP_OK;
         }
         /* opened for each step that writes part of it, read from where the last one stopped */
+#ifdef SMTP_NO_STDIO
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "attachment %s: built with SMTP_NO_STDIO", a->path);
+#endif
         if (!(f = fopen(a->path, "rb")))
             return smtp__fail(s, SMTP_ERR_PARAM, "attachment %s: cannot open it", a->path);
         if (c->pos && (c->pos > LONG_MAX || fseek(f, (long)c->pos, SEEK_SET) != 0)) {
@@ -6293,7 +6400,7 @@ static smtp_result smtp__settings_text(smtp_settings *st, const char *path, char
     size_t n = 0, nlines = 1, i;
     int e;
     if ((e = smtp__read_file(path, &t, &n)) != 0)
-        return smtp__settings_fail(st, path, 0, "cannot read the file: %s", smtp__strerror(e, ebuf, sizeof ebuf));
+        return smtp__settings_fail(st, path, 0, "cannot read the file: %s", smtp__file_error(e, ebuf, sizeof ebuf));
     for (i = 0; i < n; i++) if (t[i] == '\n') nlines++;
     smtp__settings_init(st, n + 1 + nlines * sizeof(smtp__cline) + 64);
     if (!st->mem) { SMTP_FREE(t); return SMTP_ERR_NOMEM; }
@@ -6641,7 +6748,7 @@ static void smtp__helo_name(smtp_session *s, char *out, size_t n)
         !strchr(out, ' '))
         return;
     if (s->link.fd != SMTP_INVALID_SOCKET && getsockname(s->link.fd, (struct sockaddr *)&ss, &sl) == 0 &&
-        getnameinfo((struct sockaddr *)&ss, sl, a, sizeof a, NULL, 0, NI_NUMERICHOST) == 0) {
+        (smtp__numeric_host((struct sockaddr *)&ss, a, sizeof a), a[0])) {
         snprintf(out, n, ss.ss_family == AF_INET6 ? "[IPv6:%s]" : "[%s]", a);
         return;
     }
@@ -7189,6 +7296,12 @@ static smtp_result smtp__check_tls(smtp_session *s)
                           "but BearSSL speaks TLS 1.0 to 1.2; nothing was sent");
     if (s->cfg.tls_versions & ~(unsigned)SMTP__TLS_ALL)
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.tls_versions holds unknown bits");
+#ifdef SMTP_NO_STDIO
+    if (s->cfg.ca_file || s->cfg.tls_cert_file || s->cfg.tls_key_file)
+        return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "cfg.%s: built with SMTP_NO_STDIO (no file system): give it "
+                          "from memory (cfg.trust, cfg.tls_cert_pem, cfg.tls_key_pem)",
+                          s->cfg.ca_file ? "ca_file" : s->cfg.tls_cert_file ? "tls_cert_file" : "tls_key_file");
+#endif
     return SMTP_OK;
 #endif
 }
@@ -7750,6 +7863,11 @@ static smtp_result smtp__check_attachments(smtp_session *s, const smtp_message *
         const char *why;
         if (at->path && at->data)
             return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: give path or data, not both", (int)i);
+#ifdef SMTP_NO_STDIO
+        if (at->path)
+            return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "message.attachments[%d].path: built with SMTP_NO_STDIO (no "
+                              "file system): give data and size", (int)i);
+#endif
         if (!at->path && !at->data && at->size)
             return smtp__fail(s, SMTP_ERR_PARAM, "message.attachments[%d]: size is %lu but data and path are NULL",
                               (int)i, (unsigned long)at->size);
