@@ -1,7 +1,7 @@
 #!/bin/bash
 # sizes.sh - issue 15's "Must show" numbers for tests/ports/README.md:
 # sizeof(smtp_session) in the default and the SMTP_SMALL profile, with TLS
-# and with SMTP_NO_TLS (and the default with SMTP_TLS_MONO=1), and the size
+# and with SMTP_NO_TLS (and the default with SMTP_TLS_MONO=0, full duplex), and the size
 # of the implementation compiled alone (a file that defines
 # SMTP_IMPLEMENTATION and includes smtp.h, nothing else: BearSSL and libc
 # not counted) at -Os and -O2: .text, and the read-only data beside it.
@@ -14,7 +14,7 @@ trap 'rm -rf "$T"' EXIT
 printf '#include "smtp.h"\n#include <stdio.h>\nint main(void) { printf("%%zu\\n", sizeof(smtp_session)); return 0; }\n' > "$T/size.c"
 printf '#define SMTP_IMPLEMENTATION\n#include "smtp.h"\n' > "$T/impl.c"
 BUILDS=("default|" "SMTP_NO_TLS|-DSMTP_NO_TLS" "SMTP_SMALL|-DSMTP_SMALL" "SMTP_SMALL + SMTP_NO_TLS|-DSMTP_SMALL -DSMTP_NO_TLS"
-        "SMTP_TLS_MONO=1|-DSMTP_TLS_MONO=1")
+        "SMTP_TLS_MONO=0|-DSMTP_TLS_MONO=0")
 echo "$($CC --version | head -1), $(uname -m)"
 echo
 echo "| build | sizeof(smtp_session) | .text -Os | .rodata* -Os | .text -O2 | .rodata* -O2 |"
