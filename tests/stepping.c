@@ -187,27 +187,29 @@ static long long run_99(run *r, smtp_message *m, const char *tag, const smtp_con
    ms: that session ends at its own greeting_timeout_ms with
    SMTP_ERR_TIMEOUT; (2) stall_final never answers the end of data: that
    one ends at its data_timeout_ms with SMTP_ERR_UNKNOWN_OUTCOME (the
-   message went out, its reply never came). Each time the 99 finish as
-   fast as 99 alone do (a calm multiple), long before the stalled one's
-   deadline: one session's wait holds no other. */
+   message went out, its reply never came). Each time the 99 finish before
+   the stalled one's deadline, which is set well above what 99 alone took
+   on this machine (3 x that + 1.5 s, at least 3 s: calm on a busy
+   machine): one session's wait holds no other. */
 TEST(one_stalled_server_holds_only_its_own_session)
 {
     static run r;
     static smtp_message m[NS];
     smtp_config cfg, greet, fin;
-    const int greet_ms = 3000, stall_ms = 6000;   /* the hostile sessions' deadlines: the feature */
+    int greet_ms, stall_ms;   /* the hostile sessions' deadlines: the feature */
     char tag[3][64];
     const char *names[3] = { "alone", "greet", "final" };
     int i, dup = 0;
     long long alone, with_greet, with_final, all;
     for (i = 0; i < 3; i++) snprintf(tag[i], sizeof tag[i], "stepping-%ld-%s", (long)getpid(), names[i]);
     cfg_plain(&cfg, PF_PORT);
-    cfg_plain(&greet, hport(6));    /* trickle_greeting */
-    greet.greeting_timeout_ms = greet_ms;
+    cfg_plain(&greet, hport(6));    /* trickle_greeting (its whole greeting takes 20 s) */
     cfg_plain(&fin, hport(25));     /* stall_final */
-    fin.data_timeout_ms = stall_ms;
 
     alone = run_99(&r, m, tag[0], &cfg, NULL, &all);
+    greet_ms = stall_ms = (int)(3 * alone + 1500 < 3000 ? 3000 : 3 * alone + 1500 > 15000 ? 15000 : 3 * alone + 1500);
+    greet.greeting_timeout_ms = greet_ms;
+    fin.data_timeout_ms = stall_ms;
     CHECK_EQ_INT(count_delivered(tag[0], NS - 1, 1, NS - 1, &dup), NS - 1);
     CHECK_EQ_INT(dup, 0);
     for (i = 0; i < NS - 1; i++) smtp_close(&SS[i]);
@@ -217,7 +219,6 @@ TEST(one_stalled_server_holds_only_its_own_session)
     CHECK_CONTAINS(smtp_error_detail(&SS[50]), "no greeting");
     CHECK(deadline_kept(r.done_ms[50], greet_ms));
     CHECK(with_greet < greet_ms);
-    CHECK(with_greet <= 3 * alone + 2000);
     printf("  | 99 to Postfix + 1 trickling its greeting (1 byte/100 ms) | 99 alone: %lld ms; with it: the 99 done at "
            "%lld ms, it ended at %lld ms (greeting_timeout_ms %d) with %s |\n", alone, with_greet, r.done_ms[50],
            greet_ms, smtp_result_str(r.last[50]));
@@ -230,7 +231,6 @@ TEST(one_stalled_server_holds_only_its_own_session)
     CHECK_CONTAINS(smtp_error_detail(&SS[50]), "may have been delivered");
     CHECK(deadline_kept(r.done_ms[50], stall_ms));
     CHECK(with_final < stall_ms);
-    CHECK(with_final <= 3 * alone + 2000);
     printf("  | 99 to Postfix + 1 never answering the end of data | 99 alone: %lld ms; with it: the 99 done at %lld ms, "
            "it ended at %lld ms (data_timeout_ms %d) with %s |\n", alone, with_final, r.done_ms[50], stall_ms,
            smtp_result_str(r.last[50]));
