@@ -2,7 +2,7 @@
    from one thread, opened and sending in one event loop, twice: once
    waiting with WSAPoll, once with select() (WSAPoll has known bugs, e.g.
    with refused connects; select is what most Windows loops use; the
-   connect itself is not stepped yet: it waits inside smtp_open_start).
+   TCP connect is stepped too: the first step waits for it).
    Each session: smtp_open_start, then PER messages with smtp_send_start
    (or, every BATCH_EVERY-th, one smtp_send_batch_start), each smtp_step
    made when its socket is ready or its smtp_timeout_ms reached 0. Every
