@@ -438,7 +438,8 @@
      reconnect); an IP literal does not wait, nor do cfg.addresses (the
      addresses your own asynchronous resolver found; host stays the name
      TLS checks), and SOCKS4a, SOCKS5 and HTTP proxies resolve the
-     server's name themselves, while plain SOCKS4 resolves it in a step. And the reconnect after a server
+     server's name themselves (plain SOCKS4 needs it resolved: with the
+     proxy's name). And the reconnect after a server
      refused a token and closed the connection (cfg.token), made inside
      AUTH. smtp_close sends QUIT and waits for its reply; smtp_quit_start
      steps it instead, and smtp_close after it waits for nothing. With
@@ -1267,6 +1268,7 @@ typedef struct smtp__dial {
     long long dl;                       /* the connect's deadline, for all the addresses (and a proxy's handshake) */
     int i, at, err;                     /* the address to try (its index); the last one tried; why it failed */
     unsigned char up, nofam;            /* the lists and the reference are held; an address had no local one */
+    unsigned char v4ok, v4[4];          /* SOCKS4: the server's IPv4 address, resolved with the proxy's */
 } smtp__dial;
 
 /* The transport stack: the socket and the top layer's slot. */
@@ -2694,6 +2696,7 @@ static const struct addrinfo *smtp__dial_addr(smtp_session *s, int i, const stru
     return ai;
 }
 
+static smtp_result smtp__socks4_resolve(smtp_session *s);
 static smtp_result smtp__dial_begin(smtp_session *s)
 {
     smtp__dial *d = &s->link.dial;
@@ -2717,7 +2720,7 @@ static smtp_result smtp__dial_begin(smtp_session *s)
         return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot use local_address \"%s\": %s",
                           s->cfg.local_address ? s->cfg.local_address : "", smtp__resolve_error(rc));
     d->loc = loc == &l1.ai ? NULL : loc;
-    return SMTP_OK;
+    return smtp__socks4_resolve(s);
 }
 
 /* The connect under way on link.fd: SMTP_OK connected, SMTP_ERR_CONNECT
@@ -3046,6 +3049,29 @@ static void smtp__target_of(const smtp_session *s, smtp__target *t)
     t->v6 = !t->v4 && inet_pton(AF_INET6, t->host, t->ip) == 1;
 }
 
+/* SOCKS4 carries an IPv4 address: for a name, the client resolves it,
+   with the proxy's name (smtp__dial_begin: the wait is there, not in a
+   step). */
+static smtp_result smtp__socks4_resolve(smtp_session *s)
+{
+    struct addrinfo *ai = NULL, *a4;
+    smtp__addr1 one;
+    smtp__target t;
+    s->link.dial.v4ok = 0;
+    if (s->cfg.proxy.type != SMTP_PROXY_SOCKS4) return SMTP_OK;
+    smtp__target_of(s, &t);
+    if (t.v4) return SMTP_OK;
+    if (smtp__resolve(t.host, 0, 0, &ai, &one) != 0) ai = NULL;
+    for (a4 = ai; a4 && a4->ai_family != AF_INET; a4 = a4->ai_next) {}
+    if (a4) memcpy(s->link.dial.v4, &((struct sockaddr_in *)(void *)a4->ai_addr)->sin_addr, 4);
+    smtp__unresolve(ai == &one.ai ? NULL : ai);
+    if (!a4)
+        return smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
+                          "(SOCKS4a or SOCKS5 let the proxy resolve it)", t.host);
+    s->link.dial.v4ok = 1;
+    return SMTP_OK;
+}
+
 /* SOCKS4 and SOCKS4a: a CONNECT with an IPv4 address, or 0.0.0.x and the
    name (4a: the proxy resolves). The request and its reply; resumable
    (SMTP__BEGIN), as the other handshakes. */
@@ -3062,16 +3088,10 @@ static smtp_result smtp__socks4_connect(smtp_session *s, int *pc)
     SMTP__BEGIN(pc);
     smtp__target_of(s, &t);
     req[0] = 4; req[1] = 1; req[2] = (unsigned char)(t.port >> 8); req[3] = (unsigned char)t.port;
-    if (px->type == SMTP_PROXY_SOCKS4 && !t.v4) {   /* SOCKS4 carries an IPv4 address: the client resolves */
-        struct addrinfo *ai = NULL, *a4;
-        smtp__addr1 one;
-        if (smtp__resolve(t.host, 0, 0, &ai, &one) != 0) ai = NULL;
-        for (a4 = ai; a4 && a4->ai_family != AF_INET; a4 = a4->ai_next) {}
-        if (a4) memcpy(t.ip, &((struct sockaddr_in *)(void *)a4->ai_addr)->sin_addr, 4);
-        smtp__unresolve(ai == &one.ai ? NULL : ai);
-        if (!a4)
-            SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s and it has none "
-                                     "(SOCKS4a or SOCKS5 let the proxy resolve it)", t.host));
+    if (px->type == SMTP_PROXY_SOCKS4 && !t.v4) {   /* smtp__socks4_resolve found it with the proxy's name */
+        if (!s->link.dial.v4ok)
+            SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_RESOLVE, "SOCKS4 needs an IPv4 address for %s", t.host));
+        memcpy(t.ip, s->link.dial.v4, 4);
         t.v4 = 1;
     }
     if (t.v4) memcpy(req + 4, t.ip, 4);
@@ -3214,7 +3234,7 @@ static smtp_result smtp__connect_transport(smtp_session *s, int *pc)
     if (s->cfg.socket_path) SMTP__EXIT(r, smtp__unix_connect(s, s->link.dial.dl));
     if (s->cfg.transport) {   /* the caller's stream is the connection (to the proxy, when one is set) */
         s->link.io.read = smtp__user_read; s->link.io.write = smtp__user_write; s->link.io.close = smtp__user_close;
-        SMTP__EXIT(r, SMTP_OK);
+        SMTP__EXIT(r, smtp__socks4_resolve(s));
     }
     if (!s->link.dial.up && (r = smtp__dial_begin(s)) != SMTP_OK) SMTP__EXIT(r, r);
     SMTP__AWAIT(pc, r, smtp__dial_next(s, pc + 1));
