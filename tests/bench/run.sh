@@ -17,13 +17,17 @@
 #
 # Parallel sessions (issue 17): PAR_S connections (100) at once, PAR_M
 # messages (100) on each, to smtp-sink: bench_parallel -m threads (a thread
-# and a blocking session each), smtp-source -d -s PAR_S -m PAR_S*PAR_M, and
-# bench_parallel -m step (one thread, the step API: "n/a" until smtp.h has
-# it; bench_parallel.c's run_step is the one function to write). Each run
+# and a blocking session each), smtp-source -d -s PAR_S -m PAR_S*PAR_M,
+# bench_parallel -m step (one thread, the step API, waiting in poll(); -e:
+# epoll; "n/a" when smtp.h has no step API), the opt-in -m step -P
+# (cfg.pipeline_messages, labelled as such, not counted for the target),
+# and bench_floor (no library: smtp.h's wire pattern over raw sockets, the
+# best any client of that pattern can do against this sink). Each run
 # also records the sink's CPU time (/proc/PID/schedstat), to show whether
 # the sink was the limit; once with sink and client on one CPU, once with
 # the sink on the second CPU. A counted warm-up run checks PAR_S sessions
-# and every message arrived; listen-queue overflows are counted.
+# and every message arrived; listen-queue overflows are counted; then one
+# run of each under perf stat counts syscalls per message on both sides.
 #
 # Placement: sinks and clients are pinned to one CPU, the idlest when the
 # run starts (BENCH_PIN=one, the default), because on a small VM where
@@ -85,7 +89,7 @@ trap 'exit 130' INT TERM
 
 fail() { echo "bench: $*" >&2; exit 1; }
 
-for t in smtp-sink smtp-source curl ss "$PY" "$BIN/bench_smtph" "$BIN/bench_parallel" "$BIN/tls_sink" "$BIN/timeit"; do
+for t in smtp-sink smtp-source curl ss "$PY" "$BIN/bench_smtph" "$BIN/bench_parallel" "$BIN/bench_floor" "$BIN/tls_sink" "$BIN/timeit"; do
     command -v "$t" >/dev/null 2>&1 || fail "missing $t (make bench runs make deps and builds $BIN)"
 done
 for p in $P_SINK $P_SINKC $P_DUMP $P_SPLIT $P_TLS $P_TLSP $P_CHUNK $P_PAR $P_PARS; do
@@ -197,6 +201,7 @@ cmd() {
         par-step)    CMD=("$BIN/bench_parallel" -p "$port" -m step -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
         par-step-epoll) CMD=("$BIN/bench_parallel" -p "$port" -m step -e -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
         par-step-pipe)  CMD=("$BIN/bench_parallel" -p "$port" -m step -P -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
+        par-floor)   CMD=("$BIN/bench_floor" -p "$port" -s "$PAR_S" -n $((n / PAR_S)) -f "$W/msg.eml") ;;
         par-source)  CMD=(smtp-source -d -s "$PAR_S" -m "$n" -M "$HELO" -f "$FROM" -t "$TO" -F "$W/msg.lf" "127.0.0.1:$port") ;;
     esac
 }
@@ -215,7 +220,9 @@ for c in smtp-source curl python; do
 done
 "$BIN/bench_parallel" -p $P_DUMP -m threads -s 1 -n 1 >/dev/null 2>"$W/run/dump-par-threads.err" ||
     { cat "$W/run/dump-par-threads.err" >&2; fail "bench_parallel -m threads could not send to smtp-sink"; }
-DUMPED=$((5 + HAVE_STEP))   # bench_smtph, the three above, bench_parallel (-m threads, -m step)
+"$BIN/bench_floor" -p $P_DUMP -s 1 -n 1 -f "$W/msg.eml" >/dev/null 2>"$W/run/dump-par-floor.err" ||
+    { cat "$W/run/dump-par-floor.err" >&2; fail "bench_floor could not send to smtp-sink"; }
+DUMPED=$((6 + HAVE_STEP))   # bench_smtph, the three above, bench_parallel (-m threads, -m step), bench_floor
 sleep 0.2
 SAME=$("$PY" - "$W/dump/all" "$DUMPED" <<'EOF'
 import sys, re
@@ -253,7 +260,7 @@ counted() {   # counted CLIENT COUNT SESSIONS
 }
 for c in smtph smtph-send smtp-source curl python; do counted $c "$N" 1; done
 T_PARWARM=$(date +%s.%N)
-for c in par-threads par-source par-step par-step-epoll par-step-pipe; do counted $c "$PAR_N" "$PAR_S"; done
+for c in par-threads par-source par-floor par-step par-step-epoll par-step-pipe; do counted $c "$PAR_N" "$PAR_S"; done
 T_PARWARM=$(awk -v a="$T_PARWARM" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 # ---- 3. timed runs, interleaved ----
@@ -263,7 +270,7 @@ TLS=(smtph-tls smtph-send-tls curl-tls python-tls)
 CHUNK=(smtph smtph-data smtph-send)
 SPLIT=()
 [ ${#PB[@]} -gt 0 ] && SPLIT=(smtph smtph-send smtp-source curl python)
-PAR=(par-threads par-source)
+PAR=(par-threads par-source par-floor)
 [ "$HAVE_STEP" = 1 ] && PAR=(par-step par-step-epoll par-step-pipe "${PAR[@]}")
 # busy_pct: CPU use by everything else, over 1 s while nothing of ours runs
 busy_pct() {
@@ -496,6 +503,7 @@ ptable() {   # ptable PLACEMENT
     prow "smtp.h, 1 thread, step API, $PAR_S sessions, epoll" "$1" par-step-epoll "bench_parallel -p PORT -m step -e -s $PAR_S -n $PAR_M -c 100"
     prow "smtp.h, $PAR_S threads, a blocking session each (smtp_send_batch × $PAR_M)" "$1" par-threads "bench_parallel -p PORT -m threads -s $PAR_S -n $PAR_M -c 100"
     prow "smtp-source -d -s $PAR_S (Postfix, one process)" "$1" par-source "smtp-source -d -s $PAR_S -m $PAR_N -M $HELO -f $FROM -t $TO -F msg.lf 127.0.0.1:PORT"
+    prow "reference, no library: raw sockets and epoll, smtp.h's default wire pattern (2 writes per message), nothing composed" "$1" par-floor "bench_floor -p PORT -s $PAR_S -n $PAR_M -f msg.eml"
     prow "opt-in, not the default: smtp.h, 1 thread, step API, poll(), cfg.pipeline_messages" "$1" par-step-pipe "bench_parallel -p PORT -m step -P -s $PAR_S -n $PAR_M -c 100"
 }
 pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
@@ -618,7 +626,7 @@ if [ -n "$PSYSCALLS" ]; then
     echo "One run of each, counted by \`perf stat\` on the syscall tracepoints: the client, and smtp-sink (by PID) during"
     echo "that run; totals ÷ $PAR_N (connection setup and QUIT included). Reads that found nothing (EAGAIN) in brackets;"
     echo "waits: poll, epoll_wait, select. par-step = poll(), par-step-epoll = epoll, par-step-pipe = poll() with"
-    echo "cfg.pipeline_messages (opt-in), par-threads = $PAR_S threads, par-source = smtp-source -d -s $PAR_S."
+    echo "cfg.pipeline_messages (opt-in), par-threads = $PAR_S threads, par-source = smtp-source -d -s $PAR_S, par-floor = bench_floor."
     echo
     echo "| client | client: syscalls/msg | writes | reads (EAGAIN) | waits | other | sink: syscalls/msg | writes | reads (EAGAIN) | waits | other |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|$PSYSCALLS"
@@ -638,6 +646,7 @@ if [ "$HAVE_STEP" = 1 ]; then
     echo "- $PAR_S sessions, one thread (step API, poll) ≥ $PAR_S threads: **$R_ST×, $(verdict "$R_ST" 1)**; ≥ 2 × smtp-source -s $PAR_S: **$R_SS× (median $R_SSM×), $(verdict "$R_SS" 2)** (one CPU, default config)"
     echo "- the same with epoll: ≥ $PAR_S threads: **$R_ET×, $(verdict "$R_ET" 1)**; ≥ 2 × smtp-source: **$R_ES× (median $R_ESM×), $(verdict "$R_ES" 2)**"
     echo "- not counted for the target, opt-in: cfg.pipeline_messages (poll) $R_PS× smtp-source (median $R_PSM×)"
+    echo "- what the default wire pattern allows against this sink, with no library work at all (bench_floor): $(ratio "${RATE[par1-par-floor]}" "${RATE[par1-par-source]}")× smtp-source (median $(ratio "${MED[par1-par-floor]}" "${MED[par1-par-source]}")×)"
 else
     echo "- $PAR_S sessions, one thread (step API) ≥ $PAR_S threads and ≥ 2 × smtp-source -s $PAR_S: n/a (issue 17: step API not yet in smtp.h)"
 fi
