@@ -53,6 +53,7 @@
      Stepping (your own event loop: STEPPING)
        smtp_open_start(s, cfg)
        smtp_send_start(s, msg)  smtp_send_batch_start(s, msgs, n, results)
+       smtp_quit_start(s)           QUIT stepped; smtp_close then waits for nothing
        smtp_step(s)                 the work that needs no waiting; WANT_* or the result
        smtp_fd(s)  smtp_timeout_ms(s)   what to wait on, and how long
      Low level (a message the program writes itself)
@@ -421,13 +422,27 @@
      pause is a WANT_READ whose time left is the pause). Attachments are
      read from their files in pieces between steps. With cfg.transport,
      smtp_fd is SMTP_INVALID_SOCKET and read and write get timeout_ms 0:
-     SMTP_ERR_TIMEOUT from them means "would block". A proxy's handshake, the TLS
-     handshake, greeting, EHLO, STARTTLS and AUTH are stepped. Not stepped
-     yet (they wait inside the call or step): name resolution and the TCP
-     connect in smtp_open_start, AUTO's probing (smtp_open_start does the
-     whole open then), and the new connection a send may open
-     (cfg.messages_per_connection, a server that closed an idle one, a
-     refused token). With epoll:
+     SMTP_ERR_TIMEOUT from them means "would block". After a start call
+     smtp_timeout_ms is 0: step at once, and the step says what to wait
+     for. smtp_fd can change from one step to the next while a connection
+     is made (the next address of a name, AUTO's next attempt, a new
+     connection within a send): take it after every step. The TCP
+     connect (each address of the name in turn, all within
+     connect_timeout_ms), a proxy's handshake, the TLS handshake,
+     greeting, EHLO, STARTTLS, AUTH, AUTO's probe and attempts, and the
+     new connection a send opens (cfg.messages_per_connection, a server
+     that closed an idle one) are stepped. Two waits remain inside a
+     call or step. Name resolution: getaddrinfo waits inside
+     smtp_open_start for the server's name or the proxy's, and again in
+     the step that begins a new connection (AUTO's later attempts, a
+     reconnect); an IP literal does not wait, nor do cfg.addresses (the
+     addresses your own asynchronous resolver found; host stays the name
+     TLS checks), and SOCKS4a, SOCKS5 and HTTP proxies resolve the
+     server's name themselves, while plain SOCKS4 resolves it in a step. And the reconnect after a server
+     refused a token and closed the connection (cfg.token), made inside
+     AUTH. smtp_close sends QUIT and waits for its reply; smtp_quit_start
+     steps it instead, and smtp_close after it waits for nothing. With
+     epoll:
 
        struct epoll_event ev = { 0 }, got[64];
        int ep = epoll_create1(0), i, n, r;
@@ -435,7 +450,7 @@
            smtp_send_start(&ss[i], &msg[i]);      // smtp_open_start: the same loop
            ev.events = EPOLLOUT; ev.data.u32 = i;
            epoll_ctl(ep, EPOLL_CTL_ADD, smtp_fd(&ss[i]), &ev);
-       }
+       }                                          // (opening: smtp_fd may change, see above)
        while (live > 0) {
            n = epoll_wait(ep, got, 64, 1000);     // or the least smtp_timeout_ms
            for (i = 0; i < n; i++) {
@@ -793,6 +808,12 @@ typedef struct smtp_config {
     int data_timeout_ms;               /* 0 = 10 min; the reply to the end of the message */
     smtp_proxy proxy;                  /* type 0: direct connection */
     const char *local_address; int local_port;   /* bind before connect; NULL/0: any */
+    /* IP addresses (literals, NULL-terminated, at most 64) to connect to
+       in turn instead of resolving host, or the proxy's host when a proxy
+       is set: your own resolver's answer, e.g. an event loop's
+       asynchronous one (STEPPING). host stays the name TLS checks and a
+       proxy is given. NULL: getaddrinfo. */
+    const char *const *addresses;
     const char *helo_name;             /* NULL: FQDN or address literal */
     unsigned tls_versions;             /* set through the two setters below; 0 = 1.2 */
     const char *ca_file;               /* PEM bundle; NULL: the system bundle */
@@ -937,13 +958,14 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
                                      smtp_result *results);
 
 /* Stepping: the same open and sends, driven from the caller's own event
-   loop. smtp_open_start checks cfg and connects (name resolution and the
-   TCP connect, to the server or its proxy, still wait inside it, within
-   connect_timeout_ms; with AUTO the whole open does, for now) and
-   returns: SMTP_OK, under way. smtp_send_start / smtp_send_batch_start check their arguments as
-   smtp_send / smtp_send_batch do and return at once (SMTP_OK: started;
-   nothing is sent yet). smtp_step then does all the work that needs no
-   waiting and returns SMTP_WANT_READ or SMTP_WANT_WRITE (wait until
+   loop. smtp_open_start checks cfg, resolves the name (getaddrinfo: a
+   wait, none for an IP literal or cfg.addresses) and begins the TCP
+   connect; SMTP_OK:
+   under way, or the error smtp_open would have returned. smtp_send_start / smtp_send_batch_start
+   check their arguments as smtp_send / smtp_send_batch do and return at
+   once (SMTP_OK: started; nothing is sent yet). After a start call
+   smtp_timeout_ms is 0: call smtp_step at once. smtp_step then does all
+   the work that needs no waiting and returns SMTP_WANT_READ or SMTP_WANT_WRITE (wait until
    smtp_fd is readable or writable, at most smtp_timeout_ms, then call it
    again), or the operation's final result, exactly what the blocking
    call would have returned (the batch's results[] filled the same way).
@@ -954,17 +976,24 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
    timeout_ms 0: SMTP_ERR_TIMEOUT there means "would block", and the
    step returns the want of that direction; wait on your own stream).
    smtp_timeout_ms: milliseconds left before the current deadline (-1:
-   none). A message's attachments are read from their files in pieces
-   between steps. Not yet stepped (they wait inside a call or step): name
-   resolution and the TCP connect, AUTO's probing, and a new connection
-   within a send (cfg.messages_per_connection, a
-   reconnect after the server closed an idle one, a refused token's
-   reconnect). One operation at a time: the other calls return
+   none). smtp_fd may change between steps while a connection is made
+   (the next address, AUTO's next attempt, a reconnect within a send):
+   take it after every step. A message's attachments are read from their
+   files in pieces between steps. Still waiting inside a step: the name
+   resolution of a new connection (AUTO's later attempts, a reconnect),
+   and the reconnect after a refused token (cfg.token). One operation at a time: the other calls return
    SMTP_ERR_STATE while one is under way. */
 SMTP_API smtp_result smtp_open_start(smtp_session *s, const smtp_config *cfg);
 SMTP_API smtp_result smtp_send_start(smtp_session *s, const smtp_message *m);
 SMTP_API smtp_result smtp_send_batch_start(smtp_session *s, const smtp_message *msgs, size_t count,
                                            smtp_result *results);
+/* smtp_quit_start: QUIT, stepped (smtp_close sends it and waits for
+   its reply, up to timeout_ms). smtp_step returns SMTP_WANT_* until the
+   reply came, then SMTP_OK (or why the QUIT failed); the connection is
+   closed either way, and smtp_close then frees the session without
+   waiting. On a session with nothing to QUIT, the first step returns
+   SMTP_OK. */
+SMTP_API smtp_result smtp_quit_start(smtp_session *s);
 SMTP_API smtp_result smtp_step(smtp_session *s);
 SMTP_API smtp_socket smtp_fd(const smtp_session *s);
 SMTP_API int smtp_timeout_ms(const smtp_session *s);
@@ -1230,6 +1259,16 @@ typedef struct smtp__caps {
     unsigned long size_max;             /* SIZE's limit, 0 when none */
 } smtp__caps;
 
+/* A TCP connect under way (smtp__dial_next): getaddrinfo's lists, kept
+   until it ends, and the address being tried. It holds one smtp__net_up
+   reference, handed to the socket that connects. */
+typedef struct smtp__dial {
+    void *res, *loc;                    /* struct addrinfo lists (NULL with SMTP_NO_GETADDRINFO: parsed again) */
+    long long dl;                       /* the connect's deadline, for all the addresses (and a proxy's handshake) */
+    int i, at, err;                     /* the address to try (its index); the last one tried; why it failed */
+    unsigned char up, nofam;            /* the lists and the reference are held; an address had no local one */
+} smtp__dial;
+
 /* The transport stack: the socket and the top layer's slot. */
 typedef struct smtp__link {
     smtp_socket fd;                     /* the socket (SMTP_INVALID_SOCKET: none) */
@@ -1239,7 +1278,8 @@ typedef struct smtp__link {
     long long dl;                       /* and the deadline of that wait */
     int wrote;                          /* bytes went out since the last read: a reply cannot be there yet */
     smtp__io io;                        /* TCP, then a proxy's tunnel, then TLS on top */
-    char peer[300];                     /* "host:port", for messages */
+    smtp__dial dial;
+    char peer[276];                     /* "host:port" (host: 255 bytes at most), for messages */
 } smtp__link;
 
 /* TLS as the session uses it: the mode tried and the one that worked. */
@@ -1251,6 +1291,7 @@ typedef struct smtp__sec {
     char name[256];                     /* the server's name for SNI and checks (no trailing dot) */
     long long hs_dl;                    /* the TLS handshake's deadline */
     int auth_i, auth_long;              /* AUTH: the mechanism tried (its index); its payload did not fit */
+    struct smtp__autost *au;            /* AUTO's attempts while smtp_open runs (SMTP_MALLOC) */
 } smtp__sec;
 
 /* Dot-stuffing state across writes (RFC 5321 4.5.2); nostuff: BDAT or a count. */
@@ -1358,6 +1399,7 @@ typedef struct smtp__job {
     X(SMTP__S_END)       /* the end of data (or BDAT LAST); the next envelope may join it */ \
     X(SMTP__S_FINAL)     /* the reply to the end of data */ \
     X(SMTP__S_SETTLE)    /* each recipient's outcome; RSET; the carried-over recipients */ \
+    X(SMTP__S_REOPEN)    /* a new connection (QUIT first after messages_per_connection), then NEXT or ENVELOPE */ \
     X(SMTP__S_DONE)
 #define SMTP__STEP_ENUM(st) st,
 enum { SMTP__SEND_STEPS(SMTP__STEP_ENUM) SMTP__NSTEPS };
@@ -1375,7 +1417,7 @@ typedef struct smtp__send {
     int cur, ahead, pipe, data_ok;      /* ahead: jobs[!cur]'s envelope went out; data_ok: 354 (or BDAT) */
     size_t g, ok, next_g;               /* recipients in the transaction, accepted ones; the look-ahead's */
     size_t mark_tried, mark_pos;        /* where the job's lists stood when the transaction began */
-    int mark_list, reopened;            /* (for a reconnect); reopened: this message had one */
+    int mark_list, reopened, re;        /* (for a reconnect); reopened: this message had one; re: REOPEN's kind */
     int checked, mail_ok, empty_data;   /* jobs[cur] passed its checks; MAIL got 250; DATA got 354 with nobody */
     int pc[SMTP__DEPTH];                /* resume points of the step and the calls under it (SMTP__BEGIN) */
     size_t k, lines, got;               /* a loop's place across stops; envelope lines put; LMTP replies good */
@@ -1517,7 +1559,7 @@ enum { SMTP__SESSION_STATES(SMTP__STATE_ENUM) SMTP__NSTATES };
 typedef long long smtp__ms;     /* absolute monotonic milliseconds; -1: no deadline */
 
 /* What smtp_step drives. */
-enum { SMTP__OP_NONE = 0, SMTP__OP_SEND, SMTP__OP_BATCH, SMTP__OP_OPEN, SMTP__OP_OPENED };
+enum { SMTP__OP_NONE = 0, SMTP__OP_SEND, SMTP__OP_BATCH, SMTP__OP_OPEN, SMTP__OP_OPENED, SMTP__OP_QUIT };
 
 /* Resumable functions. A stepped session (smtp_step; the blocking calls
    too, over a socket) returns SMTP_WANT_* from the middle of an operation
@@ -1901,7 +1943,8 @@ static size_t smtp__encoded_word(const char *p, size_t n, char *w, size_t *used)
      smtp__sock_open/close  a socket, non-blocking, not inherited
      smtp__sock_opt/err     setsockopt(int) and getsockopt(SO_ERROR)
      smtp__sock_connect     0 connected, -1 in progress, or an error code
-     smtp__sock_wait_connect  until connected: 0, an error code, or -1 (dl passed)
+     smtp__sock_connect_done  is the connect in progress over, within ms?
+                            (then, when asked, 0 or why it failed)
      smtp__sock_recv/send   recv, send (no SIGPIPE on POSIX)
      smtp__sock_poll        poll (WSAPoll) on one socket
      smtp__clock_ms, smtp__sleep_ms   monotonic milliseconds, a pause
@@ -1921,7 +1964,7 @@ static int smtp__left(smtp__ms dl);
 
 /* Winsock needs WSAStartup before its first call and WSACleanup after the
    last; both are reference-counted by Winsock itself, so one pair per
-   socket (taken in smtp__tcp_connect, given back in smtp__tcp_close)
+   socket (taken in smtp__dial_begin, given back in smtp__tcp_close)
    changes nothing for a program that uses Winsock too. */
 static int smtp__net_up(void)
 {
@@ -1990,22 +2033,20 @@ static int smtp__sock_connect(smtp_socket fd, const struct sockaddr *a, socklen_
 /* select(), not WSAPoll: WSAPoll never reports a refused connect on
    Windows before 10 2004 (curl avoids it for the same reason); a failed
    connect shows in the exception set. */
-static int smtp__sock_wait_connect(smtp_socket fd, smtp__ms dl)
+static int smtp__sock_connect_done(smtp_socket fd, int ms, int *err)
 {
-    for (;;) {
-        fd_set w, x;
-        struct timeval tv;
-        int t = smtp__left(dl), r;
-        FD_ZERO(&w); FD_ZERO(&x);
-        FD_SET((SOCKET)fd, &w); FD_SET((SOCKET)fd, &x);
-        tv.tv_sec = t / 1000; tv.tv_usec = (t % 1000) * 1000;
-        r = select(0, NULL, &w, &x, t < 0 ? NULL : &tv);
-        if (r > 0) {
-            int e = smtp__sock_err(fd);
-            return e ? e : FD_ISSET((SOCKET)fd, &x) ? WSAECONNREFUSED : 0;
-        }
-        if (r < 0 || t == 0) return -1;
+    fd_set w, x;
+    struct timeval tv;
+    int r;
+    FD_ZERO(&w); FD_ZERO(&x);
+    FD_SET((SOCKET)fd, &w); FD_SET((SOCKET)fd, &x);
+    tv.tv_sec = ms / 1000; tv.tv_usec = (ms % 1000) * 1000;
+    r = select(0, NULL, &w, &x, ms < 0 ? NULL : &tv);
+    if (r > 0 && err) {
+        int e = smtp__sock_err(fd);
+        *err = e ? e : FD_ISSET((SOCKET)fd, &x) ? WSAECONNREFUSED : 0;
     }
+    return r > 0 ? 1 : r;
 }
 
 static ssize_t smtp__sock_recv(smtp_socket fd, void *buf, size_t len)
@@ -2146,10 +2187,14 @@ static int smtp__sock_connect(smtp_socket fd, const struct sockaddr *a, socklen_
     return e == EINPROGRESS || e == EINTR ? -1 : e;
 }
 
-static int smtp__poll(smtp_socket fd, short ev, smtp__ms dl);
-static int smtp__sock_wait_connect(smtp_socket fd, smtp__ms dl)
+static int smtp__sock_poll(smtp_socket fd, short ev, int ms);
+/* The connect is over (connected or refused) when the socket is writable;
+   SO_ERROR says which, and reading it clears it: only when err is given. */
+static int smtp__sock_connect_done(smtp_socket fd, int ms, int *err)
 {
-    return smtp__poll(fd, POLLOUT, dl) != SMTP_OK ? -1 : smtp__sock_err(fd);
+    int r = smtp__sock_poll(fd, POLLOUT, ms);
+    if (r > 0 && err) *err = smtp__sock_err(fd);
+    return r > 0 ? 1 : r;
 }
 
 static ssize_t smtp__sock_recv(smtp_socket fd, void *buf, size_t len) { return recv(fd, buf, len, 0); }
@@ -2274,6 +2319,19 @@ static int smtp__poll(smtp_socket fd, short ev, smtp__ms dl)
     for (;;) {
         int t = smtp__left(dl), r;
         r = smtp__sock_poll(fd, ev, t);   /* t == 0 (the deadline is now): only "is it ready?" */
+        if (r == 0 && t == 0) return SMTP_ERR_TIMEOUT;
+        if (r > 0) return SMTP_OK;
+        if (r < 0 && smtp__sock_errno() != SMTP__EINTR) return SMTP_ERR_IO;
+    }
+}
+
+/* Waits until the connect under way on fd is over, or dl passes: SMTP_OK
+   (then *err, when err is given: 0 connected, or why it failed),
+   SMTP_ERR_TIMEOUT or SMTP_ERR_IO. dl now: only "is it over?". */
+static int smtp__poll_connect(smtp_socket fd, smtp__ms dl, int *err)
+{
+    for (;;) {
+        int t = smtp__left(dl), r = smtp__sock_connect_done(fd, t, err);
         if (r == 0 && t == 0) return SMTP_ERR_TIMEOUT;
         if (r > 0) return SMTP_OK;
         if (r < 0 && smtp__sock_errno() != SMTP__EINTR) return SMTP_ERR_IO;
@@ -2472,11 +2530,11 @@ static smtp_result smtp__break(smtp_session *s, smtp_result r)
     return r;
 }
 
-/* One address: a non-blocking socket, bound to la when given, connected
-   before dl, in *out. 0, or -1 (try the next: *err says why), -2 (dl
-   passed), -3 (the bind failed: the session's error is set). */
-static int smtp__tcp_try(smtp_session *s, const struct addrinfo *ai, const struct addrinfo *la, smtp__ms dl, int *err,
-                         smtp_socket *out)
+/* One address: a non-blocking socket, bound to la when given, its connect
+   begun, in *out. 0 connected, 1 under way, -1 failed (*err says why: try
+   the next), -3 the bind failed (the session's error is set). */
+static int smtp__sock_start(smtp_session *s, const struct addrinfo *ai, const struct addrinfo *la, int *err,
+                            smtp_socket *out)
 {
     char ebuf[128];
     smtp_socket fd = SMTP_INVALID_SOCKET;
@@ -2493,11 +2551,9 @@ static int smtp__tcp_try(smtp_session *s, const struct addrinfo *ai, const struc
         return -3;
     }
     e = smtp__sock_connect(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen);
-    if (e == -1 && (e = smtp__sock_wait_connect(fd, dl)) == -1) { smtp__sock_close(fd); return -2; }
-    if (e != 0) { *err = e; smtp__sock_close(fd); return -1; }
-    smtp__sock_opt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    if (e > 0) { *err = e; smtp__sock_close(fd); return -1; }
     *out = fd;
-    return 0;
+    return e == 0 ? 0 : 1;
 }
 
 /* A connected stream socket (TCP or Unix) becomes the bottom layer; it
@@ -2514,11 +2570,11 @@ static smtp_result smtp__stream_on(smtp_session *s, smtp_socket fd)
 /* Name to addresses: getaddrinfo, or with SMTP_NO_GETADDRINFO (a system
    without it) IP literals only, one address (a name is SMTP_ERR_RESOLVE:
    give an address, or cfg.transport). 0, or a code for smtp__resolve_error;
-   what comes out goes back through smtp__unresolve. */
+   what comes out goes back through smtp__unresolve. smtp__literal: an IP
+   literal (or, passive, NULL: any) into one, without I/O; 0 or 1. */
 typedef struct smtp__addr1 { struct addrinfo ai; struct sockaddr_storage ss; } smtp__addr1;
-static int smtp__resolve(const char *host, int port, int passive, struct addrinfo **out, smtp__addr1 *one)
+static int smtp__literal(const char *host, int port, int passive, smtp__addr1 *one)
 {
-#ifdef SMTP_NO_GETADDRINFO
     struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&one->ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&one->ss;
     memset(one, 0, sizeof *one);
@@ -2532,6 +2588,13 @@ static int smtp__resolve(const char *host, int port, int passive, struct addrinf
         v6->sin6_family = AF_INET6; v6->sin6_port = htons((unsigned short)port);
         one->ai.ai_family = AF_INET6; one->ai.ai_addrlen = (socklen_t)sizeof *v6;
     } else return 1;
+    return 0;
+}
+
+static int smtp__resolve(const char *host, int port, int passive, struct addrinfo **out, smtp__addr1 *one)
+{
+#ifdef SMTP_NO_GETADDRINFO
+    if (smtp__literal(host, port, passive, one) != 0) return 1;
     *out = &one->ai;
     return 0;
 #else
@@ -2575,56 +2638,154 @@ static void smtp__numeric_host(const struct sockaddr *sa, char *out, size_t n)
         out[0] = 0;
 }
 
-/* Connects to host:port, trying every address getaddrinfo gives in turn,
-   all within dl; binds to cfg.local_address/local_port first when set.
-   role names the peer in messages ("SMTP server", later "proxy"). */
-static smtp_result smtp__tcp_connect(smtp_session *s, const char *host, int port,
-                                     smtp__ms dl, const char *role)
+/* The TCP connect, in two parts: smtp__dial_begin resolves the name (the
+   one wait that cannot be stepped: getaddrinfo) and keeps the addresses;
+   smtp__dial_next tries them in turn, all within link.dial.dl, each one's
+   connect stepped. The peer is the SMTP server, or the proxy when one is
+   set; cfg.local_address/local_port are bound first when set. Until the
+   socket is connected, link.io.close is smtp__dial_close: smtp_close or a
+   failed open gives everything back. */
+static void smtp__dial_target(const smtp_session *s, const char **host, int *port, const char **role)
 {
-    struct addrinfo *res = NULL, *ai, *loc = NULL;
+    int px = s->cfg.proxy.type != SMTP_PROXY_NONE;
+    *host = px ? s->cfg.proxy.host : s->cfg.host;
+    *port = px ? s->cfg.proxy.port : s->cfg.port;
+    *role = px ? "proxy" : "SMTP server";
+}
+
+static void smtp__dial_close(smtp_session *s)
+{
+    smtp__dial *d = &s->link.dial;
+    if (s->link.fd != SMTP_INVALID_SOCKET) smtp__sock_close(s->link.fd);
+    s->link.fd = SMTP_INVALID_SOCKET;
+    smtp__unresolve((struct addrinfo *)d->res);
+    smtp__unresolve((struct addrinfo *)d->loc);
+    d->res = d->loc = NULL;
+    if (d->up) smtp__net_down();
+    d->up = 0;
+}
+
+/* Address i of the dial (NULL past the last), and in *la the local
+   address of its family (NULL: none asked for, or none of that family).
+   cfg.addresses, and with SMTP_NO_GETADDRINFO the literals, are parsed
+   here each time (no I/O; smtp__init or smtp__dial_begin checked them). */
+static const struct addrinfo *smtp__dial_addr(smtp_session *s, int i, const struct addrinfo **la,
+                                             smtp__addr1 *r1, smtp__addr1 *l1)
+{
+    const struct addrinfo *ai = (const struct addrinfo *)s->link.dial.res, *loc = (const struct addrinfo *)s->link.dial.loc;
+    const char *host, *role;
+    int port, k;
+    smtp__dial_target(s, &host, &port, &role);
+    *la = NULL;
+    if (s->cfg.addresses) {   /* the caller's own resolver's answer */
+        for (k = 0; k < i && s->cfg.addresses[k]; k++) {}
+        if (!s->cfg.addresses[k] || smtp__literal(s->cfg.addresses[k], port, 0, r1) != 0) return NULL;
+        ai = &r1->ai;
+        i = 0;
+    } else if (!ai) {
+        if (smtp__literal(host, port, 0, r1) != 0) return NULL;
+        ai = &r1->ai;
+    }
+    if (!loc && (s->cfg.local_address || s->cfg.local_port) &&
+        smtp__literal(s->cfg.local_address, s->cfg.local_port, 1, l1) == 0)
+        loc = &l1->ai;
+    for (; ai && i > 0; i--) ai = ai->ai_next;
+    if (ai && loc) for (*la = loc; *la && (*la)->ai_family != ai->ai_family; *la = (*la)->ai_next) {}
+    return ai;
+}
+
+static smtp_result smtp__dial_begin(smtp_session *s)
+{
+    smtp__dial *d = &s->link.dial;
+    struct addrinfo *res = NULL, *loc = NULL;
     smtp__addr1 r1, l1;
-    char ebuf[128], where[INET6_ADDRSTRLEN + 8];
-    int rc, last_errno = 0, tried = 0, got = -1, no_family = 0;
-    smtp_socket fd = SMTP_INVALID_SOCKET;
+    const char *host, *role;
+    char ebuf[128];
+    int port, rc;
+    smtp__dial_target(s, &host, &port, &role);
+    memset(d, 0, offsetof(smtp__dial, dl));
+    d->i = d->at = d->err = 0;
     if ((rc = smtp__net_up()) != 0)
         return smtp__fail(s, SMTP_ERR_CONNECT, "cannot start Winsock (WSAStartup): %s", smtp__strerror(rc, ebuf, sizeof ebuf));
-    if ((rc = smtp__resolve(host, port, 0, &res, &r1)) != 0) {
-        smtp__net_down();
+    d->up = 1;
+    s->link.io.close = smtp__dial_close;
+    if (s->cfg.addresses) res = NULL;   /* the caller resolved: cfg.addresses */
+    else if ((rc = smtp__resolve(host, port, 0, &res, &r1)) != 0)
         return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot resolve %s name \"%s\": %s", role, host, smtp__resolve_error(rc));
-    }
-    if (s->cfg.local_address || s->cfg.local_port) {
-        if ((rc = smtp__resolve(s->cfg.local_address, s->cfg.local_port, 1, &loc, &l1)) != 0) {
-            smtp__unresolve(res == &r1.ai ? NULL : res);
-            smtp__net_down();
-            return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot use local_address \"%s\": %s",
-                              s->cfg.local_address ? s->cfg.local_address : "", smtp__resolve_error(rc));
+    d->res = res == &r1.ai ? NULL : res;
+    if ((s->cfg.local_address || s->cfg.local_port) && (rc = smtp__resolve(s->cfg.local_address, s->cfg.local_port, 1, &loc, &l1)) != 0)
+        return smtp__fail(s, SMTP_ERR_RESOLVE, "cannot use local_address \"%s\": %s",
+                          s->cfg.local_address ? s->cfg.local_address : "", smtp__resolve_error(rc));
+    d->loc = loc == &l1.ai ? NULL : loc;
+    return SMTP_OK;
+}
+
+/* The connect under way on link.fd: SMTP_OK connected, SMTP_ERR_CONNECT
+   failed (link.dial.err says why), SMTP_ERR_TIMEOUT (the deadline passed)
+   or, stepped, SMTP_WANT_WRITE. */
+static smtp_result smtp__dial_wait(smtp_session *s)
+{
+    smtp__dial *d = &s->link.dial;
+    int e = 0, r = smtp__poll_connect(s->link.fd, s->link.nb ? smtp__now() : d->dl, &e);
+    if (r == SMTP_ERR_TIMEOUT && s->link.nb)
+        return smtp__would_block(s, SMTP_WANT_WRITE, d->dl) == 0 ? SMTP_WANT_WRITE : SMTP_ERR_TIMEOUT;
+    if (r != SMTP_OK) { d->err = smtp__sock_errno(); return r == SMTP_ERR_TIMEOUT ? SMTP_ERR_TIMEOUT : SMTP_ERR_CONNECT; }
+    d->err = e;
+    return e ? SMTP_ERR_CONNECT : SMTP_OK;
+}
+
+static smtp_result smtp__dial_next(smtp_session *s, int *pc)
+{
+    smtp__dial *d = &s->link.dial;
+    const struct addrinfo *ai, *la = NULL;
+    smtp__addr1 r1, l1;
+    const char *host, *role;
+    char ebuf[128], where[INET6_ADDRSTRLEN + 8];
+    int port, k = 0, e = 0;
+    smtp_socket fd = SMTP_INVALID_SOCKET;
+    smtp_result r = SMTP_OK;
+    smtp__dial_target(s, &host, &port, &role);
+    SMTP__BEGIN(pc);
+    for (;; d->i++) {
+        if (!(ai = smtp__dial_addr(s, d->i, &la, &r1, &l1))) break;
+        if ((s->cfg.local_address || s->cfg.local_port) && !la) { d->nofam = 1; continue; }
+        d->at = d->i + 1;
+        k = smtp__sock_start(s, ai, la, &e, &fd);
+        if (k == -3) SMTP__EXIT(r, SMTP_ERR_CONNECT);
+        if (k == -1) { d->err = e; continue; }
+        s->link.fd = fd;
+        if (k == 1) {
+            SMTP__AWAIT(pc, r, smtp__dial_wait(s));
+            if (r == SMTP_ERR_TIMEOUT) break;
+            if (r == SMTP_ERR_CONNECT) {
+                smtp__sock_close(s->link.fd);
+                s->link.fd = SMTP_INVALID_SOCKET;
+                r = SMTP_OK;
+                continue;
+            }
         }
+        /* connected: the socket takes the dial's Winsock reference */
+        smtp__sock_opt(s->link.fd, IPPROTO_TCP, TCP_NODELAY, 1);
+        smtp__unresolve((struct addrinfo *)d->res);
+        smtp__unresolve((struct addrinfo *)d->loc);
+        d->res = d->loc = NULL;
+        d->up = 0;
+        SMTP__EXIT(r, smtp__stream_on(s, s->link.fd));
     }
     where[0] = 0;
-    for (ai = res; ai && got == -1; ai = ai->ai_next) {
-        struct addrinfo *la = NULL;
-        if (loc) {
-            for (la = loc; la && la->ai_family != ai->ai_family; la = la->ai_next) {}
-            if (!la) { no_family = 1; continue; }
-        }
+    if (d->at && (ai = smtp__dial_addr(s, d->at - 1, &la, &r1, &l1)) != NULL)
         smtp__numeric_host(ai->ai_addr, where, sizeof where);
-        tried++;
-        got = smtp__tcp_try(s, ai, la, dl, &last_errno, &fd);
-    }
-    smtp__unresolve(res == &r1.ai ? NULL : res);
-    smtp__unresolve(loc == &l1.ai ? NULL : loc);
-    if (got == 0) return smtp__stream_on(s, fd);
-    smtp__net_down();
-    if (got == -3) return SMTP_ERR_CONNECT;
-    if (got == -2)
-        return smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to %s %s port %d (%s) timed out after %d ms",
-                          role, host, port, where, s->cfg.connect_timeout_ms);
-    if (!tried && no_family)
-        return smtp__fail(s, SMTP_ERR_CONNECT, "cannot connect to %s %s port %d: local_address %s "
-                          "has no address of the same family", role, host, port, s->cfg.local_address);
-    return smtp__fail(s, SMTP_ERR_CONNECT, "cannot connect to %s %s port %d (%s%s): %s", role, host,
-                      port, where, tried > 1 ? ", the last of several addresses" : "",
-                      smtp__strerror(last_errno, ebuf, sizeof ebuf));
+    if (r == SMTP_ERR_TIMEOUT)
+        r = smtp__fail(s, SMTP_ERR_TIMEOUT, "connecting to %s %s port %d (%s) timed out after %d ms",
+                       role, host, port, where, s->cfg.connect_timeout_ms);
+    else if (!d->at && d->nofam)
+        r = smtp__fail(s, SMTP_ERR_CONNECT, "cannot connect to %s %s port %d: local_address %s "
+                       "has no address of the same family", role, host, port, s->cfg.local_address);
+    else
+        r = smtp__fail(s, SMTP_ERR_CONNECT, "cannot connect to %s %s port %d (%s%s): %s", role, host,
+                       port, where, d->at > 1 ? ", the last of several addresses" : "",
+                       smtp__strerror(d->err, ebuf, sizeof ebuf));
+    SMTP__END(pc, r);
 }
 
 /* Connects to the Unix-domain socket cfg.socket_path within dl; the same
@@ -2646,8 +2807,10 @@ static smtp_result smtp__unix_connect(smtp_session *s, smtp__ms dl)
     memset(&ai, 0, sizeof ai);
     ai.ai_family = AF_UNIX; ai.ai_socktype = SOCK_STREAM;
     ai.ai_addr = (struct sockaddr *)(void *)&su; ai.ai_addrlen = sizeof su;
-    got = smtp__tcp_try(s, &ai, NULL, dl, &e, &fd);
-    if (got == 0) return smtp__stream_on(s, fd);
+    got = smtp__sock_start(s, &ai, NULL, &e, &fd);   /* over at once, but for a full backlog on some systems */
+    if (got == 1 && (got = smtp__poll_connect(fd, dl, &e)) != SMTP_OK) { smtp__sock_close(fd); got = -2; }
+    if (got == 0 && e == 0) return smtp__stream_on(s, fd);
+    if (got == 0) { smtp__sock_close(fd); got = -1; }
     smtp__net_down();
     if (got == -1 && e == SMTP__ENOUNIX)
         return smtp__fail(s, SMTP_ERR_UNSUPPORTED, "cannot connect to the Unix socket %s: this Windows has no "
@@ -2800,10 +2963,9 @@ static const char *smtp__proxy_name(smtp_proxy_type t)
     return t == SMTP_PROXY_NONE ? "no" : smtp__name_of(smtp__proxy_names, (unsigned)t);
 }
 
-/* Sends a proxy request, all of it, before dl. */
 /* A proxy request: copied into the write buffer (at once: nothing else is
-   in it before the session), then written within the proxy deadline
-   (s->snd.dl: the send machine is idle during the open). Stepped, a stop
+   in it before the session), then written within the connect's deadline
+   (s->link.dial.dl). Stepped, a stop
    comes back to the writing (rd.xphase 1), so the caller's request
    buffer is not read again; it may be wiped as soon as this returns. */
 static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, const char *what)
@@ -2817,7 +2979,7 @@ static smtp_result smtp__proxy_send(smtp_session *s, const void *p, size_t n, co
         s->rd.xphase = 1;
     }
     while (s->wr.off < s->wr.len) {
-        int r = s->link.io.write(s, s->wr.buf + s->wr.off, s->wr.len - s->wr.off, s->snd.dl);
+        int r = s->link.io.write(s, s->wr.buf + s->wr.off, s->wr.len - s->wr.off, s->link.dial.dl);
         if (r > 0) { s->wr.off += (size_t)r; continue; }
         if (r == 0) return s->link.want;
         smtp__wipe(s->wr.buf, s->wr.len);
@@ -2858,7 +3020,7 @@ static smtp_result smtp__proxy_recv(smtp_session *s, long (*parse)(const unsigne
             return smtp__fail(s, SMTP_ERR_PROXY, "the %s proxy %s:%d sent a %s longer than %d bytes",
                               smtp__proxy_name(s->cfg.proxy.type), s->cfg.proxy.host, s->cfg.proxy.port, what,
                               (int)sizeof s->rd.buf);
-        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, s->snd.dl);
+        n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, s->link.dial.dl);
         if (n == 0) return s->link.want;
         if (n == SMTP_ERR_TIMEOUT)
             return smtp__fail(s, SMTP_ERR_TIMEOUT, "the %s proxy %s:%d sent no complete %s within %d ms",
@@ -3024,7 +3186,7 @@ static smtp_result smtp__http_connect(smtp_session *s, int *pc)
 }
 
 /* The handshake that makes the proxy connect us to cfg.host:cfg.port,
-   within the connect deadline (kept in s->snd.dl). A failure closes the
+   within the connect deadline (s->link.dial.dl). A failure closes the
    tunnel. */
 static smtp_result smtp__proxy_handshake(smtp_session *s, int *pc)
 {
@@ -3042,33 +3204,32 @@ static smtp_result smtp__proxy_handshake(smtp_session *s, int *pc)
     SMTP__END(pc, r);
 }
 
-/* The transport to the SMTP server or to its proxy: TCP, a Unix socket,
-   or the caller's stream, within dl. */
-static smtp_result smtp__connect_transport(smtp_session *s, smtp__ms dl)
+/* The transport to the SMTP server or to its proxy, within link.dial.dl:
+   TCP (its name resolved first unless smtp__dial_begin did already), a
+   Unix socket, or the caller's stream. */
+static smtp_result smtp__connect_transport(smtp_session *s, int *pc)
 {
-    if (s->cfg.socket_path) return smtp__unix_connect(s, dl);
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    if (s->cfg.socket_path) SMTP__EXIT(r, smtp__unix_connect(s, s->link.dial.dl));
     if (s->cfg.transport) {   /* the caller's stream is the connection (to the proxy, when one is set) */
         s->link.io.read = smtp__user_read; s->link.io.write = smtp__user_write; s->link.io.close = smtp__user_close;
-        return SMTP_OK;
+        SMTP__EXIT(r, SMTP_OK);
     }
-    if (s->cfg.proxy.type == SMTP_PROXY_NONE) return smtp__tcp_connect(s, s->cfg.host, s->cfg.port, dl, "SMTP server");
-    return smtp__tcp_connect(s, s->cfg.proxy.host, s->cfg.proxy.port, dl, "proxy");
+    if (!s->link.dial.up && (r = smtp__dial_begin(s)) != SMTP_OK) SMTP__EXIT(r, r);
+    SMTP__AWAIT(pc, r, smtp__dial_next(s, pc + 1));
+    SMTP__END(pc, r);
 }
 
-/* Connects to the SMTP server, directly or through the proxy, within dl,
-   waiting (AUTO's attempts, reconnects; smtp_open_start steps the proxy's
-   handshake itself). */
-static smtp_result smtp__connect(smtp_session *s, smtp__ms dl)
+/* Connects to the SMTP server, directly or through the proxy, within
+   link.dial.dl: the transport, then the proxy's handshake. */
+static smtp_result smtp__connect_step(smtp_session *s, int *pc)
 {
-    int pc[SMTP__DEPTH], nb = s->link.nb;
-    smtp_result r = smtp__connect_transport(s, dl);
-    if (r != SMTP_OK || s->cfg.proxy.type == SMTP_PROXY_NONE) return r;
-    memset(pc, 0, sizeof pc);
-    s->snd.dl = dl;
-    s->link.nb = 0;
-    r = smtp__proxy_handshake(s, pc);
-    s->link.nb = nb;
-    return r;
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    SMTP__AWAIT(pc, r, smtp__connect_transport(s, pc + 1));
+    if (r == SMTP_OK && s->cfg.proxy.type != SMTP_PROXY_NONE) SMTP__AWAIT(pc, r, smtp__proxy_handshake(s, pc + 1));
+    SMTP__END(pc, r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -7103,8 +7264,7 @@ static SMTP__MAYBE_UNUSED smtp_result smtp__start(smtp_session *s)
     return smtp__session_start_now(s, s->cfg.security, s->cfg.timeout_ms);
 }
 
-/* session_start for the calls that wait inside (smtp_open's AUTO and
-   proxies, reconnects): their own resume points, never used (nothing
+/* session_start for the calls that wait inside (the fuzzers' seam below): their own resume points, never used (nothing
    stops: the transport waits). */
 static smtp_result smtp__session_start_now(smtp_session *s, smtp_security mode, int hs_ms)
 {
@@ -7147,22 +7307,62 @@ static void smtp__send_caps(smtp_session *s)
 
 /* A new connection for a session that was open: the same config, the TLS
    mode that worked (AUTO does not probe again), resumption through
-   cfg.tls_cache, EHLO and AUTH again. The trace says why. */
-static smtp_result smtp__reopen(smtp_session *s, const char *why)
+   cfg.tls_cache, EHLO and AUTH again; quit: QUIT on the old one first.
+   The trace says why (smtp__reopen_note, before). Resumable: the
+   connect and the session are stepped (the name is resolved again, a
+   wait). */
+static void smtp__reopen_note(smtp_session *s, const char *why)
 {
-    smtp_security mode = s->cfg.security == SMTP_SECURITY_AUTO ? s->sec.mode_used : s->cfg.security;
-    char note[sizeof s->detail + 40];
-    smtp_result r;
+    char note[sizeof s->link.peer + sizeof s->detail + 20];
     snprintf(note, sizeof note, "reconnecting to %s: %s", s->link.peer, why);
     smtp__note(s, note);
+}
+
+static smtp_result smtp__reopen_step(smtp_session *s, int quit, int *pc)
+{
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    if (quit) SMTP__AWAIT(pc, r, smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0));
     smtp__reset_conn(s);
     s->conn.reconnects++;
     s->conn.messages = 0;
-    r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
-    if (r == SMTP_OK) r = smtp__session_start_now(s, mode, s->cfg.timeout_ms);
+    s->link.dial.dl = smtp__deadline(s->cfg.connect_timeout_ms);
+    SMTP__AWAIT(pc, r, smtp__connect_step(s, pc + 1));
+    if (r == SMTP_OK)
+        SMTP__AWAIT(pc, r, smtp__session_start(s, s->cfg.security == SMTP_SECURITY_AUTO ? s->sec.mode_used
+                                                  : s->cfg.security, s->cfg.timeout_ms, pc + 1));
     if (r != SMTP_OK && !s->err) smtp__break(s, r);
     smtp__send_caps(s);   /* a batch under way goes on with what the new connection offers */
+    SMTP__END(pc, r);
+}
+
+/* The same, waiting (the reconnect after a refused token, inside AUTH). */
+static smtp_result smtp__reopen(smtp_session *s, const char *why)
+{
+    int pc[SMTP__DEPTH], nb = s->link.nb;
+    smtp_result r;
+    memset(pc, 0, sizeof pc);
+    smtp__reopen_note(s, why);
+    s->link.nb = 0;
+    r = smtp__reopen_step(s, 0, pc);
+    s->link.nb = nb;
     return r;
+}
+
+/* AUTO's attempts, kept from SMTP_MALLOC while smtp_open runs (a stepped
+   open stops in the middle of one): which, in what mode, what failed. */
+typedef struct smtp__autost {
+    smtp_security mode[3], m;           /* the attempts' modes (AUTO: the probe); the one under way */
+    int port[3], n, i;                  /* their ports; how many; the one under way */
+    smtp_result first;                  /* the first failure */
+    long long probe_dl;                 /* the probe's deadline */
+    size_t ll;
+    char log[400];                      /* what each attempt met, for the detail */
+} smtp__autost;
+
+static void smtp__auto_free(smtp_session *s)
+{
+    if (s->sec.au) { SMTP_FREE(s->sec.au); s->sec.au = NULL; }
 }
 
 /* AUTO's probe: on a fresh connection, a cleartext SMTP server greets at
@@ -7171,87 +7371,105 @@ static smtp_result smtp__reopen(smtp_session *s, const char *why)
    this connection); none, start TLS on this connection. A server that
    greets later than the probe still works: its handshake fails on the
    "220" at once and STARTTLS follows on a new connection. Sending
-   nothing before a greeting also keeps pregreet traps (postscreen) quiet. */
+   nothing before a greeting also keeps pregreet traps (postscreen) quiet.
+   One read (stepped: SMTP_WANT_READ until a byte or the deadline); the
+   mode found goes into au->m. */
 #define SMTP__PROBE_MS 400
 static smtp_result smtp__probe(smtp_session *s)
 {
-    int ms = s->cfg.greeting_timeout_ms >= 0 && s->cfg.greeting_timeout_ms < SMTP__PROBE_MS
-           ? s->cfg.greeting_timeout_ms : SMTP__PROBE_MS;
-    int n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, smtp__deadline(ms));
+    smtp__autost *a = s->sec.au;
+    int n = s->link.io.read(s, s->rd.buf + s->rd.len, sizeof s->rd.buf - s->rd.len, a->probe_dl);
+    if (n == 0) return s->link.want;   /* stepped: nothing yet */
     if (n > 0) {
         s->rd.len += (size_t)n;
         smtp__note(s, "AUTO: the server greeted in cleartext: STARTTLS");
-        return smtp__session_start_now(s, SMTP_SECURITY_STARTTLS, s->cfg.timeout_ms);
+        a->m = SMTP_SECURITY_STARTTLS;
+        return SMTP_OK;
     }
     if (n != SMTP_ERR_TIMEOUT)
         return smtp__break(s, smtp__fail(s, n == SMTP_ERR_CLOSED ? SMTP_ERR_CLOSED : (smtp_result)n,
                                          "%s closed the connection before a greeting", s->link.peer));
     smtp__note(s, "AUTO: no cleartext greeting: implicit TLS");
-    return smtp__session_start_now(s, SMTP_SECURITY_IMPLICIT, s->cfg.greeting_timeout_ms);
+    a->m = SMTP_SECURITY_IMPLICIT;
+    return SMTP_OK;
 }
 
-/* AUTO: TLS required, the mode probed. Port 0: implicit TLS on 465, then
-   the probe on 587, then on 25. Port 465: implicit TLS, then STARTTLS.
-   Another port: the probe (smtp__probe), then the mode it did not pick,
-   with the full greeting time. A failed handshake or a silent server
-   moves on; a certificate that fails verification stops (the server
-   speaks TLS: the certificate is the problem). Never cleartext. */
-static smtp_result smtp__auto(smtp_session *s)
+/* The attempts AUTO makes. Port 0: implicit TLS on 465, then the probe
+   on 587, then on 25. Port 465: implicit TLS, then STARTTLS. Another
+   port: the probe (smtp__probe), then the mode it did not pick, with the
+   full greeting time (SMTP_SECURITY_NONE below stands for that one). */
+static void smtp__auto_plan(const smtp_session *s, smtp__autost *a)
 {
-    smtp_security mode[3];
-    int port[3], n = 0, i, given = s->cfg.port;
-    char log[400];
-    smtp_result first = SMTP_OK, r = SMTP_OK;
-    size_t ll = 0;
+    int given = s->cfg.port;
     if (given == 0 && !s->cfg.socket_path && !s->cfg.transport) {
-        mode[0] = SMTP_SECURITY_IMPLICIT; port[0] = 465;
-        mode[1] = SMTP_SECURITY_AUTO; port[1] = 587;       /* AUTO here: the probe */
-        mode[2] = SMTP_SECURITY_AUTO; port[2] = 25;
-        n = 3;
+        a->mode[0] = SMTP_SECURITY_IMPLICIT; a->port[0] = 465;
+        a->mode[1] = SMTP_SECURITY_AUTO; a->port[1] = 587;
+        a->mode[2] = SMTP_SECURITY_AUTO; a->port[2] = 25;
+        a->n = 3;
     } else if (given == 465 && !s->cfg.socket_path && !s->cfg.transport) {
-        mode[0] = SMTP_SECURITY_IMPLICIT; port[0] = given;
-        mode[1] = SMTP_SECURITY_STARTTLS; port[1] = given;
-        n = 2;
+        a->mode[0] = SMTP_SECURITY_IMPLICIT; a->port[0] = given;
+        a->mode[1] = SMTP_SECURITY_STARTTLS; a->port[1] = given;
+        a->n = 2;
     } else {
-        mode[0] = SMTP_SECURITY_AUTO; port[0] = given;
-        mode[1] = SMTP_SECURITY_NONE; port[1] = given;    /* NONE here: the mode the probe did not try */
-        n = s->cfg.transport ? 1 : 2;                     /* one stream: the probe alone */
+        a->mode[0] = SMTP_SECURITY_AUTO; a->port[0] = given;
+        a->mode[1] = SMTP_SECURITY_NONE; a->port[1] = given;
+        a->n = s->cfg.transport ? 1 : 2;                  /* one stream: the probe alone */
     }
-    log[0] = 0;
-    for (i = 0; i < n; i++) {
-        char note[120];
-        smtp_security m = mode[i];
-        if (m == SMTP_SECURITY_NONE) {   /* after a probe: the other mode, with the whole greeting time */
+}
+
+/* AUTO: TLS required, the mode probed (smtp__auto_plan). A failed
+   handshake or a silent server moves on; a certificate that fails
+   verification stops (the server speaks TLS: the certificate is the
+   problem). Never cleartext. Resumable: each attempt's connect, probe
+   and session are stepped. */
+static smtp_result smtp__auto(smtp_session *s, int *pc)
+{
+    smtp__autost *a = s->sec.au;
+    char note[120];
+    smtp_result r = SMTP_OK;
+    SMTP__BEGIN(pc);
+    if (!(a = s->sec.au = (smtp__autost *)SMTP_MALLOC(sizeof *a)))
+        SMTP__EXIT(r, smtp__fail(s, SMTP_ERR_NOMEM, "out of memory for AUTO's attempts (%d bytes)", (int)sizeof *a));
+    memset(a, 0, sizeof *a);
+    smtp__auto_plan(s, a);
+    for (a->i = 0; a->i < a->n; a->i++) {
+        a->m = a->mode[a->i];
+        if (a->m == SMTP_SECURITY_NONE) {   /* after a probe: the other mode, with the whole greeting time */
             if (s->sec.mode_try == SMTP_SECURITY_STARTTLS)
                 break;       /* it greeted in cleartext: implicit TLS cannot be it */
-            m = s->sec.mode_try == SMTP_SECURITY_IMPLICIT ? SMTP_SECURITY_STARTTLS : SMTP_SECURITY_IMPLICIT;
+            a->m = s->sec.mode_try == SMTP_SECURITY_IMPLICIT ? SMTP_SECURITY_STARTTLS : SMTP_SECURITY_IMPLICIT;
         }
         smtp__reset_conn(s);
-        s->cfg.port = port[i];
+        s->cfg.port = a->port[a->i];
         smtp__set_peer(s);
-        snprintf(note, sizeof note, "AUTO: trying %s on port %d", m == SMTP_SECURITY_AUTO ? "the probe"
-                 : smtp__mode_name(m), port[i]);
+        snprintf(note, sizeof note, "AUTO: trying %s on port %d", a->m == SMTP_SECURITY_AUTO ? "the probe"
+                 : smtp__mode_name(a->m), a->port[a->i]);
         smtp__note(s, note);
-        r = smtp__connect(s, smtp__deadline(s->cfg.connect_timeout_ms));
-        if (r == SMTP_OK) {
-            r = m == SMTP_SECURITY_AUTO ? smtp__probe(s) : smtp__session_start_now(s, m, s->cfg.greeting_timeout_ms);
-            if (r == SMTP_OK) { s->detail[0] = 0; return SMTP_OK; }
+        s->link.dial.dl = smtp__deadline(s->cfg.connect_timeout_ms);
+        SMTP__AWAIT(pc, r, smtp__connect_step(s, pc + 1));
+        if (r == SMTP_OK && a->m == SMTP_SECURITY_AUTO) {
+            a->probe_dl = smtp__deadline(s->cfg.greeting_timeout_ms >= 0 && s->cfg.greeting_timeout_ms < SMTP__PROBE_MS
+                                         ? s->cfg.greeting_timeout_ms : SMTP__PROBE_MS);
+            SMTP__AWAIT(pc, r, smtp__probe(s));
         }
-        if (!first) first = r;
-        if (ll < sizeof log)
-            ll += (size_t)snprintf(log + ll, sizeof log - ll, "%s%s on port %d: %s", i ? "; " : "",
-                                   smtp__mode_name(s->sec.mode_try ? s->sec.mode_try : m), port[i], s->detail);
+        if (r == SMTP_OK) SMTP__AWAIT(pc, r, smtp__session_start(s, a->m, s->cfg.greeting_timeout_ms, pc + 1));
+        if (r == SMTP_OK) { s->detail[0] = 0; SMTP__EXIT(r, r); }
+        if (!a->first) a->first = r;
+        if (a->ll < sizeof a->log)
+            a->ll += (size_t)snprintf(a->log + a->ll, sizeof a->log - a->ll, "%s%s on port %d: %s", a->i ? "; " : "",
+                                      smtp__mode_name(s->sec.mode_try ? s->sec.mode_try : a->m), a->port[a->i], s->detail);
         if (r == SMTP_ERR_CERT || r == SMTP_ERR_PARAM || r == SMTP_ERR_UNSUPPORTED || r == SMTP_ERR_NOMEM ||
             r == SMTP_ERR_RESOLVE || r == SMTP_ERR_AUTH || r == SMTP_ERR_AUTH_UNAVAILABLE || r == SMTP_ERR_AUTH_TEMP)
-            return smtp__break(s, r);
+            SMTP__EXIT(r, smtp__break(s, r));
 #ifndef SMTP_NO_TLS
-        if (s->sec.err >= BR_ERR_RECV_FATAL_ALERT && s->sec.err < BR_ERR_SEND_FATAL_ALERT && i + 1 < n &&
-            port[i + 1] == port[i])
+        if (s->sec.err >= BR_ERR_RECV_FATAL_ALERT && s->sec.err < BR_ERR_SEND_FATAL_ALERT && a->i + 1 < a->n &&
+            a->port[a->i + 1] == a->port[a->i])
             break;   /* the server sent a TLS alert: it speaks TLS on this port, STARTTLS cannot be it */
 #endif
     }
-    smtp__break(s, first);
-    return smtp__fail(s, first, "AUTO found no way to reach %s over TLS: %s", s->cfg.host, log);
+    smtp__break(s, a->first);
+    r = smtp__fail(s, a->first, "AUTO found no way to reach %s over TLS: %s", s->cfg.host, a->log);
+    SMTP__END(pc, r);
 }
 
 /* cfg.proxy checked: every field the proxy's protocol will carry. */
@@ -7344,17 +7562,19 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
         if (!*s->cfg.socket_path || strlen(s->cfg.socket_path) >= sizeof su.sun_path)
             return smtp__fail(s, SMTP_ERR_PARAM, "cfg.socket_path is empty or over the %d bytes a Unix socket "
                               "path may have", (int)sizeof su.sun_path - 1);
-        if (s->cfg.proxy.type != SMTP_PROXY_NONE || s->cfg.local_address || s->cfg.local_port)
-            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.socket_path excludes cfg.proxy, cfg.local_address and "
-                              "cfg.local_port (a Unix socket has no route or address of ours)");
+        if (s->cfg.proxy.type != SMTP_PROXY_NONE || s->cfg.local_address || s->cfg.local_port || s->cfg.addresses)
+            return smtp__fail(s, SMTP_ERR_PARAM, "cfg.socket_path excludes cfg.proxy, cfg.local_address, "
+                              "cfg.local_port and cfg.addresses (a Unix socket has no route or address of ours)");
         if (!s->cfg.host) s->cfg.host = "localhost";   /* the name TLS checks */
     }
     if (s->cfg.transport) {
         if (!s->cfg.transport->read || !s->cfg.transport->write)
             return smtp__fail(s, SMTP_ERR_PARAM, "cfg.transport needs read and write");
-        if (s->cfg.socket_path || s->cfg.local_address || s->cfg.local_port || s->cfg.messages_per_connection)
+        if (s->cfg.socket_path || s->cfg.local_address || s->cfg.local_port || s->cfg.messages_per_connection ||
+            s->cfg.addresses)
             return smtp__fail(s, SMTP_ERR_PARAM, "cfg.transport excludes cfg.socket_path, cfg.local_address, "
-                              "cfg.local_port and cfg.messages_per_connection (the stream is the one connection)");
+                              "cfg.local_port, cfg.addresses and cfg.messages_per_connection (the stream is the "
+                              "one connection)");
         if (!s->cfg.host) s->cfg.host = "localhost";
     }
     if (!s->cfg.host || !*s->cfg.host)
@@ -7367,6 +7587,15 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
                              strpbrk(s->cfg.helo_name, " \t") || strlen(s->cfg.helo_name) > 255))
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.helo_name must be one word of at most 255 bytes "
                           "without control characters");
+    if (s->cfg.addresses) {
+        smtp__addr1 one;
+        int k;
+        for (k = 0; s->cfg.addresses[k]; k++)
+            if (k == 64 || smtp__literal(s->cfg.addresses[k], 0, 0, &one) != 0)
+                return smtp__fail(s, SMTP_ERR_PARAM, k == 64 ? "cfg.addresses holds more than 64 addresses"
+                                  : "cfg.addresses[%d] \"%.80s\" is not an IPv4 or IPv6 address", k, s->cfg.addresses[k]);
+        if (k == 0) return smtp__fail(s, SMTP_ERR_PARAM, "cfg.addresses is empty (NULL: resolve cfg.host)");
+    }
     smtp__set_peer(s);
     if ((unsigned)s->cfg.security > SMTP_SECURITY_IMPLICIT)
         return smtp__fail(s, SMTP_ERR_PARAM, "cfg.security %d is not a smtp_security value", (int)s->cfg.security);
@@ -7388,6 +7617,7 @@ static smtp_result smtp__init(smtp_session *s, const smtp_config *cfg)
 static smtp_result smtp__open_failed(smtp_session *s, smtp_result r)
 {
     smtp__break(s, r);
+    smtp__auto_free(s);
 #ifndef SMTP_NO_TLS
     smtp_trust_free(s->tls.own);
     s->tls.own = NULL;
@@ -7397,37 +7627,49 @@ static smtp_result smtp__open_failed(smtp_session *s, smtp_result r)
     return r;
 }
 
-/* smtp_open's start: the checks and the connection (to the server, or to
-   the proxy). With a mode given (not AUTO), the rest is stepped
-   (SMTP__OP_OPEN: the proxy's handshake, the TLS handshake, greeting,
-   EHLO, STARTTLS, AUTH); AUTO's probing is done here, waiting
-   (SMTP__OP_OPENED: the next step returns its result). SMTP_OK: under
-   way. */
+static smtp_result smtp__open_session(smtp_session *s, int *pc);
+
+/* The stepped open: AUTO's attempts, or the one mode's. */
+static smtp_result smtp__open_run(smtp_session *s)
+{
+    return s->cfg.security == SMTP_SECURITY_AUTO ? smtp__auto(s, s->snd.pc) : smtp__open_session(s, s->snd.pc);
+}
+
+/* smtp_open's start: the checks and the name resolved (getaddrinfo: the
+   one wait). With a mode given (not AUTO), the rest is stepped
+   (SMTP__OP_OPEN: the TCP connect, the proxy's handshake, the TLS
+   handshake, greeting, EHLO, STARTTLS, AUTH); AUTO's probing is done
+   here, waiting (SMTP__OP_OPENED: the next step returns its result).
+   SMTP_OK: under way. */
 static smtp_result smtp__open_start(smtp_session *s, const smtp_config *cfg, int stepped)
 {
     smtp_result r;
     if ((r = smtp__init(s, cfg)) != SMTP_OK) return smtp__open_failed(s, r);
     memset(s->snd.pc, 0, sizeof s->snd.pc);
-    if (s->cfg.security == SMTP_SECURITY_AUTO) {   /* its probing waits, for now */
-        if ((r = smtp__auto(s)) != SMTP_OK) return smtp__open_failed(s, r);
-        s->snd.one = SMTP_OK;
-        s->op = SMTP__OP_OPENED;
-        return SMTP_OK;
-    }
-    s->snd.dl = smtp__deadline(s->cfg.connect_timeout_ms);   /* the connect's, and a proxy handshake's */
-    if ((r = smtp__connect_transport(s, s->snd.dl)) != SMTP_OK) return smtp__open_failed(s, r);
+    s->link.dial.dl = smtp__deadline(s->cfg.connect_timeout_ms);   /* the connect's, and a proxy handshake's */
+    if (s->cfg.security != SMTP_SECURITY_AUTO && !s->cfg.socket_path && !s->cfg.transport &&
+        (r = smtp__dial_begin(s)) != SMTP_OK)
+        return smtp__open_failed(s, r);   /* (AUTO resolves as its first attempt begins, below) */
     s->op = SMTP__OP_OPEN;
     s->link.nb = stepped || !s->cfg.transport;
+    r = smtp__open_run(s);   /* as far as it goes: the connect begun (smtp_fd is its socket) */
+    s->link.dl = smtp__now();
+    if (SMTP__WANTS(r)) return SMTP_OK;
+    s->op = SMTP__OP_NONE;
+    s->link.nb = 0;
+    if (r != SMTP_OK) return smtp__open_failed(s, r);
+    s->snd.one = SMTP_OK;   /* a caller's stream that had it all: the next step returns it */
+    s->op = SMTP__OP_OPENED;
     return SMTP_OK;
 }
 
-/* The open after the connect: the proxy's handshake when there is one,
-   then the session. */
+/* The open after the name is resolved: the connect (and the proxy's
+   handshake when there is one), then the session. */
 static smtp_result smtp__open_session(smtp_session *s, int *pc)
 {
     smtp_result r = SMTP_OK;
     SMTP__BEGIN(pc);
-    if (s->cfg.proxy.type != SMTP_PROXY_NONE) SMTP__AWAIT(pc, r, smtp__proxy_handshake(s, pc + 1));
+    SMTP__AWAIT(pc, r, smtp__connect_step(s, pc + 1));
     if (r) SMTP__EXIT(r, r);
     SMTP__AWAIT(pc, r, smtp__session_start(s, s->cfg.security, s->cfg.timeout_ms, pc + 1));
     SMTP__END(pc, r);
@@ -7436,10 +7678,11 @@ static smtp_result smtp__open_session(smtp_session *s, int *pc)
 /* The stepped open, one step: on to the end or to a wait. */
 static smtp_result smtp__open_step(smtp_session *s)
 {
-    smtp_result r = s->op == SMTP__OP_OPENED ? s->snd.one : smtp__open_session(s, s->snd.pc);
+    smtp_result r = s->op == SMTP__OP_OPENED ? s->snd.one : smtp__open_run(s);
     if (SMTP__WANTS(r)) return r;
     s->op = SMTP__OP_NONE;
     s->link.nb = 0;
+    smtp__auto_free(s);
     return r == SMTP_OK ? SMTP_OK : smtp__open_failed(s, r);
 }
 
@@ -7472,6 +7715,7 @@ SMTP_API smtp_result smtp_close(smtp_session *s)
     if (s->link.io.close) s->link.io.close(s);
     s->link.io.close = NULL;
     s->state = SMTP__CLOSED;
+    smtp__auto_free(s);                 /* closed in the middle of AUTO's attempts */
     s->cfg.password = NULL;             /* the caller's; nothing derived from it stays behind */
     smtp__wipe(s->wr.buf, sizeof s->wr.buf);
 #ifndef SMTP_NO_TLS
@@ -8499,21 +8743,21 @@ static void smtp__send_done(smtp__send *b, smtp_result r)
 }
 
 /* Before a message: cfg.messages_per_connection (QUIT, then a new
-   connection; still waited for inside the step) and
-   cfg.messages_per_second (a pause: stepped, a WANT_READ whose deadline
-   is the end of the pause, so the caller's loop sleeps). SMTP_OK: go. */
+   connection: SMTP__S_REOPEN, then NEXT again; SMTP_OK with the step
+   changed) and cfg.messages_per_second (a pause: stepped, a WANT_READ
+   whose deadline is the end of the pause, so the caller's loop sleeps).
+   SMTP_OK: go. */
 static smtp_result smtp__pace(smtp_session *s)
 {
     unsigned per = s->cfg.messages_per_second;
     if (s->cfg.messages_per_connection && s->conn.messages >= s->cfg.messages_per_connection) {
         char why[80];
-        int nb = s->link.nb;
-        s->link.nb = 0;   /* a new connection is opened as smtp_open does: waiting */
-        (void)smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
         snprintf(why, sizeof why, "%u messages sent on this connection (cfg.messages_per_connection)",
                  s->conn.messages);
-        if (smtp__reopen(s, why) != SMTP_OK) { s->link.nb = nb; return s->err; }
-        s->link.nb = nb;
+        smtp__reopen_note(s, why);
+        s->snd.re = 1;
+        s->snd.step = SMTP__S_REOPEN;
+        return SMTP_OK;
     }
     if (per) {
         smtp__ms now = smtp__now();
@@ -8543,7 +8787,7 @@ static smtp_result smtp__step_next(smtp_session *s, smtp__send *b, smtp__job *j)
             }
             b->checked = 1;
         }
-        if ((r = smtp__pace(s)) != SMTP_OK) return r;
+        if ((r = smtp__pace(s)) != SMTP_OK || b->step == SMTP__S_REOPEN) return r;
         b->checked = 0;
     } else {
         b->nx = 0;
@@ -8758,6 +9002,20 @@ static smtp_result smtp__step_settle(smtp_session *s, smtp__send *b, smtp__job *
     SMTP__END(pc, r);
 }
 
+/* SMTP__S_REOPEN: a new connection within the batch: after
+   cfg.messages_per_connection (re 1: QUIT first, then NEXT again), or
+   after the server closed the old one before the transaction began
+   (re 2, smtp__send_reopen: the transaction again). */
+static smtp_result smtp__step_reopen(smtp_session *s, smtp__send *b, int *pc)
+{
+    smtp_result r = smtp__reopen_step(s, b->re == 1, pc);   /* on this step's own resume point: AUTH is deep */
+    if (SMTP__WANTS(r)) return r;
+    if (r) return s->err ? s->err : r;
+    if (b->re == 2) { s->conn.messages = 1; b->step = SMTP__S_ENVELOPE; }
+    else b->step = SMTP__S_NEXT;
+    return SMTP_OK;
+}
+
 /* Advances the batch one step. SMTP_OK: go on (b->step says where);
    SMTP_WANT_*: the step stopped where it must wait and is called again;
    anything else ended the session, or stopped the batch at a caller's
@@ -8774,6 +9032,7 @@ static smtp_result smtp__send_step(smtp_session *s)
     case SMTP__S_END: return smtp__step_end(s, b, j, b->pc);
     case SMTP__S_FINAL: return smtp__step_final(s, b, j, b->pc);
     case SMTP__S_SETTLE: return smtp__step_settle(s, b, j, b->pc);
+    case SMTP__S_REOPEN: return smtp__step_reopen(s, b, b->pc);
     default: return SMTP_OK;
     }
 }
@@ -8817,25 +9076,21 @@ static int smtp__may_reopen(const smtp_session *s, const smtp__send *b)
            (s->err == SMTP_ERR_CLOSED || s->err == SMTP_ERR_IO);
 }
 
-/* The transaction again from its start, on a new connection (opened as
-   smtp_open does: waiting, even in a stepped session). */
-static smtp_result smtp__send_reopen(smtp_session *s, smtp__send *b)
+/* The transaction again from its start, on a new connection
+   (SMTP__S_REOPEN, then ENVELOPE). */
+static void smtp__send_reopen(smtp_session *s, smtp__send *b)
 {
     smtp__job *j = &b->jobs[b->cur];
     char why[sizeof s->detail];
-    int nb = s->link.nb;
     memcpy(why, s->detail, sizeof why);
     j->tried = b->mark_tried; j->list = b->mark_list; j->list_pos = b->mark_pos;
     j->live = j->carry;
     b->ahead = 0;
     b->reopened = 1;
-    b->step = SMTP__S_ENVELOPE;
+    b->re = 2;
+    b->step = SMTP__S_REOPEN;
     memset(b->pc, 0, sizeof b->pc);
-    s->link.nb = 0;
-    if (smtp__reopen(s, why) != SMTP_OK) { s->link.nb = nb; return s->err; }
-    s->link.nb = nb;
-    s->conn.messages = 1;
-    return SMTP_OK;
+    smtp__reopen_note(s, why);
 }
 
 /* Starts sending msgs[0..n) (results into res), one step at a time.
@@ -8853,6 +9108,7 @@ static void smtp__send_begin(smtp_session *s, int op, const smtp_message *msgs, 
     b->cur = b->ahead = b->data_ok = b->checked = 0;
     memset(b->pc, 0, sizeof b->pc);
     s->op = op;
+    s->link.dl = smtp__now();   /* smtp_timeout_ms 0: step at once */
     /* on a socket even the blocking calls step (smtp__drive polls); a
        caller's transport waits in its own read and write unless stepped */
     s->link.nb = stepped || !s->cfg.transport;
@@ -8867,10 +9123,11 @@ static smtp_result smtp__send_run(smtp_session *s)
     while (b->step != SMTP__S_DONE) {
         if ((r = smtp__send_step(s)) == SMTP_OK) continue;
         if (SMTP__WANTS(r)) return r;
-        if (!smtp__may_reopen(s, b) || (r = smtp__send_reopen(s, b)) != SMTP_OK) {
+        if (!smtp__may_reopen(s, b)) {
             b->step = SMTP__S_DONE;
             return smtp__send_broken(s, r);
         }
+        smtp__send_reopen(s, b);
     }
     return b->last;
 }
@@ -8925,14 +9182,41 @@ static smtp_result smtp__batch_start(smtp_session *s, const smtp_message *msgs, 
     return SMTP_OK;
 }
 
+/* smtp_quit_start's steps: QUIT and its reply, then the connection closed. */
+static smtp_result smtp__quit_step(smtp_session *s)
+{
+    smtp_result r = SMTP_OK;
+    if (!s->err && s->link.io.close && s->state >= SMTP__READY && s->state != SMTP__DATA) {
+        r = smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0);
+        if (SMTP__WANTS(r)) return r;
+    }
+    s->op = SMTP__OP_NONE;
+    s->link.nb = 0;
+    if (s->link.io.close) s->link.io.close(s);   /* smtp_close has nothing left to say */
+    s->link.io.close = NULL;
+    return r;
+}
+
+SMTP_API smtp_result smtp_quit_start(smtp_session *s)
+{
+    if (!s) return SMTP_ERR_PARAM;
+    if (s->op) return smtp__fail(s, SMTP_ERR_STATE, "smtp_quit_start called while another operation is under way "
+                                 "(smtp_step)");
+    s->op = SMTP__OP_QUIT;
+    s->link.nb = 1;
+    s->link.dl = smtp__now();   /* smtp_timeout_ms 0: step at once */
+    return SMTP_OK;
+}
+
 SMTP_API smtp_result smtp_step(smtp_session *s)
 {
     smtp_result r;
     if (!s) return SMTP_ERR_PARAM;
     if (s->op == SMTP__OP_OPEN || s->op == SMTP__OP_OPENED) return smtp__open_step(s);
+    if (s->op == SMTP__OP_QUIT) return smtp__quit_step(s);
     if (s->op != SMTP__OP_SEND && s->op != SMTP__OP_BATCH)
         return smtp__fail(s, SMTP_ERR_STATE, "smtp_step called with nothing under way (smtp_open_start, "
-                          "smtp_send_start, smtp_send_batch_start)");
+                          "smtp_send_start, smtp_send_batch_start, smtp_quit_start)");
     r = smtp__send_run(s);
     return SMTP__WANTS(r) ? r : smtp__send_end(s, r);
 }
@@ -8942,12 +9226,20 @@ static smtp_result smtp__drive(smtp_session *s)
 {
     for (;;) {
         smtp_result r = smtp_step(s);
+        int w;
         if (!SMTP__WANTS(r)) return r;
-        if (smtp__poll(s->link.fd, r == SMTP_WANT_READ ? POLLIN : POLLOUT, s->link.dl) == SMTP_ERR_IO) {
+        if (s->link.io.close == smtp__dial_close)   /* a connect (Windows: select, which sees a refusal) */
+            w = smtp__poll_connect(s->link.fd, s->link.dl, NULL);
+        else w = smtp__poll(s->link.fd, r == SMTP_WANT_READ ? POLLIN : POLLOUT, s->link.dl);
+        if (w == SMTP_ERR_IO) {
             char ebuf[128];
-            s->link.sys_errno = errno;
+            s->link.sys_errno = smtp__sock_errno();
             r = smtp__break(s, smtp__fail(s, SMTP_ERR_IO, "waiting for %s failed: %s", s->link.peer,
-                                          smtp__strerror(errno, ebuf, sizeof ebuf)));
+                                          smtp__strerror(s->link.sys_errno, ebuf, sizeof ebuf)));
+            if (s->op == SMTP__OP_OPEN || s->op == SMTP__OP_OPENED) {
+                s->op = SMTP__OP_NONE; s->link.nb = 0;
+                return smtp__open_failed(s, r);
+            }
             s->snd.step = SMTP__S_DONE;
             return smtp__send_end(s, smtp__send_broken(s, r));
         }
@@ -8979,7 +9271,7 @@ SMTP_API smtp_result smtp_send_batch_start(smtp_session *s, const smtp_message *
 
 SMTP_API smtp_socket smtp_fd(const smtp_session *s)
 {
-    return s && !s->cfg.transport && s->link.io.close ? s->link.fd : SMTP_INVALID_SOCKET;
+    return s && !s->cfg.transport && s->link.io.close ? s->link.fd : SMTP_INVALID_SOCKET;   /* connecting too */
 }
 
 SMTP_API int smtp_timeout_ms(const smtp_session *s) { return s && s->op ? smtp__left(s->link.dl) : -1; }

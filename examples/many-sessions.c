@@ -1,7 +1,7 @@
 /* many-sessions.c - one thread, many sessions, one poll(): 100 sessions
    open and send 10 messages each, every session a step at a time
-   (smtp_open_start, smtp_send_start, smtp_step) as its socket becomes
-   ready. A mail daemon's shape without a
+   (smtp_open_start, smtp_send_start, smtp_quit_start, smtp_step) as its
+   socket becomes ready. A mail daemon's shape without a
    thread per connection. Start a server, run this:
      /usr/bin/python3 tests/peers/aiosmtpd_server.py --listen 127.0.0.1:2525 --spool /tmp/spool
      ./many-sessions            (or ./many-sessions HOST PORT SESSIONS MESSAGES)
@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 {
     static smtp_session ss[MAX];
     static struct pollfd pf[MAX];
-    static int sent[MAX];
+    static int sent[MAX], quitting[MAX];
     smtp_config cfg = {0};
     smtp_message msg = {0};
     const char *to[] = { "bob@example.com", NULL };
@@ -30,9 +30,9 @@ int main(int argc, char **argv)
     msg.subject = "Hello"; msg.text = "One of many.\n";
     if (n < 1 || n > MAX || per < 1) { fprintf(stderr, "usage: %s HOST PORT SESSIONS(1-%d) MESSAGES\n", argv[0], MAX); return 2; }
 
-    for (i = 0; i < n; i++) {   /* connects; the greeting, EHLO (TLS, AUTH) come in steps */
+    for (i = 0; i < n; i++) {   /* resolves the name; the connect, greeting, EHLO (TLS, AUTH) come in steps */
         if (smtp_open_start(&ss[i], &cfg) != SMTP_OK) { fprintf(stderr, "session %d: %s\n", i, smtp_error_detail(&ss[i])); return 1; }
-        pf[i].fd = smtp_fd(&ss[i]); pf[i].events = POLLIN;   /* the server speaks first */
+        pf[i].fd = smtp_fd(&ss[i]); pf[i].events = POLLOUT;   /* smtp_timeout_ms is 0: the first step comes at once */
         sent[i] = -1;                                          /* -1: opening */
         live++;
     }
@@ -48,7 +48,14 @@ int main(int argc, char **argv)
             if (pf[i].fd < 0 || (!pf[i].revents && smtp_timeout_ms(&ss[i]) != 0)) continue;
             r = smtp_step(&ss[i]);   /* as far as it goes without waiting */
             if (r == SMTP_WANT_READ || r == SMTP_WANT_WRITE) {
+                pf[i].fd = smtp_fd(&ss[i]);   /* a new socket when a connect moves to the next address */
                 pf[i].events = r == SMTP_WANT_READ ? POLLIN : POLLOUT;
+                continue;
+            }
+            if (quitting[i]) {   /* QUIT answered (or failed): nothing left to wait for */
+                smtp_close(&ss[i]);
+                pf[i].fd = -1;
+                live--;
                 continue;
             }
             if (r != SMTP_OK) { fprintf(stderr, "session %d: %s\n", i, smtp_error_detail(&ss[i])); failed++; }
@@ -57,7 +64,8 @@ int main(int argc, char **argv)
                 pf[i].events = POLLOUT;   /* the next message: its first step writes */
                 continue;
             }
-            smtp_close(&ss[i]);   /* done (or failed): QUIT */
+            if (r == SMTP_OK && smtp_quit_start(&ss[i]) == SMTP_OK) { quitting[i] = 1; continue; }   /* QUIT, stepped too */
+            smtp_close(&ss[i]);   /* failed: the connection is over already */
             pf[i].fd = -1;
             live--;
         }

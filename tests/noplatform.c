@@ -87,9 +87,54 @@ TEST(no_name_resolution)
     close(lfd);
 }
 
+/* cfg.addresses: the caller's own resolver's answer. A name that cannot
+   be resolved here connects through it, each address in turn (127.0.0.2
+   on that port refuses: the next is ours); bad entries are
+   SMTP_ERR_PARAM naming the entry, before anything is tried. */
+TEST(addresses_of_the_caller)
+{
+    smtp_config cfg;
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    const char *two[] = { "127.0.0.2", "127.0.0.1", NULL }, *bad[] = { "127.0.0.1", "mail.example", NULL };
+    const char *none[] = { NULL }, *refused[] = { "127.0.0.2", "127.0.0.3", NULL };
+    smtp_result r;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET; a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); a.sin_port = 0;
+    CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0 &&
+          getsockname(lfd, (struct sockaddr *)&a, &al) == 0);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.host = "mail.example"; cfg.port = ntohs(a.sin_port); cfg.security = SMTP_SECURITY_NONE;
+    cfg.greeting_timeout_ms = 300;
+    cfg.addresses = two;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_TIMEOUT);   /* connected to ours, which never greets */
+    CHECK_CONTAINS(smtp_error_detail(&S), "no greeting");
+    smtp_close(&S);
+    CHECK_EQ_INT(smtp_open_start(&S, &cfg), SMTP_OK);       /* the same, stepped */
+    while ((r = smtp_step(&S)) == SMTP_WANT_READ || r == SMTP_WANT_WRITE) {}
+    CHECK_EQ_INT(r, SMTP_ERR_TIMEOUT);
+    smtp_close(&S);
+    cfg.addresses = refused;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_CONNECT);
+    CHECK_CONTAINS(smtp_error_detail(&S), "127.0.0.3");
+    CHECK_CONTAINS(smtp_error_detail(&S), "the last of several addresses");
+    smtp_close(&S);
+    cfg.addresses = bad;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);
+    CHECK_CONTAINS(smtp_error_detail(&S), "cfg.addresses[1] \"mail.example\"");
+    smtp_close(&S);
+    cfg.addresses = none;
+    CHECK_EQ_INT(smtp_open(&S, &cfg), SMTP_ERR_PARAM);
+    CHECK_CONTAINS(smtp_error_detail(&S), "cfg.addresses is empty");
+    smtp_close(&S);
+    close(lfd);
+}
+
 int main(void)
 {
     RUN(no_files);
     RUN(no_name_resolution);
+    RUN(addresses_of_the_caller);
     return TEST_END();
 }

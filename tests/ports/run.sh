@@ -186,6 +186,28 @@ run_unit() {
 # cfg.socket_path); when AF_UNIX worked, its message must be in the spool
 run_wincheck() {
     plat mingw
+    # tests/ports/winstep.c: the step API, 2 x 20 sessions from one WSAPoll / select() loop (cleartext,
+    # STARTTLS), one stalled; built as wincheck.exe was (its command); each message once in the spool
+    local ws=$D/winstep.exe cmd wrc
+    rm -f "$D/winstep.st"
+    if cmd=$(cat "$D/wincheck.exe.cmd" 2>/dev/null); then
+        [ tests/ports/winstep.c -nt "$ws" ] && rm -f "$ws"
+        build b-winstep.exe ${cmd//wincheck/winstep}
+        [ -e "$ws" ] || st winstep "FAIL (build: $D/b-winstep.exe.log)"
+    else
+        st winstep "- (not built)"
+    fi
+    if [ ! -e "$D/winstep.st" ]; then
+        timeout 600 wine "$ws" "$PORT" "Z:${CACHE//\//\\}\\certs\\ca.pem" > "$D/winstep.out" 2>&1
+        wrc=$?
+        if [ $wrc != 0 ] || ! tr -d '\r' < "$D/winstep.out" | grep -qx '[0-9]* passed, 0 failed'; then
+            st winstep "FAIL (exit $wrc: $(tr -d '\r' < "$D/winstep.out" | grep -E '^  session|^  .*: in |passed' | head -3 | paste -sd ';'))"
+        elif $PY tests/ports/winstep_spool.py "$RUNDIR/spool" "$D/winstep.out" > "$D/winstep.check" 2>&1; then
+            st winstep "$(tail -1 "$D/winstep.check")"
+        else
+            st winstep "FAIL ($(tail -1 "$D/winstep.check"))"
+        fi
+    fi
     local exe=$D/wincheck.exe sock=$RUNDIR/smtp.sock rc line
     if [ ! -e "$exe" ]; then st wincheck "- (not built)"; return; fi
     timeout 600 wine "$exe" "$PORT" "Z:${sock//\//\\}" > "$D/wincheck.out" 2>&1
@@ -341,7 +363,7 @@ cell() {       # cell P NAME: the status, counted; PORTS_XFAIL covers smtp.h's c
 # the counts: cell runs in a subshell above, so count again here
 for p in "${PLATS[@]}"; do
     plat "$p"
-    for c in bearssl "b-unit$EXE" "b-hello$EXE" "b-tls$EXE" unit clear starttls implicit wine wincheck; do cell "$p" "$c" >/dev/null; done
+    for c in bearssl "b-unit$EXE" "b-hello$EXE" "b-tls$EXE" unit clear starttls implicit wine wincheck winstep; do cell "$p" "$c" >/dev/null; done
 done
 echo
 cat "$OUT/table.md"
@@ -351,6 +373,8 @@ fi
 if [ -e "$OUT/mingw/wincheck.st" ]; then
     echo "wine64: tests/ports/wincheck.c (ROOT store, refused connect, greeting timeout, reset, WSAStartup balance, AF_UNIX): $(cell mingw wincheck)"
     tr -d '\r' < "$OUT/mingw/wincheck.out" | grep -E '^  (ROOT|refused|no greeting|reset|cfg.socket_path)' || true
+    echo "wine64: tests/ports/winstep.c (the step API: 20 sessions x 5 messages from one loop, WSAPoll then select(); one never greeted): $(cell mingw winstep)"
+    tr -d '\r' < "$OUT/mingw/winstep.out" 2>/dev/null | grep -E '^  (WSAPoll|select)' || true
 fi
 if [ -e "$OUT/mingw/mingw-errors.txt" ] && [ ! -e "$OUT/mingw/hello.exe" ] && [[ " ${PLATS[*]} " == *" mingw "* ]]; then
     echo; echo "mingw-w64: smtp.h does not compile yet ($OUT/mingw/mingw-errors.txt):"; cat "$OUT/mingw/mingw-errors.txt"

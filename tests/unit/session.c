@@ -95,6 +95,39 @@ TEST(envelope_longer_than_the_buffer)
 /* The step API misused: each a clear SMTP_ERR_STATE, nothing sent for it,
    the operation under way unharmed; closed in the middle, the message
    counts as not sent and no QUIT goes into its body. */
+/* smtp_quit_start: QUIT goes out in steps, its reply is read, the
+   connection closes; smtp_close then says nothing more. */
+TEST(stepped_quit)
+{
+    smtp_config cfg;
+    smtp_message m;
+    const char *to[] = { "a@x.org", NULL };
+    smtp_result r;
+    int steps = 0;
+    fake_reset();
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(fake_open(&S, &cfg), SMTP_OK);
+    CHECK_EQ_INT(smtp_quit_start(NULL), SMTP_ERR_PARAM);
+    CHECK_EQ_INT(smtp_quit_start(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_timeout_ms(&S), 0);                       /* step at once */
+    CHECK_EQ_INT(fake_count("QUIT"), 0);                         /* nothing went out yet */
+    memset(&m, 0, sizeof m);
+    m.from = "x@example.com"; m.to = to; m.text = "not now";
+    CHECK_EQ_INT(smtp_send(&S, &m), SMTP_ERR_STATE);             /* one operation at a time */
+    CHECK_EQ_INT(smtp_quit_start(&S), SMTP_ERR_STATE);
+    while ((r = smtp_step(&S)) == SMTP_WANT_READ || r == SMTP_WANT_WRITE) steps++;
+    CHECK_EQ_INT(r, SMTP_OK);
+    CHECK_EQ_INT(fake_count("QUIT"), 1);
+    CHECK(smtp_fd(&S) == SMTP_INVALID_SOCKET);
+    CHECK_EQ_INT(smtp_last_reply(&S)->code, 221);                /* its reply was read */
+    CHECK_EQ_INT(smtp_close(&S), SMTP_OK);
+    CHECK_EQ_INT(fake_count("QUIT"), 1);                         /* no second QUIT */
+    /* a session with nothing to QUIT: the first step is the end */
+    CHECK_EQ_INT(smtp_quit_start(&S), SMTP_OK);
+    CHECK_EQ_INT(smtp_step(&S), SMTP_OK);
+    CHECK_EQ_INT(fake_count("QUIT"), 1);
+}
+
 TEST(stepping_misuse)
 {
     smtp_config cfg;
@@ -597,6 +630,7 @@ void unit_session(void)
     RUN(too_many_recipients_452_continues);
     RUN(envelope_longer_than_the_buffer);
     RUN(stepping_misuse);
+    RUN(stepped_quit);
     RUN(all_refused_sends_nothing);
     RUN(pipelined_group_all_refused);
     RUN(batch_pipelines_across_messages);
