@@ -147,7 +147,7 @@ static int run_threads(const bench_args *a, long *ok)
 
 /* ---- -m step: one thread, every session driven by smtp_step (issue 17) ----
    SESSIONS sessions in this thread alone: each opened with
-   smtp_open_start, then sending the PER messages of a->msgs in batches of
+   smtp_open_start (the TCP connect stepped too), then sending the PER messages of a->msgs in batches of
    a->chunk (smtp_send_batch_start; smtp_send_start one at a time when
    a->chunk is 0). After each start the session is stepped at once (the
    step does what needs no waiting: the first write goes out there), then
@@ -156,14 +156,14 @@ static int run_threads(const bench_args *a, long *ok)
    epoll (-e; the descriptor is registered once and modified only when the
    wanted direction changes). Deadlines: after each step the session's
    smtp_timeout_ms is kept as an absolute time, so a wait computes the
-   earliest one without asking all the sessions again. Each session is
-   closed (smtp_close: QUIT and its reply, waited for) as soon as its last
-   message went. */
+   earliest one without asking all the sessions again. After its last
+   message a session sends QUIT stepped (smtp_quit_start) and is freed with
+   smtp_close, which then waits for nothing. */
 typedef struct step_slot {
     smtp_session s;
     smtp_result *res;
     long next, ok, inflight;      /* the next message to start; accepted; in the batch under way */
-    int opening;                  /* 1: smtp_open_start under way */
+    int opening, quitting;        /* smtp_open_start, smtp_quit_start under way */
     int fd, events;               /* the descriptor as registered and what it waits for (0: none) */
     long long dl;                 /* the deadline, ms on now_ms()'s clock; -1 none */
 } step_slot;
@@ -187,8 +187,8 @@ static int step_start(const bench_args *a, step_slot *t)
 }
 
 /* Steps slot i until it waits: returns the events it waits for (POLLIN or
-   POLLOUT), or 0 when the session is done (its messages counted; to be
-   closed with step_close). */
+   POLLOUT), or 0 when the session is done (its messages counted, QUIT
+   answered or failed; to be freed with step_close). */
 static int step_run(const bench_args *a, step_slot *t, long i)
 {
     for (;;) {
@@ -199,6 +199,14 @@ static int step_run(const bench_args *a, step_slot *t, long i)
             int ms = smtp_timeout_ms(&t->s);
             t->dl = ms < 0 ? -1 : now_ms() + ms;
             return r == SMTP_WANT_READ ? POLLIN : POLLOUT;
+        }
+        if (t->quitting) {
+            t->quitting = 0;
+            if (r != SMTP_OK) {
+                fprintf(stderr, "bench_parallel: session %ld: QUIT: %s: %s\n", i, smtp_result_str(r), smtp_error_detail(&t->s));
+                t->ok = 0;   /* as in the threads mode: not ended cleanly */
+            }
+            return 0;
         }
         if (t->opening) {
             t->opening = 0;
@@ -216,14 +224,19 @@ static int step_run(const bench_args *a, step_slot *t, long i)
             }
         }
         if ((st = step_start(a, t)) != 0) {
-            if (st < 0) fprintf(stderr, "bench_parallel: session %ld: %s\n", i, smtp_error_detail(&t->s));
-            break;
+            if (st < 0) { fprintf(stderr, "bench_parallel: session %ld: %s\n", i, smtp_error_detail(&t->s)); break; }
+            if (smtp_quit_start(&t->s) != SMTP_OK) {
+                fprintf(stderr, "bench_parallel: session %ld: smtp_quit_start: %s\n", i, smtp_error_detail(&t->s));
+                t->ok = 0;
+                break;
+            }
+            t->quitting = 1;   /* stepped on: QUIT and its reply */
         }
     }
     return 0;
 }
 
-/* QUIT, waited for (there is no stepped close): the others wait meanwhile. */
+/* Frees the session (after a stepped QUIT, smtp_close waits for nothing). */
 static void step_close(step_slot *t, long i)
 {
     if (smtp_close(&t->s) != SMTP_OK) {
@@ -248,7 +261,7 @@ static int run_step(const bench_args *a, long *ok, int use_epoll)
         t->fd = -1;
         pf[i].fd = -1;
         if (!(t->res = (smtp_result *)calloc((size_t)a->per, sizeof *t->res))) { fprintf(stderr, "bench_parallel: out of memory\n"); return 1; }
-        if ((r = smtp_open_start(&t->s, &a->cfg)) != SMTP_OK) {   /* the TCP connect waits here */
+        if ((r = smtp_open_start(&t->s, &a->cfg)) != SMTP_OK) {
             fprintf(stderr, "bench_parallel: session %ld: open: %s: %s\n", i, smtp_result_str(r), smtp_error_detail(&t->s));
             failed = 1;
             continue;
