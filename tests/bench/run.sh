@@ -17,13 +17,17 @@
 #
 # Parallel sessions (issue 17): PAR_S connections (100) at once, PAR_M
 # messages (100) on each, to smtp-sink: bench_parallel -m threads (a thread
-# and a blocking session each), smtp-source -d -s PAR_S -m PAR_S*PAR_M, and
-# bench_parallel -m step (one thread, the step API: "n/a" until smtp.h has
-# it; bench_parallel.c's run_step is the one function to write). Each run
+# and a blocking session each), smtp-source -d -s PAR_S -m PAR_S*PAR_M,
+# bench_parallel -m step (one thread, the step API, waiting in poll(); -e:
+# epoll; "n/a" when smtp.h has no step API), the opt-in -m step -P
+# (cfg.pipeline_messages, labelled as such, not counted for the target),
+# and bench_floor (no library: smtp.h's wire pattern over raw sockets, the
+# best any client of that pattern can do against this sink). Each run
 # also records the sink's CPU time (/proc/PID/schedstat), to show whether
 # the sink was the limit; once with sink and client on one CPU, once with
 # the sink on the second CPU. A counted warm-up run checks PAR_S sessions
-# and every message arrived; listen-queue overflows are counted.
+# and every message arrived; listen-queue overflows are counted; then one
+# run of each under perf stat counts syscalls per message on both sides.
 #
 # Placement: sinks and clients are pinned to one CPU, the idlest when the
 # run starts (BENCH_PIN=one, the default), because on a small VM where
@@ -85,7 +89,7 @@ trap 'exit 130' INT TERM
 
 fail() { echo "bench: $*" >&2; exit 1; }
 
-for t in smtp-sink smtp-source curl ss "$PY" "$BIN/bench_smtph" "$BIN/bench_parallel" "$BIN/tls_sink" "$BIN/timeit"; do
+for t in smtp-sink smtp-source curl ss "$PY" "$BIN/bench_smtph" "$BIN/bench_parallel" "$BIN/bench_floor" "$BIN/tls_sink" "$BIN/timeit"; do
     command -v "$t" >/dev/null 2>&1 || fail "missing $t (make bench runs make deps and builds $BIN)"
 done
 for p in $P_SINK $P_SINKC $P_DUMP $P_SPLIT $P_TLS $P_TLSP $P_CHUNK $P_PAR $P_PARS; do
@@ -195,6 +199,9 @@ cmd() {
         # parallel sessions: COUNT is the total; PAR_S sessions of COUNT / PAR_S
         par-threads) CMD=("$BIN/bench_parallel" -p "$port" -m threads -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
         par-step)    CMD=("$BIN/bench_parallel" -p "$port" -m step -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
+        par-step-epoll) CMD=("$BIN/bench_parallel" -p "$port" -m step -e -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
+        par-step-pipe)  CMD=("$BIN/bench_parallel" -p "$port" -m step -P -s "$PAR_S" -n $((n / PAR_S)) -c 100) ;;
+        par-floor)   CMD=("$BIN/bench_floor" -p "$port" -s "$PAR_S" -n $((n / PAR_S)) -f "$W/msg.eml") ;;
         par-source)  CMD=(smtp-source -d -s "$PAR_S" -m "$n" -M "$HELO" -f "$FROM" -t "$TO" -F "$W/msg.lf" "127.0.0.1:$port") ;;
     esac
 }
@@ -213,7 +220,9 @@ for c in smtp-source curl python; do
 done
 "$BIN/bench_parallel" -p $P_DUMP -m threads -s 1 -n 1 >/dev/null 2>"$W/run/dump-par-threads.err" ||
     { cat "$W/run/dump-par-threads.err" >&2; fail "bench_parallel -m threads could not send to smtp-sink"; }
-DUMPED=$((5 + HAVE_STEP))   # bench_smtph, the three above, bench_parallel (-m threads, -m step)
+"$BIN/bench_floor" -p $P_DUMP -s 1 -n 1 -f "$W/msg.eml" >/dev/null 2>"$W/run/dump-par-floor.err" ||
+    { cat "$W/run/dump-par-floor.err" >&2; fail "bench_floor could not send to smtp-sink"; }
+DUMPED=$((6 + HAVE_STEP))   # bench_smtph, the three above, bench_parallel (-m threads, -m step), bench_floor
 sleep 0.2
 SAME=$("$PY" - "$W/dump/all" "$DUMPED" <<'EOF'
 import sys, re
@@ -238,7 +247,7 @@ counted() {   # counted CLIENT COUNT SESSIONS
     before=$(sink_counts); b_sess=$(echo "$before" | sed -n 's/.*sess=\([0-9]*\).*/\1/p'); b_msg=$(echo "$before" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p')
     cmd "$c" $P_SINKC "$n"
     "${P[@]}" "${CMD[@]}" >/dev/null 2>"$W/run/warm-$c.err"; rc=$?
-    [ "$c" = par-step ] && [ $rc = 3 ] && return 0   # no step API in this smtp.h: n/a
+    case $c in par-step*) [ $rc = 3 ] && return 0 ;; esac   # no step API in this smtp.h: n/a
     [ $rc = 0 ] || { cat "$W/run/warm-$c.err" >&2; fail "$c failed in the warm-up run"; }
     for i in $(seq 1 40); do
         after=$(sink_counts)
@@ -251,7 +260,7 @@ counted() {   # counted CLIENT COUNT SESSIONS
 }
 for c in smtph smtph-send smtp-source curl python; do counted $c "$N" 1; done
 T_PARWARM=$(date +%s.%N)
-for c in par-threads par-source par-step; do counted $c "$PAR_N" "$PAR_S"; done
+for c in par-threads par-source par-floor par-step par-step-epoll par-step-pipe; do counted $c "$PAR_N" "$PAR_S"; done
 T_PARWARM=$(awk -v a="$T_PARWARM" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 # ---- 3. timed runs, interleaved ----
@@ -261,8 +270,8 @@ TLS=(smtph-tls smtph-send-tls curl-tls python-tls)
 CHUNK=(smtph smtph-data smtph-send)
 SPLIT=()
 [ ${#PB[@]} -gt 0 ] && SPLIT=(smtph smtph-send smtp-source curl python)
-PAR=(par-threads par-source)
-[ "$HAVE_STEP" = 1 ] && PAR=(par-step "${PAR[@]}")
+PAR=(par-threads par-source par-floor)
+[ "$HAVE_STEP" = 1 ] && PAR=(par-step par-step-epoll par-step-pipe "${PAR[@]}")
 # busy_pct: CPU use by everything else, over 1 s while nothing of ours runs
 busy_pct() {
     local a b
@@ -418,6 +427,38 @@ elif command -v strace >/dev/null 2>&1; then
     done
 fi
 
+# ---- 5b. parallel sessions: syscalls per message on both sides, one run
+# each (perf stat on the client, and on the sink by PID meanwhile), sink and
+# client on one CPU; counts over the whole run / PAR_N, so connection setup
+# is in (about 0.2 per message) ----
+PSYSCALLS=""
+if [ "$SC_HOW" = perf ]; then
+    PEV=(-e raw_syscalls:sys_enter)
+    for e in $EV_W $EV_R $EV_P; do PEV+=(-e "syscalls:sys_enter_$e"); done
+    for e in $EV_R; do PEV+=(-e "syscalls:sys_exit_$e" --filter 'ret == -11'); done
+    psc_row() {   # psc_row FILE: "total | writes | reads (EAGAIN) | waits | other"
+        awk -F, -v n="$PAR_N" -v ew=" $EV_W " -v er=" $EV_R " -v ep=" $EV_P " '
+            NF > 3 && $1 ~ /^[0-9]+$/ {
+                ev = $3; k = ""
+                if (ev == "raw_syscalls:sys_enter") k = "t"
+                else if (ev ~ /^syscalls:sys_exit_/) k = "e"
+                else { sub(/^syscalls:sys_enter_/, "", ev)
+                       if (index(ew, " " ev " ")) k = "w"; else if (index(er, " " ev " ")) k = "r"; else if (index(ep, " " ev " ")) k = "p" }
+                if (k != "") v[k] += $1 }
+            END { printf "%.1f | %.1f | %.1f (%.1f) | %.2f | %.1f", v["t"] / n, v["w"] / n, v["r"] / n, v["e"] / n, v["p"] / n,
+                         (v["t"] - v["w"] - v["r"] - v["p"]) / n }' "$1"
+    }
+    for c in "${PAR[@]}"; do
+        cmd "$c" $P_PAR "$PAR_N"
+        perf stat -x, -o "$W/run/psc-$c-sink" "${PEV[@]}" -p "$PAR_SINK_PID" >/dev/null 2>&1 &
+        PERF_PID=$!; PIDS+=("$PERF_PID")
+        sleep 0.5   # attached
+        "${P[@]}" perf stat -x, -o "$W/run/psc-$c-client" "${PEV[@]}" "${CMD[@]}" >/dev/null 2>&1 || fail "perf stat $c failed"
+        kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null
+        PSYSCALLS+=$'\n'"| $c | $(psc_row "$W/run/psc-$c-client") | $(psc_row "$W/run/psc-$c-sink") |"
+    done
+fi
+
 # ---- 6. the report ----
 declare -A RATE MED CPU
 declare -A PCPU PSINK PBUSY PCBUSY
@@ -444,12 +485,15 @@ if [ ${#SPLIT[@]} -gt 0 ]; then
     SPLIT_SRC=" (across CPUs: $(ratio "${RATE[split-smtph]}" "${RATE[split-smtp-source]}")×)"
     SPLIT_CURL=" (across CPUs: $(ratio "${RATE[split-smtph]}" "${RATE[split-curl]}")×)"
 fi
+# cpuratio CLIENT: smtp-source's client + sink CPU per message over CLIENT's (one CPU, medians)
+cpuratio() { awk -v a="${PCPU[par1-par-source]}" -v b="${PSINK[par1-par-source]}" -v c="${PCPU[par1-$1]}" -v d="${PSINK[par1-$1]}" \
+    'BEGIN { printf "%.2f", (a + b) / (c + d) }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "met" : "NOT met" }'; }
 # parallel sessions: one table per placement (par1: sink on the clients' CPU, par2: on another)
 PHDR="| client | msgs/s (best of $RUNS) | msgs/s (median) | client CPU µs/msg | sink CPU µs/msg | busy: client / sink | msgs/s ÷ smtp-source (best, median) | command |"$'\n'"|---|---:|---:|---:|---:|---:|---:|---|"
 prow() {   # prow LABEL PLACEMENT CLIENT COMMAND
     local t="$2-$3" r
-    if [ "$3" = par-step ] && [ "$HAVE_STEP" != 1 ]; then
+    if [ "${3#par-step}" != "$3" ] && [ "$HAVE_STEP" != 1 ]; then
         echo "| $1 | n/a (issue 17: step API not yet in smtp.h) | | | | | | \`$4\` |"
         return
     fi
@@ -458,9 +502,12 @@ prow() {   # prow LABEL PLACEMENT CLIENT COMMAND
     echo "| $1 | ${RATE[$t]} | ${MED[$t]} | ${PCPU[$t]} | ${PSINK[$t]} | ${PCBUSY[$t]} % / ${PBUSY[$t]} % | $r | \`$4\` |"
 }
 ptable() {   # ptable PLACEMENT
-    prow "smtp.h, 1 thread, step API, $PAR_S sessions" "$1" par-step "bench_parallel -p PORT -m step -s $PAR_S -n $PAR_M -c 100"
+    prow "smtp.h, 1 thread, step API, $PAR_S sessions, poll()" "$1" par-step "bench_parallel -p PORT -m step -s $PAR_S -n $PAR_M -c 100"
+    prow "smtp.h, 1 thread, step API, $PAR_S sessions, epoll" "$1" par-step-epoll "bench_parallel -p PORT -m step -e -s $PAR_S -n $PAR_M -c 100"
     prow "smtp.h, $PAR_S threads, a blocking session each (smtp_send_batch × $PAR_M)" "$1" par-threads "bench_parallel -p PORT -m threads -s $PAR_S -n $PAR_M -c 100"
     prow "smtp-source -d -s $PAR_S (Postfix, one process)" "$1" par-source "smtp-source -d -s $PAR_S -m $PAR_N -M $HELO -f $FROM -t $TO -F msg.lf 127.0.0.1:PORT"
+    prow "reference, no library: raw sockets and epoll, smtp.h's default wire pattern (2 writes per message), nothing composed" "$1" par-floor "bench_floor -p PORT -s $PAR_S -n $PAR_M -f msg.eml"
+    prow "opt-in, not the default: smtp.h, 1 thread, step API, poll(), cfg.pipeline_messages" "$1" par-step-pipe "bench_parallel -p PORT -m step -P -s $PAR_S -n $PAR_M -c 100"
 }
 pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
 T_END=$(date +%s)
@@ -576,6 +623,18 @@ if [ -n "$PARS_SINK_PID" ]; then
     ptable par2
     echo
 fi
+if [ -n "$PSYSCALLS" ]; then
+    echo "### Syscalls per message, both sides (sink and client on one CPU)"
+    echo
+    echo "One run of each, counted by \`perf stat\` on the syscall tracepoints: the client, and smtp-sink (by PID) during"
+    echo "that run; totals ÷ $PAR_N (connection setup and QUIT included). Reads that found nothing (EAGAIN) in brackets;"
+    echo "waits: poll, epoll_wait, select. par-step = poll(), par-step-epoll = epoll, par-step-pipe = poll() with"
+    echo "cfg.pipeline_messages (opt-in), par-threads = $PAR_S threads, par-source = smtp-source -d -s $PAR_S, par-floor = bench_floor."
+    echo
+    echo "| client | client: syscalls/msg | writes | reads (EAGAIN) | waits | other | sink: syscalls/msg | writes | reads (EAGAIN) | waits | other |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|$PSYSCALLS"
+    echo
+fi
 echo "## Targets"
 echo
 echo "- cleartext, smtp.h ≥ 2 × smtp-source: **$R_SRC×, $(verdict "$R_SRC" 2)**$SPLIT_SRC"
@@ -583,7 +642,18 @@ echo "- cleartext, smtp.h ≥ 3 × curl: **$R_CURL×, $(verdict "$R_CURL" 3)**$S
 echo "- implicit TLS, smtp.h ≥ 3 × curl: **$R_TCURL×, $(verdict "$R_TCURL" 3)**"
 if [ "$HAVE_STEP" = 1 ]; then
     R_ST=$(ratio "${RATE[par1-par-step]}" "${RATE[par1-par-threads]}"); R_SS=$(ratio "${RATE[par1-par-step]}" "${RATE[par1-par-source]}")
-    echo "- $PAR_S sessions, one thread (step API) ≥ $PAR_S threads: **$R_ST×, $(verdict "$R_ST" 1)**; ≥ 2 × smtp-source -s $PAR_S: **$R_SS×, $(verdict "$R_SS" 2)** (one CPU)"
+    R_SSM=$(ratio "${MED[par1-par-step]}" "${MED[par1-par-source]}")
+    R_ET=$(ratio "${RATE[par1-par-step-epoll]}" "${RATE[par1-par-threads]}"); R_ES=$(ratio "${RATE[par1-par-step-epoll]}" "${RATE[par1-par-source]}")
+    R_ESM=$(ratio "${MED[par1-par-step-epoll]}" "${MED[par1-par-source]}")
+    R_PS=$(ratio "${RATE[par1-par-step-pipe]}" "${RATE[par1-par-source]}"); R_PSM=$(ratio "${MED[par1-par-step-pipe]}" "${MED[par1-par-source]}")
+    echo "- $PAR_S sessions, one thread (step API, poll) ≥ $PAR_S threads: **$R_ST×, $(verdict "$R_ST" 1)**; ≥ 2 × smtp-source -s $PAR_S: **$R_SS× (median $R_SSM×), $(verdict "$R_SS" 2)** (one CPU, default config; by CPU per message $(cpuratio par-step)×)"
+    echo "- the same with epoll: ≥ $PAR_S threads: **$R_ET×, $(verdict "$R_ET" 1)**; ≥ 2 × smtp-source: **$R_ES× (median $R_ESM×), $(verdict "$R_ES" 2)** (by CPU per message $(cpuratio par-step-epoll)×)"
+    echo "- not counted for the target, opt-in: cfg.pipeline_messages (poll) $R_PS× smtp-source (median $R_PSM×; by CPU per message $(cpuratio par-step-pipe)×)"
+    echo "- what the default wire pattern allows against this sink, with no library work at all (bench_floor): $(ratio "${RATE[par1-par-floor]}" "${RATE[par1-par-source]}")× smtp-source (median $(ratio "${MED[par1-par-floor]}" "${MED[par1-par-source]}")×; by CPU per message $(cpuratio par-floor)×)"
+    echo
+    echo "On one CPU the rate is 1 / (client + sink CPU per message) when nothing else runs there; \"by CPU per message\" is"
+    echo "that ratio, smtp-source's client + sink CPU (medians) over the row's, which other work on the CPU disturbs less than"
+    echo "the rates do (client and sink busy shares in the table add up to about 100 % when nothing else ran on that CPU)."
 else
     echo "- $PAR_S sessions, one thread (step API) ≥ $PAR_S threads and ≥ 2 × smtp-source -s $PAR_S: n/a (issue 17: step API not yet in smtp.h)"
 fi
