@@ -1581,6 +1581,10 @@ enum { SMTP__OP_NONE = 0, SMTP__OP_SEND, SMTP__OP_BATCH, SMTP__OP_OPEN, SMTP__OP
    composer (smtp__cursor) keep their own place. Not stepped, nothing ever
    stops and pc stays 0. */
 #define SMTP__WANTS(r) ((r) == SMTP_WANT_READ || (r) == SMTP_WANT_WRITE)
+/* Inside the library only: AUTH must go on over a new connection (the
+   server closed this one after refusing a token; the renewed token is
+   kept). Whoever started the session makes the new one (smtp__reopen_step). */
+#define SMTP__R_REOPEN ((smtp_result)4)
 #define SMTP__BEGIN(pc) switch (*(pc)) { case 0:
 #define SMTP__AWAIT(pc, r, call) do { *(pc) = __LINE__; if (0) { case __LINE__:; } \
         (r) = (call); if (SMTP__WANTS(r)) return (r); } while (0)
@@ -7176,15 +7180,13 @@ sent:
     SMTP__END(pc, r);
 }
 
-static smtp_result smtp__reopen(smtp_session *s, const char *why);
 
 /* The server refused the token: cfg.token is asked once for a new one and
    AUTH tried once more, on this connection, or on a new one when the
-   server closed it (opened waiting, as smtp_open does). */
+   server closed it: SMTP__R_REOPEN, the new token kept (conn.renew 2). */
 static smtp_result smtp__auth_renew(smtp_session *s, unsigned mech, int *pc)
 {
     smtp_result r = SMTP_OK;
-    int nb;
     SMTP__BEGIN(pc);
     s->conn.renew = 1;
     smtp__note(s, "the server refused the token: asking cfg.token for a new one");
@@ -7192,10 +7194,7 @@ static smtp_result smtp__auth_renew(smtp_session *s, unsigned mech, int *pc)
         SMTP__AWAIT(pc, r, smtp__auth_mech(s, mech, pc + 1));
         if (s->err != SMTP_ERR_CLOSED && s->err != SMTP_ERR_IO) SMTP__EXIT(r, r);
     }
-    nb = s->link.nb;
-    s->link.nb = 0;
-    r = smtp__reopen(s, "the server closed the connection after refusing the token");
-    s->link.nb = nb;
+    r = s->conn.renew == 2 ? SMTP__R_REOPEN : s->err ? s->err : SMTP_ERR_CLOSED;
     SMTP__END(pc, r);
 }
 
@@ -7242,9 +7241,10 @@ static smtp_result smtp__auth(smtp_session *s, int *pc)
             SMTP__AWAIT(pc, r, smtp__auth_renew(s, smtp__auth_order[s->sec.auth_i], pc + 1));
         if (r != SMTP_ERR_AUTH_UNAVAILABLE) break;
     }
+    s->txn.mail_text[0] = 0;
+    if (r == SMTP__R_REOPEN) SMTP__EXIT(r, r);   /* the renewed token stays for the new connection */
     if (s->conn.renew == 2) smtp__wipe(s->work.sasl + sizeof s->work.sasl - SMTP__TOKEN_CAP, SMTP__TOKEN_CAP);
     s->conn.renew = 0;   /* a later AUTH (after a reconnect) may renew again */
-    s->txn.mail_text[0] = 0;
     if (r) r = smtp__break(s, r);
     SMTP__END(pc, r);
 }
@@ -7294,6 +7294,7 @@ static smtp_result smtp__session_start_now(smtp_session *s, smtp_security mode, 
     s->link.nb = 0;
     r = smtp__session_start(s, mode, hs_ms, pc);
     s->link.nb = nb;
+    if (r == SMTP__R_REOPEN) r = s->err ? s->err : SMTP_ERR_CLOSED;   /* a caller's stream: no second one */
     return r;
 }
 
@@ -7338,35 +7339,32 @@ static void smtp__reopen_note(smtp_session *s, const char *why)
     smtp__note(s, note);
 }
 
+/* The mode of a new connection: the one configured; under AUTO, the one
+   that worked, or (the open's own reconnect) the one being tried. */
+static smtp_security smtp__reopen_mode(const smtp_session *s)
+{
+    if (s->cfg.security != SMTP_SECURITY_AUTO) return s->cfg.security;
+    return s->sec.mode_used != SMTP_SECURITY_AUTO ? s->sec.mode_used : s->sec.mode_try;
+}
+
 static smtp_result smtp__reopen_step(smtp_session *s, int quit, int *pc)
 {
     smtp_result r = SMTP_OK;
     SMTP__BEGIN(pc);
     if (quit) SMTP__AWAIT(pc, r, smtp__exchange(s, "QUIT", smtp__deadline(s->cfg.timeout_ms), 0));
-    smtp__reset_conn(s);
-    s->conn.reconnects++;
-    s->conn.messages = 0;
-    s->link.dial.dl = smtp__deadline(s->cfg.connect_timeout_ms);
-    SMTP__AWAIT(pc, r, smtp__connect_step(s, pc + 1));
-    if (r == SMTP_OK)
-        SMTP__AWAIT(pc, r, smtp__session_start(s, s->cfg.security == SMTP_SECURITY_AUTO ? s->sec.mode_used
-                                                  : s->cfg.security, s->cfg.timeout_ms, pc + 1));
+    do {
+        smtp__reset_conn(s);
+        s->conn.reconnects++;
+        s->conn.messages = 0;
+        s->link.dial.dl = smtp__deadline(s->cfg.connect_timeout_ms);
+        SMTP__AWAIT(pc, r, smtp__connect_step(s, pc + 1));
+        if (r == SMTP_OK)
+            SMTP__AWAIT(pc, r, smtp__session_start(s, smtp__reopen_mode(s), s->cfg.timeout_ms, pc + 1));
+        if (r == SMTP__R_REOPEN) smtp__reopen_note(s, "the server closed the connection after refusing the token");
+    } while (r == SMTP__R_REOPEN);   /* once at most: the renewed token is not renewed again */
     if (r != SMTP_OK && !s->err) smtp__break(s, r);
     smtp__send_caps(s);   /* a batch under way goes on with what the new connection offers */
     SMTP__END(pc, r);
-}
-
-/* The same, waiting (the reconnect after a refused token, inside AUTH). */
-static smtp_result smtp__reopen(smtp_session *s, const char *why)
-{
-    int pc[SMTP__DEPTH], nb = s->link.nb;
-    smtp_result r;
-    memset(pc, 0, sizeof pc);
-    smtp__reopen_note(s, why);
-    s->link.nb = 0;
-    r = smtp__reopen_step(s, 0, pc);
-    s->link.nb = nb;
-    return r;
 }
 
 /* AUTO's attempts, kept from SMTP_MALLOC while smtp_open runs (a stepped
@@ -7473,6 +7471,10 @@ static smtp_result smtp__auto(smtp_session *s, int *pc)
             SMTP__AWAIT(pc, r, smtp__probe(s));
         }
         if (r == SMTP_OK) SMTP__AWAIT(pc, r, smtp__session_start(s, a->m, s->cfg.greeting_timeout_ms, pc + 1));
+        if (r == SMTP__R_REOPEN) {   /* a refused token, then a close: AUTH again on a new connection */
+            smtp__reopen_note(s, "the server closed the connection after refusing the token");
+            SMTP__AWAIT(pc, r, smtp__reopen_step(s, 0, pc + 1));
+        }
         if (r == SMTP_OK) { s->detail[0] = 0; SMTP__EXIT(r, r); }
         if (!a->first) a->first = r;
         if (a->ll < sizeof a->log)
@@ -7692,6 +7694,10 @@ static smtp_result smtp__open_session(smtp_session *s, int *pc)
     SMTP__AWAIT(pc, r, smtp__connect_step(s, pc + 1));
     if (r) SMTP__EXIT(r, r);
     SMTP__AWAIT(pc, r, smtp__session_start(s, s->cfg.security, s->cfg.timeout_ms, pc + 1));
+    if (r == SMTP__R_REOPEN) {   /* a refused token, then a close: AUTH again on a new connection */
+        smtp__reopen_note(s, "the server closed the connection after refusing the token");
+        SMTP__AWAIT(pc, r, smtp__reopen_step(s, 0, pc + 1));
+    }
     SMTP__END(pc, r);
 }
 
@@ -9091,6 +9097,9 @@ static smtp_result smtp__send_broken(smtp_session *s, smtp_result r)
    went out, so a new connection may take it, once per message. */
 static int smtp__may_reopen(const smtp_session *s, const smtp__send *b)
 {
+    /* not with recipients carried over from a 452 when AUTH will run:
+       they wait in work.rcpt, which AUTH's buffer shares */
+    if (b->jobs[b->cur].carry && s->cfg.username) return 0;
     return !s->cfg.no_reconnect && !s->cfg.transport && !b->reopened && s->state == SMTP__READY && !s->txn.eod_sent &&
            (b->step == SMTP__S_ENVELOPE || b->step == SMTP__S_REPLIES) &&
            (s->err == SMTP_ERR_CLOSED || s->err == SMTP_ERR_IO);
