@@ -430,20 +430,18 @@
      connect (each address of the name in turn, all within
      connect_timeout_ms), a proxy's handshake, the TLS handshake,
      greeting, EHLO, STARTTLS, AUTH, AUTO's probe and attempts, and the
-     new connection a send opens (cfg.messages_per_connection, a server
-     that closed an idle one) are stepped. Two waits remain inside a
-     call or step. Name resolution: getaddrinfo waits inside
-     smtp_open_start for the server's name or the proxy's, and again in
-     the step that begins a new connection (AUTO's later attempts, a
-     reconnect); an IP literal does not wait, nor do cfg.addresses (the
-     addresses your own asynchronous resolver found; host stays the name
-     TLS checks), and SOCKS4a, SOCKS5 and HTTP proxies resolve the
-     server's name themselves (plain SOCKS4 needs it resolved: with the
-     proxy's name). And the reconnect after a server
-     refused a token and closed the connection (cfg.token), made inside
-     AUTH. smtp_close sends QUIT and waits for its reply; smtp_quit_start
-     steps it instead, and smtp_close after it waits for nothing. With
-     epoll:
+     new connections a session opens (cfg.messages_per_connection, a
+     server that closed an idle one, or closed after refusing a token)
+     are stepped. One wait remains, name resolution: getaddrinfo waits
+     inside smtp_open_start for the server's name or the proxy's, and
+     again in the step that begins a new connection (AUTO's later
+     attempts, a reconnect); an IP literal does not wait, nor do
+     cfg.addresses (the addresses your own asynchronous resolver found;
+     host stays the name TLS checks), and SOCKS4a, SOCKS5 and HTTP
+     proxies resolve the server's name themselves (plain SOCKS4 needs it
+     resolved: with the proxy's name). smtp_close sends QUIT and waits
+     for its reply; smtp_quit_start steps it instead, and smtp_close
+     after it waits for nothing. With epoll:
 
        struct epoll_event ev = { 0 }, got[64];
        int ep = epoll_create1(0), i, n, r;
@@ -981,8 +979,8 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
    (the next address, AUTO's next attempt, a reconnect within a send):
    take it after every step. A message's attachments are read from their
    files in pieces between steps. Still waiting inside a step: the name
-   resolution of a new connection (AUTO's later attempts, a reconnect),
-   and the reconnect after a refused token (cfg.token). One operation at a time: the other calls return
+   resolution of a new connection (AUTO's later attempts, a reconnect;
+   none with cfg.addresses or an IP literal). One operation at a time: the other calls return
    SMTP_ERR_STATE while one is under way. */
 SMTP_API smtp_result smtp_open_start(smtp_session *s, const smtp_config *cfg);
 SMTP_API smtp_result smtp_send_start(smtp_session *s, const smtp_message *m);
