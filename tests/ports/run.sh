@@ -21,6 +21,8 @@
 # "xfail: ..."). mingw also runs tests/ports/wincheck.c (make test runs
 # this script for mingw alone).
 #
+# run.sh --build-only PLATFORM...: the builds alone (see main, below).
+#
 # PORTS_QUICK=1 (make test: s390x i386 musl): no BearSSL is built and
 # nothing is downloaded. The qemu platforms build the unit tests and hello
 # with SMTP_NO_TLS (Debian has no BearSSL for them without multiarch) and
@@ -283,8 +285,22 @@ send() {
 
 # ---- main
 if [ "${1:-}" = --build ]; then build_plat "$2"; exit; fi
+BUILD_ONLY=""
+if [ "${1:-}" = --build-only ]; then BUILD_ONLY=1; shift; fi
 PLATS=("$@"); [ ${#PLATS[@]} -eq 0 ] && PLATS=("${ALL[@]}")
 for p in "${PLATS[@]}"; do plat "$p" || exit 2; done
+
+# --build-only P...: the source download and the builds of `run.sh P...`,
+# nothing run (make test starts this early, in the background). The run
+# that follows builds again only what is missing or out of date, and shows
+# what failed.
+if [ -n "$BUILD_ONLY" ]; then
+    if [ -z "$QUICK" ]; then
+        bash tests/ports/bearssl-src.sh "$CACHE" || { echo "run.sh: no bearssl source" >&2; exit 1; }
+    fi
+    printf '%s\n' "${PLATS[@]}" | xargs -P 2 -I{} bash tests/ports/run.sh --build {}
+    exit
+fi
 
 if [ -z "${PORTS_IN_NETNS:-}" ]; then
     # the one step that needs the network: Debian's bearssl source
