@@ -201,14 +201,21 @@ unit: $(B)/unit $(B)/unit-notls $(B)/unit-small $(B)/unit-stepped
 integration: $(B)/integration $(EXAMPLES)
 	bash tests/run-integration.sh
 
-# make test: the builds of the last steps (ports, the Windows build) and
-# make interop-fast's deps start first, in the background at nice 19
-# (tests/prebuild.sh); the steps that need them wait for them.
+# make test: make interop-fast's deps and the builds of the last steps
+# (ports, the Windows build) start first, in the background
+# (tests/prebuild.sh); the steps that need them wait for them. The fuzz
+# runs keep one core busy and make interop-fast mostly waits on its
+# servers: the two run side by side.
 test: deps
 	@UNIT_SRCS="$(UNIT_SRCS)" WARN="$(WARN)" bash tests/prebuild.sh start
 	@$(MAKE) --no-print-directory check-warnings
 	@echo "== building: make $(PAR) all"; $(MAKE) --no-print-directory $(PAR) --output-sync=target all
-	@echo "== fuzz targets, 3 s each (make fuzz runs them longer)"; $(MAKE) --no-print-directory $(PAR) fuzz-smoke
+	@echo "== fuzz targets, 3 s each (make fuzz runs them longer); make interop-fast beside them (its output follows)"; \
+	  bash tests/prebuild.sh wait interop; \
+	  { $(MAKE) --no-print-directory interop-fast > $(B)/interop-fast.log 2>&1; echo $$? > $(B)/interop-fast.rc; } & \
+	  $(MAKE) --no-print-directory $(PAR) fuzz-smoke; rc=$$?; wait; \
+	  echo "== interoperability: the servers that broke on cross-message pipelining (make interop: all eight)"; \
+	  cat $(B)/interop-fast.log; [ $$rc = 0 ] && [ "$$(cat $(B)/interop-fast.rc)" = 0 ]
 	@echo "== unit tests"; rm -f $(B)/unit-blocking.tr; UNIT_TRANSCRIPT=$(B)/unit-blocking.tr $(B)/unit
 	@echo "== unit tests, stepped (smtp_send_start + smtp_step; the peer stutters): the bytes sent equal the blocking run's"; \
 	  rm -f $(B)/unit-stepped.tr; UNIT_TRANSCRIPT=$(B)/unit-stepped.tr $(B)/unit-stepped && \
@@ -221,8 +228,6 @@ test: deps
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    $(B)/unit-vg > $(B)/unit-vg.log 2>&1 || { cat $(B)/unit-vg.log; exit 1; }; tail -2 $(B)/unit-vg.log
 	@echo "== integration tests (real servers on loopback)"; bash tests/run-integration.sh
-	@echo "== interoperability: the servers that broke on cross-message pipelining (make interop: all eight)"; \
-	  bash tests/prebuild.sh wait interop; $(MAKE) --no-print-directory interop-fast
 	@echo "== ports (issue 15): unit tests and a cleartext send on s390x, i386 (qemu-user, SMTP_NO_TLS); musl -static, every send"; \
 	  bash tests/prebuild.sh wait ports; \
 	  PORTS_QUICK=1 UNIT_SRCS="$(UNIT_SRCS)" WARN="$(WARN)" bash tests/ports/run.sh s390x i386 musl

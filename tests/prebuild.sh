@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # prebuild.sh start | wait NAME - make test's work that needs no earlier
-# step, started first, in the background at the lowest priority (nice 19):
-# it uses the CPU time the other steps leave idle (the fuzz runs use one
-# core, the integration tests wait on servers) instead of adding minutes at
-# the end.
+# step, started first, in the background, one after the other:
 #   interop  tests/interop/deps.sh: what make interop-fast needs beyond
-#            make deps (unpacked .debs, npm modules)
+#            make deps (unpacked .debs, npm modules; mostly downloads)
 #   ports    tests/ports/run.sh --build-only: s390x, i386 and musl with
 #            PORTS_QUICK=1, then mingw (BearSSL from Debian's source, the
-#            unit tests, the examples, wincheck)
+#            unit tests, the examples, wincheck). At the lowest priority
+#            (nice 19): these builds use the CPU time the other steps leave
+#            idle (the fuzz runs use one core, the integration tests wait
+#            on servers) instead of adding two minutes at the end.
 # Each holds a lock, tests/.build/prebuild-NAME.lock, until it is done;
 # "wait NAME" blocks until then (raising the priority back to normal, when
 # it may, since the step waiting needs it now). The steps that use them run
@@ -34,14 +34,14 @@ start)
     # gives the interop one back as soon as that part is done.
     exec 8>"$B/prebuild-interop.lock" 9>"$B/prebuild-ports.lock"
     flock 8 && flock 9 || exit 1
-    nice -n 19 bash -c '
+    bash -c '
         bash tests/interop/deps.sh > tests/.build/prebuild-interop.log 2>&1
         exec 8>&-
-        { PORTS_QUICK=1 bash tests/ports/run.sh --build-only s390x i386 musl
-          bash tests/ports/run.sh --build-only mingw; } > tests/.build/prebuild-ports.log 2>&1
+        nice -n 19 bash -c "PORTS_QUICK=1 bash tests/ports/run.sh --build-only s390x i386 musl
+                            bash tests/ports/run.sh --build-only mingw" > tests/.build/prebuild-ports.log 2>&1
     ' </dev/null &
     echo $! > "$B/prebuild.pid"
-    echo "== started in the background at nice 19 (tests/prebuild.sh): make interop-fast's deps; the builds of the ports steps"
+    echo "== started in the background (tests/prebuild.sh): make interop-fast's deps, then the builds of the ports steps at nice 19"
     ;;
 wait)
     f=$B/prebuild-${2:?wait NAME}.lock
