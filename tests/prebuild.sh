@@ -13,7 +13,8 @@
 # "wait NAME" blocks until then (raising the priority back to normal, when
 # it may, since the step waiting needs it now). The steps that use them run
 # the same scripts again: those redo only what is missing or out of date,
-# and report what failed. Logs: tests/.build/prebuild-NAME.log.
+# and report what failed. Logs: tests/.build/prebuild-NAME.log (and
+# prebuild.log: the background shell's own).
 # UNIT_SRCS and WARN: as make test gives them to tests/ports/run.sh.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -39,7 +40,7 @@ start)
         exec 8>&-
         nice -n 19 bash -c "PORTS_QUICK=1 bash tests/ports/run.sh --build-only s390x i386 musl
                             bash tests/ports/run.sh --build-only mingw" > tests/.build/prebuild-ports.log 2>&1
-    ' </dev/null &
+    ' </dev/null >"$B/prebuild.log" 2>&1 &
     echo $! > "$B/prebuild.pid"
     echo "== started in the background (tests/prebuild.sh): make interop-fast's deps, then the builds of the ports steps at nice 19"
     ;;
