@@ -959,12 +959,13 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
 /* Stepping: the same open and sends, driven from the caller's own event
    loop. smtp_open_start checks cfg, resolves the name (getaddrinfo: a
    wait, none for an IP literal or cfg.addresses) and begins the TCP
-   connect; SMTP_OK:
-   under way, or the error smtp_open would have returned. smtp_send_start / smtp_send_batch_start
-   check their arguments as smtp_send / smtp_send_batch do and return at
-   once (SMTP_OK: started; nothing is sent yet). After a start call
+   connect; SMTP_OK: under way, or the error smtp_open would have
+   returned. smtp_send_start / smtp_send_batch_start check their
+   arguments as smtp_send / smtp_send_batch do and return at once
+   (SMTP_OK: started; nothing is sent yet). After a start call
    smtp_timeout_ms is 0: call smtp_step at once. smtp_step then does all
-   the work that needs no waiting and returns SMTP_WANT_READ or SMTP_WANT_WRITE (wait until
+   the work that needs no waiting and returns SMTP_WANT_READ or
+   SMTP_WANT_WRITE (wait until
    smtp_fd is readable or writable, at most smtp_timeout_ms, then call it
    again), or the operation's final result, exactly what the blocking
    call would have returned (the batch's results[] filled the same way).
@@ -980,8 +981,8 @@ SMTP_API smtp_result smtp_send_batch(smtp_session *s, const smtp_message *msgs, 
    take it after every step. A message's attachments are read from their
    files in pieces between steps. Still waiting inside a step: the name
    resolution of a new connection (AUTO's later attempts, a reconnect;
-   none with cfg.addresses or an IP literal). One operation at a time: the other calls return
-   SMTP_ERR_STATE while one is under way. */
+   none with cfg.addresses or an IP literal). One operation at a time:
+   the other calls return SMTP_ERR_STATE while one is under way. */
 SMTP_API smtp_result smtp_open_start(smtp_session *s, const smtp_config *cfg);
 SMTP_API smtp_result smtp_send_start(smtp_session *s, const smtp_message *m);
 SMTP_API smtp_result smtp_send_batch_start(smtp_session *s, const smtp_message *msgs, size_t count,
@@ -2657,16 +2658,23 @@ static void smtp__dial_target(const smtp_session *s, const char **host, int *por
     *role = px ? "proxy" : "SMTP server";
 }
 
-static void smtp__dial_close(smtp_session *s)
+/* The dial's lists given back; its Winsock reference too unless the
+   connected socket takes it (keep_ref). */
+static void smtp__dial_end(smtp_session *s, int keep_ref)
 {
     smtp__dial *d = &s->link.dial;
-    if (s->link.fd != SMTP_INVALID_SOCKET) smtp__sock_close(s->link.fd);
-    s->link.fd = SMTP_INVALID_SOCKET;
     smtp__unresolve((struct addrinfo *)d->res);
     smtp__unresolve((struct addrinfo *)d->loc);
     d->res = d->loc = NULL;
-    if (d->up) smtp__net_down();
+    if (d->up && !keep_ref) smtp__net_down();
     d->up = 0;
+}
+
+static void smtp__dial_close(smtp_session *s)
+{
+    if (s->link.fd != SMTP_INVALID_SOCKET) smtp__sock_close(s->link.fd);
+    s->link.fd = SMTP_INVALID_SOCKET;
+    smtp__dial_end(s, 0);
 }
 
 /* Address i of the dial (NULL past the last), and in *la the local
@@ -2707,9 +2715,10 @@ static smtp_result smtp__dial_begin(smtp_session *s)
     const char *host, *role;
     char ebuf[128];
     int port, rc;
+    smtp__ms dl = d->dl;   /* set by the caller */
     smtp__dial_target(s, &host, &port, &role);
-    memset(d, 0, offsetof(smtp__dial, dl));
-    d->i = d->at = d->err = 0;
+    memset(d, 0, sizeof *d);
+    d->dl = dl;
     if ((rc = smtp__net_up()) != 0)
         return smtp__fail(s, SMTP_ERR_CONNECT, "cannot start Winsock (WSAStartup): %s", smtp__strerror(rc, ebuf, sizeof ebuf));
     d->up = 1;
@@ -2769,12 +2778,8 @@ static smtp_result smtp__dial_next(smtp_session *s, int *pc)
                 continue;
             }
         }
-        /* connected: the socket takes the dial's Winsock reference */
         smtp__sock_opt(s->link.fd, IPPROTO_TCP, TCP_NODELAY, 1);
-        smtp__unresolve((struct addrinfo *)d->res);
-        smtp__unresolve((struct addrinfo *)d->loc);
-        d->res = d->loc = NULL;
-        d->up = 0;
+        smtp__dial_end(s, 1);   /* connected: the socket takes the dial's Winsock reference */
         SMTP__EXIT(r, smtp__stream_on(s, s->link.fd));
     }
     where[0] = 0;
@@ -7282,8 +7287,8 @@ static SMTP__MAYBE_UNUSED smtp_result smtp__start(smtp_session *s)
     return smtp__session_start_now(s, s->cfg.security, s->cfg.timeout_ms);
 }
 
-/* session_start for the calls that wait inside (the fuzzers' seam below): their own resume points, never used (nothing
-   stops: the transport waits). */
+/* session_start waiting (the fuzzers' seam above): its own resume
+   points, never used (nothing stops: the transport waits). */
 static smtp_result smtp__session_start_now(smtp_session *s, smtp_security mode, int hs_ms)
 {
     int pc[SMTP__DEPTH], nb = s->link.nb;
@@ -7655,12 +7660,13 @@ static smtp_result smtp__open_run(smtp_session *s)
     return s->cfg.security == SMTP_SECURITY_AUTO ? smtp__auto(s, s->snd.pc) : smtp__open_session(s, s->snd.pc);
 }
 
-/* smtp_open's start: the checks and the name resolved (getaddrinfo: the
-   one wait). With a mode given (not AUTO), the rest is stepped
-   (SMTP__OP_OPEN: the TCP connect, the proxy's handshake, the TLS
-   handshake, greeting, EHLO, STARTTLS, AUTH); AUTO's probing is done
-   here, waiting (SMTP__OP_OPENED: the next step returns its result).
-   SMTP_OK: under way. */
+/* smtp_open's start: the checks, the name resolved (getaddrinfo: the
+   one wait; AUTO resolves as each attempt begins) and the first step
+   (the connect begun). The rest is stepped (SMTP__OP_OPEN: the TCP
+   connect, the proxy's handshake, the TLS handshake, greeting, EHLO,
+   STARTTLS, AUTH, AUTO's attempts); SMTP__OP_OPENED when a caller's
+   stream had it all at once (the next step returns it). SMTP_OK: under
+   way. */
 static smtp_result smtp__open_start(smtp_session *s, const smtp_config *cfg, int stepped)
 {
     smtp_result r;
@@ -7669,7 +7675,7 @@ static smtp_result smtp__open_start(smtp_session *s, const smtp_config *cfg, int
     s->link.dial.dl = smtp__deadline(s->cfg.connect_timeout_ms);   /* the connect's, and a proxy handshake's */
     if (s->cfg.security != SMTP_SECURITY_AUTO && !s->cfg.socket_path && !s->cfg.transport &&
         (r = smtp__dial_begin(s)) != SMTP_OK)
-        return smtp__open_failed(s, r);   /* (AUTO resolves as its first attempt begins, below) */
+        return smtp__open_failed(s, r);
     s->op = SMTP__OP_OPEN;
     s->link.nb = stepped || !s->cfg.transport;
     r = smtp__open_run(s);   /* as far as it goes: the connect begun (smtp_fd is its socket) */
